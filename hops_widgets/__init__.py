@@ -1,0 +1,52 @@
+"""hops-widgets: the live state of Hopsworks Model Serving deployments in Jupyter.
+
+    import hops_widgets
+    hops_widgets.show(deployment)        # any SDK-shaped deployment
+    hops_widgets.enable()                # adds .show() to the hopsworks SDK classes
+
+Heavy modules (the widget, the sandbox, the client) load on first use, so
+``import hops_widgets`` stays cheap and never imports the hopsworks SDK.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = [
+    "DeploymentState",
+    "DeploymentWidget",
+    "DeploymentsWidget",
+    "enable",
+    "load_ipython_extension",
+    "login",
+    "sandbox",
+    "show",
+]
+
+_LAZY = {
+    "show": ("hops_widgets.widget", "show"),
+    "DeploymentWidget": ("hops_widgets.widget", "DeploymentWidget"),
+    "DeploymentsWidget": ("hops_widgets.overview", "DeploymentsWidget"),
+    "DeploymentState": ("hops_widgets.state", "DeploymentState"),
+    "login": ("hops_widgets.client", "login"),
+    "enable": ("hops_widgets._ipython", "enable"),
+    "load_ipython_extension": ("hops_widgets._ipython", "load_ipython_extension"),
+    "sandbox": ("hops_widgets.sandbox", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'hops_widgets' has no attribute {name!r}") from None
+    module = import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

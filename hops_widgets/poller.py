@@ -1,0 +1,391 @@
+"""Polling: one background thread per deployment, shared by every widget showing it.
+
+The poller knows nothing about widgets. Subscribers register a callback and
+receive an immutable :class:`Snapshot` whenever a poll finishes; whether
+anything changed is for them to decide (traitlets does it for free).
+
+Scheduling follows :class:`Policy`: fast while something is moving or just
+after an action, slower when stable, slowest (or paused) when no view is on
+screen, and exponential backoff with jitter on errors.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .errors import error_kind, explain, retry_after
+from .state import DeploymentState
+
+__all__ = ["DeploymentSource", "Policy", "Poller", "Snapshot", "acquire", "active_pollers", "release"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Polling intervals in seconds. ``hidden_s=None`` pauses polling while no view is visible."""
+
+    fast_s: float = 1.0
+    stable_s: float = 5.0
+    hidden_s: float | None = 30.0
+    after_action_s: float = 30.0
+    backoff_min_s: float = 2.0
+    backoff_max_s: float = 60.0
+    jitter: float = 0.25
+
+    @classmethod
+    def from_options(cls, base: Policy | None = None, **options: Any) -> Policy:
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(options) - names)
+        if unknown:
+            raise TypeError(f"unknown polling option(s) {', '.join(unknown)}; expected some of {', '.join(sorted(names))}")
+        for name, value in options.items():
+            if value is None and name == "hidden_s":
+                continue
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"polling option {name} must be a number >= 0, got {value!r}")
+        if "fast_s" in options and options["fast_s"] <= 0:
+            raise ValueError("polling option fast_s must be > 0")
+        return replace(base or cls(), **options)
+
+    def backoff(self, failures: int, rand: float) -> float:
+        """Delay after ``failures`` consecutive errors: doubling from min to max, with jitter."""
+        base = min(self.backoff_max_s, self.backoff_min_s * 2 ** max(0, failures - 1))
+        spread = base * self.jitter
+        return max(self.backoff_min_s, min(self.backoff_max_s, base - spread + 2 * spread * rand))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one poll produced. ``state`` is the last good state, even while erroring."""
+
+    state: DeploymentState | None = None
+    error: str = ""
+    error_kind: str = ""
+    changed_at: float | None = None  # wall time the state last changed
+    last_ok_at: float | None = None  # wall time of the last successful poll
+    mode: str = "starting"  # fast | stable | hidden | paused | backoff | stopped
+    interval_s: float | None = None
+    failures: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class DeploymentSource:
+    """Adapts any SDK-shaped deployment: ``get_state()``, ``start()``, ``stop()``.
+
+    Works for the hopsworks SDK's ``Deployment`` and for the built-in client's.
+    """
+
+    def __init__(self, deployment: Any) -> None:
+        self.deployment = deployment
+
+    @property
+    def key(self) -> Hashable:
+        d = self.deployment
+        key = getattr(d, "_hops_widgets_key", None)
+        if key is not None:
+            return key
+        ident = getattr(d, "id", None)
+        name = getattr(d, "name", None)
+        if ident is None and name is None:
+            return ("object", id(d))
+        return (type(d).__module__, getattr(d, "project_name", None), ident, name)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(getattr(self.deployment, "_hops_widgets_secrets", ()) or ())
+
+    @property
+    def label(self) -> str:
+        return str(getattr(self.deployment, "name", None) or "deployment")
+
+    def fetch(self) -> DeploymentState:
+        return DeploymentState.from_sdk(self.deployment)
+
+    def start(self) -> None:
+        self.deployment.start(await_running=0)
+
+    def stop(self) -> None:
+        self.deployment.stop(await_stopped=0)
+
+
+class Poller:
+    """Polls ``source.fetch()`` on a named daemon thread and tells subscribers.
+
+    ``clock``, ``wall``, ``wake`` and ``rand`` are injectable so tests can
+    drive the schedule without sleeping. With ``autostart=False`` no thread
+    is started; call :meth:`poll` by hand.
+    """
+
+    def __init__(
+        self,
+        source: Any,
+        *,
+        policy: Policy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        wake: threading.Event | None = None,
+        rand: Callable[[], float] = random.random,
+        autostart: bool = True,
+    ) -> None:
+        self.source = source
+        self.policy = policy or Policy()
+        self._clock = clock
+        self._wall = wall
+        self._rand = rand
+        self._wake = wake or threading.Event()
+        self._lock = threading.RLock()
+        self._subscribers: dict[int, Callable[[Snapshot], None]] = {}
+        self._visible: set[int] = set()
+        self._tokens = itertools.count(1)
+        self._actions: deque[tuple[str, Future]] = deque()
+        self._stopping = False
+        self._refresh = False
+        self._action_until = float("-inf")
+        self._last_poll: float | None = None
+        self.snapshot = Snapshot()
+        self.polls = 0
+        self._thread: threading.Thread | None = None
+        if autostart:
+            self.start()
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name=f"hops-widgets-poller[{self.source.label}]", daemon=True
+            )
+            self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopping
+
+    def stop(self, timeout: float | None = 5.0) -> None:
+        """Stop the thread and join it (unless called from the thread itself)."""
+        with self._lock:
+            self._stopping = True
+            pending = list(self._actions)
+            self._actions.clear()
+        for _, future in pending:
+            future.cancel()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self._publish(replace(self.snapshot, mode="stopped", interval_s=None))
+
+    # ------------------------------------------------------------ subscribers
+    def subscribe(self, callback: Callable[[Snapshot], None], *, visible: bool = False) -> int:
+        with self._lock:
+            token = next(self._tokens)
+            self._subscribers[token] = callback
+            if visible:
+                self._visible.add(token)
+        if self.polls:
+            self._call(callback, self.snapshot)
+        return token
+
+    def unsubscribe(self, token: int) -> int:
+        """Forget a subscriber; returns how many remain."""
+        with self._lock:
+            self._subscribers.pop(token, None)
+            self._visible.discard(token)
+            return len(self._subscribers)
+
+    def set_visible(self, token: int, visible: bool) -> None:
+        """A view of this subscriber came on or went off screen; the schedule follows."""
+        with self._lock:
+            was = bool(self._visible)
+            if visible and token in self._subscribers:
+                self._visible.add(token)
+            else:
+                self._visible.discard(token)
+            changed = was != bool(self._visible)
+        if changed:
+            self._wake.set()  # recompute the deadline; polls only if it is already due
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    # ------------------------------------------------------------ commands
+    def refresh(self) -> None:
+        """Poll as soon as possible."""
+        self._refresh = True
+        self._wake.set()
+
+    def run_action(self, name: str) -> Future:
+        """Queue ``source.<name>()`` (start, stop or refresh) on the poller thread.
+
+        The returned future resolves once the action ran and the state was
+        polled again; its exception is the source's error, if any.
+        """
+        future: Future = Future()
+        if name not in ("start", "stop", "refresh"):
+            future.set_exception(ValueError(f"unknown action {name!r}"))
+            return future
+        with self._lock:
+            if self._stopping:
+                future.set_exception(RuntimeError("the poller is stopped"))
+                return future
+            self._actions.append((name, future))
+        self._wake.set()
+        return future
+
+    # ------------------------------------------------------------ the loop
+    def _run(self) -> None:
+        due: float | None = self._clock()
+        while not self._stopping:
+            self._wake.clear()
+            now = self._clock()
+            if self._refresh or self._actions or (due is not None and now >= due):
+                self._refresh = False
+                try:
+                    self._run_actions()
+                    interval = self.poll()
+                except BaseException:  # pragma: no cover - poll() already contains source errors
+                    log.exception("hops-widgets poller error")
+                    interval = self.policy.backoff_max_s
+            else:
+                # Woken early (visibility changed): re-plan from the last poll.
+                interval = self._replan()
+            if self._stopping:
+                break
+            last = self._last_poll if self._last_poll is not None else now
+            due = None if interval is None else last + interval
+            self._wake.wait(None if due is None else max(0.0, due - self._clock()))
+
+    def _replan(self) -> float | None:
+        snapshot = self.snapshot
+        if snapshot.mode == "backoff" or snapshot.state is None:
+            return snapshot.interval_s
+        interval, mode = self._interval(snapshot.state)
+        if mode != snapshot.mode:
+            self._publish(replace(snapshot, mode=mode, interval_s=interval))
+        return interval
+
+    def _run_actions(self) -> None:
+        while True:
+            with self._lock:
+                if not self._actions:
+                    return
+                name, future = self._actions.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                if name != "refresh":
+                    getattr(self.source, name)()
+                    self._action_until = self._clock() + self.policy.after_action_s
+            except Exception as exc:  # noqa: BLE001 - any source error is shown, never raised here
+                future.set_exception(_SafeError(explain(exc, self.source.secrets)))
+            else:
+                future.set_result(name)
+
+    def poll(self) -> float | None:
+        """Fetch once, publish the snapshot, and return the next interval."""
+        now_wall = self._wall()
+        self._last_poll = self._clock()
+        previous = self.snapshot
+        try:
+            state = self.source.fetch()
+        except Exception as exc:  # noqa: BLE001 - any source error becomes widget state
+            failures = previous.failures + 1
+            interval = self.policy.backoff(failures, self._rand())
+            wait = retry_after(exc)
+            if wait is not None:
+                interval = min(self.policy.backoff_max_s, max(interval, wait))
+            log.debug("poll of %s failed (%d in a row)", self.source.label, failures)
+            snapshot = replace(
+                previous,
+                error=explain(exc, self.source.secrets),
+                error_kind=error_kind(exc),
+                mode="backoff",
+                interval_s=round(interval, 1),
+                failures=failures,
+            )
+        else:
+            changed = previous.state != state
+            snapshot = Snapshot(
+                state=state,
+                changed_at=now_wall if changed or previous.changed_at is None else previous.changed_at,
+                last_ok_at=now_wall,
+                failures=0,
+            )
+            interval, mode = self._interval(state)
+            snapshot = replace(snapshot, mode=mode, interval_s=interval)
+        self.polls += 1
+        self._publish(snapshot)
+        return snapshot.interval_s
+
+    def _interval(self, state: Any) -> tuple[float | None, str]:
+        p = self.policy
+        busy = getattr(state, "transitional", False)
+        if busy or self._clock() < self._action_until:
+            return p.fast_s, "fast"
+        if self._visible:
+            return p.stable_s, "stable"
+        if p.hidden_s is None:
+            return None, "paused"
+        return p.hidden_s, "hidden"
+
+    def _publish(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        with self._lock:
+            callbacks = list(self._subscribers.values())
+        for callback in callbacks:
+            self._call(callback, snapshot)
+
+    @staticmethod
+    def _call(callback: Callable[[Snapshot], None], snapshot: Snapshot) -> None:
+        try:
+            callback(snapshot)
+        except Exception:  # noqa: BLE001 - one broken subscriber must not stop the others
+            log.exception("hops-widgets subscriber failed")
+
+
+class _SafeError(RuntimeError):
+    """An action error whose message was already made safe by :func:`explain`."""
+
+
+# ---------------------------------------------------------------- registry
+_registry: dict[Hashable, Poller] = {}
+_registry_lock = threading.Lock()
+
+
+def acquire(source: Any, factory: Callable[[], Poller] | None = None) -> Poller:
+    """The running poller for ``source.key``, created if there is none."""
+    with _registry_lock:
+        poller = _registry.get(source.key)
+        if poller is None or poller.stopped:
+            poller = factory() if factory else Poller(source)
+            _registry[source.key] = poller
+        return poller
+
+
+def release(poller: Poller, token: int) -> None:
+    """Drop one subscriber; the last one out stops the thread."""
+    with _registry_lock:
+        if poller.unsubscribe(token) > 0:
+            return
+        if _registry.get(poller.source.key) is poller:
+            del _registry[poller.source.key]
+    poller.stop()
+
+
+def active_pollers() -> list[Poller]:
+    with _registry_lock:
+        return [p for p in _registry.values() if not p.stopped]

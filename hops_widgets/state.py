@@ -1,0 +1,440 @@
+"""The state of a deployment, normalised from SDK objects or REST JSON.
+
+Everything the widget shows is computed here, once, from one immutable
+:class:`DeploymentState`. Parsing is forgiving: a missing or malformed field
+becomes ``None`` plus a note in ``problems``, never an exception, unless the
+input is not a deployment at all (then :class:`~hops_widgets.errors.InvalidResponse`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .errors import InvalidResponse
+
+__all__ = [
+    "Condition",
+    "DeploymentState",
+    "Instances",
+    "STATUSES",
+    "TRANSITIONAL",
+    "condition_message",
+]
+
+# status -> (tone for the badge, sentence). Tones are CSS words, not colours.
+STATUSES: dict[str, tuple[str, str]] = {
+    "CREATING": ("neutral", "Being prepared; it cannot be started yet."),
+    "CREATED": ("neutral", "Created but never started."),
+    "STARTING": ("info", "Starting up."),
+    "RUNNING": ("ok", "Up and serving requests with no extra latency."),
+    "IDLE": ("idle", "Ready but scaled to zero: the first requests wait for a cold start."),
+    "FAILED": ("error", "Failed; the condition below says why."),
+    "UPDATING": ("info", "Rolling out changes to the running instances."),
+    "STOPPING": ("warn", "Shutting down."),
+    "STOPPED": ("off", "Stopped; nothing is allocated."),
+}
+TRANSITIONAL = frozenset({"CREATING", "STARTING", "UPDATING", "STOPPING"})
+_STARTABLE = frozenset({"CREATED", "STOPPED", "FAILED"})
+_STOPPABLE = frozenset({"STARTING", "RUNNING", "IDLE", "UPDATING", "FAILED"})
+CONDITION_TYPES = ("STOPPED", "SCHEDULED", "INITIALIZED", "STARTED", "READY")
+START_STEPS = ("SCHEDULED", "INITIALIZED", "STARTED", "READY")
+STOP_STEPS = ("SCHEDULED", "STOPPED")
+STEP_LABELS = {
+    "SCHEDULED": "Scheduled",
+    "INITIALIZED": "Initialized",
+    "STARTED": "Started",
+    "READY": "Ready",
+    "STOPPED": "Stopped",
+}
+
+# (condition type, condition status) -> plain-language message. None = in progress.
+_MESSAGES: dict[tuple[str, bool | None], str] = {
+    ("STOPPED", None): "Shutting down: the instances are being removed.",
+    ("STOPPED", True): "Stopped: no instance runs and no cluster resources are held.",
+    ("SCHEDULED", None): "Waiting for the cluster to find room for the instances.",
+    ("SCHEDULED", False): "Could not be placed on the cluster, usually because it lacks the CPU, "
+    "memory or GPUs the deployment asks for.",
+    ("SCHEDULED", True): "Placed on the cluster: its resources are reserved.",
+    ("INITIALIZED", None): "Preparing the instances: pulling container images and mounting volumes.",
+    ("INITIALIZED", False): "Preparing the instances failed (images or volumes).",
+    ("INITIALIZED", True): "Instances prepared: images pulled and volumes mounted.",
+    ("STARTED", None): "Launching the model server and running the predictor and transformer scripts.",
+    ("STARTED", False): "The model server did not come up: check the predictor or transformer script, "
+    "its dependencies and the model server version.",
+    ("STARTED", True): "The model server is up and the scripts ran.",
+    ("READY", None): "Opening network access to the deployment.",
+    ("READY", False): "Network access could not be opened.",
+    ("READY", True): "Reachable and ready for inference requests.",
+}
+MAX_REASON_CHARS = 2000
+# Where SDK-shaped resources keep the requested count. The SDK's public
+# ``num_instances`` warns that it is deprecated, so its private field comes first.
+_REQUESTED = ("_num_instances", "requested_instances", "requested_transformer_instances", "num_instances")
+
+
+def condition_message(type_: str | None, status: bool | None) -> str:
+    """The sentence for a condition row; a neutral one for rows nobody documented."""
+    if type_ is None:
+        return "No condition reported yet."
+    message = _MESSAGES.get((type_, status))
+    if message:
+        return message
+    progress = {None: "in progress", True: "done", False: "failed"}[status]
+    return f"Condition {type_}: {progress}."
+
+
+def _get(obj: Any, *names: str, default: Any = None) -> Any:
+    """First present attribute or key among ``names`` (SDK objects and dicts alike)."""
+    for name in names:
+        if isinstance(obj, Mapping):
+            if name in obj:
+                return obj[name]
+        elif obj is not None:
+            try:
+                value = getattr(obj, name)
+            except Exception:  # noqa: BLE001 - SDK properties may raise anything
+                continue
+            return value
+    return default
+
+
+def _count(value: Any, what: str, problems: list[str]) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        problems.append(f"{what} is not a number ({_preview(value)}).")
+        return None
+    if value < 0:
+        problems.append(f"{what} is negative ({value}).")
+        return None
+    return int(value)
+
+
+def _preview(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _condition_status(value: Any) -> tuple[bool | None, bool]:
+    """(parsed, ok). Accepts true/false/null and their string spellings."""
+    if value is None or isinstance(value, bool):
+        return value, True
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true", True
+        if lowered in ("", "unknown", "null", "none"):
+            return None, True
+    return None, False
+
+
+@dataclass(frozen=True)
+class Condition:
+    type: str | None
+    status: bool | None
+    reason: str = ""
+
+    @property
+    def message(self) -> str:
+        return condition_message(self.type, self.status)
+
+    @property
+    def progress(self) -> str:
+        """``"true"``, ``"false"`` or ``"unknown"`` (in progress)."""
+        return {None: "unknown", True: "true", False: "false"}[self.status]
+
+
+@dataclass(frozen=True)
+class Instances:
+    available: int | None = None
+    requested: int | None = None
+    min_instances: int | None = None
+
+    @property
+    def scale_to_zero(self) -> bool:
+        return self.min_instances == 0 or (self.min_instances is None and self.requested == 0)
+
+    def __str__(self) -> str:
+        def show(n: int | None) -> str:
+            return "?" if n is None else str(n)
+
+        return f"{show(self.available)}/{show(self.requested)}"
+
+
+@dataclass(frozen=True)
+class DeploymentState:
+    name: str = ""
+    status: str = "UNKNOWN"
+    condition: Condition | None = None
+    predictor: Instances = field(default_factory=Instances)
+    transformer: Instances | None = None
+    model_name: str | None = None
+    model_version: int | None = None
+    deployment_id: int | None = None
+    problems: tuple[str, ...] = ()
+
+    # ----------------------------------------------------------- derived
+    @property
+    def known(self) -> bool:
+        return self.status in STATUSES
+
+    @property
+    def tone(self) -> str:
+        return STATUSES.get(self.status, ("unknown", ""))[0]
+
+    @property
+    def status_label(self) -> str:
+        return self.status.capitalize() if self.known else self.status
+
+    @property
+    def status_description(self) -> str:
+        if self.known:
+            return STATUSES[self.status][1]
+        return f"Status {self.status!r} is not one hops-widgets knows; shown as reported."
+
+    @property
+    def transitional(self) -> bool:
+        return self.status in TRANSITIONAL or (self.condition is not None and self.condition.status is None)
+
+    @property
+    def scale_to_zero(self) -> bool:
+        return self.predictor.scale_to_zero
+
+    @property
+    def can_start(self) -> bool:
+        """Starting makes sense: never started, stopped, or failed."""
+        return self.status in _STARTABLE
+
+    @property
+    def can_stop(self) -> bool:
+        """Stopping makes sense: something is (or is becoming) allocated."""
+        return self.status in _STOPPABLE
+
+    @property
+    def message(self) -> str:
+        """The one-line message: the condition's if there is one, else the status's."""
+        if self.status == "IDLE":
+            return "Scaled to zero: no instance runs until a request arrives (expect a cold start)."
+        if self.condition is None:
+            return self.status_description
+        return self.condition.message
+
+    def steps(self) -> list[dict[str, str]]:
+        """The stepper: the start or stop path, each step pending/active/done/failed."""
+        cond = self.condition
+        if cond is None or cond.type not in CONDITION_TYPES or self.status in ("CREATING", "CREATED"):
+            return []
+        stopping = self.status in ("STOPPING", "STOPPED") or cond.type == "STOPPED"
+        path = STOP_STEPS if stopping else START_STEPS
+        if cond.type not in path:
+            return []
+        current = path.index(cond.type)
+        here = {None: "active", True: "done", False: "failed"}[cond.status]
+        return [
+            {
+                "type": step,
+                "label": STEP_LABELS[step],
+                "state": "done" if i < current else here if i == current else "pending",
+            }
+            for i, step in enumerate(path)
+        ]
+
+    def summary(self) -> str:
+        """One line: what ``repr`` of the widget shows as plain text."""
+        parts = [f"{self.name or 'deployment'}: {self.status_label}"]
+        if self.condition is not None:
+            reason = f" ({_preview(self.condition.reason, 80)[1:-1]})" if self.condition.reason else ""
+            parts.append(f"{self.message}{reason}")
+        else:
+            parts.append(self.message)
+        counts = f"predictor {self.predictor}"
+        if self.transformer is not None:
+            counts += f", transformer {self.transformer}"
+        if self.scale_to_zero:
+            counts += ", scale-to-zero"
+        parts.append(counts)
+        return " — ".join(parts)
+
+    def describe(self) -> None:
+        """Print a readable summary, one fact per line."""
+        print(self.report())
+
+    def report(self) -> str:
+        lines = [
+            f"deployment   {self.name}",
+            f"status       {self.status_label} — {self.status_description}",
+        ]
+        if self.model_name:
+            version = f" v{self.model_version}" if self.model_version is not None else ""
+            lines.insert(1, f"model        {self.model_name}{version}")
+        if self.condition is None:
+            lines.append("condition    none reported")
+        else:
+            c = self.condition
+            lines.append(f"condition    {c.type} = {c.progress}: {c.message}")
+            if c.reason:
+                lines.append(f"reason       {_preview(c.reason, 300)[1:-1]}")
+        lines.append(f"predictor    {self.predictor} instances available/requested")
+        if self.transformer is not None:
+            lines.append(f"transformer  {self.transformer} instances available/requested")
+        if self.scale_to_zero:
+            lines.append("scaling      scale-to-zero on (0 instances while idle is healthy)")
+        for problem in self.problems:
+            lines.append(f"note         {problem}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    # ----------------------------------------------------------- parsing
+    @classmethod
+    def from_json(cls, data: Any) -> DeploymentState:
+        """From the REST JSON of one serving (camelCase or snake_case keys)."""
+        if isinstance(data, (str, bytes)):
+            try:
+                data = json.loads(data)
+            except ValueError as exc:
+                raise InvalidResponse(f"The deployment JSON could not be parsed: {exc.msg}.") from None
+        if not isinstance(data, Mapping):
+            raise InvalidResponse(f"Expected a deployment object, got {type(data).__name__}.")
+        problems: list[str] = []
+        has_transformer = bool(_get(data, "transformer", "scriptFile", "script_file"))
+        predictor = Instances(
+            available=_count(_get(data, "availableInstances", "available_instances"), "Available instances", problems),
+            requested=_count(_get(data, "requestedInstances", "requested_instances"), "Requested instances", problems),
+            min_instances=_min_instances(
+                _get(data, "predictorScalingConfig", "predictor_scaling_config", "scalingConfiguration"), problems
+            ),
+        )
+        transformer = None
+        if has_transformer:
+            transformer = Instances(
+                available=_count(
+                    _get(data, "availableTransformerInstances", "available_transformer_instances"),
+                    "Available transformer instances",
+                    problems,
+                ),
+                requested=_count(
+                    _get(data, "requestedTransformerInstances", "requested_transformer_instances"),
+                    "Requested transformer instances",
+                    problems,
+                ),
+                min_instances=_min_instances(
+                    _get(data, "transformerScalingConfig", "transformer_scaling_config"), problems
+                ),
+            )
+        version = _get(data, "modelVersion", "model_version")
+        ident = _get(data, "id")
+        return cls(
+            name=_text(_get(data, "name"), "", problems, "Name"),
+            status=_status(_get(data, "status"), problems),
+            condition=_condition(_get(data, "condition"), problems),
+            predictor=predictor,
+            transformer=transformer,
+            model_name=_text(_get(data, "modelName", "model_name"), None, problems, "Model name"),
+            model_version=version if isinstance(version, int) and not isinstance(version, bool) else None,
+            deployment_id=ident if isinstance(ident, int) and not isinstance(ident, bool) else None,
+            problems=tuple(problems),
+        )
+
+    @classmethod
+    def from_sdk(cls, deployment: Any, state: Any = None) -> DeploymentState:
+        """From an SDK-shaped deployment (duck typed) and its ``get_state()`` result.
+
+        ``state`` defaults to ``deployment.get_state()``; pass it when you
+        already have it. Requested instances come from ``deployment.resources``
+        and ``deployment.transformer.resources``; no transformer is normal.
+        """
+        if state is None:
+            state = deployment.get_state()
+        if state is None:
+            raise InvalidResponse("The deployment returned no state.")
+        if isinstance(state, DeploymentState):
+            return state
+        problems: list[str] = []
+        predictor = Instances(
+            available=_count(
+                _get(state, "available_predictor_instances", "available_instances"),
+                "Available instances",
+                problems,
+            ),
+            requested=_count(
+                _get(_get(deployment, "resources"), *_REQUESTED),
+                "Requested instances",
+                problems,
+            ),
+            min_instances=_min_instances(_get(deployment, "scaling_configuration", "predictor_scaling_config"), problems),
+        )
+        transformer = None
+        sdk_transformer = _get(deployment, "transformer")
+        if sdk_transformer is not None:
+            transformer = Instances(
+                available=_count(
+                    _get(state, "available_transformer_instances"), "Available transformer instances", problems
+                ),
+                requested=_count(
+                    _get(_get(sdk_transformer, "resources"), *_REQUESTED),
+                    "Requested transformer instances",
+                    problems,
+                ),
+                min_instances=_min_instances(_get(sdk_transformer, "scaling_configuration"), problems),
+            )
+        version = _get(deployment, "model_version")
+        ident = _get(deployment, "id")
+        return cls(
+            name=_text(_get(deployment, "name"), "", problems, "Name"),
+            status=_status(_get(state, "status"), problems),
+            condition=_condition(_get(state, "condition"), problems),
+            predictor=predictor,
+            transformer=transformer,
+            model_name=_text(_get(deployment, "model_name"), None, problems, "Model name"),
+            model_version=version if isinstance(version, int) and not isinstance(version, bool) else None,
+            deployment_id=ident if isinstance(ident, int) and not isinstance(ident, bool) else None,
+            problems=tuple(problems),
+        )
+
+
+def _text(value: Any, default: str | None, problems: list[str], what: str) -> str | None:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value
+    problems.append(f"{what} is not text ({_preview(value)}).")
+    return str(value)
+
+
+def _status(value: Any, problems: list[str]) -> str:
+    if value is None:
+        problems.append("The server sent no status.")
+        return "UNKNOWN"
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"The status is not a word ({_preview(value)}).")
+        return "UNKNOWN"
+    return value.strip().upper()[:64]
+
+
+def _condition(value: Any, problems: list[str]) -> Condition | None:
+    if value is None:
+        return None
+    type_ = _get(value, "type", "condition_type")
+    status, ok = _condition_status(_get(value, "status", "condition_status"))
+    if not ok:
+        problems.append(f"The condition status is not true, false or null ({_preview(_get(value, 'status'))}).")
+    reason = _get(value, "reason", "condition_reason")
+    if type_ is None or not isinstance(type_, str):
+        problems.append("The condition has no type.")
+        type_ = None
+    else:
+        type_ = type_.strip().upper()[:64]
+    if reason is not None and not isinstance(reason, str):
+        reason = str(reason)
+    return Condition(type=type_, status=status, reason=reason or "")
+
+
+def _min_instances(config: Any, problems: list[str]) -> int | None:
+    if config is None:
+        return None
+    return _count(_get(config, "min_instances", "minInstances"), "Minimum instances", problems)

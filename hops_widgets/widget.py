@@ -1,0 +1,371 @@
+"""The notebook widgets: traits in, a pure view out (``js/widget.js``)."""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets as t
+
+from . import poller as _poller
+from .errors import DeploymentFailed
+from .errors import Timeout as WaitTimeout
+from .poller import DeploymentSource, Policy, Poller, Snapshot
+from .state import MAX_REASON_CHARS, DeploymentState
+
+__all__ = ["DeploymentWidget", "show"]
+
+
+def _static_dir() -> Path:
+    here = Path(__file__).parent
+    packaged = here / "static"  # the wheel puts js/ here
+    return packaged if (packaged / "widget.js").exists() else here.parent / "js"
+
+
+STATIC = _static_dir()
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000)
+
+
+class DeploymentWidget(anywidget.AnyWidget):
+    """Live state of one deployment: badge, condition message, steps, instance counts.
+
+    Create it with :func:`show` (or ``deployment.show()``); several widgets of
+    one deployment share one poller, which stops when the last one closes.
+    """
+
+    _esm = STATIC / "widget.js"
+    _css = STATIC / "widget.css"
+
+    # identity
+    name = t.Unicode("").tag(sync=True)
+    model_name = t.Unicode("").tag(sync=True)
+    model_version = t.Int(None, allow_none=True).tag(sync=True)
+    # status
+    status = t.Unicode("UNKNOWN").tag(sync=True)
+    status_label = t.Unicode("Loading…").tag(sync=True)
+    status_description = t.Unicode("").tag(sync=True)
+    tone = t.Unicode("neutral").tag(sync=True)
+    busy = t.Bool(True).tag(sync=True)
+    # condition
+    condition_type = t.Unicode("").tag(sync=True)
+    condition_status = t.Unicode("").tag(sync=True)  # "true" | "false" | "unknown" | ""
+    condition_reason = t.Unicode("").tag(sync=True)
+    reason_cut_chars = t.Int(0).tag(sync=True)
+    message = t.Unicode("").tag(sync=True)
+    steps = t.List(t.Dict()).tag(sync=True)
+    problems = t.List(t.Unicode()).tag(sync=True)
+    # instances
+    predictor_available = t.Int(None, allow_none=True).tag(sync=True)
+    predictor_requested = t.Int(None, allow_none=True).tag(sync=True)
+    has_transformer = t.Bool(False).tag(sync=True)
+    transformer_available = t.Int(None, allow_none=True).tag(sync=True)
+    transformer_requested = t.Int(None, allow_none=True).tag(sync=True)
+    scale_to_zero = t.Bool(False).tag(sync=True)
+    # polling
+    changed_at_ms = t.Float(None, allow_none=True).tag(sync=True)
+    last_ok_ms = t.Float(None, allow_none=True).tag(sync=True)
+    polling = t.Unicode("starting").tag(sync=True)
+    interval_s = t.Float(None, allow_none=True).tag(sync=True)
+    error = t.Unicode("").tag(sync=True)
+    error_kind = t.Unicode("").tag(sync=True)
+    # actions
+    can_start = t.Bool(False).tag(sync=True)
+    can_stop = t.Bool(False).tag(sync=True)
+    pending_action = t.Unicode("").tag(sync=True)
+    action_error = t.Unicode("").tag(sync=True)
+    actions_enabled = t.Bool(True).tag(sync=True)
+
+    def __init__(
+        self,
+        deployment: Any = None,
+        *,
+        source: Any = None,
+        policy: Policy | None = None,
+        actions: bool = True,
+        poller: Poller | None = None,
+        **polling_options: Any,
+    ) -> None:
+        super().__init__(actions_enabled=actions)
+        if source is None:
+            if deployment is None:
+                raise TypeError("DeploymentWidget needs a deployment (or a source)")
+            source = DeploymentSource(deployment)
+        self.source = source
+        self._visible_views: set[str] = set()
+        self._pending_from: str | None = None
+        self._shown_in: int | None = None
+        self._closed = False
+        self._changed = threading.Condition()
+        if poller is None:
+            poller = _poller.acquire(source, lambda: Poller(source, policy=policy or Policy.from_options(**polling_options)))
+            if polling_options or policy is not None:
+                poller.policy = policy or Policy.from_options(poller.policy, **polling_options)
+        self._poller = poller
+        self.on_msg(self._on_frontend_msg)
+        self._token = poller.subscribe(self._apply)
+
+    # ------------------------------------------------------------ state in
+    @property
+    def state(self) -> DeploymentState | None:
+        """The last good state (full reason included), or None before the first poll."""
+        return self._poller.snapshot.state
+
+    @property
+    def poller(self) -> Poller:
+        return self._poller
+
+    def _apply(self, snap: Snapshot) -> None:
+        """Map a snapshot onto traits: one comm message per change, none without."""
+        if self._closed:
+            return
+        values: dict[str, Any] = {
+            "polling": snap.mode,
+            "interval_s": snap.interval_s,
+            "error": snap.error,
+            "error_kind": snap.error_kind,
+            "changed_at_ms": _ms(snap.changed_at),
+            "last_ok_ms": _ms(snap.last_ok_at) if snap.error else self.last_ok_ms,
+        }
+        s = snap.state
+        if s is not None:
+            cond = s.condition
+            reason = cond.reason if cond else ""
+            values.update(
+                name=s.name,
+                model_name=s.model_name or "",
+                model_version=s.model_version,
+                status=s.status,
+                status_label=s.status_label,
+                status_description=s.status_description,
+                tone=s.tone,
+                busy=s.transitional,
+                condition_type=(cond.type or "") if cond else "",
+                condition_status=cond.progress if cond else "",
+                condition_reason=reason[:MAX_REASON_CHARS],
+                reason_cut_chars=max(0, len(reason) - MAX_REASON_CHARS),
+                message=s.message,
+                steps=s.steps(),
+                problems=list(s.problems),
+                predictor_available=s.predictor.available,
+                predictor_requested=s.predictor.requested,
+                has_transformer=s.transformer is not None,
+                transformer_available=s.transformer.available if s.transformer else None,
+                transformer_requested=s.transformer.requested if s.transformer else None,
+                scale_to_zero=s.scale_to_zero,
+                can_start=s.can_start,
+                can_stop=s.can_stop,
+            )
+            if self._pending_from is not None and s.status != self._pending_from:
+                self._pending_from = None
+                values["pending_action"] = ""
+        elif snap.error:
+            values.update(status_label="Unavailable", tone="unknown", busy=False, message="")
+        with self.hold_sync():
+            for key, value in values.items():
+                if getattr(self, key) != value:
+                    setattr(self, key, value)
+        with self._changed:
+            self._changed.notify_all()
+
+    # ------------------------------------------------------------ commands
+    def refresh(self) -> None:
+        """Poll now."""
+        self._poller.refresh()
+
+    def start(self):
+        """Start the deployment in the background; returns a future."""
+        return self._act("start")
+
+    def stop(self):
+        """Stop the deployment in the background; returns a future."""
+        return self._act("stop")
+
+    def _act(self, name: str):
+        allowed = {"start": self.can_start, "stop": self.can_stop}.get(name, True)
+        if self.pending_action and name != "refresh":
+            return None  # one action at a time: a double click sends one
+        if not allowed:
+            self.action_error = f"Cannot {name} while the deployment is {self.status_label.lower()}."
+            return None
+        if name != "refresh":
+            self._pending_from = self.status
+            self.pending_action = name
+        self.action_error = ""
+        future = self._poller.run_action(name)
+        future.add_done_callback(lambda f, n=name: self._action_done(n, f))
+        return future
+
+    def _action_done(self, name: str, future) -> None:
+        if future.cancelled() or self._closed:
+            return
+        exc = future.exception()
+        if exc is not None:
+            self._pending_from = None
+            with self.hold_sync():
+                self.pending_action = ""
+                self.action_error = f"{name.capitalize()} failed: {exc}"
+
+    def wait_for(self, status: str, timeout: float = 600.0) -> DeploymentState:
+        """Block until the status is ``status``; raise on FAILED or timeout.
+
+        The widget keeps updating meanwhile (the poller runs on its own thread).
+        """
+        target = status.strip().upper()
+        deadline = time.monotonic() + timeout
+        self._poller.refresh()
+        with self._changed:
+            while True:
+                s = self.state
+                if s is not None and s.status == target:
+                    return s
+                if s is not None and s.status == "FAILED" and target != "FAILED":
+                    reason = s.condition.reason if s.condition and s.condition.reason else s.message
+                    raise DeploymentFailed(f"{s.name} failed: {reason}", state=s)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    now = s.status_label if s else "unknown"
+                    raise WaitTimeout(f"{self.name or 'deployment'} did not reach {target} in {timeout:g} s (now {now})")
+                self._changed.wait(min(remaining, 1.0))
+
+    def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "visibility":
+            view = str(content.get("view", ""))
+            if content.get("visible"):
+                self._visible_views.add(view)
+            else:
+                self._visible_views.discard(view)
+            self._poller.set_visible(self._token, bool(self._visible_views))
+        elif kind in ("refresh", "start", "stop"):
+            future = self._act(kind)
+            reply = {"type": "ack", "id": content.get("id"), "action": kind}
+            if future is None:
+                self.send({**reply, "ok": False, "error": self.action_error or "An action is already pending."})
+            else:
+                future.add_done_callback(lambda f: self._reply(reply, f))
+
+    def _reply(self, reply: dict, future) -> None:
+        if self._closed:
+            return
+        ok = not future.cancelled() and future.exception() is None
+        error = "" if ok else str(future.exception() if not future.cancelled() else "cancelled")
+        self.send({**reply, "ok": ok, "error": error})
+
+    # ------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            _poller.release(self._poller, self._token)
+        super().close()
+
+    # ------------------------------------------------------------ display
+    def __repr__(self) -> str:
+        s = self.state
+        if s is None:
+            return f"{self.name or 'deployment'}: {self.error or 'waiting for the first update'}"
+        line = s.summary()
+        return f"{line} — {self.error}" if self.error else line
+
+    def _repr_mimebundle_(self, **kwargs: Any):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, tuple):  # (data, metadata) in some ipywidgets versions
+            data, meta = bundle
+        else:
+            data, meta = bundle, {}
+        data = dict(data or {})
+        data["text/plain"] = repr(self)
+        data["text/html"] = snapshot_html(self)
+        return data, meta
+
+    def _ipython_display_(self) -> None:
+        from IPython import get_ipython
+        from IPython.display import publish_display_data
+
+        ip = get_ipython()
+        count = getattr(ip, "execution_count", None)
+        if self._shown_in is not None and self._shown_in == count:
+            # show() already displayed it in this cell: don't show it twice
+            # when the same object is also the cell's result.
+            self._shown_in = None
+            return
+        data, meta = self._repr_mimebundle_()
+        publish_display_data(data, metadata=meta)
+
+
+_SNAPSHOT_CSS = """
+.hops-snapshot{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;
+color:var(--jp-ui-font-color1,#1f2937);border:1px solid var(--jp-border-color2,#d1d5db);
+border-radius:6px;padding:8px 12px;max-width:46em}
+.hops-snapshot .hops-badge{display:inline-block;padding:1px 8px;border-radius:999px;font-weight:600;
+border:1px solid currentColor}
+.hops-snapshot [data-tone=ok]{color:var(--jp-success-color1,#2e7d32)}
+.hops-snapshot [data-tone=error]{color:var(--jp-error-color1,#c62828)}
+.hops-snapshot [data-tone=warn]{color:var(--jp-warn-color1,#b26a00)}
+.hops-snapshot [data-tone=info]{color:var(--jp-info-color1,#1565c0)}
+.hops-snapshot [data-tone=idle]{color:var(--jp-success-color2,#00796b)}
+.hops-snapshot p{margin:4px 0}
+.hops-snapshot .hops-reason{color:var(--jp-ui-font-color2,#4b5563)}
+"""
+
+
+def snapshot_html(w: DeploymentWidget) -> str:
+    """A static HTML picture of the widget's last state, all server text escaped."""
+    e = html.escape
+
+    def count(available: int | None, requested: int | None) -> str:
+        return f"{'?' if available is None else available}/{'?' if requested is None else requested}"
+
+    counts = f"predictor {count(w.predictor_available, w.predictor_requested)}"
+    if w.has_transformer:
+        counts += f" · transformer {count(w.transformer_available, w.transformer_requested)}"
+    if w.scale_to_zero:
+        counts += " · scale-to-zero"
+    model = f" <span class='hops-model'>{e(w.model_name)}</span>" if w.model_name else ""
+    reason = f"<p class='hops-reason'>{e(w.condition_reason[:500])}</p>" if w.condition_reason else ""
+    error = f"<p class='hops-error'>{e(w.error)}</p>" if w.error else ""
+    return (
+        f"<style>{_SNAPSHOT_CSS}</style>"
+        f"<div class='hops-snapshot' data-status='{e(w.status)}'>"
+        f"<p><span class='hops-badge' data-tone='{e(w.tone)}'>{e(w.status_label)}</span> "
+        f"<strong class='hops-name'>{e(w.name)}</strong>{model}</p>"
+        f"<p class='hops-message'>{e(w.message or w.status_description)}</p>{reason}"
+        f"<p class='hops-instances'>{e(counts)}</p>{error}</div>"
+    )
+
+
+def show(obj: Any, *, display: bool = True, **options: Any):
+    """Show a live widget for an SDK-shaped deployment (or a model serving handle).
+
+    ``options`` are the polling intervals (``fast_s``, ``stable_s``,
+    ``hidden_s``, ``after_action_s``, ``backoff_min_s``, ``backoff_max_s``)
+    and ``actions=False`` to hide the buttons. Returns the displayed widget.
+    """
+    if hasattr(obj, "get_state"):
+        widget: anywidget.AnyWidget = DeploymentWidget(obj, **options)
+    elif hasattr(obj, "get_deployments"):
+        from .overview import DeploymentsWidget
+
+        widget = DeploymentsWidget(obj, **options)
+    else:
+        raise TypeError(
+            f"hops_widgets.show() needs a deployment (with get_state()) or a model serving handle "
+            f"(with get_deployments()), not {type(obj).__name__}"
+        )
+    if display:
+        from IPython.display import display as ipy_display
+
+        ipy_display(widget)
+        from IPython import get_ipython
+
+        ip = get_ipython()
+        widget._shown_in = getattr(ip, "execution_count", None) if ip is not None else None
+    return widget

@@ -1,0 +1,280 @@
+// hops-widgets: the live deployment view. A pure render of the model's traits.
+// Server text goes through textContent only; the view computes no state.
+
+/** @typedef {{ get(k: string): any, on(e: string, f: Function): void, send(m: object): void }} Model */
+
+const ICONS = {
+  ok: "✓",
+  idle: "◐",
+  info: "↻",
+  warn: "■",
+  error: "✕",
+  off: "○",
+  neutral: "•",
+  unknown: "?",
+};
+const STEP_ICONS = { done: "✓", active: "…", failed: "✕", pending: "○" };
+let nextViewId = 1;
+
+/**
+ * @param {string} tag
+ * @param {string} className
+ * @param {HTMLElement} [parent]
+ * @returns {HTMLElement}
+ */
+function h(tag, className, parent) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+/** @param {number | null} n */
+const num = (n) => (n === null || n === undefined ? "?" : String(n));
+
+/** @param {number} seconds */
+export function ago(seconds) {
+  if (seconds < 5) return "just now";
+  if (seconds < 60) return `${Math.floor(seconds)} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  return `${Math.floor(seconds / 3600)} h ago`;
+}
+
+/** Build the instance row for one component. */
+function instanceRow(parent, role, label) {
+  const row = h("div", "hops-instance", parent);
+  row.dataset.role = role;
+  h("span", "hops-instance-label", row).textContent = label;
+  const count = h("span", "hops-count", row);
+  const bar = h("span", "hops-bar", row);
+  const fill = h("span", "hops-bar-fill", bar);
+  return { row, count, fill };
+}
+
+/** @param {{ model: Model, el: HTMLElement }} ctx */
+function render({ model, el }) {
+  const viewId = `v${nextViewId++}-${Math.random().toString(36).slice(2, 8)}`;
+  const root = h("div", "hops-deployment", el);
+
+  // header: badge, name, model
+  const header = h("div", "hops-header", root);
+  const badge = h("span", "hops-badge", header);
+  badge.setAttribute("role", "status");
+  badge.setAttribute("aria-live", "polite");
+  const badgeIcon = h("span", "hops-badge-icon", badge);
+  badgeIcon.setAttribute("aria-hidden", "true");
+  const badgeText = h("span", "hops-badge-text", badge);
+  const name = h("span", "hops-name", header);
+  const modelInfo = h("span", "hops-model", header);
+  const actions = h("span", "hops-actions", header);
+
+  // condition
+  const message = h("p", "hops-message", root);
+  const reason = h("p", "hops-reason", root);
+  const reasonCut = h("span", "hops-reason-cut", root);
+  const steps = h("ol", "hops-steps", root);
+  steps.setAttribute("aria-label", "Progress");
+
+  // instances
+  const instances = h("div", "hops-instances", root);
+  const predictor = instanceRow(instances, "predictor", "Predictor");
+  const transformer = instanceRow(instances, "transformer", "Transformer");
+  const s2z = h("span", "hops-scale-to-zero", instances);
+  s2z.textContent = "scale-to-zero";
+  s2z.title = "Minimum instances is 0: with no traffic the deployment idles at 0 instances, which is healthy.";
+
+  // problems, error banner, footer
+  const problems = h("ul", "hops-problems", root);
+  const error = h("div", "hops-error", root);
+  error.setAttribute("role", "alert");
+  const actionError = h("div", "hops-action-error", root);
+  actionError.setAttribute("role", "alert");
+  const footer = h("div", "hops-footer", root);
+  const updated = h("span", "hops-updated", footer);
+  const polling = h("span", "hops-polling", footer);
+
+  // ---------------------------------------------------------------- actions
+  /** @type {Record<string, HTMLButtonElement>} */
+  const buttons = {};
+  let msgId = 0;
+  for (const [action, label] of [
+    ["start", "Start"],
+    ["stop", "Stop"],
+    ["refresh", "Refresh"],
+  ]) {
+    const b = /** @type {HTMLButtonElement} */ (h("button", `hops-button hops-${action}`, actions));
+    b.type = "button";
+    b.dataset.action = action;
+    b.textContent = label;
+    b.addEventListener("click", () => {
+      if (b.disabled) return;
+      if (action === "stop" && !confirmStop()) return;
+      b.disabled = true; // one click, one action; traits re-enable it
+      model.send({ type: action, id: `${viewId}-${++msgId}` });
+    });
+    buttons[action] = b;
+  }
+  function confirmStop() {
+    const who = model.get("name") || "this deployment";
+    return window.confirm(`Stop ${who}? Its instances will be released and requests will fail until it is started again.`);
+  }
+
+  // ---------------------------------------------------------------- updates
+  function updateStatus() {
+    const tone = model.get("tone") || "neutral";
+    root.dataset.status = model.get("status");
+    root.dataset.tone = tone;
+    badge.className = `hops-badge hops-tone-${tone}${model.get("busy") ? " hops-busy" : ""}`;
+    badgeIcon.textContent = ICONS[tone] || ICONS.unknown;
+    badgeText.textContent = model.get("status_label");
+    badge.title = model.get("status_description");
+  }
+  function updateIdentity() {
+    name.textContent = model.get("name");
+    const m = model.get("model_name");
+    const v = model.get("model_version");
+    modelInfo.textContent = m ? `${m}${v === null ? "" : ` v${v}`}` : "";
+    modelInfo.hidden = !m;
+  }
+  function updateCondition() {
+    message.textContent = model.get("message");
+    const r = model.get("condition_reason");
+    reason.textContent = r;
+    reason.hidden = !r;
+    const cut = model.get("reason_cut_chars");
+    reasonCut.hidden = !cut;
+    reasonCut.textContent = cut ? `…and ${cut} more characters (widget.state.condition.reason has the full text)` : "";
+  }
+  function updateSteps() {
+    steps.replaceChildren();
+    const list = model.get("steps") || [];
+    steps.hidden = list.length === 0;
+    for (const step of list) {
+      const li = h("li", "hops-step", steps);
+      li.dataset.type = step.type;
+      li.dataset.state = step.state;
+      const icon = h("span", "hops-step-icon", li);
+      icon.setAttribute("aria-hidden", "true");
+      icon.textContent = STEP_ICONS[step.state] || "";
+      h("span", "hops-step-label", li).textContent = step.label;
+      li.title = `${step.label}: ${step.state}`;
+    }
+  }
+  function setCount(part, available, requested) {
+    part.count.textContent = `${num(available)}/${num(requested)}`;
+    const ratio = requested ? Math.min(1, (available || 0) / requested) : available ? 1 : 0;
+    part.fill.style.width = `${Math.round(ratio * 100)}%`;
+  }
+  function updateInstances() {
+    setCount(predictor, model.get("predictor_available"), model.get("predictor_requested"));
+    transformer.row.hidden = !model.get("has_transformer");
+    setCount(transformer, model.get("transformer_available"), model.get("transformer_requested"));
+    s2z.hidden = !model.get("scale_to_zero");
+  }
+  function updateProblems() {
+    problems.replaceChildren();
+    const list = model.get("problems") || [];
+    problems.hidden = list.length === 0;
+    for (const p of list) h("li", "", problems).textContent = p;
+  }
+  function updateError() {
+    const text = model.get("error");
+    error.hidden = !text;
+    if (!text) {
+      error.textContent = "";
+      return;
+    }
+    const lastOk = model.get("last_ok_ms");
+    const when = lastOk ? ` Last good update: ${new Date(lastOk).toLocaleTimeString()}.` : "";
+    error.textContent = `${text}${when}`;
+  }
+  function updateActions() {
+    const enabled = model.get("actions_enabled");
+    actions.hidden = !enabled;
+    const pending = model.get("pending_action");
+    buttons.start.disabled = !model.get("can_start") || !!pending;
+    buttons.stop.disabled = !model.get("can_stop") || !!pending;
+    buttons.refresh.disabled = false;
+    for (const action of ["start", "stop"]) {
+      buttons[action].classList.toggle("hops-pending", pending === action);
+      buttons[action].setAttribute("aria-busy", String(pending === action));
+    }
+    const ae = model.get("action_error");
+    actionError.hidden = !ae;
+    actionError.textContent = ae;
+  }
+  function updateFooter() {
+    const changed = model.get("changed_at_ms");
+    updated.textContent = changed ? `changed ${ago((Date.now() - changed) / 1000)}` : "waiting for the first update";
+    const mode = model.get("polling");
+    const every = model.get("interval_s");
+    const texts = {
+      fast: `checking every ${every} s`,
+      stable: `checking every ${every} s`,
+      hidden: `off screen: checking every ${every} s`,
+      paused: "paused while off screen",
+      backoff: `retrying in ${every} s`,
+      stopped: "not polling",
+      starting: "connecting…",
+    };
+    polling.textContent = texts[mode] || mode;
+    polling.dataset.mode = mode;
+  }
+
+  const wiring = [
+    ["status tone busy status_label status_description", updateStatus],
+    ["name model_name model_version", updateIdentity],
+    ["message condition_reason reason_cut_chars", updateCondition],
+    ["steps", updateSteps],
+    ["predictor_available predictor_requested has_transformer transformer_available transformer_requested scale_to_zero", updateInstances],
+    ["problems", updateProblems],
+    ["error last_ok_ms", updateError],
+    ["can_start can_stop pending_action action_error actions_enabled", updateActions],
+    ["changed_at_ms polling interval_s", updateFooter],
+  ];
+  for (const [names, fn] of wiring) {
+    for (const n of names.split(" ")) model.on(`change:${n}`, fn);
+    fn();
+  }
+  model.on("msg:custom", (msg) => {
+    // an answered action re-enables its button through the traits; refresh has none
+    if (msg && msg.type === "ack") updateActions();
+  });
+
+  // ---------------------------------------------------------------- visibility
+  let onScreen = false;
+  let lastSent = null;
+  function report() {
+    const visible = onScreen && document.visibilityState === "visible";
+    if (visible !== lastSent) {
+      lastSent = visible;
+      try {
+        model.send({ type: "visibility", view: viewId, visible });
+      } catch {
+        // the model is already closed: nobody is listening any more
+      }
+    }
+  }
+  const observer =
+    typeof IntersectionObserver === "function"
+      ? new IntersectionObserver((entries) => {
+          onScreen = entries.some((e) => e.isIntersecting);
+          report();
+        })
+      : null;
+  if (observer) observer.observe(root);
+  else onScreen = true;
+  document.addEventListener("visibilitychange", report);
+  report();
+  const ticker = setInterval(updateFooter, 1000);
+
+  return () => {
+    clearInterval(ticker);
+    observer?.disconnect();
+    document.removeEventListener("visibilitychange", report);
+    onScreen = false;
+    report();
+  };
+}
+
+export default { render };

@@ -1,0 +1,232 @@
+"""Start and stop an isolated JupyterLab or Jupyter Notebook 7 server for the browser tests.
+
+Each server gets its own config, data, runtime, IPython, settings and workspace directories
+under a temporary directory, so nothing from the developer's own Jupyter setup leaks in and
+nothing the tests do (theme switches, open tabs) leaks out. It keeps the venv's kernel spec
+and its prebuilt labextensions (jupyterlab_widgets, anywidget): they live under
+``sys.prefix/share/jupyter``, which stays on the Jupyter path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import http.cookiejar
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+# Settings written into the isolated user-settings directory of each server.
+_USER_SETTINGS = {
+    # Never ask about, or fetch, the Jupyter news feed and update checks: no network, no toast.
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+        "doNotDisturbMode": True,
+    },
+    # Attach every cell to the DOM, so locators find outputs of cells scrolled out of view.
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RestClient:
+    """Minimal REST client for the local server: no proxy, keeps cookies, sends the XSRF token.
+
+    Jupyter Server refuses POST/DELETE without the ``_xsrf`` cookie echoed in a header, even
+    with token auth off; the cookie is set on the first page GET.
+    """
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self._jar = http.cookiejar.CookieJar()
+        self._opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}),  # loopback, whatever proxy the environment sets
+            urllib.request.HTTPCookieProcessor(self._jar),
+        )
+
+    def _xsrf(self) -> str | None:
+        for cookie in self._jar:
+            if cookie.name == "_xsrf":
+                return cookie.value
+        return None
+
+    def request(self, method: str, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
+        headers = {}
+        if method != "GET":
+            if self._xsrf() is None:
+                self.request("GET", "/")  # redirects to the app page, which sets the cookie
+            token = self._xsrf()
+            if token:
+                headers["X-XSRFToken"] = token
+        req = urllib.request.Request(self.base_url + path, method=method, headers=headers)
+        try:
+            with self._opener.open(req, timeout=timeout) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+
+class JupyterServer:
+    """One ``jupyter lab`` or ``jupyter notebook`` process on a free loopback port."""
+
+    def __init__(self, kind: str, workdir: Path, log_dir: Path):
+        if kind not in ("lab", "notebook"):
+            raise ValueError(kind)
+        self.kind = kind
+        self.workdir = workdir
+        self.root_dir = workdir / "root"
+        self.log_path = log_dir / f"jupyter-{kind}.log"
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+        self.rest = RestClient("")
+        self._log = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _env(self) -> dict[str, str]:
+        dirs = {
+            "JUPYTER_CONFIG_DIR": self.workdir / "config",
+            "JUPYTER_DATA_DIR": self.workdir / "data",
+            "JUPYTER_RUNTIME_DIR": self.workdir / "runtime",
+            "IPYTHONDIR": self.workdir / "ipython",
+            "JUPYTERLAB_SETTINGS_DIR": self.workdir / "config" / "lab" / "user-settings",
+            "JUPYTERLAB_WORKSPACES_DIR": self.workdir / "config" / "lab" / "workspaces",
+        }
+        for d in dirs.values():
+            d.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env.update({k: str(v) for k, v in dirs.items()})
+        # The kernel runs with root_dir as its cwd: make the package under test importable
+        # from the working tree, ahead of anything else.
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+        no_proxy = "127.0.0.1,localhost"
+        env["NO_PROXY"] = env["no_proxy"] = no_proxy
+        env.pop("ANYWIDGET_HMR", None)
+        env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # silences a debugger warning in kernel stderr
+        return env
+
+    def _write_settings(self) -> None:
+        base = self.workdir / "config" / "lab" / "user-settings"
+        for rel, value in _USER_SETTINGS.items():
+            path = base / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(value))
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.root_dir.mkdir(parents=True, exist_ok=True)
+        self._write_settings()
+        self.port = free_port()
+        self.rest = RestClient(self.url)
+        app_class = "LabApp" if self.kind == "lab" else "JupyterNotebookApp"
+        cmd = [
+            sys.executable, "-m", "jupyter", self.kind,
+            "--no-browser",
+            f"--port={self.port}",
+            "--ServerApp.port_retries=0",
+            "--ServerApp.ip=127.0.0.1",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            "--allow-root",
+            f"--ServerApp.root_dir={self.root_dir}",
+            f"--{app_class}.expose_app_in_browser=True",
+        ]  # fmt: skip
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=self.root_dir,
+            env=self._env(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: stop() can end it and its children
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter {self.kind} exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                status, _ = self.rest.request("GET", "/api/status", timeout=2)
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"jupyter {self.kind} did not answer /api/status in {timeout} s; see {self.log_path}")
+
+    def api_json(self, path: str):
+        status, body = self.rest.request("GET", path)
+        if status != 200:
+            raise RuntimeError(f"GET {path} -> {status}")
+        return json.loads(body)
+
+    def shutdown_kernels(self) -> None:
+        """End every session and kernel of this server (each test starts its own)."""
+        try:
+            for session in self.api_json("/api/sessions"):
+                self.rest.request("DELETE", f"/api/sessions/{session['id']}", timeout=15)
+            for kernel in self.api_json("/api/kernels"):
+                self.rest.request("DELETE", f"/api/kernels/{kernel['id']}", timeout=15)
+        except (OSError, RuntimeError):
+            pass
+
+    def _kernel_pids(self) -> list[int]:
+        """Kernels launched by this server: their command line names our private runtime dir.
+
+        jupyter_client starts kernels in their own session, so killing the server's process
+        group does not reach them; this finds exactly ours and nothing else.
+        """
+        marker = str(self.workdir / "runtime").encode()
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if marker in cmdline and b"ipykernel" in cmdline:
+                pids.append(int(entry.name))
+        return pids
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.shutdown_kernels()
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(timeout=5)
+        for pid in self._kernel_pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self._log is not None:
+            self._log.close()
+        self.proc = None
