@@ -47,7 +47,9 @@ class Policy:
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(options) - names)
         if unknown:
-            raise TypeError(f"unknown polling option(s) {', '.join(unknown)}; expected some of {', '.join(sorted(names))}")
+            raise TypeError(
+                f"unknown polling option(s) {', '.join(unknown)}; expected some of {', '.join(sorted(names))}"
+            )
         for name, value in options.items():
             if value is None and name == "hidden_s":
                 continue
@@ -150,6 +152,7 @@ class Poller:
         self._actions: deque[tuple[str, Future]] = deque()
         self._stopping = False
         self._refresh = False
+        self._waiters = 0
         self._action_until = float("-inf")
         self._last_poll: float | None = None
         self.snapshot = Snapshot()
@@ -227,6 +230,10 @@ class Poller:
         """Poll as soon as possible."""
         self._refresh = True
         self._wake.set()
+
+    def watch(self) -> _Watch:
+        """Context manager: poll at the fast rate while someone waits on the result."""
+        return _Watch(self)
 
     def run_action(self, name: str) -> Future:
         """Queue ``source.<name>()`` (start, stop or refresh) on the poller thread.
@@ -334,7 +341,7 @@ class Poller:
     def _interval(self, state: Any) -> tuple[float | None, str]:
         p = self.policy
         busy = getattr(state, "transitional", False)
-        if busy or self._clock() < self._action_until:
+        if busy or self._waiters or self._clock() < self._action_until:
             return p.fast_s, "fast"
         if self._visible:
             return p.stable_s, "stable"
@@ -353,8 +360,23 @@ class Poller:
     def _call(callback: Callable[[Snapshot], None], snapshot: Snapshot) -> None:
         try:
             callback(snapshot)
-        except Exception:  # noqa: BLE001 - one broken subscriber must not stop the others
+        except Exception:
             log.exception("hops-widgets subscriber failed")
+
+
+class _Watch:
+    def __init__(self, poller: Poller) -> None:
+        self.poller = poller
+
+    def __enter__(self) -> Poller:
+        with self.poller._lock:
+            self.poller._waiters += 1
+        self.poller.refresh()
+        return self.poller
+
+    def __exit__(self, *exc: object) -> None:
+        with self.poller._lock:
+            self.poller._waiters -= 1
 
 
 class _SafeError(RuntimeError):

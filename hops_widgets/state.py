@@ -16,11 +16,11 @@ from typing import Any
 from .errors import InvalidResponse
 
 __all__ = [
+    "STATUSES",
+    "TRANSITIONAL",
     "Condition",
     "DeploymentState",
     "Instances",
-    "STATUSES",
-    "TRANSITIONAL",
     "condition_message",
 ]
 
@@ -366,7 +366,9 @@ class DeploymentState:
                 "Requested instances",
                 problems,
             ),
-            min_instances=_min_instances(_get(deployment, "scaling_configuration", "predictor_scaling_config"), problems),
+            min_instances=_min_instances(
+                _get(deployment, "scaling_configuration", "predictor_scaling_config"), problems
+            ),
         )
         transformer = None
         sdk_transformer = _get(deployment, "transformer")

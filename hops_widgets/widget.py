@@ -104,7 +104,9 @@ class DeploymentWidget(anywidget.AnyWidget):
         self._closed = False
         self._changed = threading.Condition()
         if poller is None:
-            poller = _poller.acquire(source, lambda: Poller(source, policy=policy or Policy.from_options(**polling_options)))
+            poller = _poller.acquire(
+                source, lambda: Poller(source, policy=policy or Policy.from_options(**polling_options))
+            )
             if polling_options or policy is not None:
                 poller.policy = policy or Policy.from_options(poller.policy, **polling_options)
         self._poller = poller
@@ -219,10 +221,10 @@ class DeploymentWidget(anywidget.AnyWidget):
         """
         target = status.strip().upper()
         deadline = time.monotonic() + timeout
-        self._poller.refresh()
-        with self._changed:
+        with self._poller.watch() as poller, self._changed:
+            seen = poller.polls  # judge only states polled after this call began
             while True:
-                s = self.state
+                s = self.state if poller.polls > seen else None
                 if s is not None and s.status == target:
                     return s
                 if s is not None and s.status == "FAILED" and target != "FAILED":
@@ -230,8 +232,10 @@ class DeploymentWidget(anywidget.AnyWidget):
                     raise DeploymentFailed(f"{s.name} failed: {reason}", state=s)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    now = s.status_label if s else "unknown"
-                    raise WaitTimeout(f"{self.name or 'deployment'} did not reach {target} in {timeout:g} s (now {now})")
+                    now = self.state.status_label if self.state else "unknown"
+                    raise WaitTimeout(
+                        f"{self.name or 'deployment'} did not reach {target} in {timeout:g} s (now {now})"
+                    )
                 self._changed.wait(min(remaining, 1.0))
 
     def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:

@@ -1,0 +1,257 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import comm
+import pytest
+from comm import DummyComm
+
+import hops_widgets
+from hops_widgets import poller as poller_mod
+from hops_widgets.errors import DeploymentFailed, Timeout
+from hops_widgets.poller import DeploymentSource, Policy, Poller
+from hops_widgets.widget import DeploymentWidget, snapshot_html
+
+from .fakes import FakeDeployment, sdk_state
+
+
+class RecordingComm(DummyComm):
+    def __init__(self, *args, **kwargs):
+        self.messages = []
+        super().__init__(*args, **kwargs)
+
+    def publish_msg(self, msg_type, data=None, metadata=None, buffers=None, **keys):
+        self.messages.append((msg_type, data))
+
+    def updates(self):
+        return [d["state"] for t, d in self.messages if t == "comm_msg" and d.get("method") == "update"]
+
+    def customs(self):
+        return [d["content"] for t, d in self.messages if t == "comm_msg" and d.get("method") == "custom"]
+
+
+@pytest.fixture(autouse=True)
+def recording_comm(monkeypatch):
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
+
+
+def manual(d, **policy):
+    """A widget on a poller without a thread: the test decides when to poll."""
+    p = Poller(DeploymentSource(d), policy=Policy(**policy), autostart=False)
+    return DeploymentWidget(d, poller=p), p
+
+
+def frontend(widget, content):
+    widget._handle_msg({"content": {"data": {"method": "custom", "content": content}}, "buffers": []})
+
+
+def test_traits_follow_each_poll():
+    d = FakeDeployment(requested=2, transformer=1, min_instances=0)
+    d.next = sdk_state("Starting", "INITIALIZED", None, "pulling image", 0, 0)
+    w, p = manual(d)
+    p.poll()
+    assert (w.status, w.status_label, w.tone, w.busy) == ("STARTING", "Starting", "info", True)
+    assert w.condition_type == "INITIALIZED" and w.condition_status == "unknown"
+    assert w.condition_reason == "pulling image" and "images" in w.message
+    assert [s["state"] for s in w.steps] == ["done", "active", "pending", "pending"]
+    assert (w.predictor_available, w.predictor_requested) == (0, 2)
+    assert w.has_transformer and (w.transformer_available, w.transformer_requested) == (0, 1)
+    assert w.scale_to_zero and w.polling == "fast" and w.interval_s == 1.0
+    d.next = sdk_state("Running", "READY", True, "up", 2, 1)
+    p.poll()
+    assert (w.status, w.tone, w.busy, w.predictor_available) == ("RUNNING", "ok", False, 2)
+    w.close()
+
+
+def test_one_message_per_change_and_none_without_change():
+    d = FakeDeployment()
+    w, p = manual(d)
+    p.poll()
+    first = len(w.comm.updates())
+    assert first == 1, "one poll that changes several traits sends one message"
+    for _ in range(5):
+        p.poll()
+    assert len(w.comm.updates()) == first, "nothing changed: nothing sent"
+    d.next = sdk_state("Running", "READY", True, "ok", 0)
+    p.poll()
+    updates = w.comm.updates()
+    assert len(updates) == first + 1
+    assert set(updates[-1]) == {"predictor_available", "changed_at_ms"}
+    w.close()
+
+
+def test_error_shown_with_last_good_time_then_cleared():
+    d = FakeDeployment()
+    w, p = manual(d)
+    p.poll()
+    d.next = ConnectionError("connection refused")
+    p.poll()
+    assert "Cannot connect" in w.error and w.error_kind == "connection"
+    assert w.last_ok_ms is not None and w.polling == "backoff"
+    assert w.status == "RUNNING", "the last good state stays on screen"
+    d.next = sdk_state()
+    p.poll()
+    assert w.error == "" and w.polling != "backoff"
+    w.close()
+
+
+def test_error_before_any_state():
+    d = FakeDeployment()
+    d.next = PermissionError("HTTP 403 forbidden")
+    w, p = manual(d)
+    p.poll()
+    assert w.status_label == "Unavailable" and w.error
+    w.close()
+
+
+def test_long_reason_truncated_but_reachable():
+    d = FakeDeployment()
+    d.next = sdk_state("Failed", "STARTED", False, "x" * 1_000_000)
+    w, p = manual(d)
+    p.poll()
+    assert len(w.condition_reason) == 2000
+    assert w.reason_cut_chars == 998_000
+    assert len(w.state.condition.reason) == 1_000_000
+    w.close()
+
+
+def test_two_widgets_share_one_poller_and_thread_ends_after_last_close():
+    d = FakeDeployment("shared", ident=42)
+    a = DeploymentWidget(d, hidden_s=3600)
+    b = DeploymentWidget(FakeDeployment("shared", ident=42))
+    assert a.poller is b.poller
+    deadline = time.monotonic() + 5
+    while a.status != "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert b.status == "RUNNING"
+    names = lambda: [t.name for t in threading.enumerate() if t.name.startswith("hops-widgets-poller[shared]")]  # noqa: E731
+    assert len(names()) == 1
+    a.close()
+    assert a.poller.alive
+    b.close()
+    assert not b.poller.alive and names() == []
+
+
+def test_visibility_messages_drive_the_schedule():
+    d = FakeDeployment()
+    w, p = manual(d)
+    p.poll()
+    assert w.polling == "hidden"
+    frontend(w, {"type": "visibility", "view": "v1", "visible": True})
+    frontend(w, {"type": "visibility", "view": "v2", "visible": True})
+    p.poll()
+    assert w.polling == "stable"
+    frontend(w, {"type": "visibility", "view": "v1", "visible": False})
+    p.poll()
+    assert w.polling == "stable", "another view is still visible"
+    frontend(w, {"type": "visibility", "view": "v2", "visible": False})
+    p.poll()
+    assert w.polling == "hidden"
+    w.close()
+
+
+def test_actions_pending_double_click_and_ack():
+    d = FakeDeployment()
+    d.next = sdk_state("Stopped", "STOPPED", True, "", 0)
+    w, p = manual(d)
+    p.poll()
+    assert w.can_start and not w.can_stop
+    frontend(w, {"type": "start", "id": "a1"})
+    frontend(w, {"type": "start", "id": "a2"})  # double click
+    assert w.pending_action == "start"
+    p._run_actions()
+    assert d.actions == ["start:0"], "a double click sends one action"
+    acks = w.comm.customs()
+    assert {"type": "ack", "id": "a2", "action": "start", "ok": False}.items() <= acks[0].items()
+    assert acks[-1]["id"] == "a1" and acks[-1]["ok"] is True
+    p.poll()  # the state moved: pending clears
+    assert w.status == "STARTING" and w.pending_action == ""
+    assert not w.can_start and w.can_stop
+    w.close()
+
+
+def test_action_not_allowed_and_action_error():
+    d = FakeDeployment()
+    w, p = manual(d)
+    p.poll()
+    assert w.start() is None and "Cannot start" in w.action_error
+
+    def broken(await_stopped=600):
+        raise RuntimeError("server said no")
+
+    d.stop = broken
+    future = w.stop()
+    p._run_actions()
+    assert future.exception() is not None
+    assert w.pending_action == "" and "Stop failed" in w.action_error and "server said no" in w.action_error
+    w.close()
+
+
+def test_wait_for_success_failure_timeout():
+    d = FakeDeployment()
+    d.next = sdk_state("Starting", "STARTED", None, "", 0)
+    w = DeploymentWidget(d, fast_s=0.01)
+
+    def later():
+        time.sleep(0.1)
+        d.next = sdk_state("Running", "READY", True)
+
+    threading.Thread(target=later).start()
+    assert w.wait_for("running", timeout=5).status == "RUNNING"
+    d.next = sdk_state("Failed", "SCHEDULED", False, "no GPU left")
+    with pytest.raises(DeploymentFailed, match="no GPU left"):
+        w.wait_for("RUNNING", timeout=5)
+    d.next = sdk_state("Running", "READY", True)
+    with pytest.raises(Timeout, match="did not reach STOPPED"):
+        w.wait_for("STOPPED", timeout=0.2)
+    w.close()
+
+
+def test_repr_and_snapshot_escape_server_text():
+    d = FakeDeployment("<img src=x onerror=alert(1)>")
+    d.next = sdk_state("Failed", "STARTED", False, "<script>window.pwned=1</script>")
+    w, p = manual(d)
+    p.poll()
+    text = repr(w)
+    assert "\n" not in text and "Failed" in text
+    page = snapshot_html(w)
+    assert "<script>window" not in page and "&lt;script&gt;" in page
+    assert "<img src=x" not in page
+    data, _ = w._repr_mimebundle_()
+    assert {"text/plain", "text/html", "application/vnd.jupyter.widget-view+json"} <= set(data)
+    w.close()
+
+
+def test_show_rejects_other_objects():
+    with pytest.raises(TypeError, match="get_state"):
+        hops_widgets.show(object(), display=False)
+
+
+def test_polling_options_reach_the_poller():
+    d = FakeDeployment("opts", ident=77)
+    w = hops_widgets.show(d, display=False, fast_s=0.5, stable_s=2, hidden_s=None)
+    assert (w.poller.policy.fast_s, w.poller.policy.stable_s, w.poller.policy.hidden_s) == (0.5, 2, None)
+    w.close()
+    assert poller_mod.active_pollers() == []
+
+
+def test_import_is_light():
+    code = (
+        "import sys, hops_widgets; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('hopsworks', 'hsml', 'jupyterlab', 'notebook')]; "
+        "print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_enable_patches_sdk_class_without_importing_when_absent(monkeypatch):
+    from hops_widgets import _ipython
+
+    monkeypatch.setattr(_ipython, "_DEPLOYMENT_CLASSES", (("no_such_sdk_pkg.deployment", "Deployment"),))
+    monkeypatch.setattr(_ipython, "_SERVING_CLASSES", ())
+    assert _ipython.enable() == []
+    assert "no_such_sdk_pkg" not in sys.modules
