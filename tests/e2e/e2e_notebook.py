@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 from playwright.sync_api import Locator, Page
 
-from e2e_servers import REPO_ROOT, JupyterServer
+from .e2e_servers import REPO_ROOT, JupyterServer
 
 ARTIFACTS = REPO_ROOT / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
