@@ -40,7 +40,8 @@ def recording_comm(monkeypatch):
 
 def manual(d, **policy):
     """A widget on a poller without a thread: the test decides when to poll."""
-    p = Poller(DeploymentSource(d), policy=Policy(**policy), autostart=False)
+    ticks = iter(range(1_700_000_000, 1_800_000_000, 5))  # every poll 5 s later
+    p = Poller(DeploymentSource(d), policy=Policy(**policy), wall=lambda: float(next(ticks)), autostart=False)
     return DeploymentWidget(d, poller=p), p
 
 
