@@ -1,0 +1,40 @@
+# Two commands a newcomer needs: `make demo` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint bench browser clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## demo: a local sandbox and JupyterLab on the guide notebook
+demo: $(STAMP)
+	$(BIN)/hops-widgets demo
+
+## browser: Debian's Chromium for the browser tests (needs root; CI runs it)
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+## test: everything: unit, integration, real SDK, notebooks (nbval), browser (e2e)
+test: $(STAMP)
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+
+## test-fast: no browser, no notebooks
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not e2e"
+
+lint: $(STAMP)
+	$(BIN)/ruff check hops_widgets tests benchmarks
+	$(BIN)/ruff format --check hops_widgets tests benchmarks
+
+## bench: the figures in the README's performance table
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) artifacts .pytest_cache
