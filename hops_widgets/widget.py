@@ -81,6 +81,12 @@ class DeploymentWidget(anywidget.AnyWidget):
     pending_action = t.Unicode("").tag(sync=True)
     action_error = t.Unicode("").tag(sync=True)
     actions_enabled = t.Bool(True).tag(sync=True)
+    # history: bounded, so sync cost does not grow with the widget's age
+    history = t.List(t.Dict()).tag(sync=True)
+    instance_series = t.List(t.List()).tag(sync=True)
+
+    HISTORY_LIMIT = 50
+    SERIES_LIMIT = 120
 
     def __init__(
         self,
@@ -164,6 +170,7 @@ class DeploymentWidget(anywidget.AnyWidget):
                 can_start=s.can_start,
                 can_stop=s.can_stop,
             )
+            self._record(values, s, snap)
             if self._pending_from is not None and s.status != self._pending_from:
                 self._pending_from = None
                 values["pending_action"] = ""
@@ -175,6 +182,29 @@ class DeploymentWidget(anywidget.AnyWidget):
                     setattr(self, key, value)
         with self._changed:
             self._changed.notify_all()
+
+    def _record(self, values: dict[str, Any], s: DeploymentState, snap: Snapshot) -> None:
+        """Append to the timeline and the instance series when something moved."""
+        now_ms = _ms(snap.last_ok_at) or _ms(time.time())
+        cond = s.condition
+        phase = {
+            "status": s.status,
+            "label": s.status_label,
+            "condition": f"{cond.type} {cond.progress}" if cond and cond.type else "",
+            "message": s.message,
+        }
+        history = self.history
+        last = history[-1] if history else None
+        if last is None or any(last[k] != phase[k] for k in ("status", "condition")):
+            if last is not None:
+                last = {**last, "duration_s": round((now_ms - last["at_ms"]) / 1000, 1)}
+                history = [*history[:-1], last]
+            history = [*history, {**phase, "at_ms": now_ms, "duration_s": None}][-self.HISTORY_LIMIT :]
+            values["history"] = history
+        available = s.predictor.available
+        series = self.instance_series
+        if not series or series[-1][1] != available:
+            values["instance_series"] = [*series, [now_ms, available]][-self.SERIES_LIMIT :]
 
     # ------------------------------------------------------------ commands
     def refresh(self) -> None:

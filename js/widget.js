@@ -83,6 +83,21 @@ function render({ model, el }) {
   s2z.textContent = "scale-to-zero";
   s2z.title = "Minimum instances is 0: with no traffic the deployment idles at 0 instances, which is healthy.";
 
+  // history: timeline + sparkline of available instances
+  const historyBox = h("details", "hops-history", root);
+  const historySummary = h("summary", "", historyBox);
+  historySummary.textContent = "History";
+  const SVG = "http://www.w3.org/2000/svg";
+  const spark = document.createElementNS(SVG, "svg");
+  spark.setAttribute("class", "hops-sparkline");
+  spark.setAttribute("viewBox", "0 0 200 40");
+  spark.setAttribute("preserveAspectRatio", "none");
+  spark.setAttribute("role", "img");
+  const sparkLine = document.createElementNS(SVG, "polyline");
+  spark.appendChild(sparkLine);
+  historyBox.appendChild(spark);
+  const timeline = h("ol", "hops-timeline", historyBox);
+
   // problems, error banner, footer
   const problems = h("ul", "hops-problems", root);
   const error = h("div", "hops-error", root);
@@ -203,6 +218,42 @@ function render({ model, el }) {
     actionError.hidden = !ae;
     actionError.textContent = ae;
   }
+  function updateHistory() {
+    const entries = model.get("history") || [];
+    timeline.replaceChildren();
+    for (const entry of entries.slice().reverse()) {
+      const li = h("li", "hops-event", timeline);
+      li.dataset.status = entry.status;
+      h("time", "hops-event-time", li).textContent = new Date(entry.at_ms).toLocaleTimeString();
+      h("span", "hops-event-label", li).textContent = entry.label;
+      h("span", "hops-event-condition", li).textContent = entry.condition;
+      const took = entry.duration_s === null ? "now" : `${entry.duration_s} s`;
+      h("span", "hops-event-duration", li).textContent = took;
+      li.title = entry.message;
+    }
+    historySummary.textContent = `History (${entries.length} changes)`;
+  }
+  function updateSeries() {
+    const points = (model.get("instance_series") || []).filter((p) => p[1] !== null);
+    spark.setAttribute("aria-label", `Available instances over time: ${points.map((p) => p[1]).join(", ")}`);
+    if (points.length === 0) {
+      sparkLine.setAttribute("points", "");
+      return;
+    }
+    const t0 = points[0][0];
+    const t1 = Math.max(Date.now(), points[points.length - 1][0]);
+    const top = Math.max(1, ...points.map((p) => p[1]));
+    const x = (t) => (t1 === t0 ? 200 : ((t - t0) / (t1 - t0)) * 200);
+    const y = (v) => 38 - (v / top) * 36;
+    // a step line: the count holds until the next change
+    const coords = [];
+    points.forEach(([t, v], i) => {
+      if (i > 0) coords.push(`${x(t).toFixed(1)},${y(points[i - 1][1]).toFixed(1)}`);
+      coords.push(`${x(t).toFixed(1)},${y(v).toFixed(1)}`);
+    });
+    coords.push(`200,${y(points[points.length - 1][1]).toFixed(1)}`);
+    sparkLine.setAttribute("points", coords.join(" "));
+  }
   function updateFooter() {
     const changed = model.get("changed_at_ms");
     updated.textContent = changed ? `changed ${ago((Date.now() - changed) / 1000)}` : "waiting for the first update";
@@ -231,6 +282,8 @@ function render({ model, el }) {
     ["error last_ok_ms", updateError],
     ["can_start can_stop pending_action action_error actions_enabled", updateActions],
     ["changed_at_ms polling interval_s", updateFooter],
+    ["history", updateHistory],
+    ["instance_series", updateSeries],
   ];
   for (const [names, fn] of wiring) {
     for (const n of names.split(" ")) model.on(`change:${n}`, fn);

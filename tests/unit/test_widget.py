@@ -80,7 +80,7 @@ def test_one_message_per_change_and_none_without_change():
     p.poll()
     updates = w.comm.updates()
     assert len(updates) == first + 1
-    assert set(updates[-1]) == {"predictor_available", "changed_at_ms"}
+    assert set(updates[-1]) == {"predictor_available", "changed_at_ms", "instance_series"}
     w.close()
 
 
@@ -256,3 +256,36 @@ def test_enable_patches_sdk_class_without_importing_when_absent(monkeypatch):
     monkeypatch.setattr(_ipython, "_SERVING_CLASSES", ())
     assert _ipython.enable() == []
     assert "no_such_sdk_pkg" not in sys.modules
+
+
+def test_history_records_phases_with_durations():
+    d = FakeDeployment()
+    d.next = sdk_state("Starting", "SCHEDULED", None, "", 0)
+    w, p = manual(d)
+    p.poll()
+    p.poll()  # same phase: no new entry
+    d.next = sdk_state("Starting", "INITIALIZED", None, "", 0)
+    p.poll()
+    d.next = sdk_state("Running", "READY", True, "", 1)
+    p.poll()
+    phases = [(e["status"], e["condition"], e["duration_s"]) for e in w.history]
+    assert phases == [
+        ("STARTING", "SCHEDULED unknown", 10.0),  # two polls, 5 s apart each
+        ("STARTING", "INITIALIZED unknown", 5.0),
+        ("RUNNING", "READY true", None),
+    ]
+    assert [v for _, v in w.instance_series] == [0, 1]
+    w.close()
+
+
+def test_history_and_series_are_bounded():
+    d = FakeDeployment()
+    w, p = manual(d)
+    for i in range(400):
+        d.next = sdk_state("Running" if i % 2 else "Updating", "READY", True, "", i % 7)
+        p.poll()
+    assert len(w.history) == DeploymentWidget.HISTORY_LIMIT
+    assert len(w.instance_series) == DeploymentWidget.SERIES_LIMIT
+    sizes = [len(str(u)) for u in w.comm.updates()[-50:]]
+    assert max(sizes) < 2 * min(sizes) + 2000, "a message late in life is no bigger than early ones"
+    w.close()
