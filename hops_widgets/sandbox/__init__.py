@@ -1,0 +1,317 @@
+"""A local Hopsworks-compatible server for demos, notebooks and tests.
+
+>>> from hops_widgets import sandbox
+>>> with sandbox.start(speed=10) as sb:            # doctest: +SKIP
+...     project = sb.login()
+...     deployment = project.get_model_serving().get_deployment("fraud-detector")
+...     sb.http_error(503, retry_after=2, times=1)   # script a fault
+...     sb.requests(path_contains="/serving")        # count what was asked
+
+:func:`start` runs one in a background thread of this process;
+:func:`connect_or_start` reuses one started elsewhere (``hops-widgets demo``
+exports its address in the ``HOPS_WIDGETS_SANDBOX_*`` environment variables).
+Both handles have the same scenario methods (see :class:`Scenario`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import ssl
+import tempfile
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .app import API_PREFIX, MAX_BODY_BYTES, SandboxApp, serve
+from .machine import Blueprint, LifecycleError, ManualClock, ScenarioError, Timing, World
+from .machine import seed as _seed_world
+from .scenario import FAULT_KINDS, Admin, FaultBook, RequestLog, Scenario
+
+__all__ = [
+    "API_PREFIX",
+    "ENV_CA",
+    "ENV_KEY",
+    "ENV_PROJECT",
+    "ENV_URL",
+    "FAULT_KINDS",
+    "Blueprint",
+    "LifecycleError",
+    "ManualClock",
+    "RemoteSandbox",
+    "Sandbox",
+    "Scenario",
+    "ScenarioError",
+    "Timing",
+    "connect_or_start",
+    "start",
+]
+
+ENV_URL = "HOPS_WIDGETS_SANDBOX_URL"
+ENV_KEY = "HOPS_WIDGETS_SANDBOX_KEY"
+ENV_PROJECT = "HOPS_WIDGETS_SANDBOX_PROJECT"
+ENV_CA = "HOPS_WIDGETS_SANDBOX_CA"
+
+
+def _display_host(host: str) -> str:
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+class _Handle(Scenario):
+    """What both handles share: addresses, login helpers, the environment to export."""
+
+    url: str
+    api_key: str
+    project: str
+    project_id: int
+    ca_path: str | None
+
+    @property
+    def tls(self) -> bool:
+        return self.url.startswith("https://")
+
+    def login(self, **kwargs: Any):
+        """Log in with the built-in client; returns a :class:`hops_widgets.client.Project`."""
+        from ..client import login
+
+        kwargs.setdefault("verify", self.ca_path or True)
+        return login(url=self.url, project=self.project, api_key=self.api_key, **kwargs)
+
+    def sdk_login_kwargs(self, *, verify: bool = True) -> dict[str, Any]:
+        """Arguments for ``hopsworks.login(**...)`` (the SDK needs a TLS sandbox)."""
+        if not self.tls:
+            raise ScenarioError("The hopsworks SDK only speaks HTTPS: start the sandbox with tls=True.")
+        host, _, port = self.url.split("://", 1)[1].rpartition(":")
+        kwargs: dict[str, Any] = {
+            "host": host.strip("[]"),
+            "port": int(port),
+            "project": self.project,
+            "api_key_value": self.api_key,
+            "engine": "python",
+            "hostname_verification": bool(verify and self.ca_path),
+        }
+        if verify and self.ca_path:
+            kwargs["trust_store_path"] = self.ca_path
+        return kwargs
+
+    def env(self) -> dict[str, str]:
+        """The ``HOPS_WIDGETS_SANDBOX_*`` variables that let another process connect."""
+        values = {ENV_URL: self.url, ENV_KEY: self.api_key, ENV_PROJECT: self.project}
+        if self.ca_path:
+            values[ENV_CA] = self.ca_path
+        return values
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class Sandbox(_Handle):
+    """A sandbox server running in this process. Use :func:`start` to make one."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = False,
+        speed: float = 1.0,
+        api_key: str | None = None,
+        project: str = "demo",
+        project_id: int = 119,
+        seed: bool = True,
+        clock: Callable[[], float] | None = None,
+        timing: Timing | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
+        self.host = host
+        self.api_key = api_key or secrets.token_urlsafe(24)
+        self.project = project
+        self.project_id = project_id
+        self.world = World(
+            project=project, project_id=project_id, speed=speed, timing=timing, **({"clock": clock} if clock else {})
+        )
+        if seed:
+            _seed_world(self.world)
+        self.faults = FaultBook()
+        self.log = RequestLog()
+        self.admin = Admin(self.world, self.faults, self.log, seeded=seed)
+        self._stopping = threading.Event()
+        self.app = SandboxApp(
+            self.world,
+            self.faults,
+            self.log,
+            self.admin,
+            self.api_key,
+            stopping=self._stopping,
+            max_body_bytes=max_body_bytes,
+        )
+        self.ca_path: str | None = None
+        self.ca_pem: bytes | None = None
+        self._tmpdir: str | None = None
+        context = self._tls_context(host) if tls else None
+        try:
+            self._server, self._thread = serve(self.app, host, port, context)
+        except BaseException:
+            self._cleanup_files()
+            raise
+        self.port: int = self._server.port
+        self.url = f"{'https' if tls else 'http'}://{_display_host(host)}:{self.port}"
+        self._stopped = False
+
+    def _tls_context(self, host: str) -> ssl.SSLContext:
+        import trustme
+
+        ca = trustme.CA(organization_name="hops-widgets sandbox")
+        names = ["127.0.0.1", "localhost", "::1"]
+        if host not in names and host not in ("0.0.0.0", "::", ""):
+            names.append(host)
+        cert = ca.issue_cert(*names)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(context)
+        self._tmpdir = tempfile.mkdtemp(prefix="hops-sandbox-")
+        self.ca_path = os.path.join(self._tmpdir, "sandbox-ca.pem")
+        ca.cert_pem.write_to_path(self.ca_path)
+        self.ca_pem = ca.cert_pem.bytes()
+        return context
+
+    def _call(self, op: str, **kwargs: Any) -> Any:
+        return self.admin.dispatch(op, kwargs)
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self.world.clock
+
+    @property
+    def running(self) -> bool:
+        return not self._stopped and self._thread.is_alive()
+
+    def stop(self) -> None:
+        """Stop serving, end injected delays, join the server and request threads."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._stopping.set()
+        self._server.shutdown()
+        self._thread.join(timeout=30)
+        self._server.server_close()
+        self._cleanup_files()
+
+    def _cleanup_files(self) -> None:
+        if self._tmpdir:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def __repr__(self) -> str:
+        state = "stopped" if self._stopped else "running"
+        return f"<Sandbox {self.url} project={self.project!r} {state}>"
+
+
+class RemoteSandbox(_Handle):
+    """A handle on a sandbox running in another process, scripted over ``/_sandbox/<op>``."""
+
+    def __init__(
+        self, url: str, api_key: str, *, project: str | None = None, ca_path: str | None = None, timeout: float = 10
+    ) -> None:
+        import requests
+
+        self.url = url.rstrip("/")
+        self.api_key = api_key
+        self.ca_path = ca_path or None
+        self._timeout = timeout
+        self._session = requests.Session()
+        self._session.trust_env = False  # a local address: never through a proxy
+        self._session.headers["Authorization"] = f"ApiKey {api_key}"
+        self._session.verify = self.ca_path or True
+        info = self.info()
+        self.project = project or info["project"]
+        self.project_id = info["project_id"]
+        host_port = self.url.split("://", 1)[1]
+        self.host, _, port = host_port.rpartition(":")
+        self.port = int(port)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> RemoteSandbox:
+        env = os.environ if environ is None else environ
+        if not env.get(ENV_URL) or not env.get(ENV_KEY):
+            raise ScenarioError(f"Set {ENV_URL} and {ENV_KEY} to reach a running sandbox.")
+        return cls(env[ENV_URL], env[ENV_KEY], project=env.get(ENV_PROJECT) or None, ca_path=env.get(ENV_CA))
+
+    def _call(self, op: str, **kwargs: Any) -> Any:
+        import requests
+
+        try:
+            response = self._session.post(f"{self.url}/_sandbox/{op}", json=kwargs, timeout=self._timeout)
+        except requests.RequestException as exc:
+            raise ScenarioError(f"Cannot reach the sandbox at {self.url}: {type(exc).__name__}") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code >= 400:
+            message = body.get("errorMsg") if isinstance(body, dict) else None
+            raise ScenarioError(
+                message or f"The sandbox answered HTTP {response.status_code}.",
+                status_code=response.status_code,
+                error_code=body.get("errorCode") if isinstance(body, dict) else None,
+            )
+        return body.get("result") if isinstance(body, dict) else None
+
+    def stop(self) -> None:
+        """Forget the connection (the sandbox itself belongs to whoever started it)."""
+        self._session.close()
+
+    def __repr__(self) -> str:
+        return f"<RemoteSandbox {self.url} project={getattr(self, 'project', None)!r}>"
+
+
+def start(
+    port: int = 0,
+    tls: bool = False,
+    speed: float = 1.0,
+    api_key: str | None = None,
+    seed: bool = True,
+    *,
+    host: str = "127.0.0.1",
+    project: str = "demo",
+    project_id: int = 119,
+    clock: Callable[[], float] | None = None,
+    timing: Timing | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> Sandbox:
+    """Run a sandbox in a background thread; returns its handle (also a context manager).
+
+    ``clock`` (e.g. a :class:`ManualClock`) replaces ``time.monotonic``; ``speed``
+    divides every duration; ``seed=False`` starts with no deployments; ``tls``
+    serves HTTPS with a certificate from a CA made for this run (``handle.ca_path``).
+    """
+    return Sandbox(
+        host=host,
+        port=port,
+        tls=tls,
+        speed=speed,
+        api_key=api_key,
+        project=project,
+        project_id=project_id,
+        seed=seed,
+        clock=clock,
+        timing=timing,
+        max_body_bytes=max_body_bytes,
+    )
+
+
+def connect_or_start(**kwargs: Any) -> _Handle:
+    """The sandbox named by ``HOPS_WIDGETS_SANDBOX_URL``/``_KEY`` if set, else a new one (``start(**kwargs)``)."""
+    if os.environ.get(ENV_URL) and os.environ.get(ENV_KEY):
+        return RemoteSandbox.from_env()
+    return start(**kwargs)

@@ -1,0 +1,525 @@
+"""The sandbox's HTTP side: a WSGI app speaking a Hopsworks REST subset, and its server.
+
+Routing, parsing and responses are werkzeug's. The app checks the API key,
+asks the fault book what to do with the request, answers it from the
+:class:`~hops_widgets.sandbox.machine.World`, and logs it. Admin calls
+(``/_sandbox/<op>``) need the same key and are neither faulted nor logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import math
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from .machine import Blueprint, ScenarioError, World
+from .scenario import Admin, FaultBook, Plan, RequestLog, http_error_body
+
+__all__ = ["API_PREFIX", "MAX_BODY_BYTES", "SandboxApp", "serve"]
+
+log = logging.getLogger("hops_widgets.sandbox")
+
+API_PREFIX = "/hopsworks-api/api"
+MAX_BODY_BYTES = 1 << 20  # 1 MiB: serving bodies are a few kB
+HOPSWORKS_VERSION = "5.2.0"
+
+_A = API_PREFIX
+_URLS = Map(
+    [
+        Rule(f"{_A}/variables/versions", endpoint="versions", methods=["GET"]),
+        Rule(f"{_A}/variables/<name>", endpoint="variable", methods=["GET"]),
+        Rule(f"{_A}/project/getProjectInfo/<name>", endpoint="project_info", methods=["GET"]),
+        Rule(f"{_A}/project", endpoint="projects", methods=["GET"]),
+        Rule(f"{_A}/project/<int:pid>/credentials", endpoint="credentials", methods=["GET"]),
+        Rule(f"{_A}/project/<int:pid>/inference/endpoints", endpoint="inference_endpoints", methods=["GET"]),
+        Rule(f"{_A}/project/<int:pid>/inference/models/<name>:predict", endpoint="predict", methods=["POST"]),
+        Rule(f"{_A}/project/<int:pid>/dataset/<path:path>", endpoint="dataset", methods=["GET"]),
+        Rule(f"{_A}/project/<int:pid>/serving", endpoint="serving_list", methods=["GET"]),
+        Rule(f"{_A}/project/<int:pid>/serving", endpoint="serving_update", methods=["PUT", "POST"]),
+        Rule(f"{_A}/project/<int:pid>/serving/<int:sid>", endpoint="serving_get", methods=["GET"]),
+        Rule(f"{_A}/project/<int:pid>/serving/<int:sid>", endpoint="serving_action", methods=["POST"]),
+        Rule(f"{_A}/project/<int:pid>/serving/<int:sid>", endpoint="serving_delete", methods=["DELETE"]),
+        Rule("/_sandbox/<op>", endpoint="admin", methods=["GET", "POST"]),
+    ],
+    strict_slashes=False,
+)
+_VARIABLES = {
+    "enable_data_science_profile": "true",
+    "kube_kserve_installed": "true",
+    "kube_serving_min_num_instances": "-1",
+    "kube_serving_max_num_instances": "-1",
+    "kube_knative_domain_name": "",
+}
+_WWW_AUTHENTICATE = 'ApiKey realm="hops-widgets sandbox"'
+_HTML_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>{status} {phrase}</title></head>\n"
+    "<body><h1>{status} {phrase}</h1><p>The proxy in front of the API answered instead of the API.</p>"
+    "<hr><p>sandbox-gateway</p></body></html>\n"
+)
+_SERVING_ENDPOINTS = frozenset({"serving_list", "serving_get", "serving_by_name", "serving_update"})
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, code: int | None, message: str, user: str = "", headers=None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.user = user
+        self.headers = headers or {}
+
+
+def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return Response(body, status=status, headers=dict(headers or {}), content_type="application/json")
+
+
+def _error(status: int, code: int | None, message: str, user: str = "", headers=None) -> Response:
+    body: dict[str, Any] = {}
+    if code is not None:
+        body["errorCode"] = code
+    body["errorMsg"] = message
+    if user:
+        body["usrMsg"] = user
+    return _json(body, status, headers)
+
+
+class SandboxApp:
+    """The WSGI application. ``stopping`` interrupts injected delays when the server stops."""
+
+    def __init__(
+        self,
+        world: World,
+        faults: FaultBook,
+        log_: RequestLog,
+        admin: Admin,
+        api_key: str,
+        *,
+        stopping: threading.Event | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
+        self.world = world
+        self.faults = faults
+        self.log = log_
+        self.admin = admin
+        self._api_key = api_key
+        self.stopping = stopping or threading.Event()
+        self.max_body_bytes = max_body_bytes
+
+    def __repr__(self) -> str:
+        return f"<SandboxApp project={self.world.project!r}>"
+
+    # ----------------------------------------------------------------- WSGI
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        request = Request(environ)
+        request.max_content_length = self.max_body_bytes
+        endpoint, deployment = "unknown", None
+        try:
+            try:
+                rule, args = _URLS.bind_to_environ(environ).match()
+            except NotFound:
+                raise _ApiError(404, 120001, "No such API path in the sandbox.") from None
+            except MethodNotAllowed as exc:
+                allow = ", ".join(exc.valid_methods or ())
+                raise _ApiError(405, 120002, "Method not allowed here.", headers={"Allow": allow}) from None
+            if rule == "admin":
+                return self._admin(request, args["op"])(environ, start_response)
+            endpoint = rule
+            if request.content_length is not None and request.content_length > self.max_body_bytes:
+                raise _ApiError(413, 120003, f"The request body is larger than {self.max_body_bytes} bytes.")
+            self._authenticate(request)
+            if "pid" in args and args["pid"] != self.world.project_id:
+                raise _ApiError(400, 150004, "No project with that id in the sandbox.")
+            if endpoint == "serving_list" and "name" in request.args:
+                endpoint = "serving_by_name"
+            deployment = self._target(endpoint, args, request)
+            plan = self.faults.plan(
+                endpoint, request.path, request.method, deployment, has_servings=endpoint in _SERVING_ENDPOINTS
+            )
+            if plan.delay_s > 0 and self.stopping.wait(plan.delay_s):
+                response = self._disconnect(environ)
+            elif plan.respond is not None:
+                response = self._injected(plan, environ)
+            else:
+                response = getattr(self, f"_ep_{endpoint}")(request, plan, **args)
+        except _ApiError as exc:
+            response = _error(exc.status, exc.code, exc.message, exc.user, exc.headers)
+        except ScenarioError as exc:
+            response = _error(exc.status_code, exc.error_code, str(exc))
+        except RequestEntityTooLarge:
+            response = _error(413, 120003, f"The request body is larger than {self.max_body_bytes} bytes.")
+        except HTTPException as exc:
+            response = _error(exc.code or 500, 120000, exc.description or exc.name)
+        except Exception:
+            log.exception("sandbox request failed")
+            response = _error(500, 120000, "The sandbox hit an internal error (see its log).")
+        self.log.add(
+            {
+                "method": request.method,
+                "path": request.path,
+                "query": request.query_string.decode("latin-1"),
+                "status": response.status_code,
+                "endpoint": endpoint,
+                "deployment": deployment,
+                "time": time.time(),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            }
+        )
+        return response(environ, start_response)
+
+    # --------------------------------------------------------------- pieces
+    def _authenticate(self, request: Request) -> None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.strip().partition(" ")
+        if not header or scheme.lower() != "apikey":
+            raise _ApiError(
+                401,
+                200003,
+                "Authorization header not set or not an ApiKey.",
+                headers={"WWW-Authenticate": _WWW_AUTHENTICATE},
+            )
+        if not hmac.compare_digest(value.strip().encode(), self._api_key.encode()):
+            raise _ApiError(
+                401, 320012, "Invalid or incorrect API key.", headers={"WWW-Authenticate": _WWW_AUTHENTICATE}
+            )
+
+    def _target(self, endpoint: str, args: Mapping[str, Any], request: Request) -> str | None:
+        """The deployment a request is about, for faults and the log."""
+        if endpoint == "serving_by_name":
+            return request.args.get("name")
+        if endpoint == "predict":
+            return args.get("name")
+        if "sid" in args:
+            return self.world.name_of(args["sid"])
+        return None
+
+    def _read_json(self, request: Request, *, required: bool) -> Any:
+        raw = request.get_data(cache=False)
+        if not raw:
+            if required:
+                raise _ApiError(400, 120004, "A JSON body is required.")
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise _ApiError(400, 120004, "The body is not valid JSON.") from None
+
+    def _disconnect(self, environ) -> Response:
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        return Response(b"", status=200)
+
+    def _injected(self, plan: Plan, environ) -> Response:
+        fault = plan.respond
+        assert fault is not None
+        params = fault.params
+        if fault.kind == "http_error":
+            status = params["status"]
+            headers: dict[str, str] = {}
+            if status == 401:
+                headers["WWW-Authenticate"] = _WWW_AUTHENTICATE
+            if params.get("retry_after") is not None:
+                headers["Retry-After"] = str(max(0, math.ceil(float(params["retry_after"]))))
+            return _json(http_error_body(status, params), status, headers)
+        if fault.kind == "malformed_json":
+            return Response(b'{"id": 1, "name": "half-sent", "status": "Runn', 200, content_type="application/json")
+        if fault.kind == "html":
+            status = params.get("status", 502)
+            phrase = {200: "OK", 502: "Bad Gateway", 503: "Service Unavailable"}.get(status, "Error")
+            page = _HTML_PAGE.format(status=status, phrase=phrase)
+            return Response(page, status=status, content_type="text/html; charset=utf-8")
+        if fault.kind == "empty_body":
+            return Response(b"", 200)
+        return self._disconnect(environ)
+
+    # ------------------------------------------------------------- endpoints
+    def _ep_versions(self, request, plan):
+        return _json([{"software": "hopsworks", "version": HOPSWORKS_VERSION}, {"software": "sandbox", "version": "1"}])
+
+    def _ep_variable(self, request, plan, name):
+        if name not in _VARIABLES:
+            raise _ApiError(404, 100050, f"Variable {name!r} is not set in the sandbox.")
+        return _json({"successMessage": _VARIABLES[name]})
+
+    def _ep_project_info(self, request, plan, name):
+        w = self.world
+        if name != w.project:
+            raise _ApiError(400, 150004, "Project wasn't found.", f"No project named {name!r} in the sandbox.")
+        return _json(
+            {
+                "projectId": w.project_id,
+                "projectName": w.project,
+                "owner": f"{w.username}@sandbox.local",
+                "description": "Local hops-widgets sandbox project",
+                "created": "2025-01-01T00:00:00.000Z",
+                "dockerImage": "python311:sandbox",
+                "isPreinstalledDockerImage": True,
+                "isOldDockerImage": False,
+                "creationStatus": "CREATED",
+                "services": ["JUPYTER", "SERVING"],
+            }
+        )
+
+    def _ep_projects(self, request, plan):
+        w = self.world
+        user = {
+            "email": f"{w.username}@sandbox.local",
+            "username": w.username,
+            "fname": "Sandbox",
+            "lname": "User",
+            "uid": 10000,
+        }
+        return _json(
+            [
+                {
+                    "project": {
+                        "id": w.project_id,
+                        "name": w.project,
+                        "owner": user,
+                        "created": "2025-01-01T00:00:00.000Z",
+                    },
+                    "user": user,
+                    "teamRole": "Data owner",
+                    "timestamp": "2025-01-01T00:00:00.000Z",
+                }
+            ]
+        )
+
+    def _ep_credentials(self, request, plan, pid):
+        # empty key material: the SDK writes these as files and never reads them for REST calls
+        keys = ("kStore", "tStore", "password", "caChain", "clientCert", "clientKey")
+        return _json({**dict.fromkeys(keys, ""), "fileExtension": "jks"})
+
+    def _ep_inference_endpoints(self, request, plan, pid):
+        return _json([])  # no LOAD_BALANCER entry: inference goes through this API
+
+    def _ep_dataset(self, request, plan, pid, path):
+        top = path.strip("/").split("/")[0]
+        if top not in ("Models", "Resources"):
+            raise _ApiError(404, 110008, f"No dataset {path!r} in the sandbox.")
+        return _json(
+            {
+                "attributes": {
+                    "name": path.strip("/").split("/")[-1],
+                    "path": f"/Projects/{self.world.project}/{path}",
+                    "dir": True,
+                }
+            }
+        )
+
+    def _ep_serving_list(self, request, plan, pid):
+        items = self.world.servings()
+        model = request.args.get("model")
+        status = request.args.get("status")
+        if model:
+            items = [s for s in items if s.get("modelName") == model or s.get("name") == model]
+        if status:
+            items = [s for s in items if str(s.get("status", "")).lower() == status.lower()]
+        return _json([plan.transform(s) for s in items])
+
+    def _ep_serving_by_name(self, request, plan, pid):
+        name = request.args.get("name", "")
+        if self.world.find(name) is None:
+            raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment named {name!r}.")
+        return _json(plan.transform(self.world.serving(name)))
+
+    def _ep_serving_get(self, request, plan, pid, sid):
+        if self.world.name_of(sid) is None:
+            raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {sid}.")
+        return _json(plan.transform(self.world.serving(sid)))
+
+    def _ep_serving_action(self, request, plan, pid, sid):
+        action = (request.args.get("action") or "").upper()
+        if not action:
+            raise _ApiError(400, 240008, "No action given; use ?action=START or ?action=STOP.")
+        if self.world.name_of(sid) is None:
+            raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {sid}.")
+        if action == "START":
+            self.world.start(sid)
+        elif action == "STOP":
+            self.world.stop(sid)
+        else:
+            raise _ApiError(400, 240008, f"Unknown action {action!r}; use START or STOP.")
+        return Response(b"", 200)
+
+    def _ep_serving_delete(self, request, plan, pid, sid):
+        if self.world.name_of(sid) is None:
+            raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {sid}.")
+        self.world.delete(sid)
+        return Response(b"", 200)
+
+    def _ep_serving_update(self, request, plan, pid):
+        body = self._read_json(request, required=True)
+        if not isinstance(body, dict):
+            raise _ApiError(400, 120004, "The body must be a serving object.")
+        changes = _changes_from_body(body)
+        ident = body.get("id")
+        target = None
+        if isinstance(ident, int) and not isinstance(ident, bool) and self.world.name_of(ident) is not None:
+            target = ident
+        elif isinstance(body.get("name"), str) and self.world.find(body["name"]) is not None:
+            target = self.world.find(body["name"])
+        if target is not None:
+            self.world.update(target, **changes)
+            return _json(plan.transform(self.world.serving(target)))
+        if ident is not None:
+            raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {ident}.")
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            raise _ApiError(400, 240001, "A new deployment needs a name.")
+        try:
+            new_id = self.world.add(Blueprint(name=name, **changes), status="Creating")
+        except TypeError as exc:
+            raise _ApiError(400, 240001, f"Bad deployment fields: {exc}") from None
+        return _json(plan.transform(self.world.serving(new_id)), 201)
+
+    def _ep_predict(self, request, plan, pid, name):
+        body = self._read_json(request, required=False)
+        if self.world.find(name) is None:
+            raise _ApiError(404, 250000, f"No deployment named {name!r} to send the request to.")
+        self.world.infer(name)
+        rows = 1
+        if isinstance(body, dict):
+            data = body.get("instances", body.get("inputs"))
+            if isinstance(data, list):
+                rows = max(1, len(data))
+        return _json({"predictions": [0.5] * rows})
+
+    # ----------------------------------------------------------------- admin
+    def _admin(self, request: Request, op: str) -> Response:
+        try:
+            self._authenticate(request)
+            if request.method == "GET":
+                kwargs: Any = {k: _maybe_number(v) for k, v in request.args.items()}
+            else:
+                kwargs = self._read_json(request, required=False) or {}
+            if not isinstance(kwargs, dict):
+                raise _ApiError(400, 120004, "Admin arguments must be a JSON object.")
+            return _json({"result": self.admin.dispatch(op, kwargs)})
+        except _ApiError as exc:
+            return _error(exc.status, exc.code, exc.message, exc.user, exc.headers)
+        except ScenarioError as exc:
+            return _error(exc.status_code, exc.error_code, str(exc))
+        except RequestEntityTooLarge:
+            return _error(413, 120003, f"The request body is larger than {self.max_body_bytes} bytes.")
+
+
+def _maybe_number(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+def _int_field(body: Mapping[str, Any], key: str) -> Any:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _ApiError(400, 240001, f"{key} must be a whole number.")
+    return value
+
+
+def _changes_from_body(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Blueprint fields from a serving JSON body (camelCase, as the SDK sends it)."""
+    changes: dict[str, Any] = {}
+    for key, field_name in (
+        ("requestedInstances", "requested_instances"),
+        ("requestedTransformerInstances", "requested_transformer_instances"),
+        ("modelVersion", "model_version"),
+    ):
+        value = _int_field(body, key)
+        if value is not None:
+            changes[field_name] = value
+    scaling = body.get("predictorScalingConfig") or body.get("scalingConfiguration")
+    if isinstance(scaling, Mapping):
+        for key, field_name in (("minInstances", "min_instances"), ("maxInstances", "max_instances")):
+            value = _int_field(scaling, key)
+            if value is not None:
+                changes[field_name] = value
+    tscaling = body.get("transformerScalingConfig")
+    if isinstance(tscaling, Mapping):
+        value = _int_field(tscaling, "minInstances")
+        if value is not None:
+            changes["transformer_min_instances"] = value
+    for key, field_name in (
+        ("description", "description"),
+        ("modelName", "model_name"),
+        ("modelServer", "model_server"),
+    ):
+        if isinstance(body.get(key), str):
+            changes[field_name] = body[key]
+    if "transformer" in body:
+        changes["transformer"] = bool(body["transformer"])
+    return changes
+
+
+class _Handler(WSGIRequestHandler):
+    """werkzeug's handler with Nagle off, the TLS handshake in the worker thread, and quiet logs."""
+
+    timeout = 10  # seconds a client may take to send its request (or finish a TLS handshake)
+
+    def setup(self) -> None:
+        self._handshake_failed = False
+        try:
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(self.timeout)
+            try:
+                self.request.do_handshake()
+            except (ssl.SSLError, OSError) as exc:
+                log.debug("TLS handshake with %s failed: %s", self.client_address, exc)
+                self._handshake_failed = True
+        super().setup()
+
+    def handle(self) -> None:
+        if not self._handshake_failed:
+            super().handle()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # the app keeps its own request log
+
+    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's signature
+        log.debug("%s: " + message, type, *args)
+
+
+def serve(
+    app: SandboxApp, host: str, port: int, ssl_context: ssl.SSLContext | None
+) -> tuple[BaseWSGIServer, threading.Thread]:
+    """Bind, then serve in a background thread; the socket listens before this returns."""
+    server = make_server(host, port, app, threaded=True, request_handler=_Handler)
+    server.log = lambda type, message, *args: log.debug(message, *args)  # type: ignore[method-assign]
+    # request threads are joined when the server closes (each is bounded by the handler timeout)
+    server.daemon_threads = False
+    server.block_on_close = True
+    if ssl_context is not None:
+        # wrap here rather than through make_server so that the handshake runs in the
+        # request thread (see _Handler.setup) and a stalled client cannot block accept()
+        server.socket = ssl_context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        server.ssl_context = ssl_context
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"hops-sandbox:{server.port}", daemon=True
+    )
+    thread.start()
+    return server, thread

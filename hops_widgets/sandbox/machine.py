@@ -1,0 +1,798 @@
+"""The sandbox's deployments and the state machine that moves them, on a clock.
+
+Nothing here runs on its own: there is no ticker thread. Every deployment
+remembers which phase it is in and when that phase began; the state reported
+at any moment is computed from the clock when somebody asks, and phases that
+have run their course are settled first. That makes the machine deterministic
+under a :class:`ManualClock` (tests step it) and cheap under the real one.
+
+All durations are in *sandbox seconds*; the speed factor maps real seconds to
+sandbox seconds (speed 10 means a 1.5 s step takes 0.15 s of real time).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = [
+    "CONDITION_TYPES",
+    "STATUSES",
+    "Blueprint",
+    "LifecycleError",
+    "ManualClock",
+    "ScenarioError",
+    "Timing",
+    "World",
+]
+
+STATUSES = ("Creating", "Created", "Starting", "Running", "Idle", "Failed", "Updating", "Stopping", "Stopped")
+CONDITION_TYPES = ("STOPPED", "SCHEDULED", "INITIALIZED", "STARTED", "READY")
+START_STEPS = ("SCHEDULED", "INITIALIZED", "STARTED", "READY")
+
+# The start walk: every step is first in progress (None), then done (True);
+# READY done is the Running state itself. Each entry lasts half a step.
+_START_WALK: tuple[tuple[str, bool | None, str], ...] = (
+    ("SCHEDULED", None, "Asking the cluster for room to place the instances"),
+    ("SCHEDULED", True, "The instances have a node and their resources are reserved"),
+    ("INITIALIZED", None, "Pulling container images and mounting volumes"),
+    ("INITIALIZED", True, "Images are pulled and volumes mounted"),
+    ("STARTED", None, "Booting the model server and loading the scripts"),
+    ("STARTED", True, "The model server is up"),
+    ("READY", None, "Wiring the network route to the instances"),
+)
+_RAMP_FROM = 4  # instances come up from the STARTED step on
+_STOP_WALK: tuple[tuple[str, bool | None, str], ...] = (
+    ("SCHEDULED", None, "Releasing the instances' place on the cluster"),
+    ("STOPPED", None, "Shutting the instances down"),
+)
+_UPDATE_WALK: tuple[tuple[str, bool | None, str], ...] = (
+    ("STARTED", None, "Rolling the new configuration out to the instances"),
+    ("READY", None, "Moving traffic over to the updated instances"),
+)
+_COLD_WALK: tuple[tuple[str, bool | None, str], ...] = (
+    ("STARTED", None, "Cold start: waking an instance for a waiting request"),
+    ("READY", None, "Cold start: routing the waiting request to the new instance"),
+)
+REASON_RUNNING = "Serving requests"
+REASON_IDLE = "Scaled to zero after a quiet spell; the next request wakes it up"
+REASON_STOPPED = "Not running; nothing is allocated"
+REASON_CREATED = "Created and never started"
+REASON_CREATING = "Getting the deployment ready to be started"
+DEFAULT_FAILURES = {
+    "SCHEDULED": "Failed to be scheduled: no node has enough free CPU or memory for the instances",
+    "INITIALIZED": "Failed to initialize: the container image could not be pulled",
+    "STARTED": "Failed to run: the predictor script exited with code 1",
+    "READY": "Failed to setup connectivity: the network route was not accepted",
+    "STOPPED": "Failed to stop: the instances did not shut down",
+}
+
+# internal phases
+CREATING, CREATED, STARTING, RUNNING, IDLE, COLD_START = "creating", "created", "starting", "running", "idle", "cold"
+UPDATING, STOPPING, STOPPED, FAILED, PINNED = "updating", "stopping", "stopped", "failed", "pinned"
+_STATUS_TO_PHASE = {
+    "creating": CREATING,
+    "created": CREATED,
+    "starting": STARTING,
+    "running": RUNNING,
+    "idle": IDLE,
+    "failed": FAILED,
+    "updating": UPDATING,
+    "stopping": STOPPING,
+    "stopped": STOPPED,
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario or admin request that cannot be honoured (unknown deployment, bad argument)."""
+
+    status_code = 400
+    error_code = 240001
+
+    def __init__(self, message: str, *, status_code: int | None = None, error_code: int | None = None) -> None:
+        super().__init__(message)
+        if status_code is not None:
+            self.status_code = status_code
+        if error_code is not None:
+            self.error_code = error_code
+
+
+class NotFound(ScenarioError):
+    status_code = 404
+    error_code = 240000
+
+
+class LifecycleError(ScenarioError):
+    """An action the backend refuses in the current state (its LIFECYCLE_ERROR, 240003)."""
+
+    status_code = 400
+    error_code = 240003
+
+
+class ManualClock:
+    """A clock that only moves when told to: ``clock.advance(2.5)``."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = float(start)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("a clock cannot go backwards")
+        with self._lock:
+            self._now += seconds
+            return self._now
+
+    def __repr__(self) -> str:
+        return f"ManualClock(now={self():.3f})"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Durations in sandbox seconds (divide by the speed factor for real time)."""
+
+    step_s: float = 1.5  # one start step (SCHEDULED, INITIALIZED, ...): half in progress, half done
+    stop_step_s: float = 1.0  # each of the two stop steps
+    update_s: float = 3.0
+    cold_start_s: float = 3.0
+    creating_s: float = 2.0
+    retention_s: float = 30.0  # quiet time before a scale-to-zero deployment goes idle
+
+    @property
+    def start_s(self) -> float:
+        """How long a start takes from the request to Running."""
+        return len(_START_WALK) * self.step_s / 2
+
+    @property
+    def stop_s(self) -> float:
+        return len(_STOP_WALK) * self.stop_step_s
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Timing:
+        names = {f.name for f in fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ScenarioError(f"Unknown timing fields: {sorted(unknown)}")
+        values = {k: float(v) for k, v in data.items()}
+        if any(v < 0 for v in values.values()):
+            raise ScenarioError("Durations cannot be negative.")
+        return cls(**values)
+
+
+@dataclass
+class Blueprint:
+    """What a deployment is (its configuration), as opposed to where it is in its life."""
+
+    name: str
+    model_name: str | None = None
+    model_version: int | None = 1
+    requested_instances: int = 1
+    min_instances: int = 1
+    max_instances: int | None = None
+    transformer: bool = False
+    requested_transformer_instances: int = 1
+    transformer_min_instances: int = 1
+    model_server: str = "PYTHON"
+    description: str = ""
+    gpus: int = 0
+
+    def check(self) -> None:
+        if not isinstance(self.name, str) or not self.name or len(self.name) > 200 or "/" in self.name:
+            raise ScenarioError(f"Bad deployment name {self.name!r}.")
+        for key in (
+            "requested_instances",
+            "min_instances",
+            "requested_transformer_instances",
+            "transformer_min_instances",
+            "gpus",
+        ):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ScenarioError(f"{key} must be a whole number >= 0, not {value!r}.")
+        if self.max_instances is not None and (
+            not isinstance(self.max_instances, int) or self.max_instances < self.min_instances
+        ):
+            raise ScenarioError("max_instances must be a whole number >= min_instances.")
+
+
+@dataclass
+class _Record:
+    id: int
+    spec: Blueprint
+    created: str
+    phase: str = STOPPED
+    since: float = 0.0  # sandbox time the phase began
+    last_request: float = 0.0  # last inference request, for scale-to-zero
+    ramp_from: tuple[int, int] = (0, 0)  # instances when a stop / update began
+    failure: tuple[str, str] | None = None  # (type, reason) while FAILED
+    armed: tuple[str, str] | None = None  # failure for the start in progress
+    next_failure: tuple[str, str, bool] | None = None  # (type, reason, sticky) for the next start
+    pinned: dict[str, Any] | None = None  # state set directly by a scenario
+    revision: int = 1
+    deployed: str | None = None
+
+
+@dataclass(frozen=True)
+class View:
+    """The state of one deployment at one moment."""
+
+    status: str
+    condition: tuple[str, bool | None, str] | None
+    available: int | None
+    available_transformer: int | None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _iso(ts: float | None = None) -> str:
+    moment = datetime.fromtimestamp(time.time() if ts is None else ts, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _clamp(x: float) -> float:
+    return 0.0 if x < 0 else 1.0 if x > 1 else x
+
+
+class World:
+    """Every deployment of the one sandbox project, behind one lock.
+
+    ``clock`` returns real seconds (``time.monotonic`` or a :class:`ManualClock`);
+    ``speed`` multiplies them into sandbox seconds and can change while running.
+    """
+
+    def __init__(
+        self,
+        *,
+        project: str = "demo",
+        project_id: int = 119,
+        username: str = "sandbox_user",
+        clock: Callable[[], float] = time.monotonic,
+        speed: float = 1.0,
+        timing: Timing | None = None,
+    ) -> None:
+        if speed <= 0:
+            raise ScenarioError("speed must be > 0")
+        self.project = project
+        self.project_id = project_id
+        self.username = username
+        self.clock = clock
+        self.timing = timing or Timing()
+        self._lock = threading.RLock()
+        self._speed = float(speed)
+        self._real0 = clock()
+        self._virtual0 = 0.0
+        self._records: dict[int, _Record] = {}
+        self._by_name: dict[str, int] = {}
+        self._next_id = 1
+
+    # ------------------------------------------------------------------ time
+    def now(self) -> float:
+        """Sandbox seconds since the world was made."""
+        with self._lock:
+            return self._virtual0 + (self.clock() - self._real0) * self._speed
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def set_speed(self, speed: float) -> None:
+        if not isinstance(speed, (int, float)) or isinstance(speed, bool) or not speed > 0:
+            raise ScenarioError("speed must be a number > 0")
+        with self._lock:
+            self._virtual0 = self.now()
+            self._real0 = self.clock()
+            self._speed = float(speed)
+
+    def set_timing(self, **changes: float) -> Timing:
+        with self._lock:
+            merged = {f.name: getattr(self.timing, f.name) for f in fields(Timing)}
+            merged.update(changes)
+            self.timing = Timing.from_dict(merged)
+            return self.timing
+
+    # ------------------------------------------------------------ registry
+    @property
+    def namespace(self) -> str:
+        return self.project.lower().replace("_", "-")
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return [r.spec.name for r in self._records.values()]
+
+    def find(self, name: str) -> int | None:
+        with self._lock:
+            return self._by_name.get(name)
+
+    def name_of(self, ident: int) -> str | None:
+        with self._lock:
+            record = self._records.get(ident)
+            return record.spec.name if record is not None else None
+
+    def _get(self, key: int | str) -> _Record:
+        ident = self._by_name.get(key) if isinstance(key, str) else key
+        record = self._records.get(ident) if ident is not None else None
+        if record is None:
+            raise NotFound(f"No deployment {key!r} in project {self.project}.")
+        return record
+
+    def add(self, spec: Blueprint, *, status: str = "Stopped", failure: tuple[str, str] | None = None) -> int:
+        spec.check()
+        phase = _STATUS_TO_PHASE.get(str(status).lower())
+        if phase is None:
+            raise ScenarioError(f"Cannot create a deployment in status {status!r}; use set_state for odd ones.")
+        with self._lock:
+            if spec.name in self._by_name:
+                raise ScenarioError(f"A deployment named {spec.name!r} already exists.", error_code=240011)
+            now = self.now()
+            record = _Record(id=self._next_id, spec=spec, created=_iso(), phase=phase, since=now, last_request=now)
+            if phase == FAILED:
+                record.failure = failure or ("SCHEDULED", DEFAULT_FAILURES["SCHEDULED"])
+            if phase in (RUNNING, IDLE, UPDATING):
+                record.deployed = _iso()
+            if phase == UPDATING:
+                record.ramp_from = (spec.requested_instances, spec.requested_transformer_instances)
+            self._next_id += 1
+            self._records[record.id] = record
+            self._by_name[spec.name] = record.id
+            return record.id
+
+    def delete(self, key: int | str) -> None:
+        with self._lock:
+            record = self._get(key)
+            del self._records[record.id]
+            del self._by_name[record.spec.name]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+            self._by_name.clear()
+            self._next_id = 1
+
+    # ------------------------------------------------------------- actions
+    def start(self, key: int | str) -> str:
+        """The START action. Returns what happened: ``"starting"`` or ``"unchanged"``."""
+        with self._lock:
+            record = self._settled(key)
+            if record.phase == STOPPING:
+                raise LifecycleError("The deployment is stopping; wait until it has stopped before starting it.")
+            if record.phase == CREATING:
+                raise LifecycleError("The deployment is still being prepared and cannot start yet.")
+            if record.phase in (STARTING, RUNNING, IDLE, COLD_START, UPDATING):
+                return "unchanged"
+            self._enter(record, STARTING)
+            record.pinned = None
+            record.failure = None
+            record.armed = None
+            record.deployed = _iso()
+            if record.next_failure is not None:
+                step, reason, sticky = record.next_failure
+                record.armed = (step, reason)
+                if not sticky:
+                    record.next_failure = None
+            return "starting"
+
+    def stop(self, key: int | str) -> str:
+        with self._lock:
+            record = self._settled(key)
+            if record.phase == CREATING:
+                raise LifecycleError("The deployment is still being prepared and cannot be stopped.")
+            if record.phase in (STOPPED, CREATED, STOPPING):
+                return "unchanged"
+            view = self._view(record, self.now())
+            record.ramp_from = (view.available or 0, view.available_transformer or 0)
+            self._enter(record, STOPPING)
+            record.pinned = None
+            record.armed = None
+            record.deployed = None
+            return "stopping"
+
+    def update(self, key: int | str, **changes: Any) -> str:
+        """Change the configuration; a running deployment passes through Updating."""
+        with self._lock:
+            record = self._settled(key)
+            allowed = {f.name for f in fields(Blueprint)} - {"name"}
+            unknown = set(changes) - allowed
+            if unknown:
+                raise ScenarioError(f"Cannot update {sorted(unknown)}.")
+            spec = replace(record.spec, **changes)
+            spec.check()
+            view = self._view(record, self.now())
+            record.spec = spec
+            record.revision += 1
+            if record.phase in (RUNNING, IDLE, UPDATING, COLD_START):
+                record.ramp_from = (view.available or 0, view.available_transformer or 0)
+                self._enter(record, UPDATING)
+                return "updating"
+            return "saved"
+
+    def infer(self, key: int | str) -> str:
+        """An inference request: keeps a deployment awake, or wakes an idle one."""
+        with self._lock:
+            record = self._settled(key)
+            now = self.now()
+            if record.phase == IDLE:
+                self._enter(record, COLD_START)
+                record.last_request = now
+                return "cold_start"
+            if record.phase in (RUNNING, UPDATING, COLD_START):
+                record.last_request = now
+                return "served" if record.phase != COLD_START else "cold_start"
+            if record.phase == PINNED and str(record.pinned.get("status", "")).lower() in ("running", "idle"):
+                return "served"
+            raise LifecycleError(
+                f"The deployment {record.spec.name!r} is not running.", status_code=400, error_code=250001
+            )
+
+    def fail(
+        self,
+        key: int | str,
+        step: str = "STARTED",
+        reason: str | None = None,
+        *,
+        now: bool = False,
+        sticky: bool = False,
+    ) -> str:
+        """Make a start fail at ``step`` with ``reason``.
+
+        ``now=True`` fails the deployment at once, whatever it is doing.
+        Otherwise the start in progress fails when it reaches ``step`` (or the
+        next start does, if this one is past it); ``sticky`` makes every later
+        start fail the same way until :meth:`heal`.
+        """
+        step = str(step).upper()
+        if step not in CONDITION_TYPES:
+            raise ScenarioError(f"Unknown step {step!r}; use one of {', '.join(CONDITION_TYPES)}.")
+        if reason is not None and not isinstance(reason, str):
+            raise ScenarioError("reason must be text")
+        reason = reason if reason is not None else DEFAULT_FAILURES[step]
+        with self._lock:
+            record = self._settled(key)
+            if now:
+                self._enter(record, FAILED)
+                record.failure = (step, reason)
+                record.pinned = None
+                record.armed = None
+                if sticky:
+                    record.next_failure = (step, reason, True)
+                return "failed"
+            if step not in START_STEPS:
+                raise ScenarioError("Only a start step can fail later; pass now=True to fail at once.")
+            if sticky:
+                record.next_failure = (step, reason, True)
+            if record.phase == STARTING and self._walk_index(record) <= self._fail_index(step):
+                record.armed = (step, reason)
+                return "armed"
+            if not sticky:
+                record.next_failure = (step, reason, False)
+            return "armed_for_next_start"
+
+    def heal(self, key: int | str) -> None:
+        """Forget planned failures (the deployment's current state is kept)."""
+        with self._lock:
+            record = self._get(key)
+            record.armed = None
+            record.next_failure = None
+
+    def set_state(
+        self,
+        key: int | str,
+        status: Any,
+        *,
+        condition: Any = ...,
+        available_instances: Any = ...,
+        available_transformer_instances: Any = ...,
+    ) -> None:
+        """Pin the reported state to exactly these values until the next action.
+
+        Values are sent as given, odd ones included (an unknown status, a
+        negative count, ``condition=None``). Omitted ones take their usual
+        value for ``status``.
+        """
+        with self._lock:
+            record = self._settled(key)
+            pinned: dict[str, Any] = {"status": status}
+            if condition is not ...:
+                pinned["condition"] = condition
+            else:
+                pinned["condition"] = _default_condition(status)
+            running = str(status).lower() in ("running", "updating")
+            pinned["availableInstances"] = (
+                available_instances
+                if available_instances is not ...
+                else (record.spec.requested_instances if running else 0)
+            )
+            pinned["availableTransformerInstances"] = (
+                available_transformer_instances
+                if available_transformer_instances is not ...
+                else (record.spec.requested_transformer_instances if running and record.spec.transformer else 0)
+            )
+            self._enter(record, PINNED)
+            record.pinned = pinned
+            record.armed = None
+
+    # --------------------------------------------------------------- reads
+    def serving(self, key: int | str) -> dict[str, Any]:
+        """The serving JSON of one deployment, as the REST API sends it."""
+        with self._lock:
+            record = self._settled(key)
+            return self._json(record, self._view(record, self.now()))
+
+    def servings(self, names: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            now = self.now()
+            wanted = None if names is None else set(names)
+            out = []
+            for record in list(self._records.values()):
+                if wanted is not None and record.spec.name not in wanted:
+                    continue
+                self._settle(record, now)
+                out.append(self._json(record, self._view(record, now)))
+            return out
+
+    def status_of(self, key: int | str) -> str:
+        with self._lock:
+            record = self._settled(key)
+            return self._view(record, self.now()).status
+
+    def spec_of(self, key: int | str) -> Blueprint:
+        with self._lock:
+            return copy.copy(self._get(key).spec)
+
+    # ------------------------------------------------------------ internals
+    def _settled(self, key: int | str) -> _Record:
+        record = self._get(key)
+        self._settle(record, self.now())
+        return record
+
+    def _enter(self, record: _Record, phase: str, at: float | None = None) -> None:
+        record.phase = phase
+        record.since = self.now() if at is None else at
+
+    @staticmethod
+    def _fail_index(step: str) -> int:
+        return next(i for i, (t, s, _) in enumerate(_START_WALK) if t == step and s is None)
+
+    def _walk_index(self, record: _Record) -> int:
+        half = max(self.timing.step_s / 2, 1e-9)
+        return min(int((self.now() - record.since) // half), len(_START_WALK) - 1)
+
+    def _settle(self, record: _Record, now: float) -> None:
+        """Move ``record`` past every phase that has finished by ``now``."""
+        t = self.timing
+        for _ in range(8):
+            phase, since = record.phase, record.since
+            if phase == CREATING and now >= since + t.creating_s:
+                self._enter(record, CREATED, since + t.creating_s)
+            elif phase == STARTING:
+                half = t.step_s / 2
+                if record.armed is not None:
+                    step, reason = record.armed
+                    end = since + (self._fail_index(step) + 1) * half
+                    if now >= end:
+                        self._enter(record, FAILED, end)
+                        record.failure = (step, reason)
+                        record.armed = None
+                        continue
+                end = since + len(_START_WALK) * half
+                if now < end:
+                    return
+                self._enter(record, RUNNING, end)
+                record.last_request = end
+            elif phase in (UPDATING, COLD_START):
+                length = t.update_s if phase == UPDATING else t.cold_start_s
+                if now < since + length:
+                    return
+                self._enter(record, RUNNING, since + length)
+                record.last_request = max(record.last_request, since + length)
+            elif phase == STOPPING and now >= since + t.stop_s:
+                self._enter(record, STOPPED, since + t.stop_s)
+            elif phase == RUNNING and record.spec.min_instances == 0:
+                quiet_from = max(since, record.last_request)
+                if now < quiet_from + t.retention_s:
+                    return
+                self._enter(record, IDLE, quiet_from + t.retention_s)
+            else:
+                return
+
+    def _view(self, record: _Record, now: float) -> View:
+        t = self.timing
+        spec = record.spec
+        want = spec.requested_instances
+        want_t = spec.requested_transformer_instances if spec.transformer else 0
+        elapsed = max(0.0, now - record.since)
+        phase = record.phase
+        if phase == STARTING:
+            half = max(t.step_s / 2, 1e-9)
+            index = min(int(elapsed // half), len(_START_WALK) - 1)
+            ramp = _clamp((elapsed - _RAMP_FROM * half) / ((len(_START_WALK) - _RAMP_FROM) * half))
+            return View("Starting", _START_WALK[index], math.floor(want * ramp), math.floor(want_t * ramp))
+        if phase in (UPDATING, COLD_START):
+            walk = _UPDATE_WALK if phase == UPDATING else _COLD_WALK
+            length = max(t.update_s if phase == UPDATING else t.cold_start_s, 1e-9)
+            index = min(int(elapsed // (length / 2)), 1)
+            ramp = _clamp((elapsed - length / 2) / (length / 2))
+            if phase == UPDATING:
+                was, was_t = record.ramp_from
+                available = round(was + (want - was) * ramp)
+                available_t = round(was_t + (want_t - was_t) * ramp)
+                return View("Updating", walk[index], available, available_t)
+            return View("Starting", walk[index], math.floor(want * ramp), math.floor(want_t * ramp))
+        if phase == STOPPING:
+            step = max(t.stop_step_s, 1e-9)
+            index = min(int(elapsed // step), 1)
+            left = 1 - _clamp(elapsed / (2 * step))
+            was, was_t = record.ramp_from
+            return View("Stopping", _STOP_WALK[index], math.ceil(was * left), math.ceil(was_t * left))
+        if phase == RUNNING:
+            return View("Running", ("READY", True, REASON_RUNNING), want, want_t)
+        if phase == IDLE:
+            idle_t = 0 if spec.transformer_min_instances == 0 else want_t
+            return View("Idle", ("READY", True, REASON_IDLE), 0, idle_t)
+        if phase == FAILED:
+            step, reason = record.failure or ("STARTED", DEFAULT_FAILURES["STARTED"])
+            return View("Failed", (step, False, reason), 0, 0)
+        if phase == CREATING:
+            return View("Creating", ("STOPPED", None, REASON_CREATING), 0, 0)
+        if phase == CREATED:
+            return View("Created", ("STOPPED", True, REASON_CREATED), 0, 0)
+        if phase == PINNED and record.pinned is not None:
+            p = record.pinned
+            return View(p["status"], None, p["availableInstances"], p["availableTransformerInstances"], p)
+        return View("Stopped", ("STOPPED", True, REASON_STOPPED), 0, 0)
+
+    def _json(self, record: _Record, view: View) -> dict[str, Any]:
+        spec = record.spec
+        project, pid = self.project, self.project_id
+        model = spec.model_name or spec.name.replace("-", "_")
+        version = spec.model_version
+        model_dir = f"/Projects/{project}/Models/{model}"
+        condition: Any
+        if view.extra and "condition" in view.extra:
+            condition = copy.deepcopy(view.extra["condition"])
+        elif view.condition is None:
+            condition = None
+        else:
+            ctype, cstatus, reason = view.condition
+            condition = {"type": ctype, "status": cstatus, "reason": reason}
+        scaling = {
+            "minInstances": spec.min_instances,
+            "maxInstances": spec.max_instances if spec.max_instances is not None else max(spec.requested_instances, 1),
+            "scaleMetric": "CONCURRENCY",
+            "target": 100,
+        }
+        if spec.min_instances == 0:
+            scaling["scaleToZeroRetentionSeconds"] = int(self.timing.retention_s)
+        body: dict[str, Any] = {
+            "id": record.id,
+            "name": spec.name,
+            "description": spec.description,
+            "version": 1,
+            "created": record.created,
+            "creator": "Sandbox User",
+            "modelName": model,
+            "modelPath": model_dir,
+            "modelVersion": version,
+            "modelFramework": "PYTHON",
+            "artifactVersion": 1,
+            "predictor": f"{model_dir}/{version}/predictor.py",
+            "configFile": None,
+            "modelServer": spec.model_server,
+            "servingTool": "KSERVE",
+            "apiProtocol": "REST",
+            "knativeMode": False,
+            "projectNamespace": self.namespace,
+            "requestedInstances": spec.requested_instances,
+            "predictorResources": {
+                "requests": {"cores": 0.5, "memory": 512, "gpus": spec.gpus},
+                "limits": {"cores": 2.0, "memory": 2048, "gpus": spec.gpus},
+            },
+            "predictorScalingConfig": scaling,
+            "predictorEnvironment": {"name": "pandas-inference-pipeline"},
+            "batchingConfiguration": {"batchingEnabled": False},
+            "hopsworksInferencePath": f"/project/{pid}/inference/models/{spec.name}",
+            "modelServerInferencePath": f"/v1/models/{spec.name}:predict",
+            "internalPort": None,
+            "revision": str(record.revision),
+            "deployed": record.deployed if view.status in ("Running", "Idle", "Updating", "Starting") else None,
+            "missingMandatoryTags": [],
+            "status": view.status,
+            "condition": condition,
+            "availableInstances": view.available,
+        }
+        if spec.transformer:
+            body.update(
+                {
+                    "transformer": f"/Projects/{project}/Resources/{spec.name}_transformer.py",
+                    "requestedTransformerInstances": spec.requested_transformer_instances,
+                    "transformerResources": {
+                        "requests": {"cores": 0.25, "memory": 256, "gpus": 0},
+                        "limits": {"cores": 1.0, "memory": 1024, "gpus": 0},
+                    },
+                    "transformerScalingConfig": {
+                        "minInstances": spec.transformer_min_instances,
+                        "maxInstances": max(spec.requested_transformer_instances, 1),
+                    },
+                    "transformerEnvironment": {"name": "pandas-inference-pipeline"},
+                    "availableTransformerInstances": view.available_transformer,
+                }
+            )
+        else:
+            body["availableTransformerInstances"] = view.available_transformer
+        return body
+
+
+def _default_condition(status: Any) -> dict[str, Any] | None:
+    word = str(status).lower()
+    table = {
+        "running": ("READY", True, REASON_RUNNING),
+        "idle": ("READY", True, REASON_IDLE),
+        "stopped": ("STOPPED", True, REASON_STOPPED),
+        "created": ("STOPPED", True, REASON_CREATED),
+        "creating": ("STOPPED", None, REASON_CREATING),
+        "starting": _START_WALK[0],
+        "stopping": _STOP_WALK[0],
+        "updating": _UPDATE_WALK[0],
+        "failed": ("STARTED", False, DEFAULT_FAILURES["STARTED"]),
+    }
+    row = table.get(word)
+    if row is None:
+        return None
+    return {"type": row[0], "status": row[1], "reason": row[2]}
+
+
+def seed(world: World) -> None:
+    """The four demo deployments."""
+    world.add(
+        Blueprint(
+            "fraud-detector",
+            model_name="fraud_model",
+            model_version=3,
+            requested_instances=2,
+            transformer=True,
+            requested_transformer_instances=1,
+            description="Scores card transactions; a transformer looks up account features",
+        ),
+        status="Running",
+    )
+    world.add(
+        Blueprint(
+            "recommender",
+            model_name="recsys",
+            model_version=7,
+            requested_instances=1,
+            min_instances=0,
+            max_instances=3,
+            description="Product suggestions; scales to zero when nobody asks",
+        ),
+        status="Running",
+    )
+    world.add(
+        Blueprint(
+            "big-llm",
+            model_name="llm_chat",
+            model_version=1,
+            requested_instances=1,
+            model_server="VLLM",
+            gpus=4,
+            description="A large language model asking for more GPUs than the cluster has",
+        ),
+        status="Failed",
+        failure=("SCHEDULED", BIG_LLM_REASON),
+    )
+    world.fail("big-llm", "SCHEDULED", BIG_LLM_REASON, sticky=True)
+    world.add(
+        Blueprint("churn-model", model_name="churn", model_version=2, description="Trained, deployed, never started"),
+        status="Created",
+    )
+
+
+BIG_LLM_REASON = "Failed to be scheduled: insufficient GPUs, 4 requested per instance and none free on any node"
