@@ -149,7 +149,7 @@ class Poller:
         self._subscribers: dict[int, Callable[[Snapshot], None]] = {}
         self._visible: set[int] = set()
         self._tokens = itertools.count(1)
-        self._actions: deque[tuple[str, Future]] = deque()
+        self._actions: deque[tuple[str, tuple, Future]] = deque()
         self._stopping = False
         self._refresh = False
         self._waiters = 0
@@ -183,7 +183,7 @@ class Poller:
             self._stopping = True
             pending = list(self._actions)
             self._actions.clear()
-        for _, future in pending:
+        for _, _, future in pending:
             future.cancel()
         self._wake.set()
         thread = self._thread
@@ -235,8 +235,8 @@ class Poller:
         """Context manager: poll at the fast rate while someone waits on the result."""
         return _Watch(self)
 
-    def run_action(self, name: str) -> Future:
-        """Queue ``source.<name>()`` (start, stop or refresh) on the poller thread.
+    def run_action(self, name: str, *args: Any) -> Future:
+        """Queue ``source.<name>(*args)`` (start, stop or refresh) on the poller thread.
 
         The returned future resolves once the action ran and the state was
         polled again; its exception is the source's error, if any.
@@ -249,7 +249,7 @@ class Poller:
             if self._stopping:
                 future.set_exception(RuntimeError("the poller is stopped"))
                 return future
-            self._actions.append((name, future))
+            self._actions.append((name, args, future))
         self._wake.set()
         return future
 
@@ -290,12 +290,12 @@ class Poller:
             with self._lock:
                 if not self._actions:
                     return
-                name, future = self._actions.popleft()
+                name, args, future = self._actions.popleft()
             if not future.set_running_or_notify_cancel():
                 continue
             try:
                 if name != "refresh":
-                    getattr(self.source, name)()
+                    getattr(self.source, name)(*args)
                     self._action_until = self._clock() + self.policy.after_action_s
             except Exception as exc:  # noqa: BLE001 - any source error is shown, never raised here
                 future.set_exception(_SafeError(explain(exc, self.source.secrets)))

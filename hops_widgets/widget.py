@@ -296,7 +296,7 @@ class DeploymentWidget(anywidget.AnyWidget):
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:
-        if not self._closed:
+        if not getattr(self, "_closed", True):
             self._closed = True
             _poller.release(self._poller, self._token)
         super().close()

@@ -1,0 +1,319 @@
+"""The deployments overview: every deployment of a project in one live table.
+
+One list request per polling round however many deployments: the built-in
+client's ``list_states()``, or the SDK's ``get_deployments()`` whose objects
+already carry the state that came inside the list response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import anywidget
+import ipywidgets
+import traitlets as t
+
+from . import poller as _poller
+from .errors import InvalidResponse
+from .poller import Policy, Poller, Snapshot
+from .state import DeploymentState
+from .widget import STATIC, DeploymentWidget
+
+__all__ = ["DeploymentsTable", "DeploymentsWidget", "ServingSource"]
+
+
+@dataclass(frozen=True)
+class DeploymentList:
+    """All deployments of one round, as the poller sees them."""
+
+    states: tuple[DeploymentState, ...] = ()
+
+    @property
+    def transitional(self) -> bool:
+        return any(s.transitional for s in self.states)
+
+
+def _embedded_state(deployment: Any) -> Any:
+    """The state an SDK deployment got from the list response, without a new request."""
+    predictor = getattr(deployment, "predictor", None) or getattr(deployment, "_predictor", None)
+    return getattr(predictor, "_state", None)
+
+
+class ServingSource:
+    """Adapts a model serving handle (built-in client or SDK) for the poller."""
+
+    def __init__(self, serving: Any) -> None:
+        self.serving = serving
+        self._deployments: dict[str, Any] = {}
+
+    @property
+    def key(self) -> Hashable:
+        key = getattr(self.serving, "_hops_widgets_key", None)
+        return ("serving", key if key is not None else id(self.serving))
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(getattr(self.serving, "_hops_widgets_secrets", ()) or ())
+
+    @property
+    def label(self) -> str:
+        return "deployments"
+
+    def fetch(self) -> DeploymentList:
+        list_states = getattr(self.serving, "list_states", None)
+        if callable(list_states):
+            return DeploymentList(tuple(list_states()))
+        deployments = self.serving.get_deployments()
+        if deployments is None:
+            deployments = []
+        if not isinstance(deployments, (list, tuple)):
+            raise InvalidResponse(f"Expected a list of deployments, got {type(deployments).__name__}.")
+        states = []
+        for d in deployments:
+            embedded = _embedded_state(d)
+            states.append(DeploymentState.from_sdk(d, state=embedded) if embedded is not None else DeploymentState.from_sdk(d))
+        self._deployments = {getattr(d, "name", ""): d for d in deployments}
+        return DeploymentList(tuple(states))
+
+    def deployment(self, name: str) -> Any:
+        """An SDK-shaped deployment object for ``name`` (for actions and the detail view)."""
+        found = self._deployments.get(name)
+        if found is None:
+            found = self.serving.get_deployment(name)
+            if found is None:
+                raise LookupError(f"No deployment named {name!r}.")
+            self._deployments[name] = found
+        return found
+
+    def start(self, name: str) -> None:
+        self.deployment(name).start(await_running=0)
+
+    def stop(self, name: str) -> None:
+        self.deployment(name).stop(await_stopped=0)
+
+
+def _row(s: DeploymentState, pending: str) -> dict[str, Any]:
+    model = s.model_name or ""
+    if model and s.model_version is not None:
+        model += f" v{s.model_version}"
+    counts = f"{s.predictor}"
+    if s.transformer is not None:
+        counts += f" + {s.transformer}"
+    return {
+        "name": s.name,
+        "model": model,
+        "status": s.status,
+        "status_label": s.status_label,
+        "tone": s.tone,
+        "busy": s.transitional,
+        "message": s.message,
+        "reason": (s.condition.reason if s.condition else "")[:300],
+        "instances": counts,
+        "scale_to_zero": s.scale_to_zero,
+        "can_start": s.can_start and not pending,
+        "can_stop": s.can_stop and not pending,
+        "pending": pending,
+    }
+
+
+class DeploymentsTable(anywidget.AnyWidget):
+    """The table itself; :class:`DeploymentsWidget` puts it above the detail view."""
+
+    _esm = STATIC / "overview.js"
+    _css = STATIC / "widget.css"
+
+    rows = t.List(t.Dict()).tag(sync=True)
+    selected = t.Unicode("").tag(sync=True)
+    polling = t.Unicode("starting").tag(sync=True)
+    interval_s = t.Float(None, allow_none=True).tag(sync=True)
+    error = t.Unicode("").tag(sync=True)
+    last_ok_ms = t.Float(None, allow_none=True).tag(sync=True)
+    action_error = t.Unicode("").tag(sync=True)
+    actions_enabled = t.Bool(True).tag(sync=True)
+
+
+class DeploymentsWidget(ipywidgets.VBox):
+    """A live table of all deployments; clicking a row opens its detail widget below."""
+
+    def __init__(
+        self,
+        serving: Any = None,
+        *,
+        source: Any = None,
+        policy: Policy | None = None,
+        actions: bool = True,
+        poller: Poller | None = None,
+        **polling_options: Any,
+    ) -> None:
+        self._closed = False
+        self._states: dict[str, DeploymentState] = {}
+        self._pending: dict[str, str] = {}  # name -> action, until the status moves
+        self._pending_from: dict[str, str] = {}
+        self._detail: DeploymentWidget | None = None
+        self._visible_views: set[str] = set()
+        self._actions = actions
+        self.source = source or ServingSource(serving)
+        self.table = DeploymentsTable(actions_enabled=actions)
+        super().__init__(children=(self.table,))
+        if poller is None:
+            make = lambda: Poller(self.source, policy=policy or Policy.from_options(**polling_options))  # noqa: E731
+            poller = _poller.acquire(self.source, make)
+        self._poller = poller
+        self.table.on_msg(self._on_frontend_msg)
+        self._token = poller.subscribe(self._apply)
+
+    @property
+    def poller(self) -> Poller:
+        return self._poller
+
+    @property
+    def states(self) -> list[DeploymentState]:
+        return list(self._states.values())
+
+    @property
+    def detail(self) -> DeploymentWidget | None:
+        return self._detail
+
+    def refresh(self) -> None:
+        self._poller.refresh()
+
+    def _apply(self, snap: Snapshot) -> None:
+        if self._closed:
+            return
+        table = self.table
+        values: dict[str, Any] = {
+            "polling": snap.mode,
+            "interval_s": snap.interval_s,
+            "error": snap.error,
+            "last_ok_ms": None if snap.last_ok_at is None else round(snap.last_ok_at * 1000),
+        }
+        listing = snap.state
+        if isinstance(listing, DeploymentList):
+            states = {s.name: s for s in listing.states}
+            for name, before in list(self._pending_from.items()):
+                now = states.get(name)
+                if now is None or now.status != before:
+                    self._pending_from.pop(name, None)
+                    self._pending.pop(name, None)
+            self._states = states
+            values["rows"] = [_row(s, self._pending.get(s.name, "")) for s in sorted(states.values(), key=lambda s: s.name)]
+            if table.selected and table.selected not in states:
+                values["selected"] = ""
+        with table.hold_sync():
+            for key, value in values.items():
+                if getattr(table, key) != value:
+                    setattr(table, key, value)
+
+    # ------------------------------------------------------------ commands
+    def open_detail(self, name: str) -> DeploymentWidget:
+        """Show ``name``'s detail widget under the table (replacing the previous one)."""
+        deployment = self.source.deployment(name)
+        if self._detail is not None:
+            self._detail.close()
+        self._detail = DeploymentWidget(deployment, actions=self._actions)
+        self.table.selected = name
+        self.children = (self.table, self._detail)
+        return self._detail
+
+    def close_detail(self) -> None:
+        if self._detail is not None:
+            self._detail.close()
+            self._detail = None
+        self.table.selected = ""
+        self.children = (self.table,)
+
+    def start(self, name: str):
+        return self._act("start", name)
+
+    def stop(self, name: str):
+        return self._act("stop", name)
+
+    def _act(self, action: str, name: str):
+        state = self._states.get(name)
+        if state is None:
+            self.table.action_error = f"No deployment named {name!r}."
+            return None
+        if self._pending.get(name):
+            return None  # one action per click, however fast the clicks
+        allowed = state.can_start if action == "start" else state.can_stop
+        if not allowed:
+            self.table.action_error = f"Cannot {action} {name} while it is {state.status_label.lower()}."
+            return None
+        self._pending[name] = action
+        self._pending_from[name] = state.status
+        self.table.action_error = ""
+        self._apply(self._poller.snapshot)
+        future = self._poller.run_action(action, name)
+        future.add_done_callback(lambda f: self._action_done(action, name, f))
+        return future
+
+    def _action_done(self, action: str, name: str, future) -> None:
+        if future.cancelled() or self._closed:
+            return
+        exc = future.exception()
+        if exc is not None:
+            self._pending.pop(name, None)
+            self._pending_from.pop(name, None)
+            self.table.action_error = f"{action.capitalize()} {name} failed: {exc}"
+            self._apply(self._poller.snapshot)
+
+    def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        name = str(content.get("name", ""))
+        reply = {"type": "ack", "id": content.get("id"), "action": kind, "name": name}
+        if kind == "visibility":
+            view = str(content.get("view", ""))
+            if content.get("visible"):
+                self._visible_views.add(view)
+            else:
+                self._visible_views.discard(view)
+            self._poller.set_visible(self._token, bool(self._visible_views))
+            return
+        try:
+            if kind == "select":
+                if name and name != self.table.selected:
+                    self.open_detail(name)
+                elif not name or name == self.table.selected:
+                    self.close_detail()
+                self.table.send({**reply, "ok": True})
+            elif kind == "refresh":
+                self.refresh()
+                self.table.send({**reply, "ok": True})
+            elif kind in ("start", "stop"):
+                future = self._act(kind, name)
+                if future is None:
+                    self.table.send({**reply, "ok": False, "error": self.table.action_error or "already pending"})
+                else:
+                    future.add_done_callback(
+                        lambda f: self._closed
+                        or self.table.send({**reply, "ok": f.exception() is None, "error": str(f.exception() or "")})
+                    )
+        except Exception as exc:  # noqa: BLE001 - a bad click must not break the widget
+            from .errors import explain
+
+            self.table.action_error = explain(exc, self.source.secrets)
+            self.table.send({**reply, "ok": False, "error": self.table.action_error})
+
+    # ------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        if not getattr(self, "_closed", True):
+            self._closed = True
+            _poller.release(self._poller, self._token)
+            if self._detail is not None:
+                self._detail.close()
+            self.table.close()
+        super().close()
+
+    def __repr__(self) -> str:
+        states = list(self._states.values())
+        if not states:
+            return "deployments: " + (self.table.error or "waiting for the first update")
+        counts: dict[str, int] = {}
+        for s in states:
+            counts[s.status_label] = counts.get(s.status_label, 0) + 1
+        return f"{len(states)} deployments: " + ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
+
