@@ -589,7 +589,7 @@ class Scenario:
     def unknown_status(self, value: str = "Hibernating", **where: Any) -> int:
         return self.add_fault("unknown_status", value=value, **where)
 
-    def mutate(self, *, drop: Iterable[str] = (), set: Mapping[str, Any] | None = None, **where: Any) -> int:  # noqa: A002
+    def mutate(self, *, drop: Iterable[str] = (), set: Mapping[str, Any] | None = None, **where: Any) -> int:
         """Drop or overwrite serving JSON fields; dotted names reach inside (``"condition.reason"``)."""
         return self.add_fault("mutate", drop=list(drop), set=dict(set or {}), **where)
 
