@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
 import ssl
 import tempfile
 import threading
@@ -143,14 +144,14 @@ class Sandbox(_Handle):
         )
         if seed:
             _seed_world(self.world)
-        self.faults = FaultBook()
-        self.log = RequestLog()
-        self.admin = Admin(self.world, self.faults, self.log, seeded=seed)
+        self.fault_book = FaultBook()
+        self.request_log = RequestLog()
+        self.admin = Admin(self.world, self.fault_book, self.request_log, seeded=seed)
         self._stopping = threading.Event()
         self.app = SandboxApp(
             self.world,
-            self.faults,
-            self.log,
+            self.fault_book,
+            self.request_log,
             self.admin,
             self.api_key,
             stopping=self._stopping,
@@ -202,10 +203,23 @@ class Sandbox(_Handle):
             return
         self._stopped = True
         self._stopping.set()
-        self._server.shutdown()
+        # shutdown() waits for the accept loop to notice; a throwaway connection wakes it at once
+        closer = threading.Thread(target=self._server.shutdown, name="hops-sandbox-stop", daemon=True)
+        closer.start()
+        while closer.is_alive():
+            self._poke()
+            closer.join(0.01)
         self._thread.join(timeout=30)
         self._server.server_close()
         self._cleanup_files()
+
+    def _poke(self) -> None:
+        host = self.host if self.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        try:
+            with socket.create_connection((host, self.port), timeout=0.2):
+                pass
+        except OSError:
+            pass
 
     def _cleanup_files(self) -> None:
         if self._tmpdir:

@@ -1,0 +1,297 @@
+"""Every path of the state machine, observed through the client, with the clock stepped by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from hops_widgets.sandbox import ScenarioError, Timing
+
+T = Timing()
+HALF = T.step_s / 2
+
+
+def observe(d):
+    s = d.get_state()
+    cond = (s.condition.type, s.condition.status) if s.condition else None
+    return s.status, cond, s.predictor.available
+
+
+def test_start_walks_every_step_null_then_true(serving, sb):
+    sb.update_deployment("churn-model", requested_instances=3)
+    d = serving.get_deployment("churn-model")
+    assert observe(d) == ("CREATED", ("STOPPED", True), 0)
+    d.start(await_running=0)
+    seen = []
+    for _ in range(7):
+        seen.append(observe(d))
+        sb.advance(HALF)
+    assert [s[1] for s in seen] == [
+        ("SCHEDULED", None),
+        ("SCHEDULED", True),
+        ("INITIALIZED", None),
+        ("INITIALIZED", True),
+        ("STARTED", None),
+        ("STARTED", True),
+        ("READY", None),
+    ]
+    assert {s[0] for s in seen} == {"STARTING"}
+    counts = [s[2] for s in seen]
+    assert counts == sorted(counts), "instances only ramp up while starting"
+    assert counts[0] == 0 and 0 < counts[-1] < 3
+    assert observe(d) == ("RUNNING", ("READY", True), 3)
+    assert d.is_running()
+
+
+def test_start_from_stopped_and_transformer_ramps(serving, sb):
+    d = serving.get_deployment("fraud-detector")
+    d.stop(await_stopped=0)
+    sb.advance(T.stop_s)
+    assert observe(d) == ("STOPPED", ("STOPPED", True), 0)
+    d.start(await_running=0)
+    state = d.get_state()
+    assert (state.transformer.available, state.transformer.requested) == (0, 1)
+    sb.advance(T.start_s)
+    state = d.get_state()
+    assert state.status == "RUNNING"
+    assert (state.predictor.available, state.transformer.available) == (2, 1)
+
+
+def test_stop_walks_scheduled_then_stopped_with_instances_ramping_down(serving, sb):
+    sb.update_deployment("fraud-detector", requested_instances=4)
+    sb.advance(T.update_s)
+    d = serving.get_deployment("fraud-detector")
+    assert observe(d) == ("RUNNING", ("READY", True), 4)
+    d.stop(await_stopped=0)
+    first = d.get_state()
+    assert (first.status, first.condition.type, first.condition.status) == ("STOPPING", "SCHEDULED", None)
+    assert "unschedul" in first.condition.reason.lower() or "releas" in first.condition.reason.lower()
+    sb.advance(T.stop_step_s * 0.5)
+    mid = observe(d)
+    sb.advance(T.stop_step_s)
+    late = observe(d)
+    assert mid[:2] == ("STOPPING", ("SCHEDULED", None))
+    assert late[:2] == ("STOPPING", ("STOPPED", None))
+    assert 4 >= mid[2] >= late[2] > 0
+    sb.advance(T.stop_step_s)
+    assert observe(d) == ("STOPPED", ("STOPPED", True), 0)
+    assert d.is_stopped()
+
+
+def test_stop_while_starting_ramps_down_from_where_it_was(serving, sb):
+    d = serving.get_deployment("churn-model")
+    d.start(await_running=0)
+    sb.advance(HALF)
+    d.stop(await_stopped=0)
+    assert d.get_state().status == "STOPPING"
+    sb.advance(T.stop_s)
+    assert d.get_state().status == "STOPPED"
+
+
+def test_scale_to_zero_then_cold_start(serving, sb):
+    d = serving.get_deployment("recommender")
+    assert observe(d) == ("RUNNING", ("READY", True), 1)
+    sb.advance(T.retention_s - 1)
+    d.predict()  # a request resets the quiet period
+    sb.advance(T.retention_s - 1)
+    assert observe(d)[0] == "RUNNING"
+    sb.advance(2)
+    state = d.get_state()
+    assert (state.status, state.predictor.available, state.predictor.requested) == ("IDLE", 0, 1)
+    assert state.scale_to_zero
+    assert d.is_running() and not d.is_running(or_idle=False)
+    d.predict()  # wakes it
+    woken = d.get_state()
+    assert woken.status == "STARTING"
+    assert woken.predictor.available == 0
+    sb.advance(T.cold_start_s)
+    assert observe(d) == ("RUNNING", ("READY", True), 1)
+
+
+def test_deployment_without_scale_to_zero_never_idles(serving, sb):
+    sb.advance(T.retention_s * 10)
+    assert serving.get_deployment("fraud-detector").get_state().status == "RUNNING"
+
+
+def test_update_passes_through_updating(serving, sb):
+    d = serving.get_deployment("fraud-detector")
+    d.update(requested_instances=4)
+    first = d.get_state()
+    assert first.status == "UPDATING"
+    assert first.predictor.available == 2  # old instances serve while the new ones come up
+    sb.advance(T.update_s * 0.75)
+    middle = d.get_state()
+    assert middle.status == "UPDATING" and 2 <= middle.predictor.available <= 4
+    sb.advance(T.update_s)
+    assert observe(d) == ("RUNNING", ("READY", True), 4)
+
+
+def test_update_of_stopped_deployment_just_saves(serving, sb):
+    d = serving.get_deployment("churn-model")
+    assert sb.update_deployment("churn-model", requested_instances=2) == "saved"
+    assert d.resources.requested_instances == 1  # until fetched again
+    assert observe(d)[0] == "CREATED"
+    assert d.resources.requested_instances == 2
+
+
+@pytest.mark.parametrize("step", ["SCHEDULED", "INITIALIZED", "STARTED", "READY"])
+def test_failure_at_each_step(serving, sb, step):
+    reason = f"Failed at {step.lower()}: made up by the test"
+    sb.fail("churn-model", step, reason)
+    d = serving.get_deployment("churn-model")
+    d.start(await_running=0)
+    order = ["SCHEDULED", "INITIALIZED", "STARTED", "READY"]
+    in_progress_at = order.index(step) * 2 * HALF
+    sb.advance(in_progress_at)
+    assert observe(d)[:2] == ("STARTING", (step, None))
+    sb.advance(HALF)
+    state = d.get_state()
+    assert state.status == "FAILED"
+    assert (state.condition.type, state.condition.status, state.condition.reason) == (step, False, reason)
+    assert state.predictor.available == 0
+    # one-shot: the next start goes through
+    d.start(await_running=0)
+    sb.advance(T.start_s)
+    assert observe(d)[0] == "RUNNING"
+
+
+def test_failure_armed_past_its_step_hits_the_next_start(serving, sb):
+    d = serving.get_deployment("churn-model")
+    d.start(await_running=0)
+    sb.advance(HALF * 3)  # past SCHEDULED
+    assert sb.fail("churn-model", "SCHEDULED") == "armed_for_next_start"
+    sb.advance(T.start_s)
+    assert observe(d)[0] == "RUNNING"
+    d.stop(await_stopped=0)
+    sb.advance(T.stop_s)
+    d.start(await_running=0)
+    sb.advance(HALF)
+    assert observe(d) == ("FAILED", ("SCHEDULED", False), 0)
+
+
+def test_sticky_failure_like_big_llm(serving, sb):
+    d = serving.get_deployment("big-llm")
+    for _ in range(2):
+        d.start(await_running=0)
+        assert observe(d)[:2] == ("STARTING", ("SCHEDULED", None))
+        sb.advance(HALF)
+        state = d.get_state()
+        assert state.status == "FAILED"
+        assert state.condition.reason.startswith("Failed to be scheduled: insufficient GPUs")
+    sb.heal("big-llm")
+    d.start(await_running=0)
+    sb.advance(T.start_s)
+    assert observe(d)[0] == "RUNNING"
+
+
+def test_fail_now_from_running(serving, sb):
+    sb.fail("fraud-detector", "READY", "Failed to setup connectivity: route lost", now=True)
+    state = serving.get_deployment("fraud-detector").get_state()
+    assert (state.status, state.condition.type, state.condition.status) == ("FAILED", "READY", False)
+
+
+def test_stop_from_failed(serving, sb):
+    d = serving.get_deployment("big-llm")
+    d.stop(await_stopped=0)
+    assert observe(d)[0] == "STOPPING"
+    sb.advance(T.stop_s)
+    assert observe(d)[0] == "STOPPED"
+
+
+def test_creating_then_created_and_start_refused_while_creating(serving, sb):
+    sb.add_deployment("fresh", status="Creating")
+    d = serving.get_deployment("fresh")
+    state = d.get_state()
+    assert (state.status, state.condition.type, state.condition.status) == ("CREATING", "STOPPED", None)
+    from hops_widgets.errors import HopsError
+
+    with pytest.raises(HopsError) as info:
+        d.start(await_running=0)
+    assert info.value.error_code == 240003
+    sb.advance(T.creating_s)
+    assert observe(d)[0] == "CREATED"
+
+
+def test_start_and_stop_are_idempotent(serving, sb):
+    d = serving.get_deployment("fraud-detector")
+    assert sb.start_deployment("fraud-detector") == "unchanged"
+    d.start(await_running=0)
+    assert observe(d)[0] == "RUNNING"
+    assert sb.stop_deployment("churn-model") == "unchanged"
+
+
+def test_set_state_pins_until_next_action(serving, sb):
+    sb.set_state("fraud-detector", "Updating", available_instances=1)
+    d = serving.get_deployment("fraud-detector")
+    state = d.get_state()
+    assert (state.status, state.predictor.available, state.condition.type) == ("UPDATING", 1, "STARTED")
+    sb.advance(1000)
+    assert observe(d)[0] == "UPDATING"
+    d.stop(await_stopped=0)
+    assert observe(d)[0] == "STOPPING"
+
+
+def test_set_state_with_odd_values(serving, sb):
+    sb.set_state("churn-model", "Teleporting", condition=None, available_instances=-2)
+    state = serving.get_deployment("churn-model").get_state()
+    assert state.status == "TELEPORTING" and not state.known
+    assert state.condition is None
+    assert state.predictor.available is None
+    assert any("negative" in p for p in state.problems)
+
+
+def test_speed_factor_scales_durations(serving, sb):
+    sb.set_speed(10)
+    d = serving.get_deployment("churn-model")
+    d.start(await_running=0)
+    sb.advance(T.start_s / 10)
+    assert observe(d)[0] == "RUNNING"
+
+
+def test_timing_can_be_changed(serving, sb):
+    sb.set_timing(retention_s=5)
+    sb.advance(5)
+    assert serving.get_deployment("recommender").get_state().status == "IDLE"
+
+
+def test_add_and_delete_deployments(serving, sb):
+    names = sb.add_deployments(3, prefix="extra", status="Stopped", requested_instances=2)
+    assert names == ["extra-001", "extra-002", "extra-003"]
+    assert serving.get_deployment("extra-002").get_state().status == "STOPPED"
+    sb.delete_deployment("extra-002")
+    assert serving.get_deployment("extra-002") is None
+    with pytest.raises(ScenarioError):
+        sb.add_deployment("extra-001")
+    with pytest.raises(ScenarioError):
+        sb.add_deployment("bad", requested_instances=-1)
+    with pytest.raises(ScenarioError):
+        sb.start_deployment("nobody")
+
+
+def test_scenario_argument_errors(sb):
+    with pytest.raises(ScenarioError):
+        sb.fail("churn-model", "LUNCH")
+    with pytest.raises(ScenarioError):
+        sb.set_speed(0)
+    with pytest.raises(ScenarioError):
+        sb.advance(-1)
+    with pytest.raises(ScenarioError):
+        sb.update_deployment("churn-model", colour="red")
+
+
+def test_many_deployments_one_request_per_listing(serving, sb):
+    sb.add_deployments(500, prefix="bulk", status="Running")
+    sb.clear_log()
+    states = serving.list_states()
+    assert len(states) == 504
+    assert all(s.status == "RUNNING" for s in states if s.name.startswith("bulk-"))
+    assert len(sb.requests()) == 1
+
+
+def test_reset_restores_the_seed(serving, sb):
+    sb.delete_deployment("fraud-detector")
+    sb.add_deployments(2)
+    sb.http_error(500)
+    sb.reset()
+    assert [s.name for s in serving.list_states()] == ["fraud-detector", "recommender", "big-llm", "churn-model"]
+    assert sb.faults() == []
+    assert len(sb.requests()) == 1
