@@ -160,7 +160,7 @@ def run_sandbox(args: argparse.Namespace, *, out: TextIO = sys.stdout, stop: thr
             seed=not args.no_seed,
         )
     except OSError as exc:
-        print(f"hops-widgets: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"hops-widgets: {exc.strerror or exc}", file=sys.stderr)
         return 1
     try:
         _snippet(sb, out)

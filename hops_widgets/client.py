@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -83,7 +84,7 @@ def _retry_policy(retries: int) -> Retry:
     return _GetRetry(
         total=retries,
         connect=retries,
-        read=0,  # a read timeout is not retried: it would multiply the wait
+        read=False,  # a read error is raised as it is: retrying a timeout would multiply the wait
         status=retries,
         other=0,
         allowed_methods=frozenset({"GET"}),
@@ -244,6 +245,9 @@ class Client:
         if isinstance(exc, requests.exceptions.ReadTimeout):
             return Timeout(f"{where} did not answer within {limit:g} s.")
         if isinstance(exc, requests.exceptions.ConnectionError):
+            reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+            if isinstance(reason, urllib3.exceptions.ReadTimeoutError):
+                return Timeout(f"{where} did not answer within {limit:g} s.")
             text = str(exc)
             if "Connection refused" in text or "Errno 111" in text:
                 return ConnectionFailed(f"Cannot connect to {where}: connection refused (is the server running?).")

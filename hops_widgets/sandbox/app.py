@@ -508,7 +508,10 @@ def serve(
     app: SandboxApp, host: str, port: int, ssl_context: ssl.SSLContext | None
 ) -> tuple[BaseWSGIServer, threading.Thread]:
     """Bind, then serve in a background thread; the socket listens before this returns."""
-    server = make_server(host, port, app, threaded=True, request_handler=_Handler)
+    try:
+        server = make_server(host, port, app, threaded=True, request_handler=_Handler)
+    except SystemExit:  # werkzeug exits the process when it cannot bind; a library must not
+        raise OSError(f"Cannot listen on {host}:{port} (in use, or not an address of this machine).") from None
     server.log = lambda type, message, *args: log.debug(message, *args)  # type: ignore[method-assign]
     # request threads are joined when the server closes (each is bounded by the handler timeout)
     server.daemon_threads = False

@@ -1,0 +1,193 @@
+"""The ``hops-widgets`` command: help text, the sandbox command end to end, and the demo wiring."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import ClassVar
+
+import pytest
+
+from hops_widgets import cli
+from hops_widgets.client import login
+from hops_widgets.sandbox import ENV_CA, ENV_KEY, ENV_PROJECT, ENV_URL
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+@pytest.mark.parametrize("command", ["sandbox", "demo"])
+def test_help_documents_every_option(command):
+    sub = _subparsers(cli.build_parser())[command]
+    text = sub.format_help()
+    options = [opt for action in sub._actions for opt in action.option_strings if opt.startswith("--")]
+    assert len(options) >= 5
+    for action in sub._actions:
+        assert action.help, f"{action.option_strings} has no help"
+        for opt in action.option_strings:
+            assert opt in text
+
+
+def test_top_level_help_lists_commands(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "sandbox" in out and "demo" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["sandbox", "--speed", "0"], ["sandbox", "--speed", "fast"], ["sandbox", "--port", "70000"], []],
+)
+def test_bad_arguments_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2
+
+
+def _run_in_thread(args):
+    out = io.StringIO()
+    stop = threading.Event()
+    codes = []
+    thread = threading.Thread(target=lambda: codes.append(cli.run_sandbox(args, out=out, stop=stop)))
+    thread.start()
+    deadline = time.monotonic() + 5
+    while "Press Ctrl-C" not in out.getvalue() and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.01)
+    return out, stop, thread, codes
+
+
+def test_sandbox_command_prints_what_is_needed_to_connect():
+    args = cli.build_parser().parse_args(["sandbox", "--speed", "4", "--api-key", "cli-key-123456", "--tls"])
+    out, stop, thread, codes = _run_in_thread(args)
+    try:
+        text = out.getvalue()
+        url = re.search(r"URL\s+(https://127\.0\.0\.1:\d+)", text).group(1)
+        ca = re.search(r"CA file\s+(\S+)", text).group(1)
+        assert "cli-key-123456" in text
+        assert "project   demo (id 119)" in text
+        assert "hopsworks.login(" in text and "hops_widgets.login(" in text
+        assert f"export {ENV_URL}={url}" in text
+        with login(url=url, project="demo", api_key="cli-key-123456", verify=ca) as project:
+            assert project.get_model_serving().get_deployment("fraud-detector") is not None
+    finally:
+        stop.set()
+        thread.join(5)
+    assert codes == [0]
+    assert out.getvalue().rstrip().endswith("Sandbox stopped.")
+
+
+def test_sandbox_command_reports_a_busy_port(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        args = cli.build_parser().parse_args(["sandbox", "--port", str(port)])
+        assert cli.run_sandbox(args, out=io.StringIO()) == 1
+    assert "Cannot listen" in capsys.readouterr().err
+
+
+def test_real_command_stops_on_ctrl_c():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOPS_WIDGETS_SANDBOX", "HOPSWORKS_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hops_widgets.cli", "sandbox", "--no-seed"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    )
+    try:
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "Press Ctrl-C" in line:
+                break
+        assert any(line.strip().startswith("URL") for line in lines)
+        process.send_signal(signal.SIGINT)
+        rest = process.communicate(timeout=10)[0]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert "Sandbox stopped." in rest
+
+
+class FakeJupyter:
+    instances: ClassVar[list[FakeJupyter]] = []
+
+    def __init__(self, command, env=None, **kwargs):
+        self.command = command
+        self.env = env
+        self.terminated = False
+        self.interrupt = FakeJupyter.interrupt_next
+        self.sandbox_url = env[ENV_URL]
+        FakeJupyter.instances.append(self)
+
+    interrupt_next = False
+
+    def wait(self, timeout=None):
+        # the sandbox must be up while JupyterLab runs
+        with login(
+            url=self.env[ENV_URL], project=self.env[ENV_PROJECT], api_key=self.env[ENV_KEY], verify=self.env[ENV_CA]
+        ) as project:
+            self.seen = [s.name for s in project.get_model_serving().list_states()]
+        if self.interrupt and not self.terminated:
+            raise KeyboardInterrupt
+        return 0
+
+    def poll(self):
+        return 0 if self.terminated or not self.interrupt else None
+
+    def terminate(self):
+        self.terminated = True
+
+
+@pytest.fixture
+def fake_jupyter(monkeypatch, tmp_path):
+    FakeJupyter.instances = []
+    FakeJupyter.interrupt_next = False
+    monkeypatch.setattr(cli.subprocess, "Popen", FakeJupyter)
+    notebook = tmp_path / "guide.ipynb"
+    notebook.write_text("{}")
+    return notebook
+
+
+@pytest.mark.parametrize("interrupt", [False, True])
+def test_demo_runs_jupyter_with_the_sandbox_in_its_env(fake_jupyter, interrupt, monkeypatch):
+    FakeJupyter.interrupt_next = interrupt
+    monkeypatch.setenv("HOPSWORKS_API_KEY", "someone-elses-real-key")
+    args = cli.build_parser().parse_args(["demo", "--notebook", str(fake_jupyter), "--no-browser", "--port", "8899"])
+    assert cli.run_demo(args, out=io.StringIO()) == 0
+    (proc,) = FakeJupyter.instances
+    assert proc.command[:4] == [sys.executable, "-m", "jupyter", "lab"]
+    assert str(fake_jupyter) in proc.command and "--no-browser" in proc.command and "--port=8899" in proc.command
+    assert proc.seen == ["fraud-detector", "recommender", "big-llm", "churn-model"]
+    env = proc.env
+    assert env[ENV_URL].startswith("https://127.0.0.1:")
+    assert env["HOPSWORKS_HOST"] == "127.0.0.1"
+    assert env["HOPSWORKS_API_KEY"] == env[ENV_KEY] != "someone-elses-real-key"
+    assert env["HOPSWORKS_ENGINE"] == "python"
+    assert "127.0.0.1" in env["NO_PROXY"]
+    assert proc.terminated is interrupt
+    port = int(env[ENV_URL].rsplit(":", 1)[1])
+    with pytest.raises(ConnectionRefusedError):  # the sandbox stopped with JupyterLab
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    assert not os.path.exists(env[ENV_CA])
+
+
+def test_demo_without_the_notebook(capsys, fake_jupyter):
+    args = cli.build_parser().parse_args(["demo", "--notebook", "no/such.ipynb"])
+    assert cli.run_demo(args, out=io.StringIO()) == 1
+    assert "not found" in capsys.readouterr().err
+    assert FakeJupyter.instances == []
