@@ -134,6 +134,13 @@ def console():
     return ConsoleLog()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"_e2e_report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
 def page(browser, console, request):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
@@ -142,8 +149,17 @@ def page(browser, console, request):
     pg.on("console", console.on_console)
     pg.on("pageerror", console.on_pageerror)
     yield pg
-    context.close()
     name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    report = getattr(request.node, "_e2e_report_call", None)
+    if report is not None and report.failed and not pg.is_closed():
+        # What the browser showed when the test failed.
+        shots = ARTIFACTS / "screenshots" / "failures"
+        shots.mkdir(parents=True, exist_ok=True)
+        try:
+            pg.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        except Exception:  # noqa: BLE001 - a diagnostic must not hide the real failure
+            pass
+    context.close()
     log_dir = ARTIFACTS / "console"
     log_dir.mkdir(parents=True, exist_ok=True)
     (log_dir / f"{name}.log").write_text("\n".join(console.all) + "\n")

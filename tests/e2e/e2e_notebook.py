@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .e2e_servers import REPO_ROOT, JupyterServer
 
@@ -52,6 +53,7 @@ class NotebookPage:
         self.server = server
         self.filename = filename
         self.kind = server.kind
+        self._ran: set[int] = set()  # cells started through this object
 
     # -- opening -------------------------------------------------------------------------
 
@@ -114,10 +116,12 @@ class NotebookPage:
 
     def run_all(self) -> None:
         """Start running every cell; returns at once (use wait_cells_done to wait)."""
+        self._ran.update(range(self.cell_count()))
         self._eval("app.commands.execute('notebook:run-all-cells'); return true;")
 
     def run_cell(self, index: int) -> None:
         """Start running one cell; returns at once."""
+        self._ran.add(index if index >= 0 else index + self.cell_count())
         self._eval(
             """
             panel.content.activeCellIndex = arg;
@@ -144,6 +148,29 @@ class NotebookPage:
         self.run_cell(index)
         return index
 
+    def kernel_json(self, expr: str, timeout_s: float = 30):
+        """Evaluate ``expr`` in the kernel (in a new cell) and return its value through JSON."""
+        index = self.run_extra_cell(f"import json as _e2e_json\nprint(_e2e_json.dumps({expr}))")
+        # A new cell has no count and no output until the kernel answers.
+        self.page.wait_for_function(
+            f"""(path) => {{
+              const panel = ({_PANEL_JS})(path);
+              const cell = panel && panel.content.widgets[{index}];
+              return !!cell && cell.model.executionCount !== null && cell.model.outputs.length > 0;
+            }}""",
+            arg=self.filename,
+            timeout=timeout_s * 1000,
+        )
+        outputs = self.outputs_json(index)
+        stdout = [o for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stdout"]
+        text = "".join("".join(o.get("text", "")) for o in stdout)
+        if not text:
+            raise AssertionError(f"{expr!r} printed nothing; outputs: {dumps(outputs)}")
+        return json.loads(text)
+
+    def interrupt_kernel(self) -> None:
+        self._eval("await panel.sessionContext.session.kernel.interrupt(); return true;")
+
     def is_running(self, index: int) -> bool:
         """True while the cell's prompt shows ``[*]`` (queued or executing)."""
         prompt = self.cell(index).locator(".jp-InputPrompt").inner_text()
@@ -164,17 +191,27 @@ class NotebookPage:
         return self._eval("return panel.content.model.cells.get(arg).toJSON().outputs || [];", index)
 
     def wait_cells_done(self, timeout_s: float = 60, check_errors: bool = True) -> None:
-        """Wait until every code cell has an execution count and none shows ``[*]``."""
-        self.page.wait_for_function(
-            f"""(path) => {{
-              const panel = ({_PANEL_JS})(path);
-              if (!panel) return false;
-              return panel.content.widgets.every(c => c.model.type !== 'code' ||
-                (c.model.executionCount !== null && !(c.promptNode && c.promptNode.textContent.includes('*'))));
-            }}""",
-            arg=self.filename,
-            timeout=timeout_s * 1000,
-        )
+        """Wait until every cell started so far has an execution count and none shows ``[*]``."""
+        ran = sorted(self._ran)
+        try:
+            self.page.wait_for_function(
+                f"""([path, ran]) => {{
+                  const panel = ({_PANEL_JS})(path);
+                  if (!panel) return false;
+                  return ran.every(i => {{
+                    const c = panel.content.widgets[i];
+                    return !!c && c.model.executionCount !== null &&
+                      !(c.promptNode && c.promptNode.textContent.includes('*'));
+                  }});
+                }}""",
+                arg=[self.filename, ran],
+                timeout=timeout_s * 1000,
+            )
+        except PlaywrightTimeout:
+            if check_errors:
+                self.assert_no_error_outputs()
+            prompts = {i: self.cell(i).locator(".jp-InputPrompt").inner_text() for i in ran}
+            raise AssertionError(f"cells {ran} not done after {timeout_s} s; prompts {prompts}") from None
         if check_errors:
             self.assert_no_error_outputs()
 

@@ -9,6 +9,7 @@ and its prebuilt labextensions (jupyterlab_widgets, anywidget): they live under
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import signal
@@ -16,7 +17,6 @@ import socket
 import subprocess
 import sys
 import time
-import http.cookiejar
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -147,7 +147,7 @@ class JupyterServer:
             f"--{app_class}.expose_app_in_browser=True",
         ]  # fmt: skip
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self._log = open(self.log_path, "wb")  # closed in stop()
         self.proc = subprocess.Popen(
             cmd,
             cwd=self.root_dir,

@@ -69,7 +69,9 @@ def test_harness_in_notebook7_extra_cell_and_theme(open_nb):
 def test_console_fixture_catches_errors(page, console, lab_server):
     """The ``page`` fixture must see console errors and uncaught page errors (then forget them here)."""
     page.goto(f"{lab_server.url}/api/status")
-    page.evaluate("() => { console.error('e2e-probe-console'); setTimeout(() => { throw new Error('e2e-probe-throw'); }); }")
+    page.evaluate(
+        "() => { console.error('e2e-probe-console'); setTimeout(() => { throw new Error('e2e-probe-throw'); }); }"
+    )
     page.wait_for_timeout(200)
     caught = "\n".join(console.errors)
     assert "e2e-probe-console" in caught

@@ -1,0 +1,171 @@
+"""The deployment widget in a real JupyterLab and Notebook 7, fed by the sandbox in the kernel.
+
+The sandbox runs on threads of the kernel process, so a deployment keeps moving through its
+states while a cell is busy; the widget's poller thread sends the changes to the page. These
+tests watch the page (a MutationObserver records every distinct picture of the widget) and
+compare what it shows with what the kernel holds.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .e2e_hops import DeploymentView, describe
+
+pytestmark = pytest.mark.e2e
+
+# Polling fast enough that a test sees every step of a transition at speed 1 (steps of 0.75 s).
+POLL = "fast_s=0.2, stable_s=0.5"
+
+SETUP = """
+import time
+import hops_widgets
+from hops_widgets import sandbox
+
+sb = sandbox.start(speed=1)
+serving = sb.login().get_model_serving()
+
+def settle(name, action, status, speed=1, timeout=20):
+    '''Stop or start `name` on a fast-forwarded clock until it is `status`, then restore `speed`.'''
+    sb.set_speed(200)
+    try:
+        getattr(sb, action + "_deployment")(name)
+        deadline = time.monotonic() + timeout
+        while sb.status(name) != status:
+            assert time.monotonic() < deadline, (name, sb.status(name))
+            time.sleep(0.02)
+    finally:
+        sb.set_speed(speed)
+"""
+
+# The traits the view renders, as the kernel holds them (the truth the page must match).
+TRAITS = (
+    "dict(status=w.status, label=w.status_label, message=w.message, reason=w.condition_reason, "
+    "name=w.name, model_name=w.model_name, model_version=w.model_version, "
+    "pa=w.predictor_available, pr=w.predictor_requested, has_t=w.has_transformer, "
+    "ta=w.transformer_available, tr=w.transformer_requested, s2z=w.scale_to_zero, error=w.error)"
+)
+
+
+def count(available, requested) -> str:
+    return f"{'?' if available is None else available}/{'?' if requested is None else requested}"
+
+
+def assert_matches_kernel(view: DeploymentView, traits: dict) -> None:
+    """The page shows exactly what the kernel's widget holds."""
+    snap = view.snapshot()
+    assert snap.status == traits["status"]
+    assert snap.badge == traits["label"]
+    assert snap.message == traits["message"]
+    assert snap.reason == traits["reason"]
+    assert snap.name == traits["name"]
+    assert traits["model_name"] in (snap.model or "")
+    assert snap.predictor == count(traits["pa"], traits["pr"])
+    if traits["has_t"]:
+        assert snap.transformer == count(traits["ta"], traits["tr"])
+    else:
+        assert snap.transformer is None, "transformer row shown for a deployment without one"
+    assert snap.scale_to_zero == traits["s2z"]
+    assert snap.error is None if not traits["error"] else traits["error"] in snap.error
+    assert snap.badge_role == "status" and snap.badge_live == "polite"
+
+
+def test_live_update_lab(open_lab):
+    nb = open_lab(
+        [
+            SETUP + 'settle("fraud-detector", "stop", "Stopped")',
+            f'd = serving.get_deployment("fraud-detector")\nw = hops_widgets.show(d, {POLL})',
+            "d.start(await_running=0)",
+            # Stop, then keep the kernel busy: everything after the stop request happens during the sleep.
+            "sb.set_speed(0.5)\nd.stop(await_stopped=0)\ntime.sleep(30)",
+        ]
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    view = DeploymentView.wait(nb, 1)
+    nb.wait_cells_done()
+    stopped = view.wait_status("STOPPED")
+    assert stopped.badge == "Stopped"
+    assert (stopped.predictor, stopped.transformer) == ("0/2", "0/1")
+    assert_matches_kernel(view, nb.kernel_json(TRAITS))
+
+    # -- start, with the kernel idle: the page follows the whole walk to RUNNING -------------
+    view.record()
+    nb.run_cell(2)
+    running = view.wait_status("RUNNING", timeout_s=30)
+    log = view.stop_recording()
+    trace = describe(log)
+    starting = [s for s in log if s.status == "STARTING"]
+    assert starting, f"never showed STARTING:\n{trace}"
+    assert all(s.badge == "Starting" and s.tone == "info" for s in starting), trace
+    # The condition moves on while starting: several distinct messages and step pictures.
+    assert len({s.message for s in starting}) >= 3, f"condition message did not follow the steps:\n{trace}"
+    assert len({s.steps for s in starting}) >= 3, f"steps did not progress:\n{trace}"
+    assert any("active" in s.steps for s in starting), trace
+    assert running.badge == "Running" and running.tone == "ok"
+    assert running.message not in {s.message for s in starting} | {stopped.message}
+    assert (running.predictor, running.transformer) == ("2/2", "1/1")
+    assert all(step.endswith(":done") for step in running.steps.split()), running.steps
+    assert_matches_kernel(view, nb.kernel_json(TRAITS))
+    nb.wait_cells_done()
+    view.wait_until(lambda s: s.status == "RUNNING", "RUNNING before the screenshot")
+    nb.screenshot(view.root, "widget-running", docs=True)
+
+    # -- stop, then sleep: the page changes while the busy cell still shows [*] --------------
+    busy = 3
+    view.record(prompt_of_cell=busy)
+    nb.run_cell(busy)
+    nb.wait_cell_running(busy)
+    final = view.wait_status("STOPPED", timeout_s=25)
+    assert nb.is_running(busy), "the sleep ended before the widget reached STOPPED: the test proved nothing"
+    log = view.stop_recording()
+    trace = describe(log)
+    during = [s for s in log if s.cell_running]
+    assert any(s.status == "STOPPING" for s in during), f"no STOPPING seen during the busy cell:\n{trace}"
+    assert any(s.status == "STOPPED" for s in during), f"STOPPED not seen during the busy cell:\n{trace}"
+    # Counts and badge moved during the sleep too.
+    assert len({(s.badge, s.predictor, s.transformer) for s in during}) >= 3, trace
+    assert final.badge == "Stopped" and (final.predictor, final.transformer) == ("0/2", "0/1")
+    nb.interrupt_kernel()
+    nb.wait_prompt(busy, running=False)
+
+
+def test_render_and_stop_button_notebook7(open_nb):
+    nb = open_nb(
+        [
+            SETUP,
+            f'w = hops_widgets.show(serving.get_deployment("recommender"), {POLL})',
+        ]
+    )
+    nb.run_all()
+    view = DeploymentView.wait(nb, 1)
+    nb.wait_cells_done()
+    snap = view.wait_status("RUNNING")
+    traits = nb.kernel_json(TRAITS)
+    assert traits["s2z"] is True and traits["has_t"] is False, traits  # the seeded scale-to-zero model
+    assert_matches_kernel(view, traits)
+    assert snap.model and str(traits["model_version"]) in snap.model
+    assert view.part(".hops-scale-to-zero").is_visible()
+    assert not view.part('[data-role="transformer"]').is_visible()
+    assert re.search(r"\d|just now", view.part(".hops-updated").inner_text())
+
+    # Stop from the page: confirm the dialog, then watch STOPPING -> STOPPED.
+    dialogs = []
+
+    def accept(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    nb.page.on("dialog", accept)
+    view.record()
+    view.button("stop").click()
+    view.wait_status("STOPPED", timeout_s=20)
+    log = view.stop_recording()
+    assert dialogs and "recommender" in dialogs[0], dialogs
+    assert any(s.status == "STOPPING" for s in log), describe(log)
+    assert view.button("start").is_enabled()
+    assert view.button("stop").is_disabled()
+    assert_matches_kernel(view, nb.kernel_json(TRAITS))
+    assert nb.kernel_json('sb.status("recommender")') == "Stopped"
