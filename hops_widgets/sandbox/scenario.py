@@ -252,7 +252,7 @@ def http_error_body(status: int, fault_params: Mapping[str, Any] | None = None) 
 class RequestLog:
     """Every API request the sandbox answered (admin calls excluded)."""
 
-    def __init__(self, maxlen: int = 100_000) -> None:
+    def __init__(self, maxlen: int = 20_000) -> None:
         self._lock = threading.Lock()
         self._entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=maxlen)
 
