@@ -104,7 +104,7 @@ def _snippet(sb, out: TextIO) -> None:
     ]
     if sb.ca_path:
         lines.append(f"  CA file   {sb.ca_path}")
-    lines.append(f"  speed     {sb.world.speed:g}x")
+    lines.append(f"  speed     {sb.speed:g}x")
     lines += [
         "",
         "With the built-in client:",
@@ -196,6 +196,10 @@ def demo_environment(sb, base: dict[str, str] | None = None, cert_dir: str | Non
     )
     if cert_dir:
         env["HOPSWORKS_CERT_FOLDER"] = cert_dir
+    # the kernel runs in the notebook's folder: let it import this copy of hops_widgets even if not installed
+    source_root = str(Path(__file__).resolve().parent.parent)
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([*paths, source_root]))
     no_proxy = [h for h in env.get("NO_PROXY", "").split(",") if h]
     env["NO_PROXY"] = ",".join(dict.fromkeys([*no_proxy, "127.0.0.1", "localhost"]))
     return env

@@ -73,6 +73,11 @@ class _Handle(Scenario):
     ca_path: str | None
 
     @property
+    def speed(self) -> float:
+        """The current speed factor."""
+        return self.info()["speed"]
+
+    @property
     def tls(self) -> bool:
         return self.url.startswith("https://")
 
@@ -188,6 +193,10 @@ class Sandbox(_Handle):
 
     def _call(self, op: str, **kwargs: Any) -> Any:
         return self.admin.dispatch(op, kwargs)
+
+    @property
+    def speed(self) -> float:
+        return self.world.speed
 
     @property
     def clock(self) -> Callable[[], float]:

@@ -179,6 +179,9 @@ def test_demo_runs_jupyter_with_the_sandbox_in_its_env(fake_jupyter, interrupt, 
     assert env["HOPSWORKS_API_KEY"] == env[ENV_KEY] != "someone-elses-real-key"
     assert env["HOPSWORKS_ENGINE"] == "python"
     assert "127.0.0.1" in env["NO_PROXY"]
+    import hops_widgets
+
+    assert os.path.dirname(os.path.dirname(hops_widgets.__file__)) in env["PYTHONPATH"].split(os.pathsep)
     assert proc.terminated is interrupt
     port = int(env[ENV_URL].rsplit(":", 1)[1])
     with pytest.raises(ConnectionRefusedError):  # the sandbox stopped with JupyterLab

@@ -160,3 +160,9 @@ def test_close_releases_the_session(sb):
 def test_deployment_needs_id_and_name(serving):
     with pytest.raises(errors.InvalidResponse):
         Deployment(serving, {"name": "x"})
+
+
+def test_package_level_login_is_the_client():
+    import hops_widgets
+
+    assert hops_widgets.login is login

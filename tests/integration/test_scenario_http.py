@@ -64,6 +64,7 @@ def test_rejected_requests_are_logged_too(sb):
 # ------------------------------------------------------------------ remote handle
 def test_connect_or_start_uses_the_env(remote, sb):
     assert isinstance(remote, RemoteSandbox)
+    assert remote.speed == sb.speed == 1
     assert (remote.url, remote.project, remote.project_id, remote.port) == (sb.url, "demo", 119, sb.port)
     assert sb.api_key not in repr(remote)
 
@@ -74,7 +75,7 @@ def test_connect_or_start_without_env_starts_one(monkeypatch):
     handle = sandbox.connect_or_start(speed=5)
     try:
         assert isinstance(handle, Sandbox)
-        assert handle.info()["speed"] == 5
+        assert handle.info()["speed"] == handle.speed == 5
     finally:
         handle.stop()
 
