@@ -219,6 +219,9 @@ def run_demo(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
         command = [sys.executable, "-m", "jupyter", "lab", str(notebook), f"--port={args.port}"]
         if args.no_browser:
             command.append("--no-browser")
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.append("--allow-root")  # containers often run as root; JupyterLab refuses otherwise
+            print("Running as root (a container?): passing --allow-root to JupyterLab.", file=out)
         print(f"\nStarting JupyterLab: {' '.join(shlex.quote(c) for c in command)}", file=out, flush=True)
         try:
             process = subprocess.Popen(command, env=demo_environment(sb, cert_dir=cert_dir))
