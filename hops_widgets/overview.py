@@ -70,10 +70,8 @@ class ServingSource:
             deployments = []
         if not isinstance(deployments, (list, tuple)):
             raise InvalidResponse(f"Expected a list of deployments, got {type(deployments).__name__}.")
-        states = []
-        for d in deployments:
-            embedded = _embedded_state(d)
-            states.append(DeploymentState.from_sdk(d, state=embedded) if embedded is not None else DeploymentState.from_sdk(d))
+        # state=None makes from_sdk ask get_state(): only for objects that came without one
+        states = [DeploymentState.from_sdk(d, state=_embedded_state(d)) for d in deployments]
         self._deployments = {getattr(d, "name", ""): d for d in deployments}
         return DeploymentList(tuple(states))
 
@@ -198,7 +196,8 @@ class DeploymentsWidget(ipywidgets.VBox):
                     self._pending_from.pop(name, None)
                     self._pending.pop(name, None)
             self._states = states
-            values["rows"] = [_row(s, self._pending.get(s.name, "")) for s in sorted(states.values(), key=lambda s: s.name)]
+            ordered = sorted(states.values(), key=lambda s: s.name)
+            values["rows"] = [_row(s, self._pending.get(s.name, "")) for s in ordered]
             if table.selected and table.selected not in states:
                 values["selected"] = ""
         with table.hold_sync():
