@@ -231,7 +231,7 @@ function render({ model, el }) {
       h("span", "hops-event-duration", li).textContent = took;
       li.title = entry.message;
     }
-    historySummary.textContent = `History (${entries.length} changes)`;
+    historySummary.textContent = `History (${entries.length} ${entries.length === 1 ? "phase" : "phases"})`;
   }
   function updateSeries() {
     const points = (model.get("instance_series") || []).filter((p) => p[1] !== null);
