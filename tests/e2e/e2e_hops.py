@@ -18,9 +18,42 @@ from dataclasses import dataclass
 from playwright.sync_api import Locator
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from .e2e_notebook import NotebookPage
+from .e2e_notebook import ARTIFACTS, NotebookPage
 
 ROOT = ".hops-deployment"
+
+# Polling fast enough that a test sees every step of a transition at speed 1 (steps of 0.75 s).
+POLL = "fast_s=0.2, stable_s=0.5"
+
+SETUP = """
+import time
+import hops_widgets
+from hops_widgets import sandbox
+
+sb = sandbox.start(speed=1)
+serving = sb.login().get_model_serving()
+
+def settle(name, action, status, speed=1, timeout=20):
+    '''Stop or start `name` on a fast-forwarded clock until it is `status`, then restore `speed`.'''
+    sb.set_speed(200)
+    try:
+        getattr(sb, action + "_deployment")(name)
+        deadline = time.monotonic() + timeout
+        while sb.status(name) != status:
+            assert time.monotonic() < deadline, (name, sb.status(name))
+            time.sleep(0.02)
+    finally:
+        sb.set_speed(speed)
+"""
+
+# The traits the view renders, as the kernel holds them (the truth the page must match).
+TRAITS = (
+    "dict(status=w.status, label=w.status_label, message=w.message, reason=w.condition_reason, "
+    "name=w.name, model_name=w.model_name, model_version=w.model_version, "
+    "pa=w.predictor_available, pr=w.predictor_requested, has_t=w.has_transformer, "
+    "ta=w.transformer_available, tr=w.transformer_requested, s2z=w.scale_to_zero, error=w.error)"
+)
+
 
 # One picture of the widget, computed in the page. `prompt` is the input prompt text of the
 # watched cell ("[*]:" while it runs), or null.
@@ -191,3 +224,35 @@ def describe(log: list[Snapshot]) -> str:
             + (f" error={s.error!r}" if s.error else "")
         )
     return "\n".join(lines)
+
+
+def save_trace(name: str, log: list[Snapshot]) -> str:
+    """Write a recording to artifacts/traces/<name>.txt (for looking at after a run); returns it."""
+    text = describe(log)
+    path = ARTIFACTS / "traces" / f"{name}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n")
+    return text
+
+
+def count(available, requested) -> str:
+    return f"{'?' if available is None else available}/{'?' if requested is None else requested}"
+
+
+def assert_matches_kernel(view: DeploymentView, traits: dict) -> None:
+    """The page shows exactly what the kernel's widget holds."""
+    snap = view.snapshot()
+    assert snap.status == traits["status"]
+    assert snap.badge == traits["label"]
+    assert snap.message == traits["message"]
+    assert snap.reason == traits["reason"]
+    assert snap.name == traits["name"]
+    assert traits["model_name"] in (snap.model or "")
+    assert snap.predictor == count(traits["pa"], traits["pr"])
+    if traits["has_t"]:
+        assert snap.transformer == count(traits["ta"], traits["tr"])
+    else:
+        assert snap.transformer is None, "transformer row shown for a deployment without one"
+    assert snap.scale_to_zero == traits["s2z"]
+    assert snap.error is None if not traits["error"] else traits["error"] in snap.error
+    assert snap.badge_role == "status" and snap.badge_live == "polite"

@@ -12,64 +12,9 @@ import re
 
 import pytest
 
-from .e2e_hops import DeploymentView, describe
+from .e2e_hops import POLL, SETUP, TRAITS, DeploymentView, assert_matches_kernel, describe, save_trace
 
 pytestmark = pytest.mark.e2e
-
-# Polling fast enough that a test sees every step of a transition at speed 1 (steps of 0.75 s).
-POLL = "fast_s=0.2, stable_s=0.5"
-
-SETUP = """
-import time
-import hops_widgets
-from hops_widgets import sandbox
-
-sb = sandbox.start(speed=1)
-serving = sb.login().get_model_serving()
-
-def settle(name, action, status, speed=1, timeout=20):
-    '''Stop or start `name` on a fast-forwarded clock until it is `status`, then restore `speed`.'''
-    sb.set_speed(200)
-    try:
-        getattr(sb, action + "_deployment")(name)
-        deadline = time.monotonic() + timeout
-        while sb.status(name) != status:
-            assert time.monotonic() < deadline, (name, sb.status(name))
-            time.sleep(0.02)
-    finally:
-        sb.set_speed(speed)
-"""
-
-# The traits the view renders, as the kernel holds them (the truth the page must match).
-TRAITS = (
-    "dict(status=w.status, label=w.status_label, message=w.message, reason=w.condition_reason, "
-    "name=w.name, model_name=w.model_name, model_version=w.model_version, "
-    "pa=w.predictor_available, pr=w.predictor_requested, has_t=w.has_transformer, "
-    "ta=w.transformer_available, tr=w.transformer_requested, s2z=w.scale_to_zero, error=w.error)"
-)
-
-
-def count(available, requested) -> str:
-    return f"{'?' if available is None else available}/{'?' if requested is None else requested}"
-
-
-def assert_matches_kernel(view: DeploymentView, traits: dict) -> None:
-    """The page shows exactly what the kernel's widget holds."""
-    snap = view.snapshot()
-    assert snap.status == traits["status"]
-    assert snap.badge == traits["label"]
-    assert snap.message == traits["message"]
-    assert snap.reason == traits["reason"]
-    assert snap.name == traits["name"]
-    assert traits["model_name"] in (snap.model or "")
-    assert snap.predictor == count(traits["pa"], traits["pr"])
-    if traits["has_t"]:
-        assert snap.transformer == count(traits["ta"], traits["tr"])
-    else:
-        assert snap.transformer is None, "transformer row shown for a deployment without one"
-    assert snap.scale_to_zero == traits["s2z"]
-    assert snap.error is None if not traits["error"] else traits["error"] in snap.error
-    assert snap.badge_role == "status" and snap.badge_live == "polite"
 
 
 def test_live_update_lab(open_lab):
@@ -96,7 +41,7 @@ def test_live_update_lab(open_lab):
     nb.run_cell(2)
     running = view.wait_status("RUNNING", timeout_s=30)
     log = view.stop_recording()
-    trace = describe(log)
+    trace = save_trace("lab-start", log)
     starting = [s for s in log if s.status == "STARTING"]
     assert starting, f"never showed STARTING:\n{trace}"
     assert all(s.badge == "Starting" and s.tone == "info" for s in starting), trace
@@ -121,7 +66,7 @@ def test_live_update_lab(open_lab):
     final = view.wait_status("STOPPED", timeout_s=25)
     assert nb.is_running(busy), "the sleep ended before the widget reached STOPPED: the test proved nothing"
     log = view.stop_recording()
-    trace = describe(log)
+    trace = save_trace("lab-stop-during-sleep", log)
     during = [s for s in log if s.cell_running]
     assert any(s.status == "STOPPING" for s in during), f"no STOPPING seen during the busy cell:\n{trace}"
     assert any(s.status == "STOPPED" for s in during), f"STOPPED not seen during the busy cell:\n{trace}"
