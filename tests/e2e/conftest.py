@@ -18,8 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from .e2e_notebook import ARTIFACTS, LIGHT_THEME, NotebookPage
-from .e2e_servers import JupyterServer
+# Plain asserts in the helper modules get pytest's detailed failure messages too.
+pytest.register_assert_rewrite(f"{__package__}.e2e_hops", f"{__package__}.e2e_notebook")
+
+from .e2e_notebook import ARTIFACTS, LIGHT_THEME, NotebookPage  # noqa: E402 - after the rewrite hook
+from .e2e_servers import JupyterServer  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
