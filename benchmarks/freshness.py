@@ -1,0 +1,293 @@
+"""Freshness: how long after a state change in the sandbox the widget's traits show it.
+
+Ten deployments walk through scripted start sequences at the same time (the
+sandbox's ``set_state`` at random moments, real time). For each one a
+:class:`DeploymentWidget` with the default :class:`Policy` and a visible view
+watches it, and so does a baseline loop shaped like the hopsworks SDK's own
+``_poll_deployment_status`` (``time.sleep(5)`` then ``get_state()``), on its own
+client. Both run concurrently against the same transitions.
+
+The delay of a transition is the time from just before ``set_state`` until the
+observer shows that state or a later one (a 5 s loop can skip a state entirely;
+it then catches up with a later one, and the skip is counted separately).
+Every state carries its sequence number in the condition reason, so the
+observer's ``condition_reason`` trait tells which state it shows.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+from typing import Any
+
+from ._common import Section, log, summary, visible, wait_until
+
+DEPLOYMENTS = 20
+SDK_SLEEP_S = 5.0  # hsml.engine.serving_engine._poll_deployment_status: sleep_seconds = 5
+GAP_S = (1.5, 4.5)  # time between two steps of a walk
+STABLE_GAP_S = (6.0, 11.0)  # time spent Running (stable) before the stop
+
+_SEQ = re.compile(r"\[#(\d+)\]")
+
+# (status, condition type, condition status, reason, available instances)
+START_WALK = [
+    ("Starting", "SCHEDULED", None, "Asking the cluster for room to place the instances", 0),
+    ("Starting", "SCHEDULED", True, "The instances have a node and their resources are reserved", 0),
+    ("Starting", "INITIALIZED", None, "Pulling container images and mounting volumes", 0),
+    ("Starting", "STARTED", None, "Booting the model server and loading the scripts", 1),
+    ("Starting", "READY", None, "Wiring the network route to the instances", 2),
+    ("Running", "READY", True, "Serving requests", 2),
+]
+QUICK_WALK = [START_WALK[0], START_WALK[2], START_WALK[4], START_WALK[5]]
+STOP_WALK = [
+    ("Stopping", "SCHEDULED", None, "Releasing the instances' place on the cluster", 1),
+    ("Stopped", "STOPPED", True, "Not running; nothing is allocated", 0),
+]
+
+
+def _seq(reason: str | None) -> int | None:
+    m = _SEQ.search(reason or "")
+    return int(m.group(1)) if m else None
+
+
+def _set(sb: Any, name: str, step: tuple, seq: int) -> None:
+    status, ctype, cstatus, reason, available = step
+    sb.set_state(
+        name,
+        status,
+        condition={"type": ctype, "status": cstatus, "reason": f"{reason} [#{seq}]"},
+        available_instances=available,
+    )
+
+
+class _SdkLoop(threading.Thread):
+    """``while True: time.sleep(5); state = deployment.get_state()`` — the SDK's await loop."""
+
+    def __init__(self, deployment: Any, stop: threading.Event, offset: float = 0.0) -> None:
+        super().__init__(name=f"sdk-loop[{deployment.name}]", daemon=True)
+        self.deployment = deployment
+        self.offset = offset  # when start() was called, relative to the others
+        self.stop_event = stop
+        self.records: list[tuple[float, int]] = []
+        self.polls = 0
+
+    def read(self) -> None:
+        state = self.deployment.get_state()
+        now = time.monotonic()
+        self.polls += 1
+        seq = _seq(state.condition.reason if state.condition else "")
+        if seq is not None and (not self.records or self.records[-1][1] != seq):
+            self.records.append((now, seq))
+
+    def run(self) -> None:
+        if self.stop_event.wait(self.offset):
+            return
+        while not self.stop_event.wait(SDK_SLEEP_S):  # an interruptible time.sleep(5)
+            try:
+                self.read()
+            except Exception as exc:  # noqa: BLE001 - a benchmark loop reports and goes on
+                log(f"baseline poll failed: {exc}")
+
+
+def _delays(events: list[dict], records: dict[str, list[tuple[float, int]]]) -> tuple[list[float], int, int]:
+    """Delay per event until the observer showed that state or a later one; skipped and never-seen counts."""
+    delays, skipped, unseen = [], 0, 0
+    for e in events:
+        recs = records[e["name"]]
+        hit = next((t for t, s in recs if s >= e["seq"]), None)
+        if hit is None:
+            unseen += 1
+            continue
+        delays.append(hit - e["t"])
+        if not any(s == e["seq"] for _, s in recs):
+            skipped += 1
+    return delays, skipped, unseen
+
+
+def run(quick: bool = False, seed: int = 7) -> Section:
+    from hops_widgets import sandbox
+    from hops_widgets.poller import Policy
+    from hops_widgets.widget import DeploymentWidget
+
+    walk = QUICK_WALK if quick else START_WALK
+    rng = random.Random(seed)
+    sec = Section(
+        "freshness",
+        "Freshness: delay from a sandbox state change to the widget trait update",
+        baseline="the hopsworks SDK's await loop (time.sleep(5) then get_state()), same transitions, concurrently",
+    )
+    sb = sandbox.start(seed=False)
+    widgets: list[Any] = []
+    stop = threading.Event()
+    loops: list[_SdkLoop] = []
+    try:
+        names = sb.add_deployments(DEPLOYMENTS, prefix="fresh", status="Stopped", requested_instances=2)
+        for name in names:
+            _set(sb, name, walk[0], 0)
+        widget_side = sb.login()
+        sdk_side = sb.login()  # the baseline has its own session, like another process would
+        serving = widget_side.get_model_serving()
+        records: dict[str, list[tuple[float, int]]] = {n: [] for n in names}
+
+        def recorder(name: str):
+            def on_change(change: dict) -> None:
+                seq = _seq(change["new"])
+                if seq is not None:
+                    records[name].append((time.monotonic(), seq))
+
+            return on_change
+
+        for name in names:
+            w = DeploymentWidget(serving.get_deployment(name))  # the default Policy()
+            w.observe(recorder(name), names="condition_reason")
+            visible(w)
+            widgets.append(w)
+            time.sleep(1.0 / DEPLOYMENTS)  # spread the pollers' phases over their 1 s period
+        assert widgets[0].poller.policy == Policy(), "the widgets must run the default policy"
+        sdk_serving = sdk_side.get_model_serving()
+        for i, name in enumerate(names):
+            # spread the loops' phases over their 5 s period, as if start() had been called at different times
+            loop = _SdkLoop(sdk_serving.get_deployment(name), stop, offset=i * SDK_SLEEP_S / DEPLOYMENTS)
+            loop.read()  # the state right after start(): what the SDK knew before its first sleep
+            loops.append(loop)
+        if not wait_until(lambda: all(records[n] for n in names), 10):
+            raise RuntimeError("the widgets did not show the first state")
+        for loop in loops:
+            loop.start()
+
+        # the script: per deployment a start walk (fast transitions), a while Running, then a stop walk
+        plan: list[dict] = []
+        for name in names:
+            t = 1.0 + rng.uniform(0, 2)
+            seq = 0
+            for step in walk[1:]:
+                t += rng.uniform(*GAP_S)
+                seq += 1
+                plan.append({"name": name, "seq": seq, "step": step, "at": t, "kind": "start"})
+            t += rng.uniform(*STABLE_GAP_S)
+            seq += 1
+            plan.append({"name": name, "seq": seq, "step": STOP_WALK[0], "at": t, "kind": "stop_out"})
+            t += rng.uniform(*GAP_S)
+            seq += 1
+            plan.append({"name": name, "seq": seq, "step": STOP_WALK[1], "at": t, "kind": "stop_end"})
+        plan.sort(key=lambda e: e["at"])
+        polls0 = sum(w.poller.polls for w in widgets)
+        sdk0 = sum(loop.polls for loop in loops)
+        log(f"freshness: {len(plan)} transitions on {DEPLOYMENTS} deployments over ~{plan[-1]['at']:.0f} s")
+        start = time.monotonic()
+        events = []
+        for e in plan:
+            delay = start + e["at"] - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            t = time.monotonic()
+            _set(sb, e["name"], e["step"], e["seq"])
+            events.append({**e, "t": t, "late_s": t - (start + e["at"])})
+        last = {n: max(e["seq"] for e in events if e["name"] == n) for n in names}
+        wait_until(
+            lambda: all(
+                records[n] and records[n][-1][1] >= last[n] and loop.records and loop.records[-1][1] >= last[n]
+                for n, loop in zip(names, loops)
+            ),
+            SDK_SLEEP_S + 3,
+        )
+        elapsed = time.monotonic() - start
+        polls = sum(w.poller.polls for w in widgets) - polls0
+        sdk_polls = sum(loop.polls for loop in loops) - sdk0
+    finally:
+        stop.set()
+        for w in widgets:
+            w.close()
+        for loop in loops:
+            loop.join(2)
+        sb.stop()
+
+    sdk_records = {loop.deployment.name: loop.records for loop in loops}
+    results: dict[str, Any] = {}
+    for kind in ("start", "stop_out", "stop_end", "all"):
+        chosen = [e for e in events if kind == "all" or e["kind"] == kind]
+        wd, ws, wu = _delays(chosen, records)
+        bd, bs, bu = _delays(chosen, sdk_records)
+        results[kind] = {
+            "transitions": len(chosen),
+            "widget": {**summary(wd), "skipped_states": ws, "never_seen": wu},
+            "baseline": {**summary(bd), "skipped_states": bs, "never_seen": bu},
+        }
+    minutes = elapsed / 60
+    sec.data = {
+        **results,
+        "deployments": DEPLOYMENTS,
+        "script_seconds": round(elapsed, 1),
+        "scheduling_lateness_max_s": max(e["late_s"] for e in events),
+        "requests": {
+            "widget_polls": polls,
+            "baseline_polls": sdk_polls,
+            "widget_per_min_per_deployment": polls / minutes / DEPLOYMENTS,
+            "baseline_per_min_per_deployment": sdk_polls / minutes / DEPLOYMENTS,
+        },
+        "policy": "Policy() defaults: fast 1 s, stable 5 s (visible view), hidden 30 s",
+        "events": [{k: e[k] for k in ("name", "seq", "kind", "t")} for e in events],
+        "widget_records": records,
+        "baseline_records": sdk_records,
+    }
+    start_, out_, end_, all_ = (results[k] for k in ("start", "stop_out", "stop_end", "all"))
+    w, b = start_["widget"], start_["baseline"]
+    ratio = b["median"] / w["median"] if w.get("median") else None
+    n = start_["transitions"]
+    sec.add(
+        f"median delay, {n} start steps (transitional)",
+        w.get("median"),
+        "s",
+        b.get("median"),
+        goal="≤ 0.6 s and ≥ 4×",
+        met=bool(w.get("median") is not None and w["median"] <= 0.6 and ratio is not None and ratio >= 4),
+    )
+    sec.add(f"p95 delay, {n} start steps (transitional)", w.get("p95"), "s", b.get("p95"))
+    sec.add(
+        f"start steps never shown (of {n})",
+        w["skipped_states"],
+        "",
+        b["skipped_states"],
+        compare=False,
+        note="a state replaced before the next poll is never shown; its delay counts until a later state shows",
+    )
+    n = out_["transitions"]
+    sec.add(f"median delay, {n} stops out of Running (stable)", out_["widget"].get("median"), "s", out_["baseline"].get("median"))
+    sec.add(f"p95 delay, {n} stops out of Running (stable)", out_["widget"].get("p95"), "s", out_["baseline"].get("p95"))
+    n = end_["transitions"]
+    sec.add(f"median delay, {n} Stopping → Stopped", end_["widget"].get("median"), "s", end_["baseline"].get("median"))
+    sec.add(
+        f"Stopping never shown (of {out_['transitions']})",
+        out_["widget"]["skipped_states"],
+        "",
+        out_["baseline"]["skipped_states"],
+        compare=False,
+        note="the widget polls every 5 s while Running, so a stop shorter than that can pass unseen",
+    )
+    n = all_["transitions"]
+    sec.add(f"median delay, all {n} transitions", all_["widget"].get("median"), "s", all_["baseline"].get("median"))
+    sec.add(f"p95 delay, all {n} transitions", all_["widget"].get("p95"), "s", all_["baseline"].get("p95"))
+    sec.add(
+        "requests/min/deployment during the script",
+        sec.data["requests"]["widget_per_min_per_deployment"],
+        "",
+        sec.data["requests"]["baseline_per_min_per_deployment"],
+        compare=False,
+        note="the price of freshness: fast polling while something moves",
+    )
+    sec.how = [
+        f"{DEPLOYMENTS} deployments scripted in parallel with sandbox.set_state at random moments (real time, "
+        f"gaps {GAP_S[0]}–{GAP_S[1]} s): a start walk of {len(walk) - 1} steps ending Running, "
+        f"{STABLE_GAP_S[0]:g}–{STABLE_GAP_S[1]:g} s Running, then Stopping and Stopped",
+        "'start steps' = changes during a start walk: the widget has shown a moving state and polls at "
+        "fast_s = 1 s (the realistic case: things change while a deployment moves); 'stops out of Running' = "
+        "the first change after a stable state, when a visible widget polls at stable_s = 5 s",
+        "widget: DeploymentWidget with the default Policy() and a visible view (a visibility comm message); "
+        "timestamp = time.monotonic() in its condition_reason trait observer",
+        "baseline: a thread per deployment on its own client running sleep(5) then get_state(), "
+        "like hsml's _poll_deployment_status; both observers see the same transitions at the same time",
+        "delay = from just before set_state until the observer shows that state or a later one",
+    ]
+    return sec
