@@ -94,7 +94,8 @@ def test_render_and_stop_button_notebook7(open_nb):
     assert snap.model and str(traits["model_version"]) in snap.model
     assert view.part(".hops-scale-to-zero").is_visible()
     assert not view.part('[data-role="transformer"]').is_visible()
-    assert re.search(r"\d|just now", view.part(".hops-updated").inner_text())
+    updated = view.part(".hops-updated")
+    assert re.search(r"\d|just now", updated.inner_text()), updated.inner_text()
 
     # Stop from the page: confirm the dialog, then watch STOPPING -> STOPPED.
     dialogs = []
@@ -114,3 +115,5 @@ def test_render_and_stop_button_notebook7(open_nb):
     assert view.button("stop").is_disabled()
     assert_matches_kernel(view, nb.kernel_json(TRAITS))
     assert nb.kernel_json('sb.status("recommender")') == "Stopped"
+    # With nothing changing any more, the age of the last change keeps ticking in the page.
+    nb.wait_text(updated, re.compile(r"\b([5-9]|[1-5]\d) s ago$"), timeout_s=15)
