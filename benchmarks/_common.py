@@ -154,13 +154,13 @@ def table(section: Section) -> str:
                 met,
             ]
         )
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *body, strict=False)]
     sep = "  "
 
     def line(cells: list[str]) -> str:
         out = [cells[0].ljust(widths[0])]
-        out += [c.rjust(w) for c, w in zip(cells[1:4], widths[1:4])]
-        out += [c.ljust(w) for c, w in zip(cells[4:], widths[4:])]
+        out += [c.rjust(w) for c, w in zip(cells[1:4], widths[1:4], strict=False)]
+        out += [c.ljust(w) for c, w in zip(cells[4:], widths[4:], strict=False)]
         return sep.join(out).rstrip()
 
     lines.append(line(header))

@@ -123,8 +123,9 @@ def run(quick: bool = False) -> Section:
             for who in ("widget", "fixed"):
                 name = f"{key.replace('_', '-')}-{who}"
                 counts[f"{key}/{who}"] = len(sb.requests(endpoint="serving_get", deployment=name))
-        modes = {f"{k}/{p.snapshot.mode}": p.snapshot.interval_s for k, p in zip(situations, pollers[::2])}
-        statuses = {k: p.snapshot.state.status for k, p in zip(situations, pollers[::2])}
+        watched = dict(zip(situations, pollers[::2], strict=True))  # the widgets' pollers
+        modes = {f"{k}/{p.snapshot.mode}": p.snapshot.interval_s for k, p in watched.items()}
+        statuses = {k: p.snapshot.state.status for k, p in watched.items()}
     finally:
         for w in widgets:
             w.close()

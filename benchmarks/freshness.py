@@ -189,7 +189,7 @@ def run(quick: bool = False, seed: int = 7) -> Section:
         wait_until(
             lambda: all(
                 records[n] and records[n][-1][1] >= last[n] and loop.records and loop.records[-1][1] >= last[n]
-                for n, loop in zip(names, loops)
+                for n, loop in zip(names, loops, strict=False)
             ),
             SDK_SLEEP_S + 3,
         )
@@ -254,8 +254,15 @@ def run(quick: bool = False, seed: int = 7) -> Section:
         note="a state replaced before the next poll is never shown; its delay counts until a later state shows",
     )
     n = out_["transitions"]
-    sec.add(f"median delay, {n} stops out of Running (stable)", out_["widget"].get("median"), "s", out_["baseline"].get("median"))
-    sec.add(f"p95 delay, {n} stops out of Running (stable)", out_["widget"].get("p95"), "s", out_["baseline"].get("p95"))
+    sec.add(
+        f"median delay, {n} stops out of Running (stable)",
+        out_["widget"].get("median"),
+        "s",
+        out_["baseline"].get("median"),
+    )
+    sec.add(
+        f"p95 delay, {n} stops out of Running (stable)", out_["widget"].get("p95"), "s", out_["baseline"].get("p95")
+    )
     n = end_["transitions"]
     sec.add(f"median delay, {n} Stopping → Stopped", end_["widget"].get("median"), "s", end_["baseline"].get("median"))
     sec.add(

@@ -9,6 +9,7 @@ process with a recording comm.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import subprocess
@@ -94,8 +95,10 @@ def idle(sb: Any, n: int, window: float) -> dict[str, Any]:
     modes = {"hidden": "idleh", "visible": "idlev", "fixed": "idlef", "none": ""}
     for prefix in filter(None, modes.values()):
         sb.add_deployments(n, prefix=prefix, status="Running")
-    procs = {m: _child(["idle", "--mode", m, "--prefix", p + "-" if p else "", "--window", str(window)], sb.env())
-             for m, p in modes.items()}
+    procs = {
+        m: _child(["idle", "--mode", m, "--prefix", p + "-" if p else "", "--window", str(window)], sb.env())
+        for m, p in modes.items()
+    }
     try:
         for m, proc in procs.items():
             line = proc.stdout.readline()
@@ -125,7 +128,7 @@ def idle(sb: Any, n: int, window: float) -> dict[str, Any]:
         for e in sb.requests(endpoint="serving_get"):
             if e["deployment"] and e["deployment"].startswith(prefix + "-") and go <= e["time"] <= end:
                 by_dep.setdefault(e["deployment"], []).append(e["time"])
-        gaps = [b - a for times in by_dep.values() for a, b in zip(times, times[1:])]
+        gaps = [b - a for times in by_dep.values() for a, b in itertools.pairwise(times)]
         results[m]["median_gap_s"] = median(gaps) if gaps else None
         results[m]["requests_in_window"] = sum(len(t) for t in by_dep.values())
     return results
@@ -157,7 +160,7 @@ def comm_per_poll() -> dict[str, Any]:
         stats = {True: {"change": [], "same": []}, False: {"change": [], "same": []}}
 
         def poll_all() -> None:
-            for batched, (p, w) in zip((True, False), pairs):
+            for batched, (p, w) in zip((True, False), pairs, strict=False):
                 before_state, u0, b0 = p.snapshot.state, w.comm.updates, w.comm.update_bytes
                 p.poll()
                 kind = "change" if p.snapshot.state != before_state else "same"
@@ -224,7 +227,8 @@ def run(quick: bool = False) -> Section:
         hw,
         "ms",
         hs,
-        note="hopsworks loaded: " + str(imports["hops_widgets"]["hopsworks"]).lower()
+        note="hopsworks loaded: "
+        + str(imports["hops_widgets"]["hopsworks"]).lower()
         + f", anywidget loaded: {str(imports['hops_widgets']['anywidget']).lower()} (heavy modules load on first use)",
     )
     sec.add(
@@ -256,12 +260,16 @@ def run(quick: bool = False) -> Section:
             met=None if rate is None else rate <= goal * 1.01,
             note="" if rate is not None else f"the {window:g} s window is shorter than one 30 s interval",
         )
+
     def per_widget_minute(m: str) -> float:
         return idle_[m]["cpu_s"] / idle_[m]["wall_s"] * 60 / n * 1000
 
     for m, label in (("hidden", "no view visible"), ("visible", "views visible")):
         sec.add(f"idle CPU per widget per minute, {label}", per_widget_minute(m), "ms", per_widget_minute("fixed"))
-    for key, label in (("widgets_own_deployments", "own deployment + poller"), ("widgets_one_deployment", "shared poller")):
+    for key, label in (
+        ("widgets_own_deployments", "own deployment + poller"),
+        ("widgets_one_deployment", "shared poller"),
+    ):
         sec.add(
             f"memory per widget ({label}), Python heap",
             mem[key]["python_heap_bytes"] / n / 1024,
