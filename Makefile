@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench browser clean
+.PHONY: demo test test-fast lint bench browser clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: $(STAMP)
 ## test-fast: no browser, no notebooks
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not e2e"
+
+## screenshots: refresh the README pictures from the browser suite
+screenshots: $(STAMP)
+	HOPS_WIDGETS_UPDATE_DOCS=1 $(BIN)/python -m pytest tests/e2e -m e2e -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check hops_widgets tests benchmarks

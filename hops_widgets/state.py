@@ -69,6 +69,12 @@ _MESSAGES: dict[tuple[str, bool | None], str] = {
     ("READY", False): "Network access could not be opened.",
     ("READY", True): "Reachable and ready for inference requests.",
 }
+# On the stop path the SCHEDULED step means giving the cluster's resources back.
+_STOP_SCHEDULING = {
+    None: "Giving the cluster's resources back.",
+    True: "The cluster's resources are released.",
+    False: "The cluster's resources could not be released.",
+}
 MAX_REASON_CHARS = 2000
 # Where SDK-shaped resources keep the requested count. The SDK's public
 # ``num_instances`` warns that it is deprecated, so its private field comes first.
@@ -218,9 +224,12 @@ class DeploymentState:
         """The one-line message: the condition's if there is one, else the status's."""
         if self.status == "IDLE":
             return "Scaled to zero: no instance runs until a request arrives (expect a cold start)."
-        if self.condition is None:
+        if self.condition is None or self.status in ("CREATED", "CREATING"):
             return self.status_description
-        return self.condition.message
+        cond = self.condition
+        if cond.type == "SCHEDULED" and self.status in ("STOPPING", "STOPPED"):
+            return _STOP_SCHEDULING[cond.status]
+        return cond.message
 
     def steps(self) -> list[dict[str, str]]:
         """The stepper: the start or stop path, each step pending/active/done/failed."""

@@ -8,6 +8,7 @@ only used for what a user sees (outputs, prompts, the widget itself).
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -271,12 +272,16 @@ class NotebookPage:
         self.page.wait_for_function("() => new Promise(r => requestAnimationFrame(() => r(true)))")
 
     def screenshot(self, locator: Locator, name: str, docs: bool = False) -> Path:
-        """Save ``locator`` as artifacts/screenshots/<name>.png (and docs/img/<name>.png when ``docs``)."""
+        """Save ``locator`` as artifacts/screenshots/<name>.png.
+
+        README pictures (``docs``) are copied to docs/img/ only when HOPS_WIDGETS_UPDATE_DOCS=1, so a
+        test run leaves the working tree alone; `make screenshots` refreshes them.
+        """
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         locator.scroll_into_view_if_needed()
         locator.screenshot(path=str(path), animations="disabled")
-        if docs:
+        if docs and os.environ.get("HOPS_WIDGETS_UPDATE_DOCS") == "1":
             DOCS_IMG.mkdir(parents=True, exist_ok=True)
             (DOCS_IMG / f"{name}.png").write_bytes(path.read_bytes())
         return path

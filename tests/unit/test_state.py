@@ -219,3 +219,12 @@ def test_action_rules():
     assert can["STOPPING"] == (False, False)
     assert can["CREATING"] == (False, False)
     assert can["FAILED"] == (True, True)
+
+
+def test_stop_path_and_never_started_messages():
+    stopping = DeploymentState.from_json(serving(status="Stopping", condition={"type": "SCHEDULED", "status": None}))
+    starting = DeploymentState.from_json(serving(status="Starting", condition={"type": "SCHEDULED", "status": None}))
+    assert stopping.message != starting.message
+    assert "back" in stopping.message and "room" in starting.message
+    created = DeploymentState.from_json(serving(status="Created", condition={"type": "STOPPED", "status": True}))
+    assert created.message == STATUSES["CREATED"][1]
