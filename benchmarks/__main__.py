@@ -119,8 +119,10 @@ def write_docs(path: Path, report: dict, sections: list[Section]) -> None:
         "  when stable and on screen, 2/min when no view is visible.",
         "- **Scale**: the overview makes one list request per round whatever the number of deployments;",
         "  several widgets of one deployment share one poller thread and one request.",
-        "- **Kernel** and **frontend** costs are small next to a notebook's own; idle CPU is measured without",
-        "  ipykernel, so it is the widgets' share only.",
+        "- **Kernel**: `import hops_widgets` is lazy (the widget, anywidget and the SDK load on first use);",
+        "  idle CPU is measured without ipykernel, so it is the widgets' share only.",
+        "- **Frontend**: the view updates only the parts whose traits changed; the baseline re-renders the",
+        "  whole view for every update.",
         "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)

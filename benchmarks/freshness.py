@@ -296,5 +296,7 @@ def run(quick: bool = False, seed: int = 7) -> Section:
         "baseline: a thread per deployment on its own client running sleep(5) then get_state(), "
         "like hsml's _poll_deployment_status; both observers see the same transitions at the same time",
         "delay = from just before set_state until the observer shows that state or a later one",
+        "for the stop, the baseline is the same loop kept running (the SDK's own loop ends at Running; "
+        "stop(await_stopped) starts a new one whose first look comes 5 s after the call)",
     ]
     return sec

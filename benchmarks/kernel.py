@@ -284,6 +284,16 @@ def run(quick: bool = False) -> Section:
         mem["minimal_anywidget"]["rss_bytes"] / n / 1024,
         compare=False,
     )
+    sec.add(
+        f"comm messages from {n} idle widgets over the window (views visible)",
+        idle_["visible"]["comm_updates"],
+        "",
+        idle_["fixed"]["comm_updates"],
+        goal="0",
+        met=idle_["visible"]["comm_updates"] == 0,
+        compare=False,
+        note=f"{idle_['visible']['polls']} polls, nothing changed, nothing sent",
+    )
     b, u = comm["batched"], comm["unbatched"]
     sec.add(
         f"comm messages per poll without a change ({b['same']['polls']} polls)",
