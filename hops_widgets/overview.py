@@ -19,7 +19,7 @@ from . import poller as _poller
 from .errors import InvalidResponse
 from .poller import Policy, Poller, Snapshot
 from .state import DeploymentState
-from .widget import STATIC, DeploymentWidget
+from .widget import STATIC, DeploymentWidget, answer_when_done, track_visibility
 
 __all__ = ["DeploymentsTable", "DeploymentsWidget", "ServingSource"]
 
@@ -265,12 +265,7 @@ class DeploymentsWidget(ipywidgets.VBox):
         name = str(content.get("name", ""))
         reply = {"type": "ack", "id": content.get("id"), "action": kind, "name": name}
         if kind == "visibility":
-            view = str(content.get("view", ""))
-            if content.get("visible"):
-                self._visible_views.add(view)
-            else:
-                self._visible_views.discard(view)
-            self._poller.set_visible(self._token, bool(self._visible_views))
+            track_visibility(self._visible_views, content, self._poller, self._token)
             return
         try:
             if kind == "select":
@@ -287,10 +282,7 @@ class DeploymentsWidget(ipywidgets.VBox):
                 if future is None:
                     self.table.send({**reply, "ok": False, "error": self.table.action_error or "already pending"})
                 else:
-                    future.add_done_callback(
-                        lambda f: self._closed
-                        or self.table.send({**reply, "ok": f.exception() is None, "error": str(f.exception() or "")})
-                    )
+                    answer_when_done(self, reply, future, sender=self.table)
         except Exception as exc:  # noqa: BLE001 - a bad click must not break the widget
             from .errors import explain
 
@@ -315,4 +307,3 @@ class DeploymentsWidget(ipywidgets.VBox):
         for s in states:
             counts[s.status_label] = counts.get(s.status_label, 0) + 1
         return f"{len(states)} deployments: " + ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
-

@@ -273,26 +273,14 @@ class DeploymentWidget(anywidget.AnyWidget):
             return
         kind = content.get("type")
         if kind == "visibility":
-            view = str(content.get("view", ""))
-            if content.get("visible"):
-                self._visible_views.add(view)
-            else:
-                self._visible_views.discard(view)
-            self._poller.set_visible(self._token, bool(self._visible_views))
+            track_visibility(self._visible_views, content, self._poller, self._token)
         elif kind in ("refresh", "start", "stop"):
             future = self._act(kind)
             reply = {"type": "ack", "id": content.get("id"), "action": kind}
             if future is None:
                 self.send({**reply, "ok": False, "error": self.action_error or "An action is already pending."})
             else:
-                future.add_done_callback(lambda f: self._reply(reply, f))
-
-    def _reply(self, reply: dict, future) -> None:
-        if self._closed:
-            return
-        ok = not future.cancelled() and future.exception() is None
-        error = "" if ok else str(future.exception() if not future.cancelled() else "cancelled")
-        self.send({**reply, "ok": ok, "error": error})
+                answer_when_done(self, reply, future)
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -333,6 +321,29 @@ class DeploymentWidget(anywidget.AnyWidget):
             return
         data, meta = self._repr_mimebundle_()
         publish_display_data(data, metadata=meta)
+
+
+def track_visibility(views: set[str], content: dict, poller: Poller, token: int) -> None:
+    """Record one view's ``{"type": "visibility", "view", "visible"}`` report and tell the poller."""
+    view = str(content.get("view", ""))
+    if content.get("visible"):
+        views.add(view)
+    else:
+        views.discard(view)
+    poller.set_visible(token, bool(views))
+
+
+def answer_when_done(widget: Any, reply: dict, future, sender: Any = None) -> None:
+    """Answer a frontend command once its future resolves: ``{**reply, ok, error}``."""
+
+    def done(f) -> None:
+        if getattr(widget, "_closed", True):
+            return
+        ok = not f.cancelled() and f.exception() is None
+        error = "" if ok else ("cancelled" if f.cancelled() else str(f.exception()))
+        (sender or widget).send({**reply, "ok": ok, "error": error})
+
+    future.add_done_callback(done)
 
 
 _SNAPSHOT_CSS = """

@@ -21,9 +21,7 @@ FIELDS = [
     "modelName", "modelVersion",
 ]  # fmt: skip
 servings = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=len(FIELDS))
-conditions = st.fixed_dictionaries(
-    {}, optional={"type": json_values, "status": json_values, "reason": json_values}
-)
+conditions = st.fixed_dictionaries({}, optional={"type": json_values, "status": json_values, "reason": json_values})
 
 
 def check(state: DeploymentState) -> None:
