@@ -111,35 +111,100 @@ def _shorten(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _http_status(exc: BaseException) -> int | None:
-    status = getattr(exc, "status_code", None)
-    if isinstance(status, int):
+# The functions below run inside the poller's error handler on exceptions from any
+# source: none of them may raise, whatever the exception's attributes or ``__str__`` do.
+
+
+def _attr(obj: object, name: str) -> object:
+    """``getattr(obj, name, None)``, also when the attribute is a property that raises."""
+    try:
+        return getattr(obj, name, None)
+    except Exception:  # noqa: BLE001 - a broken attribute is an absent one
+        return None
+
+
+def _text(exc: BaseException) -> str:
+    """``str(exc)``, or a placeholder when the exception cannot be printed."""
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - a broken __str__ must not hide the error itself
+        return f"<{_name(exc)} that cannot be printed>"
+    return text if isinstance(text, str) else ""
+
+
+def _name(exc: BaseException) -> str:
+    name = getattr(type(exc), "__name__", "")
+    return name if isinstance(name, str) and name else "Exception"
+
+
+def _status_of(obj: object) -> int | None:
+    status = _attr(obj, "status_code")
+    if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599:
         return status
-    response = getattr(exc, "response", None)
-    status = getattr(response, "status_code", None)
-    return status if isinstance(status, int) else None
+    status = _attr(_attr(obj, "response"), "status_code")
+    if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599:
+        return status
+    return None
+
+
+def _http_status(exc: BaseException) -> int | None:
+    """The HTTP status behind ``exc``: its own, its cause's, or a failed response it was raised over.
+
+    The SDK raises exceptions that are not its ``RestAPIError`` while handling an
+    HTTP error (``ModelServingException`` from a 404, ``AttributeError`` while
+    reading the error body of a 403); the status is still the best explanation.
+    """
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen and len(seen) < 8:
+        seen.add(id(link))
+        status = _status_of(link)
+        if status is not None:
+            return status
+        link = _attr(link, "__cause__") or _attr(link, "__context__")  # type: ignore[assignment]
+        if not isinstance(link, BaseException):
+            link = None
+    # A local ``response`` in the frames the exception went through (innermost last).
+    found: int | None = None
+    try:
+        tb = exc.__traceback__
+        depth = 0
+        while tb is not None and depth < 50:
+            response = tb.tb_frame.f_locals.get("response")
+            status = _attr(response, "status_code") if response is not None else None
+            if isinstance(status, int) and not isinstance(status, bool) and 400 <= status <= 599:
+                found = status
+            tb = tb.tb_next
+            depth += 1
+    except Exception:  # noqa: BLE001 - only a hint
+        return found
+    return found
 
 
 def retry_after(exc: BaseException) -> float | None:
     """Seconds the server asked us to wait (``Retry-After``), if any."""
-    value = getattr(exc, "retry_after_s", None)
-    if isinstance(value, (int, float)) and value >= 0:
+    value = _attr(exc, "retry_after_s")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
         return float(value)
-    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
     try:
+        headers = _attr(_attr(exc, "response"), "headers") or {}
         header = headers.get("Retry-After")
-        return max(0.0, float(header)) if header is not None else None
-    except (TypeError, ValueError, AttributeError):
+        if header is None:
+            return None
+        wait = float(header)
+    except Exception:  # noqa: BLE001 - an odd header is no header
         return None
+    return max(0.0, wait) if wait == wait else None
 
 
 def error_kind(exc: BaseException) -> str:
     """A short machine-readable category: auth, forbidden, not_found, server, ..."""
     if isinstance(exc, HopsError):
-        return exc.kind
+        kind = _attr(exc, "kind")
+        return kind if isinstance(kind, str) and kind else "error"
     status = _http_status(exc)
-    name = type(exc).__name__
-    text = str(exc).lower()
+    name = _name(exc)
+    text = _text(exc).lower()
     if status in (401,):
         return "auth"
     if status == 403:
@@ -177,12 +242,13 @@ def explain(exc: BaseException, secrets: tuple[str, ...] | list[str] = ()) -> st
 
     Our own errors carry messages we wrote; for any other exception the kind
     decides the sentence and the original text, redacted and shortened, is
-    appended for whoever needs to dig.
+    appended for whoever needs to dig. Never raises.
     """
+    secrets = tuple(s for s in (secrets or ()) if isinstance(s, str))
     if isinstance(exc, HopsError):
-        return _shorten(redact(str(exc), secrets))
+        return _shorten(redact(_text(exc), secrets)) or f"{_name(exc)} (no message)."
     kind = error_kind(exc)
-    detail = _shorten(redact(f"{type(exc).__name__}: {exc}", secrets), 200)
+    detail = _shorten(redact(f"{_name(exc)}: {_text(exc)}", secrets), 200)
     hint = _HINTS.get(kind)
     if hint is None:
         return _shorten(f"Unexpected error from the source. {detail}")
