@@ -216,7 +216,14 @@ class Client:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
+            # ``from None`` hides the original from tracebacks, but it stays reachable as
+            # ``__context__`` and its prepared request still carries the key: scrub it too.
+            _scrub_request(getattr(exc, "request", None))
             raise self._transport_error(exc, limit) from None
+        except OSError as exc:
+            # requests checks the CA bundle and client certificate files itself and raises a
+            # bare OSError (not one of its own exceptions) when a path does not exist
+            raise self._local_error(exc) from None
         _scrub(response)
         self._check(response, method, path)
         if expect == "nothing":
@@ -259,6 +266,17 @@ class Client:
         if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
             return ConnectionFailed(f"The answer from {where} was cut off ({type(exc).__name__}).")
         return HopsError(f"Request to {where} failed ({type(exc).__name__}).")
+
+    def _local_error(self, exc: OSError) -> HopsError:
+        text = str(exc)
+        if "CA certificate bundle" in text:
+            return CertificateError(
+                f"The CA bundle given with verify= cannot be read ({_short(text, 200)}), so the TLS certificate "
+                f"of {self.base_url} cannot be checked. Pass the path of an existing CA bundle."
+            )
+        if "TLS" in text or "certificate" in text.lower():
+            return CertificateError(f"TLS setup failed before connecting to {self.base_url} ({_short(text, 200)}).")
+        return ConnectionFailed(f"Cannot reach {self.base_url} ({type(exc).__name__}: {_short(text, 200)}).")
 
     def _check(self, response: requests.Response, method: str, path: str) -> None:
         """The one place where HTTP statuses become exceptions."""
@@ -322,9 +340,14 @@ class Client:
 
 def _scrub(response: requests.Response) -> None:
     """Hide the key in the request kept on the response (errors carry the response)."""
-    request = getattr(response, "request", None)
-    if request is not None and "Authorization" in request.headers:
-        request.headers["Authorization"] = "ApiKey ***"
+    _scrub_request(getattr(response, "request", None))
+
+
+def _scrub_request(request: Any) -> None:
+    """Hide the key in a prepared request that outlives the call (on a response or an exception)."""
+    headers = getattr(request, "headers", None)
+    if headers is not None and "Authorization" in headers:
+        headers["Authorization"] = "ApiKey ***"
 
 
 # --------------------------------------------------------------------- shapes
@@ -532,7 +555,8 @@ class Deployment:
                 return state
             if fail_on_failed and state.status == "FAILED":
                 reason = state.condition.reason if state.condition and state.condition.reason else "no reason given"
-                raise DeploymentFailed(f"Deployment {self.name!r} failed: {_short(reason)}", state=state)
+                reason = _short(redact(reason, self._client.secrets))
+                raise DeploymentFailed(f"Deployment {self.name!r} failed: {reason}", state=state)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 wanted = " or ".join(t.capitalize() for t in targets)
