@@ -7,6 +7,7 @@ already carry the state that came inside the list response.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -176,6 +177,11 @@ class DeploymentsWidget(ipywidgets.VBox):
 
     def refresh(self) -> None:
         self._poller.refresh()
+
+    def _await_first_update(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self._poller.polls == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def _apply(self, snap: Snapshot) -> None:
         if self._closed:

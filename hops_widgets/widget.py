@@ -268,6 +268,10 @@ class DeploymentWidget(anywidget.AnyWidget):
                     )
                 self._changed.wait(min(remaining, 1.0))
 
+    def _await_first_update(self, timeout: float) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self._poller.polls > 0, timeout)
+
     def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):
             return
@@ -387,12 +391,13 @@ def snapshot_html(w: DeploymentWidget) -> str:
     )
 
 
-def show(obj: Any, *, display: bool = True, **options: Any):
+def show(obj: Any, *, display: bool = True, first_update_s: float = 2.0, **options: Any):
     """Show a live widget for an SDK-shaped deployment (or a model serving handle).
 
     ``options`` are the polling intervals (``fast_s``, ``stable_s``,
     ``hidden_s``, ``after_action_s``, ``backoff_min_s``, ``backoff_max_s``)
-    and ``actions=False`` to hide the buttons. Returns the displayed widget.
+    and ``actions=False`` to hide the buttons. ``show`` waits up to
+    ``first_update_s`` for the first poll before displaying. Returns the widget.
     """
     if hasattr(obj, "get_state"):
         widget: anywidget.AnyWidget = DeploymentWidget(obj, **options)
@@ -405,6 +410,9 @@ def show(obj: Any, *, display: bool = True, **options: Any):
             f"hops_widgets.show() needs a deployment (with get_state()) or a model serving handle "
             f"(with get_deployments()), not {type(obj).__name__}"
         )
+    # A moment for the first poll, so the first paint and the static snapshot
+    # saved with the notebook show the deployment rather than "Loading…".
+    widget._await_first_update(first_update_s)
     if display:
         from IPython.display import display as ipy_display
 

@@ -1,0 +1,44 @@
+"""Root pytest plugin: a per-suite count of results at the end of every run.
+
+CI logs then say how many browser, notebook (nbval) and SDK tests really
+passed, not only a grand total.
+"""
+
+from __future__ import annotations
+
+SUITES = (
+    ("notebooks/", "notebooks (nbval)"),
+    ("tests/e2e/", "browser (e2e)"),
+    ("tests/sdk/", "hopsworks SDK"),
+    ("tests/reliability/", "reliability"),
+    ("tests/integration/", "integration"),
+    ("tests/unit/", "unit"),
+)
+
+
+def _suite(nodeid: str) -> str:
+    for prefix, name in SUITES:
+        if nodeid.startswith(prefix):
+            return name
+    return "other"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error", "skipped", "xfailed", "xpassed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if not nodeid or getattr(report, "when", "call") not in ("call", "setup"):
+                continue
+            if outcome == "passed" and report.when != "call":
+                continue
+            row = counts.setdefault(_suite(nodeid), {})
+            row[outcome] = row.get(outcome, 0) + 1
+    if not counts:
+        return
+    terminalreporter.section("hops-widgets: results per suite")
+    for _, name in (*SUITES, ("", "other")):
+        row = counts.get(name)
+        if row:
+            parts = ", ".join(f"{n} {k}" for k, n in sorted(row.items()))
+            terminalreporter.write_line(f"{name:<20} {parts}")

@@ -1,0 +1,42 @@
+"""Where no widget frontend runs, the output shows an HTML snapshot of the last state."""
+
+from __future__ import annotations
+
+import nbformat
+from nbclient import NotebookClient
+from nbconvert import HTMLExporter
+from nbformat.v4 import new_code_cell, new_notebook
+
+CELLS = [
+    "from hops_widgets import sandbox\n"
+    "import hops_widgets\n"
+    "sb = sandbox.start(speed=50)\n"
+    "sb.set_state('fraud-detector', 'Failed', condition={'type': 'STARTED', 'status': False,\n"
+    "             'reason': '<script>window.__pwned=1</script> boom'})\n"
+    "d = sb.login().get_model_serving().get_deployment('fraud-detector')",
+    "w = d.show(fast_s=0.05)\nw.wait_for('FAILED', timeout=20)\nw",
+    "%load_ext hops_widgets",
+]
+
+
+def test_snapshot_in_mime_bundle_and_html_export(tmp_path):
+    nb = new_notebook(cells=[new_code_cell(c) for c in CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True).execute()
+
+    outputs = nb.cells[1].outputs
+    assert len(outputs) == 1, "show() + the widget as the cell's value display it once"
+    data = outputs[0]["data"]
+    assert "application/vnd.jupyter.widget-view+json" in data
+    snapshot = data["text/html"]
+    assert "Failed" in snapshot and "fraud-detector" in snapshot
+    assert "<script>window.__pwned" not in snapshot and "&lt;script&gt;" in snapshot
+    assert data["text/plain"].startswith("fraud-detector: Failed")
+    assert not nb.cells[2].outputs or all(o.get("output_type") != "error" for o in nb.cells[2].outputs)
+
+    # Without saved widget state (as on GitHub's viewer) the export falls back to the snapshot.
+    nb.metadata.pop("widgets", None)
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    assert "hops-snapshot" in body and "fraud-detector" in body
+    assert "<script>window.__pwned" not in body
+    nbformat.write(nb, tmp_path / "exported.ipynb")
