@@ -153,12 +153,14 @@ class DeploymentsWidget(ipywidgets.VBox):
         self._detail: DeploymentWidget | None = None
         self._visible_views: set[str] = set()
         self._actions = actions
+        asked = policy or (Policy.from_options(**polling_options) if polling_options else None)
         self.source = source or ServingSource(serving)
         self.table = DeploymentsTable(actions_enabled=actions)
         super().__init__(children=(self.table,))
         if poller is None:
-            make = lambda: Poller(self.source, policy=policy or Policy.from_options(**polling_options))  # noqa: E731
-            poller = _poller.acquire(self.source, make)
+            poller = _poller.acquire(self.source, lambda: Poller(self.source, policy=asked))
+            if asked is not None:
+                poller.policy = asked
         self._poller = poller
         self.table.on_msg(self._on_frontend_msg)
         self._token = poller.subscribe(self._apply)

@@ -98,11 +98,13 @@ class DeploymentWidget(anywidget.AnyWidget):
         poller: Poller | None = None,
         **polling_options: Any,
     ) -> None:
-        super().__init__(actions_enabled=actions)
         if source is None:
             if deployment is None:
                 raise TypeError("DeploymentWidget needs a deployment (or a source)")
             source = DeploymentSource(deployment)
+        # Validate options before a comm is opened, so a typo leaves nothing behind.
+        asked = policy or (Policy.from_options(**polling_options) if polling_options else None)
+        super().__init__(actions_enabled=actions)
         self.source = source
         self._visible_views: set[str] = set()
         self._pending_from: str | None = None
@@ -110,11 +112,9 @@ class DeploymentWidget(anywidget.AnyWidget):
         self._closed = False
         self._changed = threading.Condition()
         if poller is None:
-            poller = _poller.acquire(
-                source, lambda: Poller(source, policy=policy or Policy.from_options(**polling_options))
-            )
-            if polling_options or policy is not None:
-                poller.policy = policy or Policy.from_options(poller.policy, **polling_options)
+            poller = _poller.acquire(source, lambda: Poller(source, policy=asked))
+            if asked is not None:
+                poller.policy = asked  # explicit options win, also on a shared poller
         self._poller = poller
         self.on_msg(self._on_frontend_msg)
         self._token = poller.subscribe(self._apply)

@@ -289,3 +289,12 @@ def test_history_and_series_are_bounded():
     sizes = [len(str(u)) for u in w.comm.updates()[-50:]]
     assert max(sizes) < 2 * min(sizes) + 2000, "a message late in life is no bigger than early ones"
     w.close()
+
+
+def test_bad_polling_option_raises_before_anything_starts(recording_comm):
+    before = len(poller_mod.active_pollers())
+    with pytest.raises(TypeError, match="unknown polling option"):
+        DeploymentWidget(FakeDeployment("typo", ident=5), fats_s=1)
+    with pytest.raises(ValueError, match="stable_s"):
+        hops_widgets.show(FakeDeployment("typo", ident=5), display=False, stable_s=-1)
+    assert len(poller_mod.active_pollers()) == before
