@@ -41,6 +41,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default="", help=f"comma-separated sections to run, of: {', '.join(SECTIONS)}")
     parser.add_argument("--out", type=Path, default=None, help="where to write the JSON results")
     parser.add_argument(
+        "--render-docs",
+        action="store_true",
+        help="only rewrite docs/performance.md from benchmarks/results/latest.json (runs nothing)",
+    )
+    parser.add_argument(
         "--docs",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -124,6 +129,21 @@ def write_docs(path: Path, report: dict, sections: list[Section]) -> None:
         "- **Frontend**: the view updates only the parts whose traits changed; the baseline re-renders the",
         "  whole view for every update.",
         "",
+        "## Caveats",
+        "",
+        "- Freshness out of a stable state is no better than the SDK's loop: a visible widget on a Running",
+        "  deployment polls every 5 s, so a change made elsewhere (another notebook, the UI) shows up within",
+        "  5 s, 2.5 s on average; a stop that completes in less than that can pass without its Stopping",
+        "  state ever being shown. Actions taken through the widget poll at once and then every second.",
+        "- The freshness figure for start steps is for a widget that has already seen the deployment move",
+        "  (fast polling); the sandbox's steps are scripted with 1.5–4.5 s between them.",
+        "- Request cost per minute is measured on a simulated clock (real Poller threads, real HTTP, real",
+        "  sandbox; only time is simulated); the kernel section checks the stable rates in real time.",
+        "- Idle CPU and memory are measured in plain Python processes standing in for kernels (no",
+        "  ipykernel, no ZeroMQ); comm messages are JSON-encoded by a recording comm as a kernel would.",
+        "- The frontend timings use the real `js/widget.js` on a fake model in headless Chromium, not",
+        "  JupyterLab; they cover the view's own work, not the widget manager's.",
+        "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out))
@@ -131,6 +151,11 @@ def write_docs(path: Path, report: dict, sections: list[Section]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    if args.render_docs:
+        report = json.loads((RESULTS / "latest.json").read_text())
+        write_docs(DOCS, report, [Section.from_json(s) for s in report["sections"].values()])
+        print(f"wrote {DOCS.relative_to(ROOT)} from {(RESULTS / 'latest.json').relative_to(ROOT)}")
+        return 0
     install_recording_comm()  # every widget of this process gets a comm that encodes and counts its messages
     started = time.monotonic()
     report: dict = {

@@ -88,6 +88,13 @@ class Section:
         self.rows.append(row)
         return row
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Section:
+        names = {f for f in cls.__dataclass_fields__}
+        sec = cls(**{k: v for k, v in data.items() if k in names and k != "rows"})
+        sec.rows = [Row(**row) for row in data.get("rows", [])]
+        return sec
+
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["goals"] = [
