@@ -265,7 +265,7 @@ class DeploymentState:
         if self.scale_to_zero:
             counts += ", scale-to-zero"
         parts.append(counts)
-        return " — ".join(parts)
+        return " ".join(" — ".join(parts).split())  # one line, whatever the server sent
 
     def describe(self) -> None:
         """Print a readable summary, one fact per line."""
@@ -424,7 +424,12 @@ def _status(value: Any, problems: list[str]) -> str:
     if not isinstance(value, str) or not value.strip():
         problems.append(f"The status is not a word ({_preview(value)}).")
         return "UNKNOWN"
-    return value.strip().upper()[:64]
+    return _word(value)
+
+
+def _word(value: str) -> str:
+    """A status or condition type: upper case, inner whitespace collapsed, bounded."""
+    return "_".join(value.split()).upper()[:64]
 
 
 def _condition(value: Any, problems: list[str]) -> Condition | None:
@@ -439,7 +444,7 @@ def _condition(value: Any, problems: list[str]) -> Condition | None:
         problems.append("The condition has no type.")
         type_ = None
     else:
-        type_ = type_.strip().upper()[:64]
+        type_ = _word(type_) or None
     if reason is not None and not isinstance(reason, str):
         reason = str(reason)
     return Condition(type=type_, status=status, reason=reason or "")
