@@ -21,6 +21,7 @@ from ._common import (
     RESULTS,
     ROOT,
     Section,
+    dirty_files,
     git_commit,
     install_recording_comm,
     machine,
@@ -90,7 +91,12 @@ def write_docs(path: Path, report: dict, sections: list[Section]) -> None:
         "raw figures of the run below are in `benchmarks/results/latest.json`.)",
         "",
         f"- **Date:** {report['date']}",
-        f"- **Commit:** {report.get('commit') or 'unknown'}",
+        f"- **Commit:** {report.get('commit') or 'unknown'}"
+        + (
+            f" (with uncommitted changes to {', '.join(report['uncommitted_package_files'])})"
+            if report.get("uncommitted_package_files")
+            else ""
+        ),
         f"- **Machine:** {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable), "
         f"{m['memory_gib']} GiB, load average at start {m['load_average_at_start']}; "
         f"Python {m['python']} on {m['platform']}",
@@ -165,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         "sections_run": args.sections,
         "machine": machine(),
         "commit": git_commit(),
+        "uncommitted_package_files": dirty_files(),
         "versions": versions(),
         "sections": {},
     }
@@ -197,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     report["goals"] = goals
     print("== Goals ==")
     print("\n".join(goals) if goals else "(none measured)")
+    if failed and args.out == RESULTS / "latest.json":
+        # never replace the committed figures by a broken run
+        args.out = RESULTS / "failed.json"
+        args.docs = False
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(report, indent=1, default=str))

@@ -231,6 +231,22 @@ def git_commit() -> str | None:
         return None
 
 
+def dirty_files() -> list[str]:
+    """Files of the package that differ from the commit (the run used the working tree)."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--", "hops_widgets", "js"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        return [line[3:] for line in out.stdout.splitlines() if line.strip()]
+    except (OSError, subprocess.SubprocessError):
+        return []
+
+
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 

@@ -142,6 +142,9 @@ def run(quick: bool = False, seed: int = 7) -> Section:
         for name in names:
             w = DeploymentWidget(serving.get_deployment(name))  # the default Policy()
             w.observe(recorder(name), names="condition_reason")
+            seq0 = _seq(w.condition_reason)  # the first poll may have landed before observe()
+            if seq0 is not None and not records[name]:
+                records[name].append((time.monotonic(), seq0))
             visible(w)
             widgets.append(w)
             time.sleep(1.0 / DEPLOYMENTS)  # spread the pollers' phases over their 1 s period
@@ -201,7 +204,8 @@ def run(quick: bool = False, seed: int = 7) -> Section:
         for w in widgets:
             w.close()
         for loop in loops:
-            loop.join(2)
+            if loop.ident is not None:
+                loop.join(2)
         sb.stop()
 
     sdk_records = {loop.deployment.name: loop.records for loop in loops}
