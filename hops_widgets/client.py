@@ -538,6 +538,15 @@ class Deployment:
             return None
         return self._await(("STOPPED",), await_stopped, poll_interval_s, fail_on_failed=False)
 
+    def wait_for(self, status: str, timeout: float = 600, *, poll_interval_s: float | None = None) -> DeploymentState:
+        """Poll until the status is ``status`` (e.g. ``"RUNNING"``); returns that state.
+
+        Raises :class:`DeploymentFailed` with the reason if it fails on the way,
+        :class:`Timeout` if ``timeout`` seconds pass first.
+        """
+        target = status.strip().upper()
+        return self._await((target,), timeout, poll_interval_s, fail_on_failed=target != "FAILED")
+
     def _await(
         self,
         targets: tuple[str, ...],

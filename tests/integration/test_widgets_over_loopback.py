@@ -95,3 +95,15 @@ def test_client_deployment_wait_for_and_widget_wait_for(fast_sb):
         assert widget.poller.alive
     finally:
         widget.close()
+
+
+def test_client_deployment_wait_for(fast_sb):
+    churn = fast_sb.login(timeout=5).get_model_serving().get_deployment("churn-model")
+    churn.start(await_running=0)
+    assert churn.wait_for("running", timeout=10, poll_interval_s=0.01).status == "RUNNING"
+    llm = fast_sb.login(timeout=5).get_model_serving().get_deployment("big-llm")
+    llm.start(await_running=0)
+    with pytest.raises(DeploymentFailed, match="GPU"):
+        llm.wait_for("RUNNING", timeout=10, poll_interval_s=0.01)
+    with pytest.raises(Timeout, match="did not become Idle"):
+        churn.wait_for("IDLE", timeout=0.1, poll_interval_s=0.01)
