@@ -149,7 +149,7 @@ class SandboxApp:
             plan = self.faults.plan(
                 endpoint, request.path, request.method, deployment, has_servings=endpoint in _SERVING_ENDPOINTS
             )
-            if plan.delay_s > 0 and self.stopping.wait(plan.delay_s):
+            if plan.delay_s > 0 and self._pause(plan.delay_s):
                 response = self._disconnect(environ)
             elif plan.respond is not None:
                 response = self._injected(plan, environ)
@@ -181,6 +181,23 @@ class SandboxApp:
         return response(environ, start_response)
 
     # --------------------------------------------------------------- pieces
+    def _pause(self, seconds: float) -> bool:
+        """Wait out an injected delay; True if it was cut short.
+
+        Request threads are not daemons (``stop()`` joins them), so a delay must also end
+        when the interpreter exits: otherwise a pending ``latency(60)`` would hold a kernel
+        shutdown for a minute. The main thread is no longer alive once Python starts
+        waiting for the other threads at exit.
+        """
+        deadline = time.monotonic() + seconds
+        main = threading.main_thread()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if self.stopping.wait(min(left, 0.05)) or not main.is_alive():
+                return True
+
     def _authenticate(self, request: Request) -> None:
         header = request.headers.get("Authorization", "")
         scheme, _, value = header.strip().partition(" ")
