@@ -125,7 +125,9 @@ class SandboxApp:
     def __call__(self, environ, start_response):
         started = time.perf_counter()
         request = Request(environ)
-        request.max_content_length = self.max_body_bytes
+        # one byte of slack: a streamed (chunked) body is cut at this limit without an error,
+        # so _read_json reads one byte more than allowed to tell "at the cap" from "over it"
+        request.max_content_length = self.max_body_bytes + 1
         endpoint, deployment = "unknown", None
         try:
             try:
@@ -225,6 +227,8 @@ class SandboxApp:
 
     def _read_json(self, request: Request, *, required: bool) -> Any:
         raw = request.get_data(cache=False)
+        if len(raw) > self.max_body_bytes:
+            raise _ApiError(413, 120003, f"The request body is larger than {self.max_body_bytes} bytes.")
         if not raw:
             if required:
                 raise _ApiError(400, 120004, "A JSON body is required.")
