@@ -120,8 +120,9 @@ def _row(s: DeploymentState, pending: str) -> dict[str, Any]:
 class DeploymentsTable(anywidget.AnyWidget):
     """The table itself; :class:`DeploymentsWidget` puts it above the detail view."""
 
-    _esm = STATIC / "overview.js"
+    _esm = STATIC / "widget.js"  # one module renders both widgets, switched by _view
     _css = STATIC / "widget.css"
+    _view = t.Unicode("overview").tag(sync=True)
 
     rows = t.List(t.Dict()).tag(sync=True)
     selected = t.Unicode("").tag(sync=True)

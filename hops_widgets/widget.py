@@ -42,6 +42,7 @@ class DeploymentWidget(anywidget.AnyWidget):
 
     _esm = STATIC / "widget.js"
     _css = STATIC / "widget.css"
+    _view = t.Unicode("deployment").tag(sync=True)
 
     # identity
     name = t.Unicode("").tag(sync=True)

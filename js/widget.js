@@ -51,8 +51,52 @@ function instanceRow(parent, role, label) {
   return { row, count, fill };
 }
 
+/**
+ * Tell Python whether this view is on screen (IntersectionObserver + page visibility),
+ * so the poller can slow down when nobody looks. Returns the cleanup.
+ * @param {Model} model
+ * @param {HTMLElement} root
+ * @param {string} viewId
+ */
+function watchVisibility(model, root, viewId) {
+  let onScreen = typeof IntersectionObserver !== "function";
+  let lastSent = null;
+  const report = () => {
+    const visible = onScreen && document.visibilityState === "visible";
+    if (visible === lastSent) return;
+    lastSent = visible;
+    try {
+      model.send({ type: "visibility", view: viewId, visible });
+    } catch {
+      // the model is already closed: nobody is listening any more
+    }
+  };
+  const observer = onScreen
+    ? null
+    : new IntersectionObserver((entries) => {
+        onScreen = entries.some((e) => e.isIntersecting);
+        report();
+      });
+  observer?.observe(root);
+  document.addEventListener("visibilitychange", report);
+  report();
+  return () => {
+    observer?.disconnect();
+    document.removeEventListener("visibilitychange", report);
+    onScreen = false;
+    report();
+  };
+}
+
+/** A badge: tone on the border and icon, the word at full contrast. */
+function setBadge(badge, icon, text, tone, busy, label) {
+  badge.className = `hops-badge hops-tone-${tone}${busy ? " hops-busy" : ""}`;
+  icon.textContent = ICONS[tone] || ICONS.unknown;
+  text.textContent = label;
+}
+
 /** @param {{ model: Model, el: HTMLElement }} ctx */
-function render({ model, el }) {
+function renderDeployment({ model, el }) {
   const viewId = `v${nextViewId++}-${Math.random().toString(36).slice(2, 8)}`;
   const root = h("div", "hops-deployment", el);
 
@@ -139,9 +183,7 @@ function render({ model, el }) {
     const tone = model.get("tone") || "neutral";
     root.dataset.status = model.get("status");
     root.dataset.tone = tone;
-    badge.className = `hops-badge hops-tone-${tone}${model.get("busy") ? " hops-busy" : ""}`;
-    badgeIcon.textContent = ICONS[tone] || ICONS.unknown;
-    badgeText.textContent = model.get("status_label");
+    setBadge(badge, badgeIcon, badgeText, tone, model.get("busy"), model.get("status_label"));
     badge.title = model.get("status_description");
   }
   function updateIdentity() {
@@ -294,40 +336,210 @@ function render({ model, el }) {
     if (msg && msg.type === "ack") updateActions();
   });
 
-  // ---------------------------------------------------------------- visibility
-  let onScreen = false;
-  let lastSent = null;
-  function report() {
-    const visible = onScreen && document.visibilityState === "visible";
-    if (visible !== lastSent) {
-      lastSent = visible;
-      try {
-        model.send({ type: "visibility", view: viewId, visible });
-      } catch {
-        // the model is already closed: nobody is listening any more
-      }
-    }
-  }
-  const observer =
-    typeof IntersectionObserver === "function"
-      ? new IntersectionObserver((entries) => {
-          onScreen = entries.some((e) => e.isIntersecting);
-          report();
-        })
-      : null;
-  if (observer) observer.observe(root);
-  else onScreen = true;
-  document.addEventListener("visibilitychange", report);
-  report();
+  const stopWatching = watchVisibility(model, root, viewId);
   const ticker = setInterval(updateFooter, 1000);
 
   return () => {
     clearInterval(ticker);
-    observer?.disconnect();
-    document.removeEventListener("visibilitychange", report);
-    onScreen = false;
-    report();
+    stopWatching();
   };
+}
+
+
+// ==================================================================== overview
+// Order for sorting by status: what needs attention first.
+const STATUS_ORDER = ["FAILED", "STARTING", "UPDATING", "STOPPING", "CREATING", "RUNNING", "IDLE", "CREATED", "STOPPED"];
+const statusRank = (row) => {
+  const i = STATUS_ORDER.indexOf(row.status);
+  return i === -1 ? STATUS_ORDER.length : i;
+};
+
+/**
+ * The deployments table. Rows are keyed by name and updated in place, so a
+ * row keeps its focus and hover while the table refreshes.
+ * @param {{ model: Model, el: HTMLElement }} ctx
+ */
+function renderOverview({ model, el }) {
+  const viewId = `o${nextViewId++}-${Math.random().toString(36).slice(2, 8)}`;
+  let msgId = 0;
+  const send = (msg) => model.send({ ...msg, id: `${viewId}-${++msgId}` });
+
+  const root = h("div", "hops-deployment hops-overview", el);
+  const header = h("div", "hops-header", root);
+  h("span", "hops-name", header).textContent = "Deployments";
+  const summary = h("span", "hops-model", header);
+  const actions = h("span", "hops-actions", header);
+  const refresh = /** @type {HTMLButtonElement} */ (h("button", "hops-button", actions));
+  refresh.type = "button";
+  refresh.dataset.action = "refresh";
+  refresh.textContent = "Refresh";
+  refresh.addEventListener("click", () => send({ type: "refresh" }));
+
+  const table = h("table", "hops-table", root);
+  const head = h("tr", "", h("thead", "", table));
+  const body = h("tbody", "", table);
+  let sortKey = "name";
+  let sortDir = 1;
+  /** @type {Record<string, HTMLElement>} */
+  const sortHeaders = {};
+  for (const [key, label, sortable] of [
+    ["name", "Name", true],
+    ["model", "Model", false],
+    ["status", "Status", true],
+    ["message", "Condition", false],
+    ["instances", "Instances", false],
+    ["actions", "", false],
+  ]) {
+    const th = h("th", "", head);
+    th.scope = "col";
+    if (!sortable) {
+      th.textContent = label;
+      continue;
+    }
+    const b = /** @type {HTMLButtonElement} */ (h("button", "hops-sort", th));
+    b.type = "button";
+    b.dataset.sort = key;
+    b.textContent = label;
+    b.addEventListener("click", () => {
+      sortDir = sortKey === key ? -sortDir : 1;
+      sortKey = key;
+      updateRows();
+    });
+    sortHeaders[key] = th;
+  }
+  const error = h("div", "hops-error", root);
+  error.setAttribute("role", "alert");
+  const actionError = h("div", "hops-action-error", root);
+  actionError.setAttribute("role", "alert");
+  const polling = h("span", "hops-polling", h("div", "hops-footer", root));
+
+  /** One table row, built once per deployment name and updated in place. */
+  function makeRow(name) {
+    const tr = h("tr", "hops-row");
+    tr.dataset.name = name;
+    tr.tabIndex = 0;
+    const entry = { tr, row: null };
+    entry.name = h("td", "hops-cell-name", tr);
+    entry.model = h("td", "hops-cell-model", tr);
+    entry.badge = h("span", "hops-badge", h("td", "", tr));
+    entry.icon = h("span", "hops-badge-icon", entry.badge);
+    entry.icon.setAttribute("aria-hidden", "true");
+    entry.label = h("span", "hops-badge-text", entry.badge);
+    entry.message = h("td", "hops-cell-message", tr);
+    const instances = h("td", "hops-cell-instances", tr);
+    entry.counts = h("span", "hops-count", instances);
+    entry.s2z = h("span", "hops-scale-to-zero", instances);
+    entry.s2z.textContent = "scale-to-zero";
+    const cell = h("td", "hops-cell-actions", tr);
+    entry.buttons = {};
+    for (const [action, text] of [
+      ["start", "Start"],
+      ["stop", "Stop"],
+    ]) {
+      const b = /** @type {HTMLButtonElement} */ (h("button", `hops-button hops-${action}`, cell));
+      b.type = "button";
+      b.dataset.action = action;
+      b.textContent = text;
+      b.addEventListener("click", (event) => {
+        event.stopPropagation();
+        if (b.disabled) return;
+        if (action === "stop" && !window.confirm(`Stop ${name}? Its instances will be released.`)) return;
+        b.disabled = true; // one click, one action
+        send({ type: action, name });
+      });
+      b.addEventListener("keydown", (event) => event.stopPropagation());
+      entry.buttons[action] = b;
+    }
+    const open = () => send({ type: "select", name });
+    tr.addEventListener("click", open);
+    tr.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        open();
+      }
+    });
+    return entry;
+  }
+
+  function fillRow(entry, row, selected, withActions) {
+    entry.row = row;
+    entry.tr.dataset.status = row.status;
+    entry.tr.setAttribute("aria-selected", String(row.name === selected));
+    entry.name.textContent = row.name;
+    entry.model.textContent = row.model;
+    setBadge(entry.badge, entry.icon, entry.label, row.tone, row.busy, row.status_label);
+    entry.message.textContent = row.message;
+    entry.message.title = row.reason;
+    entry.counts.textContent = row.instances;
+    entry.s2z.hidden = !row.scale_to_zero;
+    for (const [action, b] of Object.entries(entry.buttons)) {
+      b.hidden = !withActions;
+      b.disabled = !(action === "start" ? row.can_start : row.can_stop) || !!row.pending;
+      b.classList.toggle("hops-pending", row.pending === action);
+    }
+  }
+
+  /** @type {Map<string, any>} */
+  const entries = new Map();
+  function updateRows() {
+    const rows = (model.get("rows") || []).slice();
+    const byName = (a, b) => a.name.localeCompare(b.name);
+    rows.sort(
+      sortKey === "status"
+        ? (a, b) => (statusRank(a) - statusRank(b) || byName(a, b)) * sortDir
+        : (a, b) => byName(a, b) * sortDir,
+    );
+    const selected = model.get("selected");
+    const withActions = model.get("actions_enabled");
+    const names = new Set(rows.map((r) => r.name));
+    for (const [name, entry] of entries) {
+      if (!names.has(name)) {
+        entry.tr.remove();
+        entries.delete(name);
+      }
+    }
+    rows.forEach((row, i) => {
+      let entry = entries.get(row.name);
+      if (!entry) {
+        entry = makeRow(row.name);
+        entries.set(row.name, entry);
+      }
+      fillRow(entry, row, selected, withActions);
+      // move only rows that are out of place, so a focused row stays put
+      if (body.children[i] !== entry.tr) body.insertBefore(entry.tr, body.children[i] || null);
+    });
+    for (const [key, th] of Object.entries(sortHeaders)) {
+      th.setAttribute("aria-sort", key === sortKey ? (sortDir > 0 ? "ascending" : "descending") : "none");
+    }
+    const counts = {};
+    for (const r of rows) counts[r.status_label] = (counts[r.status_label] || 0) + 1;
+    const parts = Object.entries(counts).map(([label, n]) => `${n} ${label}`);
+    summary.textContent = `${rows.length} · ${parts.join(", ")}`;
+  }
+  function updateStatus() {
+    const text = model.get("error");
+    error.hidden = !text;
+    const lastOk = model.get("last_ok_ms");
+    const when = lastOk ? ` Last good update: ${new Date(lastOk).toLocaleTimeString()}.` : "";
+    error.textContent = text ? `${text}${when}` : "";
+    const ae = model.get("action_error");
+    actionError.hidden = !ae;
+    actionError.textContent = ae;
+    const mode = model.get("polling");
+    const every = model.get("interval_s");
+    polling.dataset.mode = mode;
+    polling.textContent = mode === "backoff" ? `retrying in ${every} s` : `checking every ${every ?? "?"} s`;
+  }
+  for (const n of ["rows", "selected", "actions_enabled"]) model.on(`change:${n}`, updateRows);
+  for (const n of ["error", "last_ok_ms", "action_error", "polling", "interval_s"]) model.on(`change:${n}`, updateStatus);
+  updateRows();
+  updateStatus();
+  return watchVisibility(model, root, viewId);
+}
+
+/** One module for both widgets: the `_view` trait says which one this model is. */
+function render(ctx) {
+  return ctx.model.get("_view") === "overview" ? renderOverview(ctx) : renderDeployment(ctx);
 }
 
 export default { render };
