@@ -256,3 +256,286 @@ def assert_matches_kernel(view: DeploymentView, traits: dict) -> None:
     assert snap.scale_to_zero == traits["s2z"]
     assert snap.error is None if not traits["error"] else traits["error"] in snap.error
     assert snap.badge_role == "status" and snap.badge_live == "polite"
+
+
+# -- additions: expected stepper pictures, a page-wide recorder, buttons, the overview table -----
+
+# The stepper of a start, picture by picture (js/widget.js renders `type:state` per step):
+# every step is first active, then done; Running is READY done.
+START_PICTURES = (
+    "SCHEDULED:done STOPPED:done",  # Stopped (the stop path, all done)
+    "SCHEDULED:active INITIALIZED:pending STARTED:pending READY:pending",
+    "SCHEDULED:done INITIALIZED:pending STARTED:pending READY:pending",
+    "SCHEDULED:done INITIALIZED:active STARTED:pending READY:pending",
+    "SCHEDULED:done INITIALIZED:done STARTED:pending READY:pending",
+    "SCHEDULED:done INITIALIZED:done STARTED:active READY:pending",
+    "SCHEDULED:done INITIALIZED:done STARTED:done READY:pending",
+    "SCHEDULED:done INITIALIZED:done STARTED:done READY:active",
+    "SCHEDULED:done INITIALIZED:done STARTED:done READY:done",  # Running
+)
+# The stepper of a stop, from Running.
+STOP_PICTURES = (
+    "SCHEDULED:done INITIALIZED:done STARTED:done READY:done",
+    "SCHEDULED:active STOPPED:pending",
+    "SCHEDULED:done STOPPED:active",
+    "SCHEDULED:done STOPPED:done",
+)
+
+
+def traits_of(var: str) -> str:
+    """``TRAITS`` for the widget held in kernel variable ``var`` (TRAITS itself reads ``w``)."""
+    return TRAITS.replace("=w.", f"={var}.")
+
+
+def runs(values) -> list:
+    """``values`` with consecutive repeats collapsed: the sequence of distinct pictures."""
+    out: list = []
+    for v in values:
+        if not out or out[-1] != v:
+            out.append(v)
+    return out
+
+
+# Every detail widget in the page (overview tables excluded), recorded from before it exists:
+# one observer on the document, so a picture shown between two Python polls of the page, or
+# before a test could find the element, is not missed. Each entry names its view (`view`).
+_PAGE_RECORD_JS = (
+    """
+(key) => {
+  const snapshot = """
+    + _SNAPSHOT_JS
+    + """;
+  const SEL = '.hops-deployment:not(.hops-overview)';
+  const log = [];
+  const last = new WeakMap();
+  const ids = new WeakMap();
+  let nextId = 1;
+  const take = (root) => {
+    if (!root.isConnected) return;
+    if (!ids.has(root)) ids.set(root, nextId++);
+    const s = snapshot(root, null);
+    const k = JSON.stringify(s);
+    if (last.get(root) !== k) { last.set(root, k); s.t = performance.now(); s.view = ids.get(root); log.push(s); }
+  };
+  const obs = new MutationObserver((records) => {
+    const roots = new Set();
+    for (const r of records) {
+      const node = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+      const root = node && node.closest(SEL);
+      if (root) { roots.add(root); continue; }
+      for (const added of r.addedNodes) {
+        if (added.nodeType !== 1) continue;
+        if (added.matches(SEL)) roots.add(added);
+        added.querySelectorAll(SEL).forEach((n) => roots.add(n));
+      }
+    }
+    roots.forEach(take);
+  });
+  obs.observe(document.body, {
+    subtree: true, childList: true, characterData: true, attributes: true,
+    attributeFilter: ['data-status', 'data-tone', 'data-state', 'data-type', 'hidden', 'class', 'role', 'aria-live'],
+  });
+  document.querySelectorAll(SEL).forEach(take);
+  window.__hopsRecorders = window.__hopsRecorders || {};
+  window.__hopsRecorders[key] = {log, obs};
+  return true;
+}
+"""
+)
+
+
+class PageRecorder:
+    """Records every distinct picture of every detail widget in the page, by view and name."""
+
+    def __init__(self, page):
+        self.page = page
+        self.key = f"page-{time.monotonic_ns()}"
+        page.evaluate(_PAGE_RECORD_JS, self.key)
+
+    def log(self, name: str | None = None) -> list[Snapshot]:
+        """Pictures of widgets showing deployment ``name`` (all if None), oldest first."""
+        raw = self.page.evaluate("(key) => window.__hopsRecorders[key].log", self.key)
+        out = []
+        for s in raw:
+            s.pop("view", None)
+            if name is None or s.get("name") == name:
+                out.append(Snapshot(**s))
+        return out
+
+    def views(self, name: str) -> set[int]:
+        raw = self.page.evaluate("(key) => window.__hopsRecorders[key].log", self.key)
+        return {s["view"] for s in raw if s.get("name") == name}
+
+    def stop(self) -> None:
+        self.page.evaluate(
+            "(key) => { window.__hopsRecorders[key].obs.disconnect(); delete window.__hopsRecorders[key]; }", self.key
+        )
+
+
+# Start and Stop buttons with the status beside them, one entry per distinct picture.
+_BUTTONS_RECORD_JS = """
+(root, key) => {
+  const b = (a) => root.querySelector(`button[data-action="${a}"]`);
+  const pic = (btn) => btn ? {disabled: btn.disabled, pending: btn.classList.contains('hops-pending'),
+                              busy: btn.getAttribute('aria-busy')} : null;
+  const log = [];
+  let last = '';
+  const take = () => {
+    const s = {status: root.dataset.status || null, start: pic(b('start')), stop: pic(b('stop'))};
+    const k = JSON.stringify(s);
+    if (k !== last) { last = k; s.t = performance.now(); log.push(s); }
+  };
+  const obs = new MutationObserver(take);
+  obs.observe(root, {subtree: true, attributes: true, childList: true});
+  take();
+  window.__hopsRecorders = window.__hopsRecorders || {};
+  window.__hopsRecorders[key] = {log, obs};
+  return true;
+}
+"""
+
+
+class ButtonRecorder:
+    """Records the Start/Stop buttons (disabled, hops-pending, aria-busy) of one detail view."""
+
+    def __init__(self, view: DeploymentView):
+        self.page = view.nb.page
+        self.key = f"buttons-{time.monotonic_ns()}"
+        view.root.evaluate(_BUTTONS_RECORD_JS, self.key)
+
+    def log(self) -> list[dict]:
+        return self.page.evaluate("(key) => window.__hopsRecorders[key].log", self.key)
+
+    def stop(self) -> list[dict]:
+        log = self.log()
+        self.page.evaluate(
+            "(key) => { window.__hopsRecorders[key].obs.disconnect(); delete window.__hopsRecorders[key]; }", self.key
+        )
+        return log
+
+
+# -- the overview table (renderOverview in js/widget.js) ----------------------------------------------------
+
+OVERVIEW = ".hops-overview"
+DETAIL = ".hops-deployment:not(.hops-overview)"
+# js/widget.js (overview): what needs attention first when sorting by status.
+STATUS_ORDER = ["FAILED", "STARTING", "UPDATING", "STOPPING", "CREATING", "RUNNING", "IDLE", "CREATED", "STOPPED"]
+
+_ROWS_JS = """
+(root) => Array.from(root.querySelectorAll('tbody tr.hops-row')).map(tr => ({
+  name: tr.dataset.name,
+  status: tr.dataset.status,
+  selected: tr.getAttribute('aria-selected'),
+  badge: (tr.querySelector('.hops-badge-text') || {}).textContent || null,
+  badge_class: (tr.querySelector('.hops-badge') || {}).className || null,
+  cell_name: (tr.querySelector('.hops-cell-name') || {}).textContent || null,
+  instances: (tr.querySelector('.hops-cell-instances') || {}).textContent || null,
+  start: (() => { const b = tr.querySelector('button[data-action="start"]');
+                  return b ? {disabled: b.disabled, pending: b.classList.contains('hops-pending')} : null; })(),
+}))
+"""
+
+
+def status_sort_key(row: dict) -> tuple:
+    status = row["status"]
+    return (STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER), row["name"])
+
+
+class OverviewView:
+    """The ``ms.show()`` output of one cell: the table, and the detail widget under it."""
+
+    def __init__(self, nb: NotebookPage, cell_index: int):
+        self.nb = nb
+        self.cell_index = cell_index
+        self.output = nb.output(cell_index)
+        self.root: Locator = self.output.locator(OVERVIEW).first
+        self.detail: Locator = self.output.locator(DETAIL)
+
+    @classmethod
+    def wait(cls, nb: NotebookPage, cell_index: int, timeout_s: float = 60) -> OverviewView:
+        view = cls(nb, cell_index)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                view.root.wait_for(state="visible", timeout=500)
+                return view
+            except PlaywrightTimeout:
+                nb.assert_no_error_outputs()
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"no {OVERVIEW} in cell {cell_index} after {timeout_s} s") from None
+
+    def rows(self) -> list[dict]:
+        return self.root.evaluate(_ROWS_JS)
+
+    def names(self) -> list[str]:
+        return [r["name"] for r in self.rows()]
+
+    def row(self, name: str) -> Locator:
+        return self.root.locator(f'tr.hops-row[data-name="{name}"]')
+
+    def sort_button(self, key: str) -> Locator:
+        return self.root.locator(f'button.hops-sort[data-sort="{key}"]')
+
+    def aria_sort(self, key: str) -> str | None:
+        return self.sort_button(key).locator("xpath=ancestor::th[1]").get_attribute("aria-sort")
+
+    def wait_rows(self, predicate, what: str, timeout_s: float = 30) -> list[dict]:
+        deadline = time.monotonic() + timeout_s
+        rows = self.rows()
+        while not predicate(rows):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the table never showed {what} in {timeout_s} s; last rows: {rows}")
+            time.sleep(0.05)
+            rows = self.rows()
+        return rows
+
+    def wait_row_status(self, name: str, status: str, timeout_s: float = 30) -> dict:
+        rows = self.wait_rows(
+            lambda rs: any(r["name"] == name and r["status"] == status for r in rs), f"{name} {status}", timeout_s
+        )
+        return next(r for r in rows if r["name"] == name)
+
+
+# One row of the table over time: its status, badge and Start button, one entry per distinct picture
+# (rows are rebuilt on every update, so the observer watches the whole table).
+_ROW_RECORD_JS = """
+(root, [key, name]) => {
+  const log = [];
+  let last = '';
+  const take = () => {
+    const tr = Array.from(root.querySelectorAll('tr.hops-row')).find(r => r.dataset.name === name);
+    const b = tr && tr.querySelector('button[data-action="start"]');
+    const s = tr ? {
+      status: tr.dataset.status,
+      badge: (tr.querySelector('.hops-badge-text') || {}).textContent || null,
+      start_disabled: b ? b.disabled : null,
+      start_pending: b ? b.classList.contains('hops-pending') : null,
+      position: Array.from(root.querySelectorAll('tr.hops-row')).indexOf(tr),
+    } : {status: null};
+    const k = JSON.stringify(s);
+    if (k !== last) { last = k; s.t = performance.now(); log.push(s); }
+  };
+  const obs = new MutationObserver(take);
+  obs.observe(root, {subtree: true, attributes: true, childList: true, characterData: true});
+  take();
+  window.__hopsRecorders = window.__hopsRecorders || {};
+  window.__hopsRecorders[key] = {log, obs};
+  return true;
+}
+"""
+
+
+class RowRecorder:
+    """Records one overview row (found by name each time: rows are rebuilt on every update)."""
+
+    def __init__(self, overview: OverviewView, name: str):
+        self.page = overview.nb.page
+        self.key = f"row-{time.monotonic_ns()}"
+        overview.root.evaluate(_ROW_RECORD_JS, [self.key, name])
+
+    def stop(self) -> list[dict]:
+        log = self.page.evaluate("(key) => window.__hopsRecorders[key].log", self.key)
+        self.page.evaluate(
+            "(key) => { window.__hopsRecorders[key].obs.disconnect(); delete window.__hopsRecorders[key]; }", self.key
+        )
+        return log

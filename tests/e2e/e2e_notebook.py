@@ -71,6 +71,20 @@ class NotebookPage:
         nbp.wait_kernel_idle(timeout_s)
         return nbp
 
+    @classmethod
+    def open_file(cls, page: Page, server: JupyterServer, source: Path, name: str, timeout_s: float = 60):
+        """Copy an existing notebook (``source``) into the server's root as ``<name>.ipynb`` and open it."""
+        filename = f"{name}.ipynb"
+        (server.root_dir / filename).write_bytes(Path(source).read_bytes())
+        nbp = cls(page, server, filename)
+        if server.kind == "lab":
+            url = f"{server.url}/lab/workspaces/{name}/tree/{filename}"
+        else:
+            url = f"{server.url}/notebooks/{filename}"
+        page.goto(url)
+        nbp.wait_kernel_idle(timeout_s)
+        return nbp
+
     def _eval(self, body: str, arg=None):
         """Evaluate ``body`` with ``panel`` (the notebook panel), ``app`` and ``arg`` in scope."""
         script = f"""async ([path, arg]) => {{
@@ -114,6 +128,27 @@ class NotebookPage:
 
     def output(self, index: int) -> Locator:
         return self.cell(index).locator(".jp-OutputArea")
+
+    def cell_index_of(self, text: str) -> int:
+        """The index of the first cell whose source contains ``text``."""
+        index = self._eval(
+            "return panel.content.widgets.findIndex(c => c.model.sharedModel.getSource().includes(arg));", text
+        )
+        if index < 0:
+            raise AssertionError(f"no cell contains {text!r}")
+        return index
+
+    def clear_all_outputs(self) -> None:
+        """Clear every output and execution count (a stored notebook's old results)."""
+        self._eval("await app.commands.execute('notebook:clear-all-cell-outputs'); return true;")
+        self.page.wait_for_function(
+            f"""(path) => {{
+              const panel = ({_PANEL_JS})(path);
+              return !!panel && panel.content.widgets.every(c => c.model.type !== 'code' ||
+                (c.model.executionCount === null && c.model.outputs.length === 0));
+            }}""",
+            arg=self.filename,
+        )
 
     def run_all(self) -> None:
         """Start running every cell; returns at once (use wait_cells_done to wait)."""
