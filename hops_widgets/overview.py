@@ -20,7 +20,7 @@ from . import poller as _poller
 from .errors import InvalidResponse
 from .poller import Policy, Poller, Snapshot
 from .state import DeploymentState
-from .widget import STATIC, DeploymentWidget, answer_when_done, track_visibility
+from .widget import DeploymentWidget, _asset, answer_when_done, track_visibility
 
 __all__ = ["DeploymentsTable", "DeploymentsWidget", "ServingSource"]
 
@@ -120,8 +120,8 @@ def _row(s: DeploymentState, pending: str) -> dict[str, Any]:
 class DeploymentsTable(anywidget.AnyWidget):
     """The table itself; :class:`DeploymentsWidget` puts it above the detail view."""
 
-    _esm = STATIC / "widget.js"  # one module renders both widgets, switched by _view
-    _css = STATIC / "widget.css"
+    _esm = _asset("widget.js")  # one module renders both widgets, switched by _view
+    _css = _asset("widget.css")
     _view = t.Unicode("overview").tag(sync=True)
 
     rows = t.List(t.Dict()).tag(sync=True)
@@ -154,14 +154,15 @@ class DeploymentsWidget(ipywidgets.VBox):
         self._detail: DeploymentWidget | None = None
         self._visible_views: set[str] = set()
         self._actions = actions
-        asked = policy or (Policy.from_options(**polling_options) if polling_options else None)
+        wanted = Policy.from_options(policy, **polling_options)  # a typo fails before any comm opens
         self.source = source or ServingSource(serving)
         self.table = DeploymentsTable(actions_enabled=actions)
         super().__init__(children=(self.table,))
         if poller is None:
-            poller = _poller.acquire(self.source, lambda: Poller(self.source, policy=asked))
-            if asked is not None:
-                poller.policy = asked
+            poller = _poller.acquire(self.source, lambda: Poller(self.source, policy=wanted))
+            if poller.policy is not wanted and (polling_options or policy is not None):
+                # explicit options win on a shared poller too; the others stay as they were
+                poller.set_policy(Policy.from_options(policy or poller.policy, **polling_options))
         self._poller = poller
         self.table.on_msg(self._on_frontend_msg)
         self._token = poller.subscribe(self._apply)
@@ -192,7 +193,7 @@ class DeploymentsWidget(ipywidgets.VBox):
         table = self.table
         values: dict[str, Any] = {
             "polling": snap.mode,
-            "interval_s": snap.interval_s,
+            "interval_s": None if snap.interval_s is None else round(snap.interval_s, 1),
             "error": snap.error,
             "last_ok_ms": None if snap.last_ok_at is None else round(snap.last_ok_at * 1000),
         }
@@ -209,6 +210,11 @@ class DeploymentsWidget(ipywidgets.VBox):
             values["rows"] = [_row(s, self._pending.get(s.name, "")) for s in ordered]
             if table.selected and table.selected not in states:
                 values["selected"] = ""
+                gone = self._detail
+                self._detail = None
+                if gone is not None:  # its deployment is gone: so is its detail view
+                    self.children = (self.table,)
+                    gone.close()
         with table.hold_sync():
             for key, value in values.items():
                 if getattr(table, key) != value:
@@ -306,6 +312,7 @@ class DeploymentsWidget(ipywidgets.VBox):
             if self._detail is not None:
                 self._detail.close()
             self.table.close()
+            self.layout.close()
         super().close()
 
     def __repr__(self) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import logging
 import random
+import sys
 import threading
 import time
 from collections import deque
@@ -55,13 +56,17 @@ class Policy:
                 continue
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"polling option {name} must be a number >= 0, got {value!r}")
-        if "fast_s" in options and options["fast_s"] <= 0:
-            raise ValueError("polling option fast_s must be > 0")
+        for name in ("fast_s", "stable_s", "backoff_min_s"):
+            if name in options and options[name] <= 0:
+                raise ValueError(f"polling option {name} must be > 0")
+        if options.get("backoff_max_s", float("inf")) < options.get("backoff_min_s", 0):
+            raise ValueError("polling option backoff_max_s must be >= backoff_min_s")
         return replace(base or cls(), **options)
 
     def backoff(self, failures: int, rand: float) -> float:
         """Delay after ``failures`` consecutive errors: doubling from min to max, with jitter."""
-        base = min(self.backoff_max_s, self.backoff_min_s * 2 ** max(0, failures - 1))
+        doublings = min(max(0, failures - 1), 30)  # 2**30 s is past any cap; no overflow after days of errors
+        base = min(self.backoff_max_s, self.backoff_min_s * 2**doublings)
         spread = base * self.jitter
         return max(self.backoff_min_s, min(self.backoff_max_s, base - spread + 2 * spread * rand))
 
@@ -79,6 +84,16 @@ class Snapshot:
     interval_s: float | None = None
     failures: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def sdk_secrets() -> tuple[str, ...]:
+    """The hopsworks SDK's API key, if the SDK is loaded and logged in, for redaction only."""
+    client_module = sys.modules.get("hopsworks_common.client")
+    try:
+        token = client_module._client._auth._token  # type: ignore[union-attr]
+    except AttributeError:
+        return ()
+    return (token,) if isinstance(token, str) and token else ()
 
 
 class DeploymentSource:
@@ -104,7 +119,7 @@ class DeploymentSource:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(getattr(self.deployment, "_hops_widgets_secrets", ()) or ())
+        return tuple(getattr(self.deployment, "_hops_widgets_secrets", ()) or ()) + sdk_secrets()
 
     @property
     def label(self) -> str:
@@ -221,6 +236,11 @@ class Poller:
         if changed:
             self._wake.set()  # recompute the deadline; polls only if it is already due
 
+    def set_policy(self, policy: Policy) -> None:
+        """New intervals; the sleeping thread re-plans its next poll at once."""
+        self.policy = policy
+        self._wake.set()
+
     @property
     def subscribers(self) -> int:
         return len(self._subscribers)
@@ -321,7 +341,7 @@ class Poller:
                 error=explain(exc, self.source.secrets),
                 error_kind=error_kind(exc),
                 mode="backoff",
-                interval_s=round(interval, 1),
+                interval_s=interval,
                 failures=failures,
             )
         else:
@@ -405,7 +425,10 @@ def release(poller: Poller, token: int) -> None:
             return
         if _registry.get(poller.source.key) is poller:
             del _registry[poller.source.key]
-    poller.stop()
+    # A short join: normally the thread is asleep and ends at once; if a poll
+    # hangs on a slow server, close() must not hang with it (the daemon thread
+    # ends when that request times out).
+    poller.stop(timeout=0.5)
 
 
 def active_pollers() -> list[Poller]:

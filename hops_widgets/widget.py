@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 import threading
 import time
 from pathlib import Path
@@ -29,6 +30,16 @@ def _static_dir() -> Path:
 STATIC = _static_dir()
 
 
+def _asset(name: str) -> str | Path:
+    """The file's text; its Path only for anywidget's hot reload (ANYWIDGET_HMR=1).
+
+    A Path makes anywidget watch the file and keep every widget alive for
+    reloading, which a notebook that opens many widgets cannot afford.
+    """
+    path = STATIC / name
+    return path if os.environ.get("ANYWIDGET_HMR") == "1" else path.read_text(encoding="utf-8")
+
+
 def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000)
 
@@ -40,8 +51,8 @@ class DeploymentWidget(anywidget.AnyWidget):
     one deployment share one poller, which stops when the last one closes.
     """
 
-    _esm = STATIC / "widget.js"
-    _css = STATIC / "widget.css"
+    _esm = _asset("widget.js")
+    _css = _asset("widget.css")
     _view = t.Unicode("deployment").tag(sync=True)
 
     # identity
@@ -104,7 +115,7 @@ class DeploymentWidget(anywidget.AnyWidget):
                 raise TypeError("DeploymentWidget needs a deployment (or a source)")
             source = DeploymentSource(deployment)
         # Validate options before a comm is opened, so a typo leaves nothing behind.
-        asked = policy or (Policy.from_options(**polling_options) if polling_options else None)
+        wanted = Policy.from_options(policy, **polling_options)
         super().__init__(actions_enabled=actions)
         self.source = source
         self._visible_views: set[str] = set()
@@ -113,9 +124,10 @@ class DeploymentWidget(anywidget.AnyWidget):
         self._closed = False
         self._changed = threading.Condition()
         if poller is None:
-            poller = _poller.acquire(source, lambda: Poller(source, policy=asked))
-            if asked is not None:
-                poller.policy = asked  # explicit options win, also on a shared poller
+            poller = _poller.acquire(source, lambda: Poller(source, policy=wanted))
+            if poller.policy is not wanted and (polling_options or policy is not None):
+                # explicit options win on a shared poller too; the others stay as they were
+                poller.set_policy(Policy.from_options(policy or poller.policy, **polling_options))
         self._poller = poller
         self.on_msg(self._on_frontend_msg)
         self._token = poller.subscribe(self._apply)
@@ -136,7 +148,7 @@ class DeploymentWidget(anywidget.AnyWidget):
             return
         values: dict[str, Any] = {
             "polling": snap.mode,
-            "interval_s": snap.interval_s,
+            "interval_s": None if snap.interval_s is None else round(snap.interval_s, 1),
             "error": snap.error,
             "error_kind": snap.error_kind,
             "changed_at_ms": _ms(snap.changed_at),
@@ -292,6 +304,7 @@ class DeploymentWidget(anywidget.AnyWidget):
         if not getattr(self, "_closed", True):
             self._closed = True
             _poller.release(self._poller, self._token)
+            self.layout.close()
         super().close()
 
     # ------------------------------------------------------------ display
@@ -368,8 +381,17 @@ border:1px solid currentColor}
 
 
 def snapshot_html(w: DeploymentWidget) -> str:
-    """A static HTML picture of the widget's last state, all server text escaped."""
-    e = html.escape
+    """A static HTML picture of the widget's last state, all server text escaped.
+
+    Server strings sit in ``<bdi>`` so a right-to-left override inside one
+    cannot reorder the text around it.
+    """
+
+    def e(text: str) -> str:
+        return html.escape(text, quote=True)
+
+    def server(text: str) -> str:
+        return f"<bdi>{html.escape(text, quote=True)}</bdi>"
 
     def count(available: int | None, requested: int | None) -> str:
         return f"{'?' if available is None else available}/{'?' if requested is None else requested}"
@@ -379,14 +401,14 @@ def snapshot_html(w: DeploymentWidget) -> str:
         counts += f" · transformer {count(w.transformer_available, w.transformer_requested)}"
     if w.scale_to_zero:
         counts += " · scale-to-zero"
-    model = f" <span class='hops-model'>{e(w.model_name)}</span>" if w.model_name else ""
-    reason = f"<p class='hops-reason'>{e(w.condition_reason[:500])}</p>" if w.condition_reason else ""
-    error = f"<p class='hops-error'>{e(w.error)}</p>" if w.error else ""
+    model = f" <span class='hops-model'>{server(w.model_name)}</span>" if w.model_name else ""
+    reason = f"<p class='hops-reason'>{server(w.condition_reason[:500])}</p>" if w.condition_reason else ""
+    error = f"<p class='hops-error'>{server(w.error)}</p>" if w.error else ""
     return (
         f"<style>{_SNAPSHOT_CSS}</style>"
         f"<div class='hops-snapshot' data-status='{e(w.status)}'>"
-        f"<p><span class='hops-badge' data-tone='{e(w.tone)}'>{e(w.status_label)}</span> "
-        f"<strong class='hops-name'>{e(w.name)}</strong>{model}</p>"
+        f"<p><span class='hops-badge' data-tone='{e(w.tone)}'>{server(w.status_label)}</span> "
+        f"<strong class='hops-name'>{server(w.name)}</strong>{model}</p>"
         f"<p class='hops-message'>{e(w.message or w.status_description)}</p>{reason}"
         f"<p class='hops-instances'>{e(counts)}</p>{error}</div>"
     )

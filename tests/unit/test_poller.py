@@ -224,3 +224,24 @@ def test_visibility_change_replans_without_extra_poll():
     time.sleep(0.3)
     assert d.calls == calls, "hidden: no polls for an hour"
     p.stop()
+
+
+def test_backoff_never_overflows_and_stays_capped():
+    assert Policy().backoff(10_000, 0.5) == 60.0
+    assert Policy().backoff(10_000, 1.0) == 60.0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"backoff_min_s": 0}, {"stable_s": 0}, {"backoff_min_s": 5, "backoff_max_s": 1}, {"hidden_s": -1}],
+)
+def test_options_that_would_spin_are_rejected(options):
+    with pytest.raises(ValueError):
+        Policy.from_options(**options)
+
+
+def test_the_slept_interval_is_exact_not_rounded():
+    d = FakeDeployment()
+    d.next = OSError("down")
+    p, _, _ = make(d, backoff_min_s=0.04, backoff_max_s=0.2)
+    assert p.poll() == pytest.approx(0.04)

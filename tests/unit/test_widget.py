@@ -298,3 +298,20 @@ def test_bad_polling_option_raises_before_anything_starts(recording_comm):
     with pytest.raises(ValueError, match="stable_s"):
         hops_widgets.show(FakeDeployment("typo", ident=5), display=False, stable_s=-1)
     assert len(poller_mod.active_pollers()) == before
+
+
+def test_a_second_show_changes_only_the_options_it_names():
+    d = FakeDeployment("merge", ident=11)
+    a = hops_widgets.show(d, display=False, fast_s=0.5, hidden_s=3600)
+    b = hops_widgets.show(FakeDeployment("merge", ident=11), display=False, stable_s=2)
+    policy = a.poller.policy
+    assert a.poller is b.poller
+    assert (policy.fast_s, policy.hidden_s, policy.stable_s) == (0.5, 3600, 2)
+    a.close()
+    b.close()
+
+
+def test_the_first_poll_already_uses_the_options():
+    w = hops_widgets.show(FakeDeployment("first", ident=12), display=False, hidden_s=0.7)
+    assert w.poller.polls >= 1 and w.interval_s == 0.7
+    w.close()
