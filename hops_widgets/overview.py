@@ -226,7 +226,8 @@ class DeploymentsWidget(ipywidgets.VBox):
         deployment = self.source.deployment(name)
         if self._detail is not None:
             self._detail.close()
-        self._detail = DeploymentWidget(deployment, actions=self._actions)
+        # the detail polls like its table
+        self._detail = DeploymentWidget(deployment, actions=self._actions, policy=self._poller.policy)
         self.table.selected = name
         self.children = (self.table, self._detail)
         return self._detail

@@ -100,6 +100,7 @@ def test_select_opens_detail_under_the_table_and_toggles():
     assert w.table.selected == "dep-001"
     assert len(w.children) == 2 and w.detail is w.children[1]
     assert w.detail.source.deployment is serving.deployments[1]
+    assert w.detail.poller.policy == p.policy, "the detail polls like its table"
     detail = w.detail
     click(w, {"type": "select", "name": "dep-001", "id": "s2"})
     assert w.children == (w.table,) and w.detail is None
