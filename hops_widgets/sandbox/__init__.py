@@ -25,7 +25,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .app import API_PREFIX, MAX_BODY_BYTES, SandboxApp, serve
+try:
+    from .app import API_PREFIX, MAX_BODY_BYTES, SandboxApp, serve
+except ImportError as exc:  # werkzeug is an extra, not a requirement of the widget
+    raise ImportError(
+        f"The hops-widgets sandbox needs its extra dependencies ({exc.name} is missing): "
+        "pip install 'hops-widgets[sandbox]'"
+    ) from exc
 from .machine import Blueprint, LifecycleError, ManualClock, ScenarioError, Timing, World
 from .machine import seed as _seed_world
 from .scenario import FAULT_KINDS, Admin, FaultBook, RequestLog, Scenario
