@@ -298,7 +298,9 @@ function renderDeployment({ model, el }) {
   }
   function updateFooter() {
     const changed = model.get("changed_at_ms");
-    updated.textContent = changed ? `changed ${ago((Date.now() - changed) / 1000)}` : "waiting for the first update";
+    // the shown state was last updated when it last changed: polls that find nothing new send nothing
+    updated.textContent = changed ? `updated ${ago((Date.now() - changed) / 1000)}` : "waiting for the first update";
+    updated.title = changed ? `state unchanged since ${new Date(changed).toLocaleTimeString()}` : "";
     const mode = model.get("polling");
     const every = model.get("interval_s");
     const texts = {
