@@ -17,6 +17,7 @@ import random
 import sys
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
@@ -42,6 +43,7 @@ class Policy:
     backoff_min_s: float = 2.0
     backoff_max_s: float = 60.0
     jitter: float = 0.25
+    stall_s: float = 20.0  # a poll still unanswered after this long is shown as a fault
 
     @classmethod
     def from_options(cls, base: Policy | None = None, **options: Any) -> Policy:
@@ -168,6 +170,8 @@ class Poller:
         self._stopping = False
         self._refresh = False
         self._waiters = 0
+        self._in_flight_since: float | None = None
+        self._publishing = threading.Lock()  # a poll's result and a stall report never interleave
         self._action_until = float("-inf")
         self._last_poll: float | None = None
         self.snapshot = Snapshot()
@@ -327,6 +331,8 @@ class Poller:
         now_wall = self._wall()
         self._last_poll = self._clock()
         previous = self.snapshot
+        self._in_flight_since = self._last_poll
+        _watchdog.watch(self)
         try:
             state = self.source.fetch()
         except Exception as exc:  # noqa: BLE001 - any source error becomes widget state
@@ -354,9 +360,35 @@ class Poller:
             )
             interval, mode = self._interval(state)
             snapshot = replace(snapshot, mode=mode, interval_s=interval)
-        self.polls += 1
-        self._publish(snapshot)
+        with self._publishing:
+            self._in_flight_since = None
+            self.polls += 1
+            self._publish(snapshot)
         return snapshot.interval_s
+
+    def check_stall(self) -> bool:
+        """Called by the watchdog: show a poll that hangs (a source with no timeout) as a fault.
+
+        Returns True when it reported one. The poll itself goes on; its answer,
+        whenever it comes, replaces this message.
+        """
+        since = self._in_flight_since
+        if since is None or self._clock() - since < self.policy.stall_s or self.snapshot.mode == "waiting":
+            return False
+        with self._publishing:
+            if self._in_flight_since != since:  # the answer came meanwhile
+                return False
+            waited = self._clock() - since
+            self._publish(
+                replace(
+                    self.snapshot,
+                    error=f"The server has not answered for {waited:.0f} s; still waiting for it.",
+                    error_kind="timeout",
+                    mode="waiting",
+                    interval_s=None,
+                )
+            )
+        return True
 
     def _interval(self, state: Any) -> tuple[float | None, str]:
         p = self.policy
@@ -401,6 +433,45 @@ class _Watch:
 
 class _SafeError(RuntimeError):
     """An action error whose message was already made safe by :func:`explain`."""
+
+
+class _Watchdog:
+    """One daemon thread for every poller: notices polls that hang (the SDK sets no timeouts).
+
+    It runs only while some poller has a poll in flight and ends by itself.
+    """
+
+    period_s = 1.0
+
+    def __init__(self) -> None:
+        self._pollers: weakref.WeakSet[Poller] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, poller: Poller) -> None:
+        with self._lock:
+            self._pollers.add(poller)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="hops-widgets-watchdog", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.period_s)
+            with self._lock:
+                pollers = [p for p in self._pollers if not p.stopped]
+                busy = [p for p in pollers if p._in_flight_since is not None]
+                if not pollers:
+                    self._thread = None
+                    return
+            for poller in busy:
+                try:
+                    poller.check_stall()
+                except Exception:  # noqa: BLE001 - the watchdog must outlive any one poller
+                    log.exception("hops-widgets watchdog")
+
+
+_watchdog = _Watchdog()
 
 
 # ---------------------------------------------------------------- registry

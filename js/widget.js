@@ -309,6 +309,7 @@ function renderDeployment({ model, el }) {
       hidden: `off screen: checking every ${every} s`,
       paused: "paused while off screen",
       backoff: `retrying in ${every} s`,
+      waiting: "waiting for the server to answer",
       stopped: "not polling",
       starting: "connecting…",
     };

@@ -113,3 +113,22 @@ def test_sdk_errors_become_widget_state(sdk_project, sdk_sandbox, fast):
         assert sdk_sandbox.api_key not in widget.error
     finally:
         widget.close()
+
+
+def test_sdk_poll_that_hangs_is_shown_then_cleared(sdk_project, sdk_sandbox):
+    """The SDK sends its requests with no timeout: the watchdog shows a hanging poll as a fault."""
+    deployment = sdk_project.get_model_serving().get_deployment("fraud-detector")
+    widget = hops_widgets.show(deployment, display=False, fast_s=0.05, stable_s=0.05, hidden_s=0.05, stall_s=1)
+    try:
+        widget.wait_for("RUNNING", timeout=10)
+        sdk_sandbox.latency(3.5, endpoint="serving_get", times=1)
+        deadline = time.monotonic() + 10
+        while widget.polling != "waiting" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert widget.polling == "waiting" and "not answered" in widget.error, (widget.polling, widget.error)
+        assert widget.status == "RUNNING", "the last good state stays on screen"
+        while widget.error and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert widget.error == "" and widget.polling != "waiting"
+    finally:
+        widget.close()

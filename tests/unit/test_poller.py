@@ -245,3 +245,31 @@ def test_the_slept_interval_is_exact_not_rounded():
     d.next = OSError("down")
     p, _, _ = make(d, backoff_min_s=0.04, backoff_max_s=0.2)
     assert p.poll() == pytest.approx(0.04)
+
+
+def test_a_hanging_poll_is_reported_then_replaced_by_its_answer():
+    release = threading.Event()
+
+    class Hanging(FakeDeployment):
+        def get_state(self):
+            release.wait(10)
+            return super().get_state()
+
+    clock = FakeClock()
+    p = Poller(DeploymentSource(Hanging()), policy=Policy(stall_s=20), clock=clock, autostart=False)
+    seen = []
+    p.subscribe(seen.append)
+    worker = threading.Thread(target=p.poll)
+    worker.start()
+    deadline = time.monotonic() + 5
+    while p._in_flight_since is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert not p.check_stall(), "not yet: 0 s of 20"
+    clock.advance(25)
+    assert p.check_stall()
+    assert "not answered for 25 s" in p.snapshot.error and p.snapshot.mode == "waiting"
+    assert not p.check_stall(), "reported once"
+    release.set()
+    worker.join(5)
+    assert p.snapshot.error == "" and p.snapshot.state.status == "RUNNING"
+    assert [s.mode for s in seen] == ["waiting", "hidden"]
