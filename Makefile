@@ -21,7 +21,7 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 ## test: everything: unit, integration, real SDK, notebooks (nbval), browser (e2e)
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
 ## test-fast: no browser, no notebooks
@@ -33,8 +33,8 @@ screenshots: $(STAMP)
 	HOPS_WIDGETS_UPDATE_DOCS=1 $(BIN)/python -m pytest tests/e2e -m e2e -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check hops_widgets tests benchmarks
-	$(BIN)/ruff format --check hops_widgets tests benchmarks
+	$(BIN)/ruff check hops_widgets tests benchmarks scripts conftest.py
+	$(BIN)/ruff format --check hops_widgets tests benchmarks scripts conftest.py
 
 ## bench: the figures in the README's performance table
 bench: $(STAMP)

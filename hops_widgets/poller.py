@@ -467,7 +467,7 @@ class _Watchdog:
             for poller in busy:
                 try:
                     poller.check_stall()
-                except Exception:  # noqa: BLE001 - the watchdog must outlive any one poller
+                except Exception:
                     log.exception("hops-widgets watchdog")
 
 

@@ -297,6 +297,7 @@ print(w.wait_for("RUNNING", timeout=90).status)
     ),
 ]
 
+
 def record(name: str) -> None:
     """Execute a notebook and keep outputs only where nbval compares them (NBVAL_CHECK_OUTPUT)."""
     from nbclient import NotebookClient
