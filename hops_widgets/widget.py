@@ -16,7 +16,7 @@ from . import poller as _poller
 from .errors import DeploymentFailed
 from .errors import Timeout as WaitTimeout
 from .poller import DeploymentSource, Policy, Poller, Snapshot
-from .state import MAX_REASON_CHARS, DeploymentState
+from .state import MAX_REASON_CHARS, STEP_LABELS, DeploymentState
 
 __all__ = ["DeploymentWidget", "show"]
 
@@ -38,6 +38,9 @@ def _asset(name: str) -> str | Path:
     """
     path = STATIC / name
     return path if os.environ.get("ANYWIDGET_HMR") == "1" else path.read_text(encoding="utf-8")
+
+
+_PROGRESS = {None: "in progress", True: "done", False: "failed"}
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -203,7 +206,9 @@ class DeploymentWidget(anywidget.AnyWidget):
         phase = {
             "status": s.status,
             "label": s.status_label,
-            "condition": f"{cond.type} {cond.progress}" if cond and cond.type else "",
+            "condition": f"{STEP_LABELS.get(cond.type, cond.type)}: {_PROGRESS[cond.status]}"
+            if cond and cond.type
+            else "",
             "message": s.message,
         }
         history = self.history

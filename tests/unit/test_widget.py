@@ -270,9 +270,9 @@ def test_history_records_phases_with_durations():
     p.poll()
     phases = [(e["status"], e["condition"], e["duration_s"]) for e in w.history]
     assert phases == [
-        ("STARTING", "SCHEDULED unknown", 10.0),  # two polls, 5 s apart each
-        ("STARTING", "INITIALIZED unknown", 5.0),
-        ("RUNNING", "READY true", None),
+        ("STARTING", "Scheduled: in progress", 10.0),  # two polls, 5 s apart each
+        ("STARTING", "Initialized: in progress", 5.0),
+        ("RUNNING", "Ready: done", None),
     ]
     assert [v for _, v in w.instance_series] == [0, 1]
     w.close()
