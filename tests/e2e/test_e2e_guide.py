@@ -101,6 +101,7 @@ def test_inspect_deployment_state_guide_in_lab(open_guide):
     by_name = {r["name"]: r for r in rows}
     assert by_name["fraud-detector"]["status"] == "RUNNING" and by_name["big-llm"]["status"] == "FAILED"
     assert by_name["churn-model"]["status"] == "CREATED"
+    nb.screenshot(overview.root, "overview", docs=True)  # the README's picture of ms.show()
 
     # one widget per show(): nothing displayed twice
     assert recorder.views("fraud-detector") and len(recorder.views("fraud-detector")) == 1
