@@ -64,7 +64,7 @@ _MAX_DETAIL_CHARS = 300
 
 
 class InsecureConnectionWarning(UserWarning):
-    """TLS certificate checking was switched off with ``verify=False``."""
+    """TLS certificate checking was switched off on purpose (``verify`` set to ``False``)."""
 
 
 class _GetRetry(Retry):
