@@ -83,7 +83,9 @@ def test_thousand_show_close_cycles(sb, fraud):
     finally:
         tracemalloc.stop()
     first, last = marks[1] - marks[0], marks[2] - marks[1]
-    assert last < 0.5 * first + 64_000, f"memory still grows: first 500 cycles +{first} B, last 500 +{last} B"
+    # The first 500 cycles can even shrink (a warm-up's garbage freed), so compare with a floor of 0.
+    growth = f"first 500 cycles {first:+} B, last 500 {last:+} B"
+    assert last < 0.5 * max(first, 0) + 64_000, f"memory still grows: {growth}"
     assert last / 500 < 400, f"{last / 500:.0f} B kept per cycle"
     wait_until(lambda: not poller_threads(), 5, "no poller thread left")
     assert poller_mod.active_pollers() == []
