@@ -21,7 +21,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from .errors import error_kind, explain, retry_after
@@ -85,7 +85,6 @@ class Snapshot:
     mode: str = "starting"  # fast | stable | hidden | paused | backoff | stopped
     interval_s: float | None = None
     failures: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def sdk_secrets() -> tuple[str, ...]:
