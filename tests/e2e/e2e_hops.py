@@ -136,6 +136,21 @@ class Snapshot:
         return self.prompt is not None and "*" in self.prompt
 
 
+def _wait_visible(nb: NotebookPage, view, selector: str, cell_index: int, timeout_s: float):
+    """Wait until ``view.root`` shows; a failing cell never will, so say why at once."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            view.root.wait_for(state="visible", timeout=500)
+            return view
+        except PlaywrightTimeout:
+            nb.assert_no_error_outputs()
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"no {selector} in cell {cell_index} after {timeout_s} s; outputs: {nb.outputs_json(cell_index)}"
+                ) from None
+
+
 class DeploymentView:
     """One rendered ``.hops-deployment`` in a cell output."""
 
@@ -148,18 +163,7 @@ class DeploymentView:
     @classmethod
     def wait(cls, nb: NotebookPage, cell_index: int, nth: int = 0, timeout_s: float = 60) -> DeploymentView:
         view = cls(nb, cell_index, nth)
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                view.root.wait_for(state="visible", timeout=500)
-                return view
-            except PlaywrightTimeout:
-                # A failing cell will never show the widget: say why at once.
-                nb.assert_no_error_outputs()
-                if time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"no {ROOT} in cell {cell_index} after {timeout_s} s; outputs: {nb.outputs_json(cell_index)}"
-                    ) from None
+        return _wait_visible(nb, view, ROOT, cell_index, timeout_s)
 
     def part(self, selector: str) -> Locator:
         return self.root.locator(selector)
@@ -453,16 +457,7 @@ class OverviewView:
 
     @classmethod
     def wait(cls, nb: NotebookPage, cell_index: int, timeout_s: float = 60) -> OverviewView:
-        view = cls(nb, cell_index)
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                view.root.wait_for(state="visible", timeout=500)
-                return view
-            except PlaywrightTimeout:
-                nb.assert_no_error_outputs()
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"no {OVERVIEW} in cell {cell_index} after {timeout_s} s") from None
+        return _wait_visible(nb, cls(nb, cell_index), OVERVIEW, cell_index, timeout_s)
 
     def rows(self) -> list[dict]:
         return self.root.evaluate(_ROWS_JS)

@@ -60,24 +60,20 @@ class NotebookPage:
 
     @classmethod
     def open(cls, page: Page, server: JupyterServer, name: str, cells: list[str], timeout_s: float = 60):
-        filename = write_notebook(server.root_dir, name, cells)
-        nbp = cls(page, server, filename)
-        if server.kind == "lab":
-            # A workspace of its own per test: nothing restored from an earlier test's layout.
-            url = f"{server.url}/lab/workspaces/{name}/tree/{filename}"
-        else:
-            url = f"{server.url}/notebooks/{filename}"
-        page.goto(url)
-        nbp.wait_kernel_idle(timeout_s)
-        return nbp
+        return cls._goto(page, server, write_notebook(server.root_dir, name, cells), name, timeout_s)
 
     @classmethod
     def open_file(cls, page: Page, server: JupyterServer, source: Path, name: str, timeout_s: float = 60):
         """Copy an existing notebook (``source``) into the server's root as ``<name>.ipynb`` and open it."""
         filename = f"{name}.ipynb"
         (server.root_dir / filename).write_bytes(Path(source).read_bytes())
+        return cls._goto(page, server, filename, name, timeout_s)
+
+    @classmethod
+    def _goto(cls, page: Page, server: JupyterServer, filename: str, name: str, timeout_s: float):
         nbp = cls(page, server, filename)
         if server.kind == "lab":
+            # A workspace of its own per test: nothing restored from an earlier test's layout.
             url = f"{server.url}/lab/workspaces/{name}/tree/{filename}"
         else:
             url = f"{server.url}/notebooks/{filename}"
