@@ -339,8 +339,58 @@ def start(
     )
 
 
-def connect_or_start(**kwargs: Any) -> _Handle:
-    """The sandbox named by ``HOPS_WIDGETS_SANDBOX_URL``/``_KEY`` if set, else a new one (``start(**kwargs)``)."""
+_STARTED: dict[str, Any] = {}  # what connect_or_start started in this process: {"kwargs": ..., "handle": ...}
+
+# What a sandbox started elsewhere can be asked about, to tell whether an option matches it anyway.
+_COMPARABLE = {
+    "speed": lambda h: h.speed,
+    "tls": lambda h: h.tls,
+    "project": lambda h: h.project,
+}
+
+
+def connect_or_start(*, quiet: bool = False, **kwargs: Any) -> _Handle:
+    """The sandbox to use from a notebook or script, found or started; says which on stdout.
+
+    1. If ``HOPS_WIDGETS_SANDBOX_URL`` and ``_KEY`` are set (``hops-widgets demo``
+       sets them for its kernels), a :class:`RemoteSandbox` on that server. It
+       belongs to the process that started it, so ``kwargs`` cannot change it:
+       each option that differs from what the server runs with is named as not
+       applied (a notebook at ``speed=5`` then runs at the demo's speed).
+    2. Else the sandbox an earlier call in this process started with the same
+       ``kwargs``, if it still runs (running a notebook twice in one kernel
+       reuses it instead of starting a second server).
+    3. Else a new one: ``start(**kwargs)``.
+
+    ``quiet=True`` prints nothing.
+    """
+
+    def say(text: str) -> None:
+        if not quiet:
+            print(text, flush=True)
+
     if os.environ.get(ENV_URL) and os.environ.get(ENV_KEY):
-        return RemoteSandbox.from_env()
-    return start(**kwargs)
+        handle = RemoteSandbox.from_env()
+        say(f"Using the sandbox at {handle.url} named by ${ENV_URL} (speed {handle.speed:g}x).")
+        ignored = []
+        for name, value in kwargs.items():
+            actual = _COMPARABLE[name](handle) if name in _COMPARABLE else None
+            if name in _COMPARABLE and actual == value:
+                continue
+            ignored.append(f"{name}={value!r}" + (f" (it runs with {actual!r})" if name in _COMPARABLE else ""))
+        if ignored:
+            say(
+                f"Not applied, since that sandbox belongs to another process: {', '.join(ignored)}. "
+                "Its scenario methods (set_speed, set_timing, ...) change it for every client."
+            )
+        return handle
+    earlier = _STARTED.get("handle")
+    if earlier is not None and earlier.running and _STARTED.get("kwargs") == kwargs:
+        say(f"Using the sandbox started earlier in this process at {earlier.url} (speed {earlier.speed:g}x).")
+        return earlier
+    handle = start(**kwargs)
+    _STARTED.update(handle=handle, kwargs=dict(kwargs))
+    say(
+        f"Started a sandbox in this process at {handle.url} (speed {handle.speed:g}x); it runs until this process ends."
+    )
+    return handle
