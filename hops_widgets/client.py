@@ -27,6 +27,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from ._actions import announce
 from .errors import (
     AuthenticationError,
     CertificateError,
@@ -527,6 +528,7 @@ class Deployment:
         Raises :class:`DeploymentFailed` if it fails on the way, :class:`Timeout` if time runs out.
         """
         self._client.request("POST", self._path, params={"action": "START"}, expect="nothing")
+        announce(self, "start")  # widgets showing this deployment poll fast now
         if not await_running or await_running <= 0:
             return None
         return self._await(("RUNNING", "IDLE"), await_running, poll_interval_s, fail_on_failed=True)
@@ -534,6 +536,7 @@ class Deployment:
     def stop(self, await_stopped: float = 600, *, poll_interval_s: float | None = None) -> DeploymentState | None:
         """Ask the server to stop; with ``await_stopped > 0`` wait up to that many seconds for Stopped."""
         self._client.request("POST", self._path, params={"action": "STOP"}, expect="nothing")
+        announce(self, "stop")
         if not await_stopped or await_stopped <= 0:
             return None
         return self._await(("STOPPED",), await_stopped, poll_interval_s, fail_on_failed=False)
@@ -593,6 +596,7 @@ class Deployment:
         data = self._client.request("PUT", f"/project/{self._serving._project_id}/serving", body=body)
         if isinstance(data, Mapping):
             self._data = dict(data)
+        announce(self, "update")
         return self
 
     def predict(self, inputs: Any = None) -> Any:

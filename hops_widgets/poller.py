@@ -24,12 +24,17 @@ from concurrent.futures import Future
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from . import _actions
 from .errors import error_kind, explain, retry_after
 from .state import DeploymentState
 
 __all__ = ["DeploymentSource", "Policy", "Poller", "Snapshot", "acquire", "active_pollers", "release"]
 
 log = logging.getLogger(__name__)
+
+# Errors that the next poll will not fix by itself (a rejected key, a deleted deployment):
+# polling backs off to the slowest interval at once instead of climbing there.
+LASTING_ERRORS = frozenset({"auth", "forbidden", "not_found"})
 
 
 @dataclass(frozen=True)
@@ -130,10 +135,14 @@ class DeploymentSource:
         return DeploymentState.from_sdk(self.deployment)
 
     def start(self) -> None:
-        self.deployment.start(await_running=0)
+        from . import _sdk
+
+        _sdk.start(self.deployment)
 
     def stop(self) -> None:
-        self.deployment.stop(await_stopped=0)
+        from . import _sdk
+
+        _sdk.stop(self.deployment)
 
 
 class Poller:
@@ -254,6 +263,11 @@ class Poller:
         self._refresh = True
         self._wake.set()
 
+    def expect_change(self) -> None:
+        """An action was asked outside this poller (in code): poll fast from now on, as after our own."""
+        self._action_until = self._clock() + self.policy.after_action_s
+        self.refresh()
+
     def watch(self) -> _Watch:
         """Context manager: poll at the fast rate while someone waits on the result."""
         return _Watch(self)
@@ -285,8 +299,7 @@ class Poller:
             if self._refresh or self._actions or (due is not None and now >= due):
                 self._refresh = False
                 try:
-                    self._run_actions()
-                    interval = self.poll()
+                    interval = self.tick()
                 except BaseException:  # pragma: no cover - poll() already contains source errors
                     log.exception("hops-widgets poller error")
                     interval = self.policy.backoff_max_s
@@ -308,11 +321,37 @@ class Poller:
             self._publish(replace(snapshot, mode=mode, interval_s=interval))
         return interval
 
+    def tick(self) -> float | None:
+        """One round: run the queued actions, poll, then settle the actions' futures.
+
+        Settling after the poll means whoever waits on an action (a button's
+        reply, ``future.result()``) sees the state it led to. Returns the next interval.
+        """
+        done = self._take_actions()
+        try:
+            return self.poll()
+        finally:
+            for future, name, error in done:
+                if error is None:
+                    future.set_result(name)
+                else:
+                    future.set_exception(error)
+
     def _run_actions(self) -> None:
+        """Run the queued actions and settle them at once (for driving a poller by hand)."""
+        for future, name, error in self._take_actions():
+            if error is None:
+                future.set_result(name)
+            else:
+                future.set_exception(error)
+
+    def _take_actions(self) -> list[tuple[Future, str, BaseException | None]]:
+        """Run the queued actions; returns their outcomes, for settling once the state is polled."""
+        done: list[tuple[Future, str, BaseException | None]] = []
         while True:
             with self._lock:
                 if not self._actions:
-                    return
+                    return done
                 name, args, future = self._actions.popleft()
             if not future.set_running_or_notify_cancel():
                 continue
@@ -321,9 +360,9 @@ class Poller:
                     getattr(self.source, name)(*args)
                     self._action_until = self._clock() + self.policy.after_action_s
             except Exception as exc:  # noqa: BLE001 - any source error is shown, never raised here
-                future.set_exception(_SafeError(explain(exc, self.source.secrets)))
+                done.append((future, name, _SafeError(explain(exc, self.source.secrets))))
             else:
-                future.set_result(name)
+                done.append((future, name, None))
 
     def poll(self) -> float | None:
         """Fetch once, publish the snapshot, and return the next interval."""
@@ -336,7 +375,9 @@ class Poller:
             state = self.source.fetch()
         except Exception as exc:  # noqa: BLE001 - any source error becomes widget state
             failures = previous.failures + 1
-            interval = self.policy.backoff(failures, self._rand())
+            kind = error_kind(exc)
+            # a lasting error waits the longest at once (still jittered); a refresh still polls now
+            interval = self.policy.backoff(64 if kind in LASTING_ERRORS else failures, self._rand())
             wait = retry_after(exc)
             if wait is not None:
                 interval = min(self.policy.backoff_max_s, max(interval, wait))
@@ -344,7 +385,7 @@ class Poller:
             snapshot = replace(
                 previous,
                 error=explain(exc, self.source.secrets),
-                error_kind=error_kind(exc),
+                error_kind=kind,
                 mode="backoff",
                 interval_s=interval,
                 failures=failures,
@@ -504,3 +545,14 @@ def release(poller: Poller, token: int) -> None:
 def active_pollers() -> list[Poller]:
     with _registry_lock:
         return [p for p in _registry.values() if not p.stopped]
+
+
+def _on_action(deployment: Any, action: str) -> None:
+    """An action asked in code: every poller showing that deployment, and every overview, polls fast."""
+    key = DeploymentSource(deployment).key
+    for poller in active_pollers():
+        if poller.source.key == key or getattr(poller.source, "lists_deployments", False):
+            poller.expect_change()
+
+
+_actions.listen(_on_action)

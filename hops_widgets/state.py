@@ -9,8 +9,9 @@ input is not a deployment at all (then :class:`~hops_widgets.errors.InvalidRespo
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .errors import InvalidResponse
@@ -49,6 +50,17 @@ STEP_LABELS = {
     "READY": "Ready",
     "STOPPED": "Stopped",
 }
+# On the stop path the same condition types mean something else to a user.
+STOP_STEP_LABELS = {"SCHEDULED": "Releasing resources", "STOPPED": "Stopped"}
+
+
+def step_label(type_: str | None, stopping: bool = False) -> str:
+    """What a condition step is called in the stepper and the history."""
+    if type_ is None:
+        return ""
+    labels = STOP_STEP_LABELS if stopping else STEP_LABELS
+    return labels.get(type_) or STEP_LABELS.get(type_) or type_.replace("_", " ").capitalize()
+
 
 # (condition type, condition status) -> plain-language message. None = in progress.
 _MESSAGES: dict[tuple[str, bool | None], str] = {
@@ -61,13 +73,20 @@ _MESSAGES: dict[tuple[str, bool | None], str] = {
     ("INITIALIZED", None): "Preparing the instances: pulling container images and mounting volumes.",
     ("INITIALIZED", False): "Preparing the instances failed (images or volumes).",
     ("INITIALIZED", True): "Instances prepared: images pulled and volumes mounted.",
-    ("STARTED", None): "Launching the model server and running the predictor and transformer scripts.",
-    ("STARTED", False): "The model server did not come up: check the predictor or transformer script, "
+    ("STARTED", None): "Launching the model server and running the predictor script.",
+    ("STARTED", False): "The model server did not come up: check the predictor script, "
     "its dependencies and the model server version.",
-    ("STARTED", True): "The model server is up and the scripts ran.",
+    ("STARTED", True): "The model server is up and the predictor script ran.",
     ("READY", None): "Opening network access to the deployment.",
     ("READY", False): "Network access could not be opened.",
     ("READY", True): "Reachable and ready for inference requests.",
+}
+# The same rows for a deployment that also has a transformer.
+_WITH_TRANSFORMER: dict[tuple[str, bool | None], str] = {
+    ("STARTED", None): "Launching the model server and running the predictor and transformer scripts.",
+    ("STARTED", False): "The model server did not come up: check the predictor and transformer scripts, "
+    "their dependencies and the model server version.",
+    ("STARTED", True): "The model server is up and the predictor and transformer scripts ran.",
 }
 # On the stop path the SCHEDULED step means giving the cluster's resources back.
 _STOP_SCHEDULING = {
@@ -81,11 +100,15 @@ MAX_REASON_CHARS = 2000
 _REQUESTED = ("_num_instances", "requested_instances", "requested_transformer_instances", "num_instances")
 
 
-def condition_message(type_: str | None, status: bool | None) -> str:
-    """The sentence for a condition row; a neutral one for rows nobody documented."""
+def condition_message(type_: str | None, status: bool | None, transformer: bool = False) -> str:
+    """The sentence for a condition row; a neutral one for rows nobody documented.
+
+    ``transformer`` says whether the deployment has one: messages name only the
+    components it really has.
+    """
     if type_ is None:
         return "No condition reported yet."
-    message = _MESSAGES.get((type_, status))
+    message = (_WITH_TRANSFORMER if transformer else {}).get((type_, status)) or _MESSAGES.get((type_, status))
     if message:
         return message
     progress = {None: "in progress", True: "done", False: "failed"}[status]
@@ -142,10 +165,11 @@ class Condition:
     type: str | None
     status: bool | None
     reason: str = ""
+    transformer: bool = False  # the deployment has a transformer (set by DeploymentState)
 
     @property
     def message(self) -> str:
-        return condition_message(self.type, self.status)
+        return condition_message(self.type, self.status, self.transformer)
 
     @property
     def progress(self) -> str:
@@ -181,6 +205,12 @@ class DeploymentState:
     model_version: int | None = None
     deployment_id: int | None = None
     problems: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # The condition's messages name the components this deployment has.
+        cond = self.condition
+        if cond is not None and cond.transformer != (self.transformer is not None):
+            object.__setattr__(self, "condition", replace(cond, transformer=self.transformer is not None))
 
     # ----------------------------------------------------------- derived
     @property
@@ -231,12 +261,18 @@ class DeploymentState:
             return _STOP_SCHEDULING[cond.status]
         return cond.message
 
+    @property
+    def on_stop_path(self) -> bool:
+        """The condition describes stopping (its SCHEDULED step then means releasing resources)."""
+        cond = self.condition
+        return self.status in ("STOPPING", "STOPPED") or (cond is not None and cond.type == "STOPPED")
+
     def steps(self) -> list[dict[str, str]]:
         """The stepper: the start or stop path, each step pending/active/done/failed."""
         cond = self.condition
         if cond is None or cond.type not in CONDITION_TYPES or self.status in ("CREATING", "CREATED"):
             return []
-        stopping = self.status in ("STOPPING", "STOPPED") or cond.type == "STOPPED"
+        stopping = self.on_stop_path
         path = STOP_STEPS if stopping else START_STEPS
         if cond.type not in path:
             return []
@@ -245,7 +281,7 @@ class DeploymentState:
         return [
             {
                 "type": step,
-                "label": STEP_LABELS[step],
+                "label": step_label(step, stopping),
                 "state": "done" if i < current else here if i == current else "pending",
             }
             for i, step in enumerate(path)
@@ -406,6 +442,25 @@ class DeploymentState:
             deployment_id=ident if isinstance(ident, int) and not isinstance(ident, bool) else None,
             problems=tuple(problems),
         )
+
+
+# Characters that change how text reads without being seen: C0/C1 controls (but tab and
+# newline), bidirectional overrides and isolates, zero-width marks, the byte-order mark.
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def visible(text: str) -> str:
+    """``text`` with every hidden control character written out as ``⟨U+202E⟩``.
+
+    For names: a right-to-left override in a deployment name must not make it
+    read as another name.
+    """
+    return _HIDDEN.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
+
+
+def strip_hidden(text: str) -> str:
+    """``text`` without hidden control characters (for static HTML that others will open)."""
+    return _HIDDEN.sub("", text)
 
 
 def _text(value: Any, default: str | None, problems: list[str], what: str) -> str | None:

@@ -16,7 +16,7 @@ from . import poller as _poller
 from .errors import DeploymentFailed
 from .errors import Timeout as WaitTimeout
 from .poller import DeploymentSource, Policy, Poller, Snapshot
-from .state import MAX_REASON_CHARS, STEP_LABELS, DeploymentState
+from .state import MAX_REASON_CHARS, DeploymentState, step_label, strip_hidden, visible
 
 __all__ = ["DeploymentWidget", "show"]
 
@@ -90,6 +90,7 @@ class DeploymentWidget(anywidget.AnyWidget):
     interval_s = t.Float(None, allow_none=True).tag(sync=True)
     error = t.Unicode("").tag(sync=True)
     error_kind = t.Unicode("").tag(sync=True)
+    stale = t.Bool(False).tag(sync=True)  # polls fail: what is shown is the last known state
     # actions
     can_start = t.Bool(False).tag(sync=True)
     can_stop = t.Bool(False).tag(sync=True)
@@ -100,7 +101,8 @@ class DeploymentWidget(anywidget.AnyWidget):
     history = t.List(t.Dict()).tag(sync=True)
     instance_series = t.List(t.List()).tag(sync=True)
 
-    HISTORY_LIMIT = 50
+    HISTORY_LIMIT = 50  # statuses kept in the timeline
+    STEPS_LIMIT = 12  # condition steps kept inside one status
     SERIES_LIMIT = 120
 
     def __init__(
@@ -156,14 +158,15 @@ class DeploymentWidget(anywidget.AnyWidget):
             "error_kind": snap.error_kind,
             "changed_at_ms": _ms(snap.changed_at),
             "last_ok_ms": _ms(snap.last_ok_at) if snap.error else self.last_ok_ms,
+            "stale": bool(snap.error) and snap.state is not None,
         }
         s = snap.state
         if s is not None:
             cond = s.condition
             reason = cond.reason if cond else ""
             values.update(
-                name=s.name,
-                model_name=s.model_name or "",
+                name=visible(s.name),
+                model_name=visible(s.model_name or ""),
                 model_version=s.model_version,
                 status=s.status,
                 status_label=s.status_label,
@@ -186,12 +189,30 @@ class DeploymentWidget(anywidget.AnyWidget):
                 can_start=s.can_start,
                 can_stop=s.can_stop,
             )
-            self._record(values, s, snap)
+            if not snap.error:
+                self._record(values, s, snap)
             if self._pending_from is not None and s.status != self._pending_from:
                 self._pending_from = None
                 values["pending_action"] = ""
         elif snap.error:
             values.update(status_label="Unavailable", tone="unknown", busy=False, message="")
+        if snap.error_kind == "not_found":
+            # Deleted (or renamed) on the server: say so, offer nothing to click, keep looking now and then.
+            values.update(
+                status="NOT_FOUND",
+                status_label="Not found",
+                status_description="The server does not know this deployment any more.",
+                tone="unknown",
+                busy=False,
+                message="This deployment no longer exists on the server: it was deleted or renamed. "
+                "The widget keeps checking now and then and comes back if it reappears.",
+                steps=[],
+                can_start=False,
+                can_stop=False,
+                stale=False,
+                pending_action="",
+            )
+            self._pending_from = None
         with self.hold_sync():
             for key, value in values.items():
                 if getattr(self, key) != value:
@@ -200,24 +221,29 @@ class DeploymentWidget(anywidget.AnyWidget):
             self._changed.notify_all()
 
     def _record(self, values: dict[str, Any], s: DeploymentState, snap: Snapshot) -> None:
-        """Append to the timeline and the instance series when something moved."""
+        """Extend the timeline and the instance series when something moved.
+
+        The timeline is one entry per status (Starting, Running, …) with the
+        condition steps seen during it inside, so a start reads as one phase.
+        """
         now_ms = _ms(snap.last_ok_at) or _ms(time.time())
         cond = s.condition
-        phase = {
-            "status": s.status,
-            "label": s.status_label,
-            "condition": f"{STEP_LABELS.get(cond.type, cond.type)}: {_PROGRESS[cond.status]}"
+        step = (
+            {"label": f"{step_label(cond.type, s.on_stop_path)}: {_PROGRESS[cond.status]}", "at_ms": now_ms}
             if cond and cond.type
-            else "",
-            "message": s.message,
-        }
-        history = self.history
+            else None
+        )
+        history = list(self.history)
         last = history[-1] if history else None
-        if last is None or any(last[k] != phase[k] for k in ("status", "condition")):
+        if last is None or last["status"] != s.status:
             if last is not None:
-                last = {**last, "duration_s": round((now_ms - last["at_ms"]) / 1000, 1)}
-                history = [*history[:-1], last]
-            history = [*history, {**phase, "at_ms": now_ms, "duration_s": None}][-self.HISTORY_LIMIT :]
+                history[-1] = {**last, "duration_s": round((now_ms - last["at_ms"]) / 1000, 1)}
+            entry = {"status": s.status, "label": s.status_label, "message": s.message, "at_ms": now_ms}
+            history.append({**entry, "duration_s": None, "steps": [step] if step else []})
+            values["history"] = history[-self.HISTORY_LIMIT :]
+        elif step and (not last["steps"] or last["steps"][-1]["label"] != step["label"]):
+            steps = [*last["steps"], step][-self.STEPS_LIMIT :]
+            history[-1] = {**last, "steps": steps, "message": s.message}
             values["history"] = history
         available = s.predictor.available
         series = self.instance_series
@@ -396,7 +422,8 @@ def snapshot_html(w: DeploymentWidget) -> str:
         return html.escape(text, quote=True)
 
     def server(text: str) -> str:
-        return f"<bdi>{html.escape(text, quote=True)}</bdi>"
+        # hidden controls (bidi overrides, NUL…) are dropped: the file is opened by others, elsewhere
+        return f"<bdi>{html.escape(strip_hidden(text), quote=True)}</bdi>"
 
     def count(available: int | None, requested: int | None) -> str:
         return f"{'?' if available is None else available}/{'?' if requested is None else requested}"
@@ -407,12 +434,15 @@ def snapshot_html(w: DeploymentWidget) -> str:
     if w.scale_to_zero:
         counts += " · scale-to-zero"
     model = f" <span class='hops-model'>{server(w.model_name)}</span>" if w.model_name else ""
+    if w.model_name and w.model_version is not None:
+        model += f" <span class='hops-version'>v{w.model_version}</span>"
     reason = f"<p class='hops-reason'>{server(w.condition_reason[:500])}</p>" if w.condition_reason else ""
     error = f"<p class='hops-error'>{server(w.error)}</p>" if w.error else ""
     return (
         f"<style>{_SNAPSHOT_CSS}</style>"
         f"<div class='hops-snapshot' data-status='{e(w.status)}'>"
-        f"<p><span class='hops-badge' data-tone='{e(w.tone)}'>{server(w.status_label)}</span> "
+        f"<p><span class='hops-badge' data-tone='{e(w.tone)}'>{server(w.status_label)}"
+        f"{' (last known)' if w.stale else ''}</span> "
         f"<strong class='hops-name'>{server(w.name)}</strong>{model}</p>"
         f"<p class='hops-message'>{e(w.message or w.status_description)}</p>{reason}"
         f"<p class='hops-instances'>{e(counts)}</p>{error}</div>"

@@ -40,6 +40,28 @@ export function ago(seconds) {
   return `${Math.floor(seconds / 3600)} h ago`;
 }
 
+/** @param {number} seconds */
+export function duration(seconds) {
+  if (seconds < 60) return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+}
+
+/** What the poller is doing, in words (both views). */
+export function pollingText(mode, every) {
+  const texts = {
+    fast: `checking every ${every} s`,
+    stable: `checking every ${every} s`,
+    hidden: `off screen: checking every ${every} s`,
+    paused: "paused while off screen",
+    backoff: `next try in ${every} s`,
+    waiting: "waiting for the server to answer",
+    stopped: "not polling",
+    starting: "connecting…",
+  };
+  return texts[mode] || mode;
+}
+
 /** Build the instance row for one component. */
 function instanceRow(parent, role, label) {
   const row = h("div", "hops-instance", parent);
@@ -108,6 +130,8 @@ function renderDeployment({ model, el }) {
   const badgeIcon = h("span", "hops-badge-icon", badge);
   badgeIcon.setAttribute("aria-hidden", "true");
   const badgeText = h("span", "hops-badge-text", badge);
+  const badgeStale = h("span", "hops-badge-stale", badge);
+  badgeStale.textContent = "last known";
   const name = h("span", "hops-name", header);
   const modelInfo = h("span", "hops-model", header);
   const actions = h("span", "hops-actions", header);
@@ -131,15 +155,30 @@ function renderDeployment({ model, el }) {
   const historyBox = h("details", "hops-history", root);
   const historySummary = h("summary", "", historyBox);
   historySummary.textContent = "History";
+  const chart = h("figure", "hops-chart", historyBox);
+  const chartTitle = h("figcaption", "hops-chart-title", chart);
+  const plot = h("div", "hops-chart-plot", chart);
+  const axis = h("div", "hops-chart-axis", plot);
+  axis.setAttribute("aria-hidden", "true");
+  const axisTop = h("span", "", axis);
+  const axisBottom = h("span", "", axis);
+  axisBottom.textContent = "0";
   const SVG = "http://www.w3.org/2000/svg";
   const spark = document.createElementNS(SVG, "svg");
   spark.setAttribute("class", "hops-sparkline");
   spark.setAttribute("viewBox", "0 0 200 40");
   spark.setAttribute("preserveAspectRatio", "none");
   spark.setAttribute("role", "img");
+  const sparkGrid = document.createElementNS(SVG, "polyline");
+  sparkGrid.setAttribute("class", "hops-chart-grid");
+  sparkGrid.setAttribute("points", "0,2 200,2");
   const sparkLine = document.createElementNS(SVG, "polyline");
-  spark.appendChild(sparkLine);
-  historyBox.appendChild(spark);
+  spark.append(sparkGrid, sparkLine);
+  plot.appendChild(spark);
+  const span = h("div", "hops-chart-span", chart);
+  span.setAttribute("aria-hidden", "true");
+  const spanStart = h("span", "", span);
+  h("span", "", span).textContent = "now";
   const timeline = h("ol", "hops-timeline", historyBox);
 
   // problems, error banner, footer
@@ -149,8 +188,15 @@ function renderDeployment({ model, el }) {
   const actionError = h("div", "hops-action-error", root);
   actionError.setAttribute("role", "alert");
   const footer = h("div", "hops-footer", root);
+  const checked = h("span", "hops-checked", footer);
   const updated = h("span", "hops-updated", footer);
   const polling = h("span", "hops-polling", footer);
+  // When the kernel was last heard from. Polls that find nothing new send nothing, so between
+  // messages the poller's own schedule bounds how old the last check can be.
+  let heardAt = 0;
+  const heard = () => {
+    heardAt = Date.now();
+  };
 
   // ---------------------------------------------------------------- actions
   /** @type {Record<string, HTMLButtonElement>} */
@@ -184,7 +230,14 @@ function renderDeployment({ model, el }) {
     root.dataset.status = model.get("status");
     root.dataset.tone = tone;
     setBadge(badge, badgeIcon, badgeText, tone, model.get("busy"), model.get("status_label"));
-    badge.title = model.get("status_description");
+    const stale = model.get("stale");
+    badge.classList.toggle("hops-stale", stale);
+    badgeStale.hidden = !stale;
+    if (stale) badgeIcon.textContent = "?";
+    badge.title = stale
+      ? "Last known status: the server cannot be reached, so this may be out of date."
+      : model.get("status_description");
+    root.dataset.stale = String(stale);
   }
   function updateIdentity() {
     name.textContent = model.get("name");
@@ -261,30 +314,49 @@ function renderDeployment({ model, el }) {
     actionError.textContent = ae;
   }
   function updateHistory() {
+    // newest status first; the condition steps seen during a status are listed inside it
     const entries = model.get("history") || [];
     timeline.replaceChildren();
     for (const entry of entries.slice().reverse()) {
       const li = h("li", "hops-event", timeline);
       li.dataset.status = entry.status;
-      h("time", "hops-event-time", li).textContent = new Date(entry.at_ms).toLocaleTimeString();
-      h("span", "hops-event-label", li).textContent = entry.label;
-      h("span", "hops-event-condition", li).textContent = entry.condition;
-      const took = entry.duration_s === null ? "now" : `${entry.duration_s} s`;
-      h("span", "hops-event-duration", li).textContent = took;
+      const head = h("div", "hops-event-head", li);
+      h("time", "hops-event-time", head).textContent = new Date(entry.at_ms).toLocaleTimeString();
+      h("span", "hops-event-label", head).textContent = entry.label;
+      const took = entry.duration_s === null ? "so far" : duration(entry.duration_s);
+      h("span", "hops-event-duration", head).textContent = took;
       li.title = entry.message;
+      const steps = entry.steps || [];
+      if (steps.length === 0) continue;
+      const list = h("ol", "hops-event-steps", li);
+      for (const step of steps) {
+        const item = h("li", "hops-event-step", list);
+        h("time", "hops-event-time", item).textContent = new Date(step.at_ms).toLocaleTimeString();
+        h("span", "", item).textContent = step.label;
+      }
     }
-    historySummary.textContent = `History (${entries.length} ${entries.length === 1 ? "phase" : "phases"})`;
+    const n = entries.length;
+    historySummary.textContent = `History (${n} ${n === 1 ? "status" : "statuses"})`;
   }
   function updateSeries() {
     const points = (model.get("instance_series") || []).filter((p) => p[1] !== null);
-    spark.setAttribute("aria-label", `Available instances over time: ${points.map((p) => p[1]).join(", ")}`);
+    const top = Math.max(1, ...points.map((p) => p[1]));
+    const t0 = points.length ? points[0][0] : Date.now();
+    const minutes = Math.max(0, (Date.now() - t0) / 60000);
+    const spanText = minutes < 1 ? `${Math.max(1, Math.round(minutes * 60))} s` : `${Math.round(minutes)} min`;
+    chartTitle.textContent = `Available predictor instances, last ${spanText}`;
+    axisTop.textContent = String(top);
+    spanStart.textContent = points.length ? new Date(t0).toLocaleTimeString() : "";
+    chart.hidden = points.length === 0;
+    spark.setAttribute(
+      "aria-label",
+      `Available predictor instances over the last ${spanText}, from 0 to ${top}: ${points.map((p) => p[1]).join(", ")}`,
+    );
     if (points.length === 0) {
       sparkLine.setAttribute("points", "");
       return;
     }
-    const t0 = points[0][0];
     const t1 = Math.max(Date.now(), points[points.length - 1][0]);
-    const top = Math.max(1, ...points.map((p) => p[1]));
     const x = (t) => (t1 === t0 ? 200 : ((t - t0) / (t1 - t0)) * 200);
     const y = (v) => 38 - (v / top) * 36;
     // a step line: the count holds until the next change
@@ -297,28 +369,29 @@ function renderDeployment({ model, el }) {
     sparkLine.setAttribute("points", coords.join(" "));
   }
   function updateFooter() {
-    const changed = model.get("changed_at_ms");
-    // the shown state was last updated when it last changed: polls that find nothing new send nothing
-    updated.textContent = changed ? `updated ${ago((Date.now() - changed) / 1000)}` : "waiting for the first update";
-    updated.title = changed ? `state unchanged since ${new Date(changed).toLocaleTimeString()}` : "";
     const mode = model.get("polling");
     const every = model.get("interval_s");
-    const texts = {
-      fast: `checking every ${every} s`,
-      stable: `checking every ${every} s`,
-      hidden: `off screen: checking every ${every} s`,
-      paused: "paused while off screen",
-      backoff: `retrying in ${every} s`,
-      waiting: "waiting for the server to answer",
-      stopped: "not polling",
-      starting: "connecting…",
-    };
-    polling.textContent = texts[mode] || mode;
+    const changed = model.get("changed_at_ms");
+    // Fact 1: when the server was last checked.
+    const sinceHeard = (Date.now() - heardAt) / 1000;
+    const live = (mode === "fast" || mode === "stable") && !model.get("error");
+    let check = "";
+    if (live && heardAt && every && sinceHeard > every + 1) check = `checked in the last ${every} s`;
+    else if (live && heardAt) check = `checked ${ago(sinceHeard)}`;
+    else if (model.get("last_ok_ms") && model.get("error")) {
+      check = `last answer ${ago((Date.now() - model.get("last_ok_ms")) / 1000)}`;
+    }
+    checked.textContent = check;
+    checked.hidden = !check;
+    // Fact 2: when the state last changed.
+    updated.textContent = changed ? `changed ${ago((Date.now() - changed) / 1000)}` : "waiting for the first update";
+    updated.title = changed ? `the state last changed at ${new Date(changed).toLocaleTimeString()}` : "";
+    polling.textContent = pollingText(mode, every);
     polling.dataset.mode = mode;
   }
 
   const wiring = [
-    ["status tone busy status_label status_description", updateStatus],
+    ["status tone busy status_label status_description stale", updateStatus],
     ["name model_name model_version", updateIdentity],
     ["message condition_reason reason_cut_chars", updateCondition],
     ["steps", updateSteps],
@@ -334,9 +407,22 @@ function renderDeployment({ model, el }) {
     for (const n of names.split(" ")) model.on(`change:${n}`, fn);
     fn();
   }
+  // any message from the poller means the server was just checked
+  for (const n of ["changed_at_ms", "polling", "interval_s", "error", "last_ok_ms"]) {
+    model.on(`change:${n}`, () => {
+      heard();
+      updateFooter();
+    });
+  }
+  if (model.get("changed_at_ms")) heard();
+  updateFooter();
   model.on("msg:custom", (msg) => {
     // an answered action re-enables its button through the traits; refresh has none
-    if (msg && msg.type === "ack") updateActions();
+    if (msg && msg.type === "ack") {
+      if (msg.ok) heard(); // a finished action or refresh ends with a poll
+      updateActions();
+      updateFooter();
+    }
   });
 
   const stopWatching = watchVisibility(model, root, viewId);
@@ -379,22 +465,29 @@ function renderOverview({ model, el }) {
   refresh.addEventListener("click", () => send({ type: "refresh" }));
 
   const table = h("table", "hops-table", root);
+  // Fixed column widths: long names are cut with an ellipsis instead of widening the table.
+  const cols = h("colgroup", "", table);
+  /** @type {Record<string, HTMLElement>} */
+  const col = {};
+  for (const key of ["name", "status", "message", "instances", "actions"]) col[key] = h("col", `hops-col-${key}`, cols);
   const head = h("tr", "", h("thead", "", table));
   const body = h("tbody", "", table);
   let sortKey = "name";
   let sortDir = 1;
   /** @type {Record<string, HTMLElement>} */
   const sortHeaders = {};
+  /** @type {Record<string, HTMLElement>} */
+  const headers = {};
   for (const [key, label, sortable] of [
-    ["name", "Name", true],
-    ["model", "Model", false],
+    ["name", "Name · model", true],
     ["status", "Status", true],
     ["message", "Condition", false],
     ["instances", "Instances", false],
-    ["actions", "", false],
+    ["actions", "Actions", false],
   ]) {
-    const th = h("th", "", head);
+    const th = h("th", `hops-head-${key}`, head);
     th.scope = "col";
+    headers[key] = th;
     if (!sortable) {
       th.textContent = label;
       continue;
@@ -422,18 +515,22 @@ function renderOverview({ model, el }) {
     tr.dataset.name = name;
     tr.tabIndex = 0;
     const entry = { tr, row: null };
-    entry.name = h("td", "hops-cell-name", tr);
-    entry.model = h("td", "hops-cell-model", tr);
-    entry.badge = h("span", "hops-badge", h("td", "", tr));
+    // name and model share a cell, one line each, cut with an ellipsis (full text: title, or row focus)
+    const who = h("td", "hops-cell-who", tr);
+    entry.name = h("div", "hops-cell-name hops-clip", who);
+    entry.model = h("div", "hops-cell-model hops-clip", who);
+    entry.badge = h("span", "hops-badge", h("td", "hops-cell-status", tr));
     entry.icon = h("span", "hops-badge-icon", entry.badge);
     entry.icon.setAttribute("aria-hidden", "true");
     entry.label = h("span", "hops-badge-text", entry.badge);
     entry.message = h("td", "hops-cell-message", tr);
+    entry.text = h("span", "hops-cell-text", entry.message);
     const instances = h("td", "hops-cell-instances", tr);
     entry.counts = h("span", "hops-count", instances);
     entry.s2z = h("span", "hops-scale-to-zero", instances);
     entry.s2z.textContent = "scale-to-zero";
-    const cell = h("td", "hops-cell-actions", tr);
+    entry.actions = h("td", "hops-cell-actions", tr);
+    const cell = h("span", "hops-row-actions", entry.actions);
     entry.buttons = {};
     for (const [action, text] of [
       ["start", "Start"],
@@ -469,16 +566,26 @@ function renderOverview({ model, el }) {
     entry.tr.dataset.status = row.status;
     entry.tr.setAttribute("aria-selected", String(row.name === selected));
     entry.name.textContent = row.name;
+    entry.name.title = row.name;
     entry.model.textContent = row.model;
+    entry.model.title = row.model;
+    entry.model.hidden = !row.model;
     setBadge(entry.badge, entry.icon, entry.label, row.tone, row.busy, row.status_label);
-    entry.message.textContent = row.message;
-    entry.message.title = row.reason;
+    entry.badge.title = row.status_label;
+    // Failed and moving rows lead with the server's reason (what to act on); the others with the
+    // plain sentence. Python decides which (condition_shows); the other text is the tooltip.
+    const showsReason = row.condition_shows === "reason";
+    entry.message.dataset.shows = showsReason ? "reason" : "message";
+    entry.text.textContent = showsReason ? row.reason : row.message;
+    entry.message.title = showsReason ? `${row.reason}\n${row.message}` : row.reason || row.message;
     entry.counts.textContent = row.instances;
     entry.s2z.hidden = !row.scale_to_zero;
+    entry.actions.hidden = !withActions;
     for (const [action, b] of Object.entries(entry.buttons)) {
       b.hidden = !withActions;
       b.disabled = !(action === "start" ? row.can_start : row.can_stop) || !!row.pending;
       b.classList.toggle("hops-pending", row.pending === action);
+      b.setAttribute("aria-busy", String(row.pending === action));
     }
   }
 
@@ -494,6 +601,8 @@ function renderOverview({ model, el }) {
     );
     const selected = model.get("selected");
     const withActions = model.get("actions_enabled");
+    col.actions.hidden = !withActions;
+    headers.actions.hidden = !withActions;
     const names = new Set(rows.map((r) => r.name));
     for (const [name, entry] of entries) {
       if (!names.has(name)) {

@@ -66,8 +66,13 @@ def shows_fault(w, kind: str, *fragments: str, failures: int = 3, markup_free: b
     assert w.polling == "backoff"
     assert w.interval_s is not None and 0 < w.interval_s <= p.policy.backoff_max_s
     assert p.alive, "the poller thread died"
-    # the last good state stays on screen, with the time of the last good update
-    assert w.status == "RUNNING" and w.status_label == "Running"
+    if kind == "not_found":
+        # a deployment the server no longer knows is said to be gone, with nothing to click
+        assert (w.status, w.status_label) == ("NOT_FOUND", "Not found")
+        assert not (w.can_start or w.can_stop) and not w.stale
+    else:
+        # the last good state stays on screen, marked last known, with the time of the last good update
+        assert w.status == "RUNNING" and w.status_label == "Running" and w.stale
     assert w.last_ok_ms is not None and w.last_ok_ms <= time.time() * 1000
     caller_survives(w)
 

@@ -12,7 +12,7 @@ import itertools
 import pytest
 
 import hops_widgets
-from hops_widgets.errors import ConnectionFailed, DeploymentNotFound, ServerError
+from hops_widgets.errors import AuthenticationError, ConnectionFailed, DeploymentNotFound, ServerError
 from hops_widgets.poller import DeploymentSource, Policy, Poller
 from hops_widgets.state import DeploymentState
 
@@ -142,10 +142,17 @@ def test_retry_after_is_honoured_but_capped_at_60_s(asked, expected):
     assert all(w <= 60.0 for w in wake.waits)
 
 
-def test_not_found_backs_off_like_any_error():
-    p, wake = drive([DeploymentNotFound("gone", status_code=404)] * 12, limit=12, rand=0.5)
+def test_not_found_waits_the_longest_at_once():
+    """A deleted deployment will not come back in 2 s: no climb through the short delays."""
+    p, wake = drive([DeploymentNotFound("gone", status_code=404)] * 3, limit=3, rand=0.5)
     assert p.snapshot.error_kind == "not_found"
-    assert wake.waits[0] < 3 and wake.waits[-1] == pytest.approx(60.0, abs=0.06)
+    assert all(w == pytest.approx(60.0, abs=0.06) for w in wake.waits[:3]), wake.waits
+
+
+def test_a_rejected_key_waits_the_longest_at_once():
+    p, wake = drive([AuthenticationError("bad key", status_code=401)] * 3, limit=3, rand=0.5)
+    assert p.snapshot.error_kind == "auth"
+    assert all(w == pytest.approx(60.0, abs=0.06) for w in wake.waits[:3]), wake.waits
 
 
 def test_a_default_widget_gets_the_default_caps(fraud):

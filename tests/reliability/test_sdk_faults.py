@@ -121,7 +121,9 @@ def test_deleted_deployment_through_the_sdk(sdk_project, sdk_sandbox):
         wait_until(lambda: w.poller.snapshot.failures >= 3, 10, "polls of the deleted deployment")
         assert w.error_kind == "not_found" and "not found" in w.error.lower()
         assert w.polling == "backoff" and w.poller.alive
-        assert w.status == "RUNNING"  # the last good state stays under the error
+        # said to be gone, nothing to click; the last good state is still there for code
+        assert (w.status, w.can_start, w.can_stop) == ("NOT_FOUND", False, False)
+        assert w.state.status == "RUNNING"
     finally:
         w.close()
 

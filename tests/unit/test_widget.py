@@ -268,14 +268,150 @@ def test_history_records_phases_with_durations():
     p.poll()
     d.next = sdk_state("Running", "READY", True, "", 1)
     p.poll()
-    phases = [(e["status"], e["condition"], e["duration_s"]) for e in w.history]
+    # one entry per status, its condition steps inside; durations per status
+    phases = [(e["status"], [step["label"] for step in e["steps"]], e["duration_s"]) for e in w.history]
     assert phases == [
-        ("STARTING", "Scheduled: in progress", 10.0),  # two polls, 5 s apart each
-        ("STARTING", "Initialized: in progress", 5.0),
-        ("RUNNING", "Ready: done", None),
+        ("STARTING", ["Scheduled: in progress", "Initialized: in progress"], 15.0),  # three polls, 5 s apart
+        ("RUNNING", ["Ready: done"], None),
     ]
     assert [v for _, v in w.instance_series] == [0, 1]
     w.close()
+
+
+def test_history_counts_statuses_not_steps_over_start_stop_start():
+    d = FakeDeployment()
+    w, p = manual(d)
+    walk = [
+        ("Stopped", "STOPPED", True, 0),
+        *[("Starting", t, None, 0) for t in ("SCHEDULED", "INITIALIZED", "STARTED", "READY")],
+        ("Running", "READY", True, 1),
+        ("Stopping", "SCHEDULED", None, 1),
+        ("Stopping", "STOPPED", None, 0),
+        ("Stopped", "STOPPED", True, 0),
+    ]
+    for status, ctype, cstatus, n in walk + walk[1:]:
+        d.next = sdk_state(status, ctype, cstatus, "", n)
+        p.poll()
+    assert [e["status"] for e in w.history] == [
+        "STOPPED", "STARTING", "RUNNING", "STOPPING", "STOPPED", "STARTING", "RUNNING", "STOPPING", "STOPPED"
+    ]  # fmt: skip
+    stopping = w.history[3]
+    # the stop path names its steps for what they mean, not "Scheduled"
+    assert [s["label"] for s in stopping["steps"]] == ["Releasing resources: in progress", "Stopped: in progress"]
+    assert len(w.history[1]["steps"]) == 4
+    w.close()
+
+
+def test_stop_path_steps_are_named_for_what_they_mean():
+    d = FakeDeployment()
+    d.next = sdk_state("Stopping", "SCHEDULED", None, "", 1)
+    w, p = manual(d)
+    p.poll()
+    assert [(s["label"], s["state"]) for s in w.steps] == [("Releasing resources", "active"), ("Stopped", "pending")]
+    d.next = sdk_state("Stopped", "STOPPED", True, "", 0)
+    p.poll()
+    assert [(s["label"], s["state"]) for s in w.steps] == [("Releasing resources", "done"), ("Stopped", "done")]
+    assert "Scheduled" not in str(w.steps)
+    w.close()
+
+
+def test_messages_name_only_the_components_the_deployment_has():
+    plain = FakeDeployment("plain", ident=31)
+    plain.next = sdk_state("Starting", "STARTED", None, "", 0)
+    both = FakeDeployment("both", ident=32, transformer=1)
+    both.next = sdk_state("Starting", "STARTED", None, "", 0, 0)
+    (w1, p1), (w2, p2) = manual(plain), manual(both)
+    p1.poll()
+    p2.poll()
+    assert "predictor" in w1.message and "transformer" not in w1.message
+    assert "predictor and transformer" in w2.message
+    assert w2.state.condition.message == w2.message  # the condition itself knows the components
+    w1.close()
+    w2.close()
+
+
+def test_a_failing_poll_marks_the_shown_state_as_last_known():
+    d = FakeDeployment()
+    d.next = sdk_state("Running", "READY", True, "", 1)
+    w, p = manual(d)
+    p.poll()
+    assert not w.stale
+    d.next = ConnectionError("refused")
+    p.poll()
+    assert w.stale and w.status == "RUNNING" and w.error
+    assert "(last known)" in snapshot_html(w)
+    d.next = sdk_state("Running", "READY", True, "", 1)
+    p.poll()
+    assert not w.stale and not w.error
+    w.close()
+
+
+def test_a_deleted_deployment_is_shown_as_not_found_with_no_actions_and_slow_polls():
+    from hops_widgets.errors import DeploymentNotFound
+
+    d = FakeDeployment()
+    d.next = sdk_state("Stopped", "STOPPED", True, "", 0)
+    w, p = manual(d, backoff_max_s=40)
+    p.poll()
+    assert w.can_start
+    d.next = DeploymentNotFound("gone")
+    interval = p.poll()
+    assert (w.status, w.status_label, w.can_start, w.can_stop) == ("NOT_FOUND", "Not found", False, False)
+    assert "no longer exists" in w.message and not w.stale
+    assert interval >= 40 * 0.75, "a deleted deployment is polled at the slowest rate at once"
+    assert w.start() is None and "Cannot start" in w.action_error
+    d.next = sdk_state("Stopped", "STOPPED", True, "", 0)  # it is back
+    p.poll()
+    assert (w.status, w.can_start) == ("STOPPED", True) and not w.error
+    w.close()
+
+
+def test_a_rejected_key_backs_off_to_the_slowest_interval_at_once():
+    from hops_widgets.errors import AuthenticationError
+
+    d = FakeDeployment()
+    d.next = sdk_state("Running", "READY", True, "", 1)
+    w, p = manual(d, backoff_min_s=2, backoff_max_s=60)
+    p.poll()
+    d.next = AuthenticationError("401")
+    first = p.poll()
+    assert first >= 45 and w.error_kind == "auth" and w.polling == "backoff"
+    d.next = sdk_state("Running", "READY", True, "", 1)
+    p.poll()
+    assert not w.error and w.polling in ("stable", "hidden")
+    w.close()
+
+
+def test_names_with_hidden_control_characters_are_shown_escaped():
+    d = FakeDeployment("pay\u202eroc.exe\x00", ident=41)
+    d.next = sdk_state("Running", "READY", True, "", 1)
+    w, p = manual(d)
+    p.poll()
+    assert w.name == "pay⟨U+202E⟩roc.exe⟨U+0000⟩"
+    page = snapshot_html(w)
+    assert "\u202e" not in page and "\x00" not in page
+    w.close()
+
+
+def test_an_action_asked_in_code_makes_the_widgets_of_that_deployment_poll_fast():
+    from hops_widgets import _actions
+
+    d = FakeDeployment("coded", ident=51)
+    d.next = sdk_state("Stopped", "STOPPED", True, "", 0)
+    other = FakeDeployment("other", ident=52)
+    other.next = sdk_state("Stopped", "STOPPED", True, "", 0)
+    w = hops_widgets.show(d, display=False, stable_s=50, hidden_s=50)
+    v = hops_widgets.show(other, display=False, stable_s=50, hidden_s=50)
+    assert w.polling == "hidden" and w.interval_s == 50
+    polls = w.poller.polls
+    _actions.announce(FakeDeployment("coded", ident=51), "start")  # another object of the same deployment
+    deadline = time.monotonic() + 5
+    while w.polling != "fast" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert w.polling == "fast" and w.poller.polls > polls
+    assert v.polling == "hidden", "an action on one deployment leaves the others alone"
+    w.close()
+    v.close()
 
 
 def test_history_and_series_are_bounded():
