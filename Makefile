@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench browser clean screenshots
+.PHONY: demo notebooks test test-fast lint bench browser clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 ## demo: a local sandbox and JupyterLab on the guide notebook
 demo: $(STAMP)
 	$(BIN)/hops-widgets demo
+
+## notebooks: re-execute the guides (notebooks/*.py, jupytext percent format) into notebooks/*.ipynb with outputs
+notebooks: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py
 
 ## browser: Debian's Chromium for the browser tests (needs root; CI runs it)
 browser:

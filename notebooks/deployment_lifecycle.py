@@ -1,0 +1,137 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Deployment lifecycle: start, stop, fail, recover
+#
+# Start and stop a deployment from code and from the widget's buttons, watch a failure with its reason,
+# and bring the deployment back. Runs against the hops-widgets sandbox.
+#
+# Each cell looks at where its deployment is before acting, so the notebook runs top to bottom whatever
+# an earlier run, the other guide or a click on a widget left behind.
+
+# %%
+from hops_widgets import sandbox
+
+# The sandbox of `hops-widgets demo` if this kernel runs under it, else one started in this kernel
+# (5 times faster than real time). It prints which, and what it could not apply.
+sb = sandbox.connect_or_start(speed=5)
+project = sb.login()  # on a real cluster: hopsworks.login() or hops_widgets.login(...)
+ms = project.get_model_serving()
+print("connected to project", project.name)
+
+# %% [markdown]
+# ## From code
+#
+# `churn-model` has been deployed but never started: its status is **Created**.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+churn = ms.get_deployment("churn-model")
+w = churn.show()
+w
+
+# %% [markdown]
+# `start(await_running=0)` sends the start and returns at once; `wait_for` blocks until the widget sees
+# the status asked for. Starting a deployment that is already up changes nothing (a second run of this
+# notebook finds it Running), but a deployment still stopping must finish first: the server refuses.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print("before:", churn.get_state().status)
+if churn.get_state().status == "STOPPING":
+    w.wait_for("STOPPED", timeout=90)
+churn.start(await_running=0)
+print("after: ", w.wait_for("RUNNING", timeout=90).status)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+churn.stop(await_stopped=0)
+stopped = w.wait_for("STOPPED", timeout=90)
+print(stopped.status, stopped.predictor)
+
+# %% [markdown]
+# ## From the widget
+#
+# The **Start** and **Stop** buttons of the widget run the same actions in the background, so the kernel
+# stays free. `widget.start()` and `widget.stop()` are what the buttons call; Stop asks for confirmation
+# in the page. A button is enabled only when the action makes sense for the current status.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print("can start:", w.can_start, "| can stop:", w.can_stop)
+w.start()  # what the Start button does
+print(w.wait_for("RUNNING", timeout=90).status)
+print("can start:", w.can_start, "| can stop:", w.can_stop)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+w.stop()  # what the Stop button does, after its confirmation
+print(w.wait_for("STOPPED", timeout=90).status)
+
+# %% [markdown]
+# ## A failure, and its reason
+#
+# `big-llm` asks for more GPUs than the cluster has, so it cannot be scheduled. The widget turns red,
+# the failed step is marked in the stepper, and the server's reason is shown under the message.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+llm = ms.get_deployment("big-llm")
+llm_widget = llm.show()
+llm_widget
+
+# %% [markdown]
+# Asking again does not help: every start fails at the same step, for the same reason. `wait_for`
+# raises `DeploymentFailed`, which carries the failed state.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from hops_widgets.errors import DeploymentFailed
+
+if llm.get_state().status == "STOPPING":
+    llm_widget.wait_for("STOPPED", timeout=90)
+llm.start(await_running=0)
+try:
+    llm_widget.wait_for("RUNNING", timeout=90)
+except DeploymentFailed as failure:
+    print("failed at", failure.state.condition.type, "->", failure.state.condition.progress)
+
+# %% [markdown]
+# Failures can be scripted at any step. Here `churn-model` (stopped by the cell before last) fails while
+# its model server starts:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+sb.fail("churn-model", step="STARTED", reason="predictor.py raised ImportError: no module named 'xgboost'")
+churn.start(await_running=0)
+try:
+    w.wait_for("RUNNING", timeout=90)
+except DeploymentFailed as failure:
+    print(failure.state.condition.type, failure.state.condition.progress)
+    print(failure.state.condition.message)
+
+# %% [markdown]
+# ## Recovery
+#
+# Fix the cause (here: forget the scripted failure), stop, and start again.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+sb.heal("churn-model")
+churn.stop(await_stopped=0)
+w.wait_for("STOPPED", timeout=90)
+churn.start(await_running=0)
+print(w.wait_for("RUNNING", timeout=90).status)

@@ -1,0 +1,54 @@
+"""The stored guide notebooks match their percent-format sources and carry what GitHub needs, nothing more.
+
+``make notebooks`` writes each ``notebooks/<name>.ipynb`` from ``<name>.py``; nbval (``make test``)
+then checks that the stored outputs are what the code produces today. These tests catch the steps
+before that: a source edited without re-executing, or a saved file with live-widget leftovers.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+HERE = Path(__file__).resolve().parent
+GUIDES = sorted(p for p in HERE.glob("*.py") if not p.name.startswith(("test_", "conftest")))
+SECRETS = re.compile(r"ApiKey\s+\S|api_key_value=|HOPSWORKS_API_KEY=|HOPS_WIDGETS_SANDBOX_KEY=")
+
+
+def test_every_guide_has_its_notebook():
+    assert [p.stem for p in GUIDES] == sorted(p.stem for p in HERE.glob("*.ipynb"))
+    assert len(GUIDES) >= 2
+
+
+@pytest.mark.parametrize("source", GUIDES, ids=lambda p: p.stem)
+def test_notebook_cells_are_the_source_cells(source):
+    expected = jupytext.read(source)
+    stored = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+    cells = [(c.cell_type, c.source) for c in stored.cells]
+    assert cells == [(c.cell_type, c.source) for c in expected.cells], (
+        f"{source.name} and its .ipynb differ: run `make notebooks` after editing the .py"
+    )
+    assert stored.metadata.get("jupytext", {}).get("formats") == "ipynb,py:percent"
+
+
+@pytest.mark.parametrize("source", GUIDES, ids=lambda p: p.stem)
+def test_notebook_is_stored_executed_with_snapshots_and_no_secrets(source):
+    path = source.with_suffix(".ipynb")
+    stored = nbformat.read(path, as_version=4)
+    code = [c for c in stored.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code), "stored without running every cell: run `make notebooks`"
+    assert all(c.outputs for c in code if "NBVAL_CHECK_OUTPUT" in c.source)
+    snapshots = [o for c in code for o in c.outputs if "text/html" in o.get("data", {})]
+    assert snapshots, "no widget snapshot among the outputs"
+    assert all("<style>" in o["data"]["text/html"] and o["data"].get("text/plain") for o in snapshots)
+    assert "widgets" not in stored.metadata, "live widget state saved: it cannot be shown from a file"
+    for c in code:
+        for o in c.outputs:
+            assert o.get("output_type") != "error", c.source
+            assert "application/vnd.jupyter.widget-view+json" not in o.get("data", {}), c.source
+    found = SECRETS.search(path.read_text())
+    assert found is None, f"secret-looking text in {path.name}: {found.group(0)!r}"
