@@ -42,9 +42,23 @@ def _asset(name: str) -> str | Path:
 
 _PROGRESS = {None: "in progress", True: "done", False: "failed"}
 
+# What to do about errors that will not go away by themselves; {slow} is the slowest interval.
+_ADVICE = {
+    "auth": "The API key was rejected: it may have expired or been revoked. Create a new one in Hopsworks "
+    "(account settings, API keys) and log in again. Until the key works the widget checks only every "
+    "{slow} s; Refresh checks now.",
+    "forbidden": "The API key works but may not do this: it needs the serving scope and a role in the project. "
+    "The widget checks only every {slow} s; Refresh checks now.",
+}
+
 
 def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000)
+
+
+def _with_advice(error: str, kind: str, slow_s: float) -> str:
+    advice = _ADVICE.get(kind)
+    return f"{advice.format(slow=f'{slow_s:g}')} ({error})" if advice and error else error
 
 
 class DeploymentWidget(anywidget.AnyWidget):
@@ -154,7 +168,7 @@ class DeploymentWidget(anywidget.AnyWidget):
         values: dict[str, Any] = {
             "polling": snap.mode,
             "interval_s": None if snap.interval_s is None else round(snap.interval_s, 1),
-            "error": snap.error,
+            "error": _with_advice(snap.error, snap.error_kind, self._poller.policy.backoff_max_s),
             "error_kind": snap.error_kind,
             "changed_at_ms": _ms(snap.changed_at),
             "last_ok_ms": _ms(snap.last_ok_at) if snap.error else self.last_ok_ms,

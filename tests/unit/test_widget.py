@@ -376,6 +376,7 @@ def test_a_rejected_key_backs_off_to_the_slowest_interval_at_once():
     d.next = AuthenticationError("401")
     first = p.poll()
     assert first >= 45 and w.error_kind == "auth" and w.polling == "backoff"
+    assert "API key was rejected" in w.error and "log in again" in w.error and "every 60 s" in w.error
     d.next = sdk_state("Running", "READY", True, "", 1)
     p.poll()
     assert not w.error and w.polling in ("stable", "hidden")
