@@ -376,7 +376,8 @@ function renderDeployment({ model, el }) {
     const sinceHeard = (Date.now() - heardAt) / 1000;
     const live = (mode === "fast" || mode === "stable") && !model.get("error");
     let check = "";
-    if (live && heardAt && every && sinceHeard > every + 1) check = `checked in the last ${every} s`;
+    // between messages the last check is at most one interval old
+    if (live && heardAt && every && sinceHeard > every + 1) check = every < 5 ? "checked just now" : `checked in the last ${every} s`;
     else if (live && heardAt) check = `checked ${ago(sinceHeard)}`;
     else if (model.get("last_ok_ms") && model.get("error")) {
       check = `last answer ${ago((Date.now() - model.get("last_ok_ms")) / 1000)}`;

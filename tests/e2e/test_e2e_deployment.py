@@ -56,7 +56,7 @@ def test_live_update_lab(open_lab):
     assert_matches_kernel(view, nb.kernel_json(TRAITS))
     nb.wait_cells_done()
     view.wait_until(lambda s: s.status == "RUNNING", "RUNNING before the screenshot")
-    nb.screenshot(view.root, "widget-running", docs=True)
+    nb.screenshot(view.root, "lab-running")  # the README picture comes from test_e2e_newcomer (real-length names)
 
     # -- stop, then sleep: the page changes while the busy cell still shows [*] --------------
     busy = 3

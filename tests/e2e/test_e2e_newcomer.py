@@ -146,3 +146,73 @@ def test_a_start_called_in_code_is_followed_live_with_default_polling(open_lab):
     assert "STARTING" in statuses, f"the badge never read Starting:\n{describe(log)}"
     assert statuses.index("STARTING") < statuses.index("RUNNING"), trace
     assert any(s.badge == "Starting" for s in log), trace
+
+
+LONG_NAME = "customer-lifetime-value-forecaster-eu-west-production-v2-001"  # 60 characters
+LONG_MODEL = "customer_lifetime_value_gradient_boosting_v2"  # 44 characters
+LONG_REASON = "predictor.py: ModuleNotFoundError: No module named 'lightgbm' " * 3300  # about 200 KB
+
+
+def no_horizontal_overflow(locator) -> dict:
+    return locator.evaluate(
+        "(el) => ({scroll: el.scrollWidth, client: el.clientWidth, parent: el.parentElement.clientWidth})"
+    )
+
+
+def test_real_length_names_and_a_long_history_look_right_light_and_dark(open_lab):
+    assert len(LONG_NAME) == 60 and len(LONG_MODEL) == 44
+    nb = open_lab(
+        [
+            SETUP.replace("speed=1", "speed=4")
+            + f"sb.add_deployment({LONG_NAME!r}, model_name={LONG_MODEL!r}, model_version=12, "
+            "requested_instances=3, min_instances=0, max_instances=4, transformer=True, status='Stopped')\n"
+            f"sb.add_deployment('scoring-{LONG_NAME[9:]}', model_name={LONG_MODEL!r}, status='Stopped')",
+            f"d = serving.get_deployment({LONG_NAME!r})\nw = hops_widgets.show(d, {POLL})",
+            "d.start(await_running=0)\nw.wait_for('RUNNING', timeout=60)\n"
+            "d.stop(await_stopped=0)\nw.wait_for('STOPPED', timeout=60)\n"
+            "d.start(await_running=0)\nw.wait_for('RUNNING', timeout=60)",
+            f"sb.fail('scoring-{LONG_NAME[9:]}', step='STARTED', reason={LONG_REASON!r})\n"
+            f"f = serving.get_deployment('scoring-{LONG_NAME[9:]}')\nfw = hops_widgets.show(f, {POLL})\n"
+            "f.start(await_running=0)",
+        ]
+    )
+    nb.page.set_viewport_size({"width": 1000, "height": 900})
+    nb.run_cell(0)
+    nb.run_cell(1)
+    view = DeploymentView.wait(nb, 1)
+    nb.run_cell(2)
+    nb.wait_cells_done(timeout_s=120)
+    running = view.wait_status("RUNNING")
+    assert running.name == LONG_NAME and running.model == f"{LONG_MODEL} v12"
+    view.part(".hops-history summary").click()
+    summary = view.part(".hops-history summary").text_content()
+    # Stopped, Starting, Running, Stopping, Stopped, Starting, Running: statuses, not condition steps
+    assert summary == "History (7 statuses)", summary
+    assert view.part(".hops-timeline > .hops-event").count() == 7
+    starting = view.part('.hops-timeline > .hops-event[data-status="STARTING"]').first
+    assert starting.locator(".hops-event-step").count() >= 3, "the steps of a start sit inside it"
+    stopping = view.part('.hops-timeline > .hops-event[data-status="STOPPING"]').first
+    assert "Releasing resources" in stopping.text_content() and "Scheduled" not in stopping.text_content()
+    chart = view.part(".hops-chart")
+    assert chart.is_visible()
+    assert chart.locator(".hops-chart-title").text_content().startswith("Available predictor instances, last ")
+    assert chart.locator(".hops-chart-axis span").first.text_content() == "3"  # the scale's top
+    footer = view.part(".hops-footer").text_content()
+    assert "checked" in footer and "changed" in footer, footer
+    sizes = no_horizontal_overflow(view.root)
+    assert sizes["scroll"] <= sizes["client"] + 1, sizes
+    nb.screenshot(view.root, "widget-running", docs=True)
+
+    nb.run_cell(3)
+    failed_view = DeploymentView.wait(nb, 3)
+    failed = failed_view.wait_status("FAILED", timeout_s=60)
+    assert failed.reason.startswith("predictor.py: ModuleNotFoundError")
+    reason_box = failed_view.part(".hops-reason").evaluate("(el) => el.getBoundingClientRect().height")
+    assert reason_box < 200, f"a 200 KB reason takes {reason_box} px"
+    assert "more characters" in failed_view.part(".hops-reason-cut").text_content()
+    nb.screenshot(failed_view.root, "widget-failed", docs=True)
+
+    from .e2e_notebook import DARK_THEME
+
+    nb.set_theme(DARK_THEME)
+    nb.screenshot(view.root, "widget-running-dark", docs=True)
