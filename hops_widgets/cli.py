@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shlex
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
+import urllib.parse
 from pathlib import Path
 from typing import TextIO
 
@@ -83,10 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Start a sandbox in this process (HTTPS, so the hopsworks SDK can use it too), export its address "
             "to JupyterLab through the HOPS_WIDGETS_SANDBOX_* and HOPSWORKS_* environment variables, and run "
-            f"JupyterLab on {DEMO_NOTEBOOK} until Ctrl-C; then stop both."
+            f"JupyterLab on {DEMO_NOTEBOOK}; it prints the notebook's address and opens it. Ctrl-C, SIGTERM or "
+            "SIGHUP stops JupyterLab, its kernels and the sandbox, and removes their temporary files."
         ),
     )
-    demo.add_argument("--port", type=_port, default=8888, help="JupyterLab's port (default: %(default)s)")
+    demo.add_argument(
+        "--port", type=_port, default=None, help="JupyterLab's port (default: 8888, or a free one if 8888 is taken)"
+    )
     demo.add_argument("--sandbox-port", type=_port, default=0, help="the sandbox's port; 0 picks a free one")
     demo.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     demo.add_argument("--speed", type=_speed, default=1.0, help="speed factor of the sandbox (default: %(default)s)")
@@ -205,6 +213,135 @@ def demo_environment(sb, base: dict[str, str] | None = None, cert_dir: str | Non
     return env
 
 
+class _Stop(BaseException):
+    """Raised in the main thread by SIGINT, SIGTERM or SIGHUP: stop everything, like Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class _StopOnSignals:
+    """While active, the first SIGINT/SIGTERM/SIGHUP raises :class:`_Stop`; later ones are ignored
+    so that they cannot cut the cleanup short. A no-op outside the main thread."""
+
+    def __enter__(self):
+        self.received: int | None = None
+        self._previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in _STOP_SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._on_signal)
+        return self
+
+    def _on_signal(self, signum, frame):
+        if self.received is None:
+            self.received = signum
+            raise _Stop(signum)
+
+    def __exit__(self, *exc):
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        return isinstance(exc[1], (_Stop, KeyboardInterrupt))  # stopped as asked: not an error
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux /proc; elsewhere none are found and JupyterLab's own
+    shutdown is relied on). Kernels run in sessions of their own, so a process group misses them."""
+    if pid <= 1:
+        return []
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read().decode(errors="replace")
+            ppid = int(stat.rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()[0] != b"Z"
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+
+
+def _end_jupyter(process: subprocess.Popen, out: TextIO) -> None:
+    """Stop JupyterLab (it shuts its kernels down), then end whatever of its tree is left."""
+    tree = _descendants(process.pid)
+    if process.poll() is None:
+        print("Stopping JupyterLab and its kernels...", file=out, flush=True)
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                process.kill()
+            process.wait()
+    deadline = time.monotonic() + 5
+    left = [pid for pid in tree if _alive(pid)]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = [pid for pid in left if _alive(pid)]
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _free_port(preferred: int) -> int:
+    """``preferred`` if nothing listens there on the loopback, else a free port."""
+    for port in (preferred, 0):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise OSError("no free port on 127.0.0.1")
+
+
+def _wait_until_serving(process: subprocess.Popen, base_url: str, token: str, timeout: float = 120) -> bool:
+    """Wait until JupyterLab answers ``/api/status``; False if it exited or never answered."""
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+    request = urllib.request.Request(f"{base_url}/api/status", headers={"Authorization": f"token {token}"})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with opener.open(request, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
 def run_demo(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
     from . import sandbox
 
@@ -212,41 +349,63 @@ def run_demo(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
     if notebook is None:
         print(f"hops-widgets: notebook not found: {args.notebook}", file=sys.stderr)
         return 1
-    sb = sandbox.start(port=args.sandbox_port, tls=True, speed=args.speed)
-    cert_dir = tempfile.mkdtemp(prefix="hops-demo-certs-")
-    try:
-        _snippet(sb, out)
-        command = [sys.executable, "-m", "jupyter", "lab", str(notebook), f"--port={args.port}"]
-        if args.no_browser:
-            command.append("--no-browser")
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            command.append("--allow-root")  # containers often run as root; JupyterLab refuses otherwise
-            print("Running as root (a container?): passing --allow-root to JupyterLab.", file=out)
-        print(f"\nStarting JupyterLab: {' '.join(shlex.quote(c) for c in command)}", file=out, flush=True)
+    notebook = notebook.resolve()
+    with _StopOnSignals() as signals:
+        sb = cert_dir = process = None
         try:
-            process = subprocess.Popen(command, env=demo_environment(sb, cert_dir=cert_dir))
-        except OSError as exc:
-            print(f"hops-widgets: cannot run JupyterLab: {exc}", file=sys.stderr)
-            return 1
-        try:
-            code = process.wait()
-        except KeyboardInterrupt:
-            code = 0
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-        return code
-    finally:
-        sb.stop()
-        import shutil
+            sb = sandbox.start(port=args.sandbox_port, tls=True, speed=args.speed)
+            cert_dir = tempfile.mkdtemp(prefix="hops-demo-certs-")
+            _snippet(sb, out)
+            port = args.port if args.port is not None else _free_port(8888)
+            token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
+            base_url = f"http://127.0.0.1:{port}"
+            guide_url = f"{base_url}/lab/tree/{urllib.parse.quote(notebook.name)}?token={token}"
+            command = [
+                sys.executable, "-m", "jupyter", "lab",
+                f"--ServerApp.root_dir={notebook.parent}",
+                "--ServerApp.ip=127.0.0.1",
+                f"--port={port}",
+                "--ServerApp.port_retries=0",  # the URL printed below names this port
+                "--no-browser",  # this command opens the guide itself once JupyterLab answers
+            ]  # fmt: skip
+            if hasattr(os, "geteuid") and os.geteuid() == 0:
+                command.append("--allow-root")  # containers often run as root; JupyterLab refuses otherwise
+                print("Running as root (a container?): passing --allow-root to JupyterLab.", file=out)
+            print(f"\nStarting JupyterLab: {' '.join(shlex.quote(c) for c in command)}", file=out, flush=True)
+            env = demo_environment(sb, cert_dir=cert_dir)
+            env["JUPYTER_TOKEN"] = token
+            try:
+                # a session of its own: signals reach JupyterLab only through this command, which then
+                # stops it, its kernels and the sandbox in order
+                process = subprocess.Popen(command, env=env, start_new_session=True)
+            except OSError as exc:
+                print(f"hops-widgets: cannot run JupyterLab: {exc}", file=sys.stderr)
+                return 1
+            if _wait_until_serving(process, base_url, token):
+                print(
+                    f"\nThe guide is at\n\n    {guide_url}\n\n"
+                    f"{'Open it in a browser' if args.no_browser else 'Opening it in your browser'}. "
+                    "Press Ctrl-C here to stop JupyterLab and the sandbox.",
+                    file=out,
+                    flush=True,
+                )
+                if not args.no_browser:
+                    import webbrowser
 
-        shutil.rmtree(cert_dir, ignore_errors=True)
-        print("Sandbox stopped.", file=out, flush=True)
+                    webbrowser.open(guide_url)
+            return process.wait()
+        finally:
+            if signals.received is not None:
+                name = signal.Signals(signals.received).name
+                print(f"\n{name} received: stopping the demo.", file=out, flush=True)
+            if process is not None:
+                _end_jupyter(process, out)
+            if sb is not None:
+                sb.stop()
+                print("Sandbox stopped.", file=out, flush=True)
+            if cert_dir is not None:
+                shutil.rmtree(cert_dir, ignore_errors=True)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -230,3 +230,166 @@ class JupyterServer:
         if self._log is not None:
             self._log.close()
         self.proc = None
+
+
+# -- `hops-widgets demo`, run as a newcomer runs it ---------------------------------------------
+
+
+class TokenRestClient(RestClient):
+    """A RestClient for a server with token auth (token-authenticated requests need no XSRF cookie)."""
+
+    def __init__(self, base_url: str, token: str):
+        super().__init__(base_url)
+        self.token = token
+
+    def request(self, method: str, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
+        headers = {"Authorization": f"token {self.token}"}
+        req = urllib.request.Request(self.base_url + path, method=method, headers=headers)
+        try:
+            with self._opener.open(req, timeout=timeout) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+
+def processes_with_env(name: str, value: str) -> list[int]:
+    """Live (non-zombie) processes whose environment has ``name=value``: a marker set on one
+    process is inherited by all it starts, even by those that left its session or were reparented."""
+    needle = f"{name}={value}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            state = (entry / "stat").read_bytes().rpartition(b")")[2].split()[0]
+        except OSError:
+            continue
+        if state != b"Z":
+            found.append(int(entry.name))
+    return found
+
+
+class DemoProcess(JupyterServer):
+    """``hops-widgets demo`` in a subprocess: its own sandbox, its own JupyterLab on a free port.
+
+    Isolated like JupyterServer (private Jupyter dirs and settings) and more: a private TMPDIR,
+    so the temporary folders of this demo (and only of this one) can be checked, and a marker in
+    the environment that every process of the demo inherits. ``guide_url`` is the address the
+    demo printed; ``output`` what it printed so far.
+    """
+
+    MARKER = "HOPS_WIDGETS_E2E_DEMO"
+
+    def __init__(self, workdir: Path, log_dir: Path, notebooks: list[Path], open_name: str):
+        super().__init__("lab", workdir, log_dir)
+        self.log_path = log_dir / f"demo-{workdir.name}.log"
+        self.notebooks = notebooks
+        self.open_name = open_name
+        self.tmp_dir = workdir / "tmp"
+        self.marker = f"{os.getpid()}-{time.monotonic_ns()}"
+        self.guide_url = ""
+        self.token = ""
+        self.lines: list[str] = []
+        self._reader = None
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def _read(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        with open(self.log_path, "w", encoding="utf-8") as log:
+            for line in self.proc.stdout:
+                self.lines.append(line)
+                log.write(line)
+                log.flush()
+
+    def start(self, timeout: float = 120.0, speed: float | None = None) -> None:
+        import re
+        import shutil
+        import threading
+
+        self.root_dir.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        for source in self.notebooks:
+            shutil.copyfile(source, self.root_dir / source.name)
+        self._write_settings()
+        env = self._env()
+        # window.jupyterapp for NotebookPage; the demo's own command line is left as it is
+        config = self.workdir / "config" / "jupyter_lab_config.json"
+        config.write_text(json.dumps({"LabApp": {"expose_app_in_browser": True}}))
+        foreign = ("HOPS_WIDGETS_SANDBOX_", "HOPSWORKS_", "JUPYTER_TOKEN")  # the demo sets its own
+        env = {k: v for k, v in env.items() if not k.startswith(foreign)}
+        env.update({"TMPDIR": str(self.tmp_dir), self.MARKER: self.marker, "PYTHONUNBUFFERED": "1"})
+        self.port = free_port()
+        cmd = [
+            sys.executable, "-m", "hops_widgets.cli", "demo",
+            "--port", str(self.port),
+            "--no-browser",
+            "--notebook", str(self.root_dir / self.open_name),
+        ]  # fmt: skip
+        if speed is not None:
+            cmd += ["--speed", str(speed)]
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=self.root_dir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self._reader = threading.Thread(target=self._read, name="demo-output", daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + timeout
+        pattern = re.compile(r"(http://127\.0\.0\.1:\d+/lab/tree/\S+)")
+        while time.monotonic() < deadline:
+            found = pattern.search(self.output)
+            if found:
+                self.guide_url = found.group(1)
+                self.token = self.guide_url.partition("token=")[2]
+                self.rest = TokenRestClient(self.url, self.token)
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hops-widgets demo exited with {self.proc.returncode}:\n{self.output}")
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"hops-widgets demo printed no guide address in {timeout} s:\n{self.output}")
+
+    def processes(self) -> list[int]:
+        """Every live process of this demo: the command, JupyterLab, kernels."""
+        return processes_with_env(self.MARKER, self.marker)
+
+    def temp_folders(self) -> list[str]:
+        return sorted(p.name for p in self.tmp_dir.iterdir()) if self.tmp_dir.exists() else []
+
+    def signal(self, signum: int, timeout: float = 60.0) -> int:
+        """Send ``signum`` to the demo command alone (not its group) and wait for it; its exit code."""
+        assert self.proc is not None
+        self.proc.send_signal(signum)
+        code = self.proc.wait(timeout=timeout)
+        if self._reader is not None:
+            self._reader.join(5)
+        return code
+
+    def stop(self) -> None:
+        """End the demo however it is (SIGTERM, then SIGKILL for anything of it that is left)."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                self.signal(signal.SIGTERM, timeout=60)
+            except subprocess.TimeoutExpired:
+                pass
+        for pid in self.processes():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self.proc = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import re
 import signal
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -125,6 +127,7 @@ def test_real_command_stops_on_ctrl_c():
 
 class FakeJupyter:
     instances: ClassVar[list[FakeJupyter]] = []
+    pid = 2**22 + 12345  # above Linux's pid_max: no such process, and none below it
 
     def __init__(self, command, env=None, **kwargs):
         self.command = command
@@ -158,6 +161,7 @@ def fake_jupyter(monkeypatch, tmp_path):
     FakeJupyter.instances = []
     FakeJupyter.interrupt_next = False
     monkeypatch.setattr(cli.subprocess, "Popen", FakeJupyter)
+    monkeypatch.setattr(cli, "_wait_until_serving", lambda *args, **kwargs: True)
     notebook = tmp_path / "guide.ipynb"
     notebook.write_text("{}")
     return notebook
@@ -168,10 +172,15 @@ def test_demo_runs_jupyter_with_the_sandbox_in_its_env(fake_jupyter, interrupt, 
     FakeJupyter.interrupt_next = interrupt
     monkeypatch.setenv("HOPSWORKS_API_KEY", "someone-elses-real-key")
     args = cli.build_parser().parse_args(["demo", "--notebook", str(fake_jupyter), "--no-browser", "--port", "8899"])
-    assert cli.run_demo(args, out=io.StringIO()) == 0
+    out = io.StringIO()
+    assert cli.run_demo(args, out=out) == 0
     (proc,) = FakeJupyter.instances
     assert proc.command[:4] == [sys.executable, "-m", "jupyter", "lab"]
-    assert str(fake_jupyter) in proc.command and "--no-browser" in proc.command and "--port=8899" in proc.command
+    assert f"--ServerApp.root_dir={fake_jupyter.parent}" in proc.command
+    assert "--no-browser" in proc.command and "--port=8899" in proc.command
+    token = proc.env["JUPYTER_TOKEN"]
+    assert len(token) >= 32 and token not in " ".join(proc.command)  # in the environment, not in `ps`
+    assert f"http://127.0.0.1:8899/lab/tree/guide.ipynb?token={token}" in out.getvalue()
     assert proc.seen == ["fraud-detector", "recommender", "big-llm", "churn-model"]
     env = proc.env
     assert env[ENV_URL].startswith("https://127.0.0.1:")
@@ -194,3 +203,46 @@ def test_demo_without_the_notebook(capsys, fake_jupyter):
     assert cli.run_demo(args, out=io.StringIO()) == 1
     assert "not found" in capsys.readouterr().err
     assert FakeJupyter.instances == []
+
+
+# ------------------------------------------------------------------ the real demo: address, signals, cleanup
+def _real_demo(tmp_path):
+    pytest.importorskip("jupyterlab")
+    from tests.e2e.e2e_servers import DemoProcess
+
+    guide = os.path.join(os.path.dirname(cli.__file__), os.pardir, cli.DEMO_NOTEBOOK)
+    demo = DemoProcess(tmp_path / "demo", tmp_path / "logs", [Path(guide).resolve()], Path(guide).name)
+    demo.start()
+    return demo
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_demo_ends_everything_on_a_signal(tmp_path, signum):
+    demo = _real_demo(tmp_path)
+    try:
+        # the printed address opens the guide itself, not the Launcher
+        assert demo.guide_url.startswith(f"http://127.0.0.1:{demo.port}/lab/tree/inspect_deployment_state.ipynb?token=")
+        status, _ = demo.rest.request("GET", "/lab/tree/inspect_deployment_state.ipynb", timeout=30)
+        assert status == 200
+        # a kernel, as a reader's Run All starts one; JupyterLab starts it in a session of its own
+        status, body = demo.rest.request("POST", "/api/kernels", timeout=60)
+        assert status == 201, body
+        kernel_id = json.loads(body)["id"]
+        deadline = time.monotonic() + 60
+        while len(demo.processes()) < 3 and time.monotonic() < deadline:  # demo, JupyterLab, kernel
+            time.sleep(0.2)
+        time.sleep(2)  # let the kernel get past its imports (a signal during them is handled too, more noisily)
+        before = demo.processes()
+        assert len(before) >= 3, demo.output
+        assert any(name.startswith("hops-demo-certs-") for name in demo.temp_folders())
+        assert any(name.startswith("hops-sandbox-") for name in demo.temp_folders())
+        code = demo.signal(signum)
+        leftover = demo.processes()
+        folders = [n for n in demo.temp_folders() if n.startswith("hops-")]
+    finally:
+        demo.stop()
+    assert code == 0, demo.output
+    assert leftover == [], f"still running after {signum.name}: {leftover} (kernel {kernel_id})"
+    assert folders == [], f"left behind after {signum.name}: {folders}"
+    assert f"{signum.name} received" in demo.output and "Sandbox stopped." in demo.output
