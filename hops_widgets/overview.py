@@ -87,10 +87,14 @@ class ServingSource:
         return found
 
     def start(self, name: str) -> None:
-        self.deployment(name).start(await_running=0)
+        from . import _sdk
+
+        _sdk.start(self.deployment(name))
 
     def stop(self, name: str) -> None:
-        self.deployment(name).stop(await_stopped=0)
+        from . import _sdk
+
+        _sdk.stop(self.deployment(name))
 
 
 def _row(s: DeploymentState, pending: str) -> dict[str, Any]:

@@ -349,9 +349,16 @@ class DeploymentState:
         has_transformer = bool(_get(data, "transformer", "scriptFile", "script_file"))
         predictor = Instances(
             available=_count(_get(data, "availableInstances", "available_instances"), "Available instances", problems),
-            requested=_count(_get(data, "requestedInstances", "requested_instances"), "Requested instances", problems),
+            requested=_count(_json_requested(data, _PREDICTOR_COUNTS), "Requested instances", problems),
             min_instances=_min_instances(
-                _get(data, "predictorScalingConfig", "predictor_scaling_config", "scalingConfiguration"), problems
+                _get(
+                    data,
+                    "predictorScalingConfig",
+                    "predictor_scaling_config",
+                    "scalingConfiguration",
+                    "scaling_configuration",
+                ),
+                problems,
             ),
         )
         transformer = None
@@ -363,7 +370,7 @@ class DeploymentState:
                     problems,
                 ),
                 requested=_count(
-                    _get(data, "requestedTransformerInstances", "requested_transformer_instances"),
+                    _json_requested(data, _TRANSFORMER_COUNTS),
                     "Requested transformer instances",
                     problems,
                 ),
@@ -411,9 +418,7 @@ class DeploymentState:
                 "Requested instances",
                 problems,
             ),
-            min_instances=_min_instances(
-                _get(deployment, "scaling_configuration", "predictor_scaling_config"), problems
-            ),
+            min_instances=_min_instances(_sdk_scaling(deployment), problems),
         )
         transformer = None
         sdk_transformer = _get(deployment, "transformer")
@@ -427,7 +432,7 @@ class DeploymentState:
                     "Requested transformer instances",
                     problems,
                 ),
-                min_instances=_min_instances(_get(sdk_transformer, "scaling_configuration"), problems),
+                min_instances=_min_instances(_sdk_scaling(sdk_transformer), problems),
             )
         version = _get(deployment, "model_version")
         ident = _get(deployment, "id")
@@ -503,6 +508,52 @@ def _condition(value: Any, problems: list[str]) -> Condition | None:
     if reason is not None and not isinstance(reason, str):
         reason = str(reason)
     return Condition(type=type_, status=status, reason=reason or "")
+
+
+# Where a serving's REST JSON keeps the requested counts, newest shape first (camelCase and
+# snake_case): top level, then nested in the component's resources, then the older names.
+_PREDICTOR_COUNTS = (
+    (("requestedInstances",), ("requested_instances",)),
+    (("predictorResources", "requestedInstances"), ("predictor_resources", "requested_instances")),
+    (("predictorResources", "numInstances"), ("predictor_resources", "num_instances")),
+    (("resources", "requestedInstances"), ("resources", "requested_instances")),
+    (("resources", "numInstances"), ("resources", "num_instances")),
+    (("numInstances",), ("num_instances",)),
+)
+_TRANSFORMER_COUNTS = (
+    (("requestedTransformerInstances",), ("requested_transformer_instances",)),
+    (
+        ("transformerResources", "requestedTransformerInstances"),
+        ("transformer_resources", "requested_transformer_instances"),
+    ),
+    (("transformerResources", "requestedInstances"), ("transformer_resources", "requested_instances")),
+    (("transformerResources", "numInstances"), ("transformer_resources", "num_instances")),
+)
+
+
+def _json_requested(data: Mapping[str, Any], shapes: tuple) -> Any:
+    """The first requested count present in any of ``shapes`` (paths of keys into the JSON)."""
+    for spellings in shapes:
+        for path in spellings:
+            value: Any = data
+            for key in path:
+                value = value.get(key) if isinstance(value, Mapping) else None
+            if value is not None:
+                return value
+    return None
+
+
+def _sdk_scaling(component: Any) -> Any:
+    """An SDK component's scaling configuration, wherever its version keeps one.
+
+    SDKs from 4.6 have ``scaling_configuration`` on the deployment, predictor and
+    transformer; older ones have none, and scale-to-zero is then a request of 0
+    instances (which :class:`Instances` reads as such).
+    """
+    found = _get(component, "scaling_configuration", "predictor_scaling_config", "_scaling_configuration")
+    if found is None:
+        found = _get(_get(component, "predictor", "_predictor"), "scaling_configuration", "_scaling_configuration")
+    return found
 
 
 def _min_instances(config: Any, problems: list[str]) -> int | None:

@@ -12,6 +12,8 @@ import hmac
 import json
 import logging
 import math
+import os
+import re
 import socket
 import ssl
 import threading
@@ -27,13 +29,15 @@ from werkzeug.wrappers import Request, Response
 from .machine import Blueprint, ScenarioError, World
 from .scenario import Admin, FaultBook, Plan, RequestLog, http_error_body
 
-__all__ = ["API_PREFIX", "MAX_BODY_BYTES", "SandboxApp", "serve"]
+__all__ = ["API_PREFIX", "ENV_HOPSWORKS_VERSION", "ENV_LOAD_BALANCER", "MAX_BODY_BYTES", "SandboxApp", "serve"]
 
 log = logging.getLogger("hops_widgets.sandbox")
 
 API_PREFIX = "/hopsworks-api/api"
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: serving bodies are a few kB
-HOPSWORKS_VERSION = "5.2.0"
+HOPSWORKS_VERSION = "5.2.0"  # reported when no hopsworks SDK is installed to match
+ENV_HOPSWORKS_VERSION = "HOPS_WIDGETS_SANDBOX_HOPSWORKS_VERSION"
+ENV_LOAD_BALANCER = "HOPS_WIDGETS_SANDBOX_LOAD_BALANCER"
 
 _A = API_PREFIX
 _URLS = Map(
@@ -51,6 +55,9 @@ _URLS = Map(
         Rule(f"{_A}/project/<int:pid>/serving/<int:sid>", endpoint="serving_get", methods=["GET"]),
         Rule(f"{_A}/project/<int:pid>/serving/<int:sid>", endpoint="serving_action", methods=["POST"]),
         Rule(f"{_A}/project/<int:pid>/serving/<int:sid>", endpoint="serving_delete", methods=["DELETE"]),
+        # what the SDK sends through the ingress gateway when an endpoint of type LOAD_BALANCER is listed
+        Rule("/v1/<ns>/<name>/v1/models/<model>:predict", endpoint="gateway_predict", methods=["POST"]),
+        Rule("/v1/<ns>/<name>/v1/models/<model>", endpoint="gateway_model", methods=["GET"]),
         Rule("/_sandbox/<op>", endpoint="admin", methods=["GET", "POST"]),
     ],
     strict_slashes=False,
@@ -61,6 +68,12 @@ _VARIABLES = {
     "kube_serving_min_num_instances": "-1",
     "kube_serving_max_num_instances": "-1",
     "kube_knative_domain_name": "",
+    # read by older SDKs: the resource caps (4.1–4.2 and 3.7; -1 = no cap) and, at login,
+    # the Python version of the project's base image (3.7)
+    "kube_serving_max_cores_allocation": "-1",
+    "kube_serving_max_memory_allocation": "-1",
+    "kube_serving_max_gpus_allocation": "-1",
+    "docker_base_image_python_version": "3.10",
 }
 _WWW_AUTHENTICATE = 'ApiKey realm="hops-widgets sandbox"'
 _HTML_PAGE = (
@@ -109,7 +122,16 @@ class SandboxApp:
         *,
         stopping: threading.Event | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
+        hopsworks_version: str | None = None,
+        load_balancer: bool | None = None,
     ) -> None:
+        # What GET variables/versions reports; settable at any time (``sb.app.hopsworks_version = "4.2.0"``).
+        self.hopsworks_version = hopsworks_version or os.environ.get(ENV_HOPSWORKS_VERSION) or default_version()
+        # Whether GET inference/endpoints lists a LOAD_BALANCER entry (this server, as the gateway).
+        if load_balancer is None:
+            choice = os.environ.get(ENV_LOAD_BALANCER, "").strip().lower()
+            load_balancer = choice not in ("0", "false", "no") if choice else default_load_balancer()
+        self.load_balancer = load_balancer
         self.world = world
         self.faults = faults
         self.log = log_
@@ -219,7 +241,7 @@ class SandboxApp:
         """The deployment a request is about, for faults and the log."""
         if endpoint == "serving_by_name":
             return request.args.get("name")
-        if endpoint == "predict":
+        if endpoint in ("predict", "gateway_predict", "gateway_model"):
             return args.get("name")
         if "sid" in args:
             return self.world.name_of(args["sid"])
@@ -271,8 +293,28 @@ class SandboxApp:
         return self._disconnect(environ)
 
     # ------------------------------------------------------------- endpoints
+    def _shaped(self, plan: Plan, serving: dict[str, Any]) -> Any:
+        """A serving object in the shape of the reported backend version, then any injected change.
+
+        Backends before 4.6 had no scaling configuration: a deployment that scales to zero
+        asked for 0 instances, which is how SDKs of that age still read it.
+        """
+        version = _version_tuple(self.hopsworks_version)
+        if version is not None and version < (4, 6) and isinstance(serving, dict):
+            serving = dict(serving)
+            for key, count in (
+                ("predictorScalingConfig", "requestedInstances"),
+                ("transformerScalingConfig", "requestedTransformerInstances"),
+            ):
+                scaling = serving.pop(key, None)
+                if isinstance(scaling, Mapping) and scaling.get("minInstances") == 0 and count in serving:
+                    serving[count] = 0
+        return plan.transform(serving)
+
     def _ep_versions(self, request, plan):
-        return _json([{"software": "hopsworks", "version": HOPSWORKS_VERSION}, {"software": "sandbox", "version": "1"}])
+        return _json(
+            [{"software": "hopsworks", "version": self.hopsworks_version}, {"software": "sandbox", "version": "1"}]
+        )
 
     def _ep_variable(self, request, plan, name):
         if name not in _VARIABLES:
@@ -329,7 +371,23 @@ class SandboxApp:
         return _json({**dict.fromkeys(keys, ""), "fileExtension": "jks"})
 
     def _ep_inference_endpoints(self, request, plan, pid):
-        return _json([])  # no LOAD_BALANCER entry: inference goes through this API
+        if not self.load_balancer:
+            return _json([])  # no gateway: the SDK sends inference through this API instead
+        # SDKs 4.3–4.7 cannot log in without a LOAD_BALANCER entry; later ones use it when listed
+        # (5.2 then waits, after a start that waited for Running, until the gateway routes the deployment).
+        # The entry names this server itself, which also answers the gateway's paths.
+        host, _, port = request.host.rpartition(":")
+        if not host or not port.isdigit():
+            host, port = request.host, "443" if request.scheme == "https" else "80"
+        return _json(
+            [
+                {
+                    "type": "LOAD_BALANCER",
+                    "hosts": [host.strip("[]")],
+                    "ports": [{"name": "HTTPS" if request.scheme == "https" else "HTTP", "number": int(port)}],
+                }
+            ]
+        )
 
     def _ep_dataset(self, request, plan, pid, path):
         top = path.strip("/").split("/")[0]
@@ -353,18 +411,18 @@ class SandboxApp:
             items = [s for s in items if s.get("modelName") == model or s.get("name") == model]
         if status:
             items = [s for s in items if str(s.get("status", "")).lower() == status.lower()]
-        return _json([plan.transform(s) for s in items])
+        return _json([self._shaped(plan, s) for s in items])
 
     def _ep_serving_by_name(self, request, plan, pid):
         name = request.args.get("name", "")
         if self.world.find(name) is None:
             raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment named {name!r}.")
-        return _json(plan.transform(self.world.serving(name)))
+        return _json(self._shaped(plan, self.world.serving(name)))
 
     def _ep_serving_get(self, request, plan, pid, sid):
         if self.world.name_of(sid) is None:
             raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {sid}.")
-        return _json(plan.transform(self.world.serving(sid)))
+        return _json(self._shaped(plan, self.world.serving(sid)))
 
     def _ep_serving_action(self, request, plan, pid, sid):
         action = (request.args.get("action") or "").upper()
@@ -399,7 +457,7 @@ class SandboxApp:
             target = self.world.find(body["name"])
         if target is not None:
             self.world.update(target, **changes)
-            return _json(plan.transform(self.world.serving(target)))
+            return _json(self._shaped(plan, self.world.serving(target)))
         if ident is not None:
             raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {ident}.")
         name = body.get("name")
@@ -409,7 +467,20 @@ class SandboxApp:
             new_id = self.world.add(Blueprint(name=name, **changes), status="Creating")
         except TypeError as exc:
             raise _ApiError(400, 240001, f"Bad deployment fields: {exc}") from None
-        return _json(plan.transform(self.world.serving(new_id)), 201)
+        return _json(self._shaped(plan, self.world.serving(new_id)), 201)
+
+    def _ep_gateway_model(self, request, plan, ns, name, model):
+        # a gateway with no route for a deployment answers 404 with an empty body
+        if ns != self.world.namespace or self.world.find(name) is None:
+            return Response(b"", 404)
+        if self.world.status_of(name) not in ("Running", "Idle", "Updating"):
+            return Response(b"", 404)
+        return _json({"name": model, "versions": ["1"], "platform": "sandbox"})
+
+    def _ep_gateway_predict(self, request, plan, ns, name, model):
+        if ns != self.world.namespace:
+            return Response(b"", 404)
+        return self._ep_predict(request, plan, self.world.project_id, name)
 
     def _ep_predict(self, request, plan, pid, name):
         body = self._read_json(request, required=False)
@@ -440,6 +511,37 @@ class SandboxApp:
             return _error(exc.status_code, exc.error_code, str(exc))
         except RequestEntityTooLarge:
             return _error(413, 120003, f"The request body is larger than {self.max_body_bytes} bytes.")
+
+
+def _version_tuple(text: str) -> tuple[int, int] | None:
+    match = re.match(r"\s*(\d+)\.(\d+)", text or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _installed_sdk() -> tuple[int, int] | None:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return _version_tuple(version("hopsworks"))
+    except (ImportError, PackageNotFoundError, ValueError):
+        return None
+
+
+def default_version() -> str:
+    """The backend version to report: the installed hopsworks SDK's major.minor, so it does not warn."""
+    installed = _installed_sdk()
+    return f"{installed[0]}.{installed[1]}.0" if installed else HOPSWORKS_VERSION
+
+
+def default_load_balancer() -> bool:
+    """Whether to list a LOAD_BALANCER endpoint by default: only for the SDKs that need one.
+
+    4.3–4.7 cannot log in without one. The others cope without it and then send inference
+    through the API; 3.7–4.2 would read only the entry's plain-HTTP port, which this server
+    does not have when it speaks TLS. ``load_balancer=True`` lists it for any version.
+    """
+    installed = _installed_sdk()
+    return installed is not None and (4, 3) <= installed < (4, 8)
 
 
 def _maybe_number(text: str) -> Any:

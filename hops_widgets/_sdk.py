@@ -1,0 +1,124 @@
+"""Start and stop a deployment the way its SDK version needs, for the widget's buttons.
+
+The widget asks for an action and returns at once; the poller shows what
+follows. Every SDK does that with ``start(await_running=0)`` and
+``stop(await_stopped=0)``, except that before 5.2 ``start`` sends its POST and
+then reads ``.status`` of the ``None`` its await helper returns when asked not
+to wait, so a start that worked ends in ``AttributeError``. For those
+versions this module runs the SDK's own steps up to and including the POST,
+with the SDK's own failure handling (a refused POST is followed by a stop and
+re-raised), and leaves out only the broken tail, whose job (a "ready" print
+once Running) cannot apply to a call that does not wait.
+
+What each version does after its POST (read in the released packages):
+
+========================  ==================================================
+SDK                       after ``POST ?action=START`` with await 0
+========================  ==================================================
+3.7 (hsml 3.7.x) – 5.1.x  poll helper returns None; ``None.status`` raises
+5.2 and later             returns; the route check runs only once Running
+========================  ==================================================
+
+``stop(await_stopped=0)`` is correct on every version and is always called
+as is. Objects that are not the hopsworks SDK's (the built-in client, test
+doubles) get the plain public calls.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+import sys
+from typing import Any
+
+__all__ = ["FIXED_START", "sdk_version", "start", "start_plan", "stop"]
+
+# first release whose start(await_running=0) returns cleanly after the POST
+FIXED_START = (5, 2)
+log = logging.getLogger(__name__)
+_RUNNING = "Running"
+_START = "START"
+
+
+def _is_sdk(deployment: Any) -> bool:
+    return type(deployment).__module__.split(".")[0] == "hsml"
+
+
+def sdk_version(deployment: Any) -> tuple[int, ...] | None:
+    """The hsml version that made ``deployment`` as numbers, e.g. ``(4, 8, 8)``; None if unknown."""
+    if not _is_sdk(deployment):
+        return None
+    try:
+        text = importlib.import_module("hsml.version").__version__
+    except (ImportError, AttributeError):
+        return None
+    return parse_version(text)
+
+
+def parse_version(text: Any) -> tuple[int, ...] | None:
+    """Leading numbers of a version string: ``"5.3.0.dev1"`` → ``(5, 3, 0)``."""
+    if not isinstance(text, str):
+        return None
+    match = re.match(r"\s*v?(\d+(?:\.\d+)*)", text)
+    if match is None:
+        return None
+    return tuple(int(part) for part in match.group(1).split("."))
+
+
+def start_plan(deployment: Any) -> str:
+    """``"public"`` (call ``start(await_running=0)``) or ``"post"`` (the SDK's steps up to its POST)."""
+    version = sdk_version(deployment)
+    if version is None or version[:2] >= FIXED_START:
+        return "public"
+    engine = getattr(deployment, "_serving_engine", None)
+    if engine is None or not hasattr(engine, "_check_status") or not hasattr(engine, "_serving_api"):
+        return "public"  # not the engine layout these versions have: let the SDK speak for itself
+    return "post"
+
+
+def start(deployment: Any) -> None:
+    """Ask the deployment to start without waiting for it; a refused request raises."""
+    if start_plan(deployment) == "public":
+        deployment.start(await_running=0)
+    else:
+        _start_up_to_post(deployment)
+
+
+def stop(deployment: Any) -> None:
+    """Ask the deployment to stop without waiting for it; a refused request raises."""
+    deployment.stop(await_stopped=0)
+
+
+def _method(obj: Any, *names: str):
+    for name in names:
+        found = getattr(obj, name, None)
+        if callable(found):
+            return found
+    raise AttributeError(f"{type(obj).__name__} has none of {', '.join(names)}")
+
+
+def _start_up_to_post(deployment: Any) -> None:
+    """What ``ServingEngine.start`` of hsml 3.7–5.1 does with ``await_status=0``, without its broken tail.
+
+    It checks the status first (printing "already running" and the like, and
+    raising while the deployment stops), then POSTs START; if that POST is
+    refused it stops the deployment, as the SDK does, and re-raises. The
+    progress bar is left out: the widget shows the steps.
+    """
+    engine = deployment._serving_engine
+    done, _state = engine._check_status(deployment, _RUNNING)
+    if done:
+        return
+    post = _method(engine._serving_api, "_post", "post")
+    engine_stop = _method(engine, "_stop", "stop")
+    rest_error = getattr(sys.modules.get(type(engine).__module__), "RestAPIError", None)
+    try:
+        post(deployment, _START)
+    except Exception as exc:
+        if rest_error is not None and isinstance(exc, rest_error):
+            try:
+                engine_stop(deployment, await_status=0)
+            except Exception as cleanup:  # noqa: BLE001 - the POST's own error is the one to show
+                log.debug("the stop sent after a refused start failed too: %s", type(cleanup).__name__)
+        raise
