@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo notebooks test test-fast lint bench browser clean screenshots
+.PHONY: demo notebooks test test-fast lint bench browser clean screenshots compat compat-ci
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,16 @@ test-fast: $(STAMP)
 screenshots: $(STAMP)
 	HOPS_WIDGETS_UPDATE_DOCS=1 $(BIN)/python -m pytest tests/e2e -m e2e -q
 
+## compat: the guide on every hopsworks SDK version (COMPAT_VERSIONS="4.2.10 5.0.11" for some);
+## one cached environment per version under .venv-compat/
+COMPAT_VERSIONS ?=
+compat: $(STAMP)
+	$(BIN)/python scripts/compat.py $(COMPAT_VERSIONS)
+
+## compat-ci: the oldest and the newest SDK, as CI runs them
+compat-ci: $(STAMP)
+	$(BIN)/python scripts/compat.py 3.7.0 5.2.1
+
 lint: $(STAMP)
 	$(BIN)/ruff check hops_widgets tests benchmarks scripts conftest.py
 	$(BIN)/ruff format --check hops_widgets tests benchmarks scripts conftest.py
@@ -45,4 +55,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) artifacts .pytest_cache
+	rm -rf $(VENV) .venv-compat artifacts .pytest_cache
