@@ -7,6 +7,7 @@ already carry the state that came inside the list response.
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -17,10 +18,10 @@ import ipywidgets
 import traitlets as t
 
 from . import poller as _poller
-from .errors import InvalidResponse
+from .errors import InvalidResponse, redact
 from .poller import Policy, Poller, Snapshot
-from .state import DeploymentState
-from .widget import DeploymentWidget, _asset, answer_when_done, track_visibility
+from .state import DeploymentState, strip_hidden
+from .widget import DeploymentWidget, _asset, answer_when_done, snapshot_html, track_visibility
 
 __all__ = ["DeploymentsTable", "DeploymentsWidget", "ServingSource"]
 
@@ -97,6 +98,9 @@ class ServingSource:
         _sdk.stop(self.deployment(name))
 
 
+REASON_CHARS = 300  # of the server's reason, per row (the detail view has the rest)
+
+
 def _row(s: DeploymentState, pending: str) -> dict[str, Any]:
     model = s.model_name or ""
     if model and s.model_version is not None:
@@ -104,6 +108,10 @@ def _row(s: DeploymentState, pending: str) -> dict[str, Any]:
     counts = f"{s.predictor}"
     if s.transformer is not None:
         counts += f" + {s.transformer}"
+    reason = (s.condition.reason if s.condition else "") or ""
+    # A failed or moving deployment leads with the server's reason: it says what is wrong or
+    # what is happening now. A settled one leads with the plain sentence.
+    shows = "reason" if reason and (s.status == "FAILED" or s.transitional) else "message"
     return {
         "name": s.name,
         "model": model,
@@ -112,7 +120,8 @@ def _row(s: DeploymentState, pending: str) -> dict[str, Any]:
         "tone": s.tone,
         "busy": s.transitional,
         "message": s.message,
-        "reason": (s.condition.reason if s.condition else "")[:300],
+        "reason": reason[:REASON_CHARS],
+        "condition_shows": shows,
         "instances": counts,
         "scale_to_zero": s.scale_to_zero,
         "can_start": s.can_start and not pending,
@@ -160,8 +169,10 @@ class DeploymentsWidget(ipywidgets.VBox):
         self._actions = actions
         wanted = Policy.from_options(policy, **polling_options)  # a typo fails before any comm opens
         self.source = source or ServingSource(serving)
+        self._shown_in: int | None = None
         self.table = DeploymentsTable(actions_enabled=actions)
         super().__init__(children=(self.table,))
+        self.add_class("hops-overview-box")  # the CSS sizes the detail under the table like the table
         if poller is None:
             poller = _poller.acquire(self.source, lambda: Poller(self.source, policy=wanted))
             if poller.policy is not wanted and (polling_options or policy is not None):
@@ -320,6 +331,29 @@ class DeploymentsWidget(ipywidgets.VBox):
             self.layout.close()
         super().close()
 
+    # ------------------------------------------------------------ display
+    def _repr_mimebundle_(self, **kwargs: Any):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data, meta = bundle if isinstance(bundle, tuple) else (bundle, {})
+        data = dict(data or {})
+        data["text/plain"] = repr(self)
+        data["text/html"] = overview_html(self)  # what nbconvert HTML and GitHub show
+        return data, meta
+
+    def _ipython_display_(self) -> None:
+        from IPython import get_ipython
+        from IPython.display import publish_display_data
+
+        ip = get_ipython()
+        count = getattr(ip, "execution_count", None)
+        if self._shown_in is not None and self._shown_in == count:
+            # show() displayed it in this cell already; `overview = ms.show()` then `overview`
+            # as the cell's last line must not show a second table (and a second detail).
+            self._shown_in = None
+            return
+        data, meta = self._repr_mimebundle_()
+        publish_display_data(data, metadata=meta)
+
     def __repr__(self) -> str:
         states = list(self._states.values())
         if not states:
@@ -328,3 +362,80 @@ class DeploymentsWidget(ipywidgets.VBox):
         for s in states:
             counts[s.status_label] = counts.get(s.status_label, 0) + 1
         return f"{len(states)} deployments: " + ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
+
+
+# ---------------------------------------------------------------- static snapshot
+_OVERVIEW_CSS = """
+.hops-snapshot-overview{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;
+color:var(--jp-ui-font-color1,#1f2937);border:1px solid var(--jp-border-color2,#d1d5db);
+border-radius:6px;padding:8px 12px;max-width:72em;box-sizing:border-box}
+.hops-snapshot-overview table{border-collapse:collapse;width:100%;margin-top:4px}
+.hops-snapshot-overview th{text-align:left;color:var(--jp-ui-font-color2,#4b5563);
+border-bottom:1px solid var(--jp-border-color2,#d1d5db);padding:3px 6px}
+.hops-snapshot-overview td{padding:3px 6px;border-bottom:1px solid var(--jp-border-color3,#eeeeee);
+vertical-align:top;overflow-wrap:anywhere}
+.hops-snapshot-overview .hops-badge{display:inline-block;padding:0 8px;border-radius:999px;font-weight:600;
+border:1px solid currentColor;white-space:nowrap}
+.hops-snapshot-overview [data-tone=ok]{color:var(--jp-success-color1,#2e7d32)}
+.hops-snapshot-overview [data-tone=error]{color:var(--jp-error-color1,#c62828)}
+.hops-snapshot-overview [data-tone=warn]{color:var(--jp-warn-color1,#b26a00)}
+.hops-snapshot-overview [data-tone=info]{color:var(--jp-info-color1,#1565c0)}
+.hops-snapshot-overview [data-tone=idle]{color:var(--jp-success-color2,#00796b)}
+.hops-snapshot-overview .hops-muted{color:var(--jp-ui-font-color2,#4b5563)}
+.hops-snapshot-overview p{margin:2px 0}
+"""
+
+
+def _server(text: str) -> str:
+    """Server text for static HTML: hidden controls dropped, escaped, isolated in ``<bdi>``."""
+    return f"<bdi>{html.escape(strip_hidden(text), quote=True)}</bdi>"
+
+
+def overview_html(w: DeploymentsWidget) -> str:
+    """A static HTML table of the overview's last state (nbconvert HTML, GitHub's viewer).
+
+    All server text is escaped and sits in ``<bdi>``; attribute values are our own words or
+    escaped. Secrets never reach the rows or the error text (see errors.explain), and the
+    error is redacted once more here.
+    """
+    e = html.escape
+    table = w.table
+    rows = table.rows
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["status_label"]] = counts.get(r["status_label"], 0) + 1
+    summary = ", ".join(f"{n} {_server(label)}" for label, n in sorted(counts.items()))
+    body = []
+    for r in rows:
+        shows_reason = r.get("condition_shows") == "reason"
+        lead, other = (r["reason"], r["message"]) if shows_reason else (r["message"], r["reason"])
+        note = f"<p class='hops-muted'>{_server(other)}</p>" if other and shows_reason else ""
+        s2z = " <span class='hops-muted'>scale-to-zero</span>" if r.get("scale_to_zero") else ""
+        body.append(
+            f"<tr data-status='{e(r['status'])}'>"
+            f"<td class='hops-cell-name'><strong>{_server(r['name'])}</strong></td>"
+            f"<td class='hops-cell-model'>{_server(r['model'])}</td>"
+            f"<td><span class='hops-badge' data-tone='{e(r['tone'])}'>{_server(r['status_label'])}</span></td>"
+            f"<td class='hops-cell-message'><p>{_server(lead)}</p>{note}</td>"
+            f"<td class='hops-cell-instances'>{e(r['instances'])}{s2z}</td></tr>"
+        )
+    if not rows:
+        body.append("<tr><td colspan='5' class='hops-muted'>No deployments shown yet.</td></tr>")
+    error = ""
+    if table.error:
+        error = f"<p class='hops-error'>{_server(redact(table.error, w.source.secrets))}</p>"
+    when = ""
+    if table.last_ok_ms:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(table.last_ok_ms / 1000))
+        when = f" <span class='hops-muted'>· as of {e(stamp)}</span>"
+    detail = ""
+    if w.detail is not None:
+        detail = snapshot_html(w.detail)
+    return (
+        f"<style>{_OVERVIEW_CSS}</style>"
+        f"<div class='hops-snapshot-overview'>"
+        f"<p><strong>Deployments</strong> <span class='hops-muted'>{len(rows)}"
+        f"{' · ' + summary if summary else ''}</span>{when}</p>"
+        "<table><thead><tr><th>Name</th><th>Model</th><th>Status</th><th>Condition</th><th>Instances</th>"
+        f"</tr></thead><tbody>{''.join(body)}</tbody></table>{error}</div>{detail}"
+    )

@@ -14,6 +14,7 @@ from .e2e_hops import (
     runs,
     status_sort_key,
 )
+from .e2e_notebook import DARK_THEME, LIGHT_THEME
 
 pytestmark = pytest.mark.e2e
 
@@ -185,3 +186,284 @@ def test_overview_row_keyboard_enter_keeps_focus(open_lab):
     overview.detail.first.wait_for(state="detached", timeout=15_000)
     overview.wait_rows(lambda rows: all(r["selected"] == "false" for r in rows), "no row selected", timeout_s=5)
     assert nb.page.evaluate(focused) == "churn-model"
+
+
+# -- real-length names (issue 10, items 4, 5, 12, 13) -------------------------------------------
+
+# A project as real ones look: 60-character deployment and model names, a failed deployment with
+# the server's reason, deployments moving, one scaled to zero. States are pinned (set_state), so
+# nothing moves while the test measures.
+LONG_SETUP = (
+    SETUP
+    + '''
+def sixty(text):
+    """Exactly 60 characters, the length real deployment and model names reach."""
+    return text.ljust(60, "0")[:60]
+
+LONG = [sixty(n) for n in (
+    "customer-churn-prediction-gradient-boosted-ensemble-eu-west-1",
+    "realtime-fraud-scoring-for-card-transactions-canary-release",
+    "recommendations-for-the-homepage-carousel-two-tower-retrieval",
+    "demand-forecast-for-regional-warehouses-temporal-fusion-net",
+    "document-embeddings-for-semantic-search-multilingual-large",
+    "credit-limit-adjustment-explainable-model-shadow-deployment",
+    "image-moderation-classifier-for-user-uploads-vit-base-patch16",
+    "support-assistant-retrieval-augmented-generation-production",
+)]
+MODELS = [sixty(m) for m in (
+    "customer_churn_gradient_boosted_trees_with_calibrated_output",
+    "card_fraud_isolation_forest_and_autoencoder_ensemble_weekly",
+    "two_tower_retrieval_model_with_item_and_user_embeddings_v3",
+    "temporal_fusion_transformer_for_warehouse_demand_forecasting",
+    "multilingual_sentence_embeddings_distilled_from_large_teacher",
+    "explainable_credit_limit_model_monotonic_gradient_boosting",
+    "vision_transformer_base_patch16_finetuned_for_moderation_v2",
+    "retrieval_augmented_generation_answering_support_questions",
+)]
+FAIL_REASON = (
+    "Back-off pulling image docker.hops.works/prod/demand-forecast:2024.11.3: "
+    "manifest unknown: manifest tagged by 2024.11.3 is not found"
+)
+START_REASON = "Pulling container images and mounting volumes (2 of 3 layers)"
+STOP_REASON = "Releasing the instances' place on the cluster"
+sb.set_timing(retention_s=1e6)
+statuses = ["Running", "Running", "Idle", "Failed", "Starting", "Stopped", "Stopping", "Running"]
+for i, (name, model, status) in enumerate(zip(LONG, MODELS, statuses)):
+    sb.add_deployment(name, status=status, model_name=model, model_version=12 + i,
+                      transformer=i in (0, 1), requested_instances=2 if i == 1 else 1,
+                      min_instances=0 if status == "Idle" else 1)
+sb.set_state(LONG[3], "Failed", condition=dict(type="INITIALIZED", status=False, reason=FAIL_REASON))
+sb.set_state(LONG[4], "Starting", condition=dict(type="INITIALIZED", status=None, reason=START_REASON))
+sb.set_state(LONG[6], "Stopping", condition=dict(type="SCHEDULED", status=None, reason=STOP_REASON))
+'''
+)
+
+# Where the table and its parts sit, measured in the page. Each row is scrolled into view before
+# its buttons are hit-tested: a button is reachable when, at its centre, no other part of the
+# widget covers or clips it.
+_LAYOUT_JS = """
+(root) => {
+  const box = (el) => { const r = el.getBoundingClientRect();
+    return {left: r.left, right: r.right, width: r.width, height: r.height}; };
+  const output = root.closest('.jp-OutputArea-output');
+  const table = root.querySelector('table.hops-table');
+  const clip = (el) => ({text: el.textContent, title: el.title, clipped: el.scrollWidth > el.clientWidth + 1,
+                         ellipsis: getComputedStyle(el).textOverflow === 'ellipsis'});
+  const rows = Array.from(root.querySelectorAll('tbody tr.hops-row')).map((tr) => {
+    tr.scrollIntoView({block: 'center'});
+    const buttons = Array.from(tr.querySelectorAll('button[data-action]')).map((b) => {
+      const r = b.getBoundingClientRect();
+      // the topmost of the widget's own elements there (JupyterLab's floating cell toolbar may sit above)
+      const hit = document.elementsFromPoint(r.left + r.width / 2, r.top + r.height / 2).find((n) => root.contains(n));
+      return {action: b.dataset.action, ...box(b), hit: !!hit && (hit === b || b.contains(hit)),
+              at: hit ? `${hit.tagName}.${hit.className}` : null};
+    });
+    return {name: tr.dataset.name, ...box(tr), buttons,
+            cell_name: clip(tr.querySelector('.hops-cell-name')),
+            cell_model: clip(tr.querySelector('.hops-cell-model')),
+            badge: clip(tr.querySelector('.hops-badge-text')),
+            instances: clip(tr.querySelector('.hops-cell-instances'))};
+  });
+  return {
+    output: {...box(output), scroll_width: output.scrollWidth, client_width: output.clientWidth},
+    root: {...box(root), scroll_width: root.scrollWidth, client_width: root.clientWidth},
+    table: box(table),
+    line_height: parseFloat(getComputedStyle(root).lineHeight),
+    rows,
+  };
+}
+"""
+
+
+def _output_width(nb, overview: OverviewView, want: float) -> float:
+    """Resize the browser window until the cell's output area is ``want`` px wide; returns its width."""
+    measure = "(root) => root.closest('.jp-OutputArea-output').getBoundingClientRect().width"
+    width = overview.root.evaluate(measure)
+    for _ in range(3):
+        if abs(width - want) <= 1:
+            break
+        size = nb.page.viewport_size
+        nb.page.set_viewport_size({"width": round(size["width"] + want - width), "height": size["height"]})
+        nb.page.wait_for_function("() => new Promise(r => requestAnimationFrame(() => r(true)))")
+        width = overview.root.evaluate(measure)
+    return width
+
+
+@pytest.mark.parametrize("front_end", ["open_lab", "open_nb"])
+def test_overview_real_length_names_fit_at_800px(front_end, request):
+    """Issue 10, item 5: 60-character names and models in an 800 px output area (JupyterLab and Notebook 7)."""
+    nb = request.getfixturevalue(front_end)([LONG_SETUP, f"ov = serving.show({POLL}, hidden_s=0.5)"])
+    lab = front_end == "open_lab"
+    nb.run_all()
+    overview = OverviewView.wait(nb, 1)
+    nb.wait_cells_done()
+    width = _output_width(nb, overview, 800)
+    assert abs(width - 800) <= 2, f"the output area is {width} px, not 800"
+    long_names = nb.kernel_json("LONG")
+    assert all(len(n) == 60 for n in long_names)
+    overview.wait_rows(lambda rows: set(long_names) <= {r["name"] for r in rows}, "the long-named rows")
+    layout = overview.root.evaluate(_LAYOUT_JS)
+    print("layout at 800 px:", {k: layout[k] for k in ("output", "root", "table")})
+    out, root, table = layout["output"], layout["root"], layout["table"]
+    assert out["scroll_width"] <= out["client_width"], f"the output scrolls sideways: {out}"
+    assert root["scroll_width"] <= root["client_width"], f"the table overflows its widget: {root}"
+    assert table["right"] <= out["right"] + 0.5 and root["right"] <= out["right"] + 0.5, layout
+    for row in layout["rows"]:
+        # every Start/Stop button inside the output and on top where it is drawn
+        assert [b["action"] for b in row["buttons"]] == ["start", "stop"], row
+        for b in row["buttons"]:
+            assert b["width"] > 20 and b["right"] <= out["right"] + 0.5 and b["hit"], (row["name"], b)
+        # the status word and the instance counts are never cut
+        assert not row["badge"]["clipped"] and not row["instances"]["clipped"], row
+        # rows stay short: two lines of text (name over model) and padding
+        assert row["height"] <= 2 * layout["line_height"] + 16, (row["name"], row["height"])
+        if row["name"] in long_names:
+            # the long names are cut (with an ellipsis), the full text is the tooltip and in the DOM
+            for part in ("cell_name", "cell_model"):
+                cell = row[part]
+                assert cell["clipped"] and cell["ellipsis"], (row["name"], part, cell)
+                assert cell["title"] == cell["text"] and len(cell["text"]) >= 60, cell
+            assert row["cell_name"]["text"] == row["name"]
+    # The README's pictures of ms.show(), light and dark (HOPS_WIDGETS_UPDATE_DOCS=1 copies them to docs/img).
+    nb.page.mouse.move(0, 0)  # no hover highlight in the picture
+    nb.screenshot(overview.root, "overview" if lab else "overview-notebook7", docs=lab)
+    if lab:
+        nb.set_theme(DARK_THEME)
+        nb.screenshot(overview.root, "overview-dark", docs=True)
+        nb.set_theme(LIGHT_THEME)
+
+    # A narrow output (480 px) stacks each row: still no sideways scrolling, every button reachable.
+    assert abs(_output_width(nb, overview, 480) - 480) <= 2
+    narrow = overview.root.evaluate(_LAYOUT_JS)
+    assert narrow["output"]["scroll_width"] <= narrow["output"]["client_width"], narrow["output"]
+    assert narrow["root"]["scroll_width"] <= narrow["root"]["client_width"], narrow["root"]
+    for row in narrow["rows"]:
+        for b in row["buttons"]:
+            assert b["hit"] and b["right"] <= narrow["output"]["right"] + 0.5, f"{row['name']}: {b} {narrow['output']}"
+        assert not row["badge"]["clipped"], row
+        assert row["height"] <= 4 * narrow["line_height"] + 16, (row["name"], row["height"])
+    nb.screenshot(overview.root, f"overview-480px-{'lab' if lab else 'notebook7'}")
+    assert abs(_output_width(nb, overview, 800) - 800) <= 2
+
+    # Reached with the keyboard, a row shows its whole name, model and condition, still inside.
+    failed = long_names[3]
+    overview.row(long_names[2]).focus()
+    nb.page.keyboard.press("ArrowDown")  # a key press: the focus is now a keyboard focus
+    overview.row(failed).focus()
+    shown = overview.row(failed).evaluate(
+        """(tr) => ['.hops-cell-name', '.hops-cell-model', '.hops-cell-text'].map((sel) => {
+             const el = tr.querySelector(sel);
+             return {clipped: el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1,
+                     right: el.getBoundingClientRect().right};
+           })"""
+    )
+    assert not any(part["clipped"] for part in shown), shown
+    assert all(part["right"] <= out["right"] + 0.5 for part in shown), shown
+
+    # The detail opened under the table is exactly as wide as the table.
+    overview.row(failed).click()
+    overview.detail.first.wait_for(state="visible", timeout=15_000)
+    detail = DeploymentView(nb, 1)
+    detail.root = overview.detail.first
+    detail.wait_until(lambda s: s.name == failed, "the failed deployment's detail", timeout_s=15)
+    table_box, detail_box = overview.root.bounding_box(), overview.detail.first.bounding_box()
+    assert abs(detail_box["width"] - table_box["width"]) <= 1 and abs(detail_box["x"] - table_box["x"]) <= 1, (
+        table_box,
+        detail_box,
+    )
+    # still no sideways scrolling with the detail open
+    assert overview.root.evaluate(_LAYOUT_JS)["output"]["scroll_width"] <= out["client_width"]
+
+
+def test_overview_condition_leads_with_the_reason_when_failed_or_moving(open_lab):
+    nb = open_lab([LONG_SETUP, f"ov = serving.show({POLL}, hidden_s=0.5)"])
+    nb.run_all()
+    overview = OverviewView.wait(nb, 1)
+    nb.wait_cells_done()
+    failed, starting, stopping, running = nb.kernel_json("[LONG[3], LONG[4], LONG[6], LONG[0]]")
+    overview.wait_rows(lambda rows: {failed, starting, stopping} <= {r["name"] for r in rows}, "the pinned rows")
+    rows = nb.kernel_json("[dict(name=r['name'], message=r['message'], reason=r['reason']) for r in ov.table.rows]")
+    kernel = {r["name"]: r for r in rows}
+    cells = overview.root.evaluate(
+        """(root) => Object.fromEntries(Array.from(root.querySelectorAll('tr.hops-row')).map((tr) => {
+             const cell = tr.querySelector('.hops-cell-message');
+             return [tr.dataset.name, {text: cell.textContent, shows: cell.dataset.shows, title: cell.title}];
+           }))"""
+    )
+    reasons = nb.kernel_json("[FAIL_REASON, START_REASON, STOP_REASON]")
+    for name, reason in zip((failed, starting, stopping), reasons, strict=True):
+        # the server's own words are the cell's text; the generic sentence is only the tooltip
+        assert kernel[name]["reason"] == reason
+        assert cells[name] == {
+            "text": reason,
+            "shows": "reason",
+            "title": f"{reason}\n{kernel[name]['message']}",
+        }, name
+        assert kernel[name]["message"] not in cells[name]["text"]
+    # a settled row keeps the plain sentence, its reason in the tooltip
+    assert cells[running]["shows"] == "message" and cells[running]["text"] == kernel[running]["message"]
+    assert cells[running]["title"] == kernel[running]["reason"] != ""
+
+    # a deployment that fails while shown switches to its reason at once
+    nb.kernel_json(f"sb.fail({running!r}, 'READY', reason='Ingress refused the route: host already taken', now=True)")
+    overview.wait_row_status(running, "FAILED", timeout_s=15)
+    text = overview.row(running).locator(".hops-cell-message")
+    nb.wait_text(text, "Ingress refused the route: host already taken", timeout_s=10)
+
+
+def test_overview_shown_once_and_its_static_snapshot_is_a_table(open_lab, browser):
+    nb = open_lab(
+        [
+            LONG_SETUP + 'sb.add_deployment("rtl-\u202eevil", status="Running", model_name="<b>bold</b>")',
+            f"overview = serving.show({POLL}, hidden_s=0.5)\noverview",
+            "overview",
+        ]
+    )
+    nb.run_all()
+    OverviewView.wait(nb, 1)
+    nb.wait_cells_done()
+    # -- shown once by `overview = ms.show()` + `overview`; a later cell shows it again -------
+    output = nb.output(1)
+    assert output.locator(".hops-overview").count() == 1, "the overview is shown twice in its cell"
+    displayed = [o for o in nb.outputs_json(1) if o.get("output_type") in ("display_data", "execute_result")]
+    assert len(displayed) == 1, displayed
+    later = OverviewView.wait(nb, 2)
+    assert nb.output(2).locator(".hops-overview").count() == 1
+    overview = OverviewView(nb, 1)
+    names = nb.kernel_json("[r['name'] for r in overview.table.rows]")
+    overview.wait_rows(lambda rows: [r["name"] for r in rows] == names, "every row")
+    overview.row("fraud-detector").click()  # one detail under the table, not two
+    overview.detail.first.wait_for(state="visible", timeout=15_000)
+    nb.page.wait_for_timeout(500)
+    assert output.locator(".hops-deployment:not(.hops-overview)").count() == 1
+    assert later.root.is_visible()
+
+    # -- the text/html saved with the notebook: a real table, server text inert ---------------
+    html = displayed[0]["data"]["text/html"]
+    rows = nb.kernel_json(
+        "[dict(name=r['name'], model=r['model'], label=r['status_label'], message=r['message'], "
+        "reason=r['reason'], shows=r['condition_shows'], instances=r['instances']) for r in overview.table.rows]"
+    )
+    api_key = nb.kernel_json("sb.api_key")
+    assert api_key not in html and "\u202e" not in html
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(f"<!doctype html><meta charset=utf-8><body>{html}</body>")
+        assert page.locator("script, img, b, iframe").count() == 0, "server text became markup"
+        static = page.locator(".hops-snapshot-overview table tbody tr").evaluate_all(
+            """(trs) => trs.map((tr) => Array.from(tr.cells).map((td) => ({
+                 text: td.innerText, bdi: td.querySelectorAll('bdi').length})))"""
+        )
+        assert len(static) == len(rows), static
+        for cells, want in zip(static, rows, strict=True):
+            name, model, status, condition, instances = cells
+            assert name["text"] == want["name"].replace("\u202e", "") and name["bdi"] == 1
+            assert model["text"] == want["model"] and status["text"] == want["label"]
+            lead = want["reason"] if want["shows"] == "reason" else want["message"]
+            assert condition["text"].split("\n")[0] == lead, (condition, want)
+            assert instances["text"].startswith(want["instances"])
+        headers = page.locator(".hops-snapshot-overview thead th").all_inner_texts()
+        assert headers == ["Name", "Model", "Status", "Condition", "Instances"]
+    finally:
+        context.close()

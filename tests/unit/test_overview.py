@@ -124,3 +124,118 @@ def test_list_transitional_if_any_is():
 
     assert DeploymentList((DeploymentState(status="RUNNING"), DeploymentState(status="STARTING"))).transitional
     assert not DeploymentList((DeploymentState(status="RUNNING"),)).transitional
+
+
+# -- the Condition column, the static snapshot, one display per cell (issue 10) ---------------
+
+
+def _serving_with(*states):
+    """FakeServing whose deployments carry the given (status, ctype, cstatus, reason) states."""
+    serving = FakeServing(len(states))
+    for d, (status, ctype, cstatus, reason) in zip(serving.deployments, states, strict=True):
+        d.predictor._state = sdk_state(status, ctype, cstatus, reason, 0)
+    return serving
+
+
+def test_condition_leads_with_the_reason_only_for_failed_and_moving_rows():
+    serving = _serving_with(
+        ("Failed", "INITIALIZED", False, "image not found"),
+        ("Starting", "SCHEDULED", None, "waiting for a node"),
+        ("Running", "READY", True, "Serving requests"),
+        ("Failed", "STARTED", False, ""),  # no reason: the sentence stays
+    )
+    w, p = manual(serving)
+    p.poll()
+    shows = {r["name"]: (r["condition_shows"], r["reason"]) for r in w.table.rows}
+    assert shows == {
+        "dep-000": ("reason", "image not found"),
+        "dep-001": ("reason", "waiting for a node"),
+        "dep-002": ("message", "Serving requests"),
+        "dep-003": ("message", ""),
+    }
+    w.close()
+
+
+def test_static_snapshot_is_an_escaped_table_without_hidden_characters_or_secrets():
+    import html.parser
+
+    from hops_widgets.overview import overview_html
+
+    serving = _serving_with(
+        ("Failed", "INITIALIZED", False, "<img src=x onerror=alert(1)> pull failed"),
+        ("Running", "READY", True, "ok"),
+    )
+    serving.deployments[0].name = "evil\u202e<script>alert(1)</script>"
+    serving.deployments[1].model_name = "m'odel\x00"
+    serving._hops_widgets_secrets = ("s3cr3t-key",)
+    w, p = manual(serving)
+    p.poll()
+    w.table.error = "401 for api_key=s3cr3t-key"
+    page = overview_html(w)
+
+    class Cells(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tags, self.rows, self.bdi = [], [], 0
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append(tag)
+            self.bdi += tag == "bdi"
+            if tag == "tr":
+                self.rows.append([])
+            elif tag == "td":
+                self.rows[-1].append("")
+
+        def handle_data(self, data):
+            if self.rows and self.rows[-1] and self.tags[-1] != "style":
+                self.rows[-1][-1] += data
+
+    parsed = Cells()
+    parsed.feed(page)
+    assert not {"script", "img"} & set(parsed.tags)
+    assert "\u202e" not in page and "\x00" not in page and "s3cr3t-key" not in page
+    body = parsed.rows[1:]  # after the header row
+    assert [r[0] for r in body] == ["dep-001", "evil<script>alert(1)</script>"]  # sorted by name
+    assert body[1][2] == "Failed" and body[1][3].startswith("<img src=x onerror=alert(1)> pull failed")
+    assert body[0][1] == "m'odel v3" and body[0][3] == w.table.rows[0]["message"]
+    assert parsed.bdi >= 4 * len(body)
+    assert "***" in page  # the error is there, redacted
+    bundle, _meta = w._repr_mimebundle_()
+    assert bundle["text/html"] == overview_html(w) and "application/vnd.jupyter.widget-view+json" in bundle
+    w.close()
+
+
+def test_shown_once_when_show_and_the_cells_last_line_display_it(monkeypatch):
+    import IPython
+    import IPython.display
+
+    shell = SimpleNamespace(execution_count=7)
+    published = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    monkeypatch.setattr(IPython.display, "publish_display_data", lambda data, metadata=None: published.append(data))
+    w, p = manual(FakeServing(1))
+    p.poll()
+    w._ipython_display_()  # what show() does...
+    w._shown_in = 7  # ...and what it notes afterwards
+    w._ipython_display_()  # `overview` as the same cell's last line: nothing more
+    assert len(published) == 1 and "text/html" in published[0]
+    shell.execution_count = 8  # a later cell showing it again does show it
+    w._ipython_display_()
+    assert len(published) == 2
+    w.close()
+
+
+def test_static_snapshot_carries_the_open_detail_with_its_model_version():
+    from hops_widgets.overview import overview_html
+    from hops_widgets.widget import snapshot_html
+
+    serving = FakeServing(2)
+    w, p = manual(serving)
+    p.poll()
+    click(w, {"type": "select", "name": "dep-001", "id": "s"})
+    w.detail.poller.poll()
+    detail = snapshot_html(w.detail)
+    assert "<span class='hops-version'>v3</span>" in detail  # the fake's model_version
+    assert "<bdi>mymodel</bdi>" in detail
+    assert overview_html(w).endswith(detail)
+    w.close()
