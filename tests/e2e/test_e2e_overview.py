@@ -303,7 +303,6 @@ def test_overview_real_length_names_fit_at_800px(front_end, request):
     assert all(len(n) == 60 for n in long_names)
     overview.wait_rows(lambda rows: set(long_names) <= {r["name"] for r in rows}, "the long-named rows")
     layout = overview.root.evaluate(_LAYOUT_JS)
-    print("layout at 800 px:", {k: layout[k] for k in ("output", "root", "table")})
     out, root, table = layout["output"], layout["root"], layout["table"]
     assert out["scroll_width"] <= out["client_width"], f"the output scrolls sideways: {out}"
     assert root["scroll_width"] <= root["client_width"], f"the table overflows its widget: {root}"
