@@ -162,11 +162,12 @@ def run_version(version: str, timeout_s: float = 300.0) -> dict:
 
 def table(results: list[dict]) -> str:
     """A markdown table, versions down, steps across."""
-    head = ["SDK", *STEPS, "run s"]
+    head = ["SDK", "backend", "endpoints", "start path", *STEPS, "run s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         by_step = {s["step"]: s for s in r.get("steps", [])}
-        cells = [r.get("label") or r["version"]]
+        endpoints = {True: "load balancer", False: "none"}.get(r.get("load_balancer"), "?")
+        cells = [r["version"], r.get("backend", "?"), endpoints, r.get("start_plan", "?")]
         for step in STEPS:
             s = by_step.get(step)
             cells.append("–" if s is None else ("✔" if s["ok"] else "✘"))
@@ -295,6 +296,7 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
     fast = {"fast_s": 0.05, "stable_s": 0.05, "hidden_s": 0.05}
     with sandbox.start(tls=True, speed=50) as sb:
         info["backend"] = sb.app.hopsworks_version
+        info["load_balancer"] = sb.app.load_balancer
         with steps.step("login"):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")

@@ -322,3 +322,34 @@ def test_from_sdk_finds_the_scaling_configuration_on_the_predictor():
     d.predictor = _NewSdkPredictor(0)
     state = DeploymentState.from_sdk(d, state=_sdk_state())
     assert state.predictor.min_instances == 0 and state.scale_to_zero
+
+
+# ------------------------------------------------------------------ what the sandbox answers each version
+def test_the_variables_older_sdks_read_parse_as_they_parse_them():
+    from hops_widgets.sandbox.app import _VARIABLES
+
+    # 4.1–4.2 (and 3.7): float() and int() of the caps, -1 meaning none; 3.7 reads the image's Python at login
+    assert float(_VARIABLES["kube_serving_max_cores_allocation"]) == -1
+    assert int(_VARIABLES["kube_serving_max_memory_allocation"]) == -1
+    assert int(_VARIABLES["kube_serving_max_gpus_allocation"]) == -1
+    assert _VARIABLES["docker_base_image_python_version"].count(".") == 1
+
+
+@pytest.mark.parametrize(
+    ("installed", "version", "load_balancer"),
+    [
+        ((3, 7), "3.7.0", False),
+        ((4, 2), "4.2.0", False),
+        ((4, 3), "4.3.0", True),
+        ((4, 7), "4.7.0", True),
+        ((4, 8), "4.8.0", False),
+        ((5, 2), "5.2.0", False),
+        (None, "5.2.0", False),
+    ],
+)
+def test_the_sandbox_defaults_follow_the_installed_sdk(monkeypatch, installed, version, load_balancer):
+    from hops_widgets.sandbox import app
+
+    monkeypatch.setattr(app, "_installed_sdk", lambda: installed)
+    assert app.default_version() == version
+    assert app.default_load_balancer() is load_balancer
