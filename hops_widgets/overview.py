@@ -20,7 +20,7 @@ import traitlets as t
 from . import poller as _poller
 from .errors import InvalidResponse, redact
 from .poller import Policy, Poller, Snapshot
-from .state import DeploymentState, strip_hidden
+from .state import DeploymentState, strip_hidden, visible
 from .widget import DeploymentWidget, _asset, answer_when_done, snapshot_html, track_visibility
 
 __all__ = ["DeploymentsTable", "DeploymentsWidget", "ServingSource"]
@@ -113,8 +113,10 @@ def _row(s: DeploymentState, pending: str) -> dict[str, Any]:
     # what is happening now. A settled one leads with the plain sentence.
     shows = "reason" if reason and (s.status == "FAILED" or s.transitional) else "message"
     return {
-        "name": s.name,
+        "name": s.name,  # the key for selection and actions: exactly as the server spells it
+        "label": visible(s.name),  # what is shown: hidden control characters written out
         "model": model,
+        "model_label": visible(model),
         "status": s.status,
         "status_label": s.status_label,
         "tone": s.tone,

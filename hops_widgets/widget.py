@@ -447,17 +447,21 @@ def snapshot_html(w: DeploymentWidget) -> str:
         counts += f" · transformer {count(w.transformer_available, w.transformer_requested)}"
     if w.scale_to_zero:
         counts += " · scale-to-zero"
-    model = f" <span class='hops-model'>{server(w.model_name)}</span>" if w.model_name else ""
-    if w.model_name and w.model_version is not None:
+    # the server's own spelling (hidden characters are dropped by server()), not the view's escaped one
+    state = w.state
+    name = state.name if state is not None else w.name
+    model_name = (state.model_name or "") if state is not None else w.model_name
+    model = f" <span class='hops-model'>{server(model_name)}</span>" if model_name else ""
+    if model_name and w.model_version is not None:
         model += f" <span class='hops-version'>v{w.model_version}</span>"
     reason = f"<p class='hops-reason'>{server(w.condition_reason[:500])}</p>" if w.condition_reason else ""
     error = f"<p class='hops-error'>{server(w.error)}</p>" if w.error else ""
     return (
         f"<style>{_SNAPSHOT_CSS}</style>"
         f"<div class='hops-snapshot' data-status='{e(w.status)}'>"
-        f"<p><span class='hops-badge' data-tone='{e(w.tone)}'>{server(w.status_label)}"
-        f"{' (last known)' if w.stale else ''}</span> "
-        f"<strong class='hops-name'>{server(w.name)}</strong>{model}</p>"
+        f"<p><span class='hops-badge' data-tone='{e(w.tone)}'>{server(w.status_label)}</span> "
+        f"{'<em class=hops-stale>(last known)</em> ' if w.stale else ''}"
+        f"<strong class='hops-name'>{server(name)}</strong>{model}</p>"
         f"<p class='hops-message'>{e(w.message or w.status_description)}</p>{reason}"
         f"<p class='hops-instances'>{e(counts)}</p>{error}</div>"
     )

@@ -566,10 +566,10 @@ function renderOverview({ model, el }) {
     entry.row = row;
     entry.tr.dataset.status = row.status;
     entry.tr.setAttribute("aria-selected", String(row.name === selected));
-    entry.name.textContent = row.name;
-    entry.name.title = row.name;
-    entry.model.textContent = row.model;
-    entry.model.title = row.model;
+    entry.name.textContent = row.label ?? row.name;
+    entry.name.title = row.label ?? row.name;
+    entry.model.textContent = row.model_label ?? row.model;
+    entry.model.title = row.model_label ?? row.model;
     entry.model.hidden = !row.model;
     setBadge(entry.badge, entry.icon, entry.label, row.tone, row.busy, row.status_label);
     entry.badge.title = row.status_label;

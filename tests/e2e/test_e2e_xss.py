@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from hops_widgets.state import DeploymentState
+from hops_widgets.state import DeploymentState, strip_hidden, visible
 
 from .e2e_hops import POLL, SETUP, DeploymentView
 
@@ -138,7 +138,9 @@ def test_payloads_render_as_text_in_the_detail_widget(open_lab):
     assert view.root.get_attribute("data-status") == SHOWN_STATUS
     problems = view.part(".hops-problems li").all_text_contents()
     assert any(NOT_A_NUMBER[:20] in p for p in problems), problems
-    assert text(rtl.part(".hops-name")) == NAMES["rtl"]  # RTL override and all, nothing stripped
+    # the RTL overrides written out, so the name cannot read as another; nothing else changed
+    assert text(rtl.part(".hops-name")) == visible(NAMES["rtl"])
+    assert "⟨U+202E⟩reliable-⟨U+202C⟩<img" in text(rtl.part(".hops-name"))
     assert view.part(".hops-name").is_visible() and view.part(".hops-reason").is_visible()
     history = view.part(".hops-timeline").evaluate("(n) => n.textContent")
     assert SHOWN_STATUS in history
@@ -184,14 +186,14 @@ def test_payloads_render_as_text_in_the_overview(open_lab):
     payload_rows = [r for r in rows if r["name"] in expected]
     assert len(payload_rows) == len(NAMES)
     for row in payload_rows:
-        assert row["cell_name"] == row["name"]  # the name cell holds the literal text
+        assert row["cell_name"] == visible(row["name"])  # the literal text, hidden characters written out
         assert row["model"] == f"{MODEL} v1"
         assert row["title"] == REASON[:300]  # the reason as a tooltip: an attribute value, as text
     assert_inert(table, "the overview table")
 
     # open the detail of the worst name from the table, as a user would
     row = table.locator("tr.hops-row").filter(has_text="onerror").first
-    target = row.evaluate("(tr) => tr.dataset.name")
+    target = visible(row.evaluate("(tr) => tr.dataset.name"))  # as the detail shows it
     row.click()
     detail = output.locator(DETAIL).first
     detail.wait_for(state="visible", timeout=30_000)
@@ -245,8 +247,10 @@ def test_payloads_stay_text_in_the_static_snapshot(open_lab, browser):
             assert_inert(root, f"the {label} snapshot")
             assert_not_pwned(page, f"the {label} snapshot", settle_s=0.5)
             name = text(root.locator(".hops-name"))
-            assert name in (NAMES["breakout"], NAMES["rtl"]), (label, name)
-            assert text(root.locator(".hops-reason")) == REASON[:500]
+            assert name in (NAMES["breakout"], strip_hidden(NAMES["rtl"])), (label, name)
+            # hidden control characters are dropped from static HTML; the rest is the literal text
+            assert text(root.locator(".hops-reason")) == strip_hidden(REASON[:500])
+            assert not any(c in html for c in "\u202e\u202c\u200b\u2060"), label
             assert text(root.locator(".hops-badge")) == SHOWN_STATUS
             assert root.get_attribute("data-status") == SHOWN_STATUS
             if name == NAMES["breakout"]:
