@@ -89,7 +89,7 @@ def test_rejected_api_key_says_what_to_do_waits_long_and_recovers(open_lab):
         [
             SETUP,
             f'w = hops_widgets.show(serving.get_deployment("fraud-detector"), {POLL}, backoff_max_s=45)',
-            'key = sb.http_error(401)\nw.refresh()',
+            "key = sb.http_error(401)\nw.refresh()",
             "sb.clear_fault(key)",
         ]
     )
