@@ -139,19 +139,27 @@ def _snippet(sb, out: TextIO) -> None:
     print("\n".join(lines), file=out, flush=True)
 
 
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
 def _wait_for_interrupt(stop: threading.Event) -> None:
-    def on_term(signum, frame):
+    """Wait for ``stop``, Ctrl-C, SIGTERM or SIGHUP (a closed terminal)."""
+
+    def on_signal(signum, frame):
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, on_term) if threading.current_thread() is threading.main_thread() else None
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (s for s in _STOP_SIGNALS if s != signal.SIGINT):
+            previous[signum] = signal.signal(signum, on_signal)
     try:
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def run_sandbox(args: argparse.Namespace, *, out: TextIO = sys.stdout, stop: threading.Event | None = None) -> int:
@@ -219,9 +227,6 @@ class _Stop(BaseException):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
-
-
-_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 class _StopOnSignals:

@@ -100,10 +100,12 @@ def test_sandbox_command_reports_a_busy_port(capsys):
     assert "Cannot listen" in capsys.readouterr().err
 
 
-def test_real_command_stops_on_ctrl_c():
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_real_command_stops_on_ctrl_c_and_signals(signum, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HOPS_WIDGETS_SANDBOX", "HOPSWORKS_"))}
+    env["TMPDIR"] = str(tmp_path)  # where --tls puts its CA: must be gone afterwards
     process = subprocess.Popen(
-        [sys.executable, "-m", "hops_widgets.cli", "sandbox", "--no-seed"],
+        [sys.executable, "-m", "hops_widgets.cli", "sandbox", "--no-seed", "--tls"],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -116,13 +118,15 @@ def test_real_command_stops_on_ctrl_c():
             if "Press Ctrl-C" in line:
                 break
         assert any(line.strip().startswith("URL") for line in lines)
-        process.send_signal(signal.SIGINT)
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith("hops-sandbox-")]
+        process.send_signal(signum)
         rest = process.communicate(timeout=10)[0]
     finally:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0
     assert "Sandbox stopped." in rest
+    assert list(tmp_path.iterdir()) == []
 
 
 class FakeJupyter:
