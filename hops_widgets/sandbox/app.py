@@ -55,6 +55,7 @@ _URLS = Map(
         Rule(f"{_A}/project/<int:pid>/serving/<int:sid>", endpoint="serving_get", methods=["GET"]),
         Rule(f"{_A}/project/<int:pid>/serving/<int:sid>", endpoint="serving_action", methods=["POST"]),
         Rule(f"{_A}/project/<int:pid>/serving/<int:sid>", endpoint="serving_delete", methods=["DELETE"]),
+        Rule(f"{_A}/project/<int:pid>/serving/<int:sid>/logs", endpoint="serving_logs", methods=["GET"]),
         # what the SDK sends through the ingress gateway when an endpoint of type LOAD_BALANCER is listed
         Rule("/v1/<ns>/<name>/v1/models/<model>:predict", endpoint="gateway_predict", methods=["POST"]),
         Rule("/v1/<ns>/<name>/v1/models/<model>", endpoint="gateway_model", methods=["GET"]),
@@ -469,6 +470,27 @@ class SandboxApp:
             raise _ApiError(400, 240001, f"Bad deployment fields: {exc}") from None
         return _json(self._shaped(plan, self.world.serving(new_id)), 201)
 
+    def _ep_serving_logs(self, request, plan, pid, sid):
+        if self.world.name_of(sid) is None:
+            raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {sid}.")
+        args = request.args
+        component = args.get("component")
+        if component is None:
+            raise _ApiError(400, 240001, "The component query parameter is required (predictor or transformer).")
+        source = (args.get("source") or "kubernetes").lower()
+        tail = _log_tail(args.get("tail"))
+        since = until = None
+        if source == "opensearch":  # the live path has no history to bound
+            since = _log_instant(args.get("since"), "since")
+            until = _log_instant(args.get("until"), "until")
+        timestamps = (args.get("timestamps") or "").lower() == "true"
+        pod = args.get("pod") or None
+        return _json(
+            self.world.logs(
+                sid, component, source=source, tail=tail, since=since, until=until, pod=pod, timestamps=timestamps
+            )
+        )
+
     def _ep_gateway_model(self, request, plan, ns, name, model):
         # a gateway with no route for a deployment answers 404 with an empty body
         if ns != self.world.namespace or self.world.find(name) is None:
@@ -511,6 +533,37 @@ class SandboxApp:
             return _error(exc.status_code, exc.error_code, str(exc))
         except RequestEntityTooLarge:
             return _error(413, 120003, f"The request body is larger than {self.max_body_bytes} bytes.")
+
+
+LOG_TAIL_DEFAULT = 5  # lines per instance when the request names no tail
+LOG_TAIL_MAX = 10_000
+
+
+def _log_tail(text: str | None) -> int:
+    if text is None or text == "":
+        return LOG_TAIL_DEFAULT
+    try:
+        tail = int(text)
+    except ValueError:
+        raise _ApiError(400, 240001, f"tail must be a whole number of lines, not {text[:40]!r}.") from None
+    if tail < 0:
+        raise _ApiError(400, 240001, "tail cannot be negative.")
+    return min(tail, LOG_TAIL_MAX)
+
+
+def _log_instant(text: str | None, name: str) -> float | None:
+    """An ISO-8601 instant as epoch seconds (no zone means UTC)."""
+    if not text:
+        return None
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        raise _ApiError(400, 240001, f"{name} must be an ISO-8601 time such as 2025-01-31T12:00:00Z.") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
 
 
 def _version_tuple(text: str) -> tuple[int, int] | None:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from . import logs as _logs
+
 __all__ = [
     "CONDITION_TYPES",
     "STATUSES",
@@ -220,6 +222,7 @@ class _Record:
     pinned: dict[str, Any] | None = None  # state set directly by a scenario
     revision: int = 1
     deployed: str | None = None
+    book: _logs.LogBook | None = None  # its instances and their log lines
 
 
 @dataclass(frozen=True)
@@ -273,12 +276,21 @@ class World:
         self._records: dict[int, _Record] = {}
         self._by_name: dict[str, int] = {}
         self._next_id = 1
+        self._wall0 = time.time()
+        self._clock0 = self._real0
+        self._salt = f"{id(self):x}{self._wall0:.6f}"  # pod names and document ids differ between worlds
 
     # ------------------------------------------------------------------ time
     def now(self) -> float:
         """Sandbox seconds since the world was made."""
         with self._lock:
             return self._virtual0 + (self.clock() - self._real0) * self._speed
+
+    def wall_of(self, at: float) -> float:
+        """The epoch time (for log timestamps) at which sandbox second ``at`` happens, at today's speed."""
+        with self._lock:
+            real = self._real0 + (at - self._virtual0) / self._speed
+            return self._wall0 + (real - self._clock0)
 
     @property
     def speed(self) -> float:
@@ -343,7 +355,58 @@ class World:
             self._next_id += 1
             self._records[record.id] = record
             self._by_name[spec.name] = record.id
+            record.book = _logs.LogBook(record.id, self.wall_of, self._salt)
+            self._log_history(record, now)
             return record.id
+
+    def _log_history(self, record: _Record, now: float) -> None:
+        """The logs a deployment added in the middle of its life already has."""
+        book, t = record.book, self.timing
+        if record.phase in (RUNNING, IDLE, UPDATING):
+            self._boot(record, now - t.start_s - 1.0)
+            if record.phase == IDLE:
+                book.shutdown(
+                    self._context(record), self._idle_pods(record, now - 0.5), now - 0.5, now - 0.1, why="idle"
+                )
+        elif record.phase == STARTING:
+            self._boot(record, now)
+        elif record.phase == FAILED and record.failure is not None:
+            step, reason = record.failure
+            book.fail(self._context(record, reason), step, now, alive_only=False)
+
+    def _context(self, record: _Record, reason: str = "") -> _logs.Context:
+        spec = record.spec
+        return _logs.Context(
+            deployment=spec.name,
+            project=self.project,
+            namespace=self.namespace,
+            model=spec.model_name or spec.name.replace("-", "_"),
+            version=spec.model_version,
+            model_server=spec.model_server,
+            transformer_script=f"/Projects/{self.project}/Resources/{spec.name}_transformer.py",
+            reason=reason,
+        )
+
+    def _boot(self, record: _Record, t0: float, length: float | None = None, *, transformers: bool = True) -> list:
+        """Write a start beginning at ``t0``: the start walk's pace, or squeezed into ``length`` seconds."""
+        spec = record.spec
+        half = self.timing.step_s / 2
+        windows = None
+        if length is not None:
+            windows = tuple(t0 + length * k / 7 for k in range(1, 8))
+        return record.book.boot(
+            self._context(record),
+            t0,
+            half,
+            predictors=spec.requested_instances,
+            transformers=spec.requested_transformer_instances if spec.transformer and transformers else 0,
+            revision=record.revision,
+            windows=windows,
+        )
+
+    def _idle_pods(self, record: _Record, at: float) -> list:
+        scale_transformer = record.spec.transformer_min_instances == 0
+        return [p for p in record.book.alive(at) if p.component == "predictor" or (scale_transformer and p.born <= at)]
 
     def delete(self, key: int | str) -> None:
         with self._lock:
@@ -373,6 +436,10 @@ class World:
             record.failure = None
             record.armed = None
             record.deployed = _iso()
+            start_at = record.since
+            record.book.cut(start_at)
+            record.book.shutdown(self._context(record), record.book.alive(start_at), start_at, start_at)
+            self._boot(record, start_at)
             if record.next_failure is not None:
                 step, reason, sticky = record.next_failure
                 record.armed = (step, reason)
@@ -393,6 +460,9 @@ class World:
             record.pinned = None
             record.armed = None
             record.deployed = None
+            at = record.since
+            record.book.cut(at)
+            record.book.shutdown(self._context(record), record.book.alive(at), at, at + self.timing.stop_s)
             return "stopping"
 
     def update(self, key: int | str, **changes: Any) -> str:
@@ -411,6 +481,11 @@ class World:
             if record.phase in (RUNNING, IDLE, UPDATING, COLD_START):
                 record.ramp_from = (view.available or 0, view.available_transformer or 0)
                 self._enter(record, UPDATING)
+                at, length = record.since, self.timing.update_s
+                record.book.cut(at)
+                old = record.book.alive(at)
+                self._boot(record, at, length / 2)
+                record.book.shutdown(self._context(record), old, at + length / 2, at + length)
                 return "updating"
             return "saved"
 
@@ -419,14 +494,24 @@ class World:
         with self._lock:
             record = self._settled(key)
             now = self.now()
+            book, ctx = record.book, self._context(record)
             if record.phase == IDLE:
                 self._enter(record, COLD_START)
                 record.last_request = now
+                length = self.timing.cold_start_s
+                self._boot(record, now, length, transformers=not book.alive(now, "transformer"))
+                book.serve(ctx, now + length, book.alive(now + length))
                 return "cold_start"
             if record.phase in (RUNNING, UPDATING, COLD_START):
                 record.last_request = now
-                return "served" if record.phase != COLD_START else "cold_start"
+                if record.phase == COLD_START:
+                    served_at = record.since + self.timing.cold_start_s
+                    book.serve(ctx, served_at, book.alive(served_at))
+                    return "cold_start"
+                book.serve(ctx, now, book.alive(now))
+                return "served"
             if record.phase == PINNED and str(record.pinned.get("status", "")).lower() in ("running", "idle"):
+                book.serve(ctx, now, book.alive(now))
                 return "served"
             raise LifecycleError(
                 f"The deployment {record.spec.name!r} is not running.", status_code=400, error_code=250001
@@ -459,6 +544,13 @@ class World:
             if now:
                 self._enter(record, FAILED)
                 record.failure = (step, reason)
+                at = record.since
+                record.book.cut(at)
+                if step in ("SCHEDULED", "STOPPED", "READY"):
+                    if step == "SCHEDULED":
+                        record.book.shutdown(self._context(record), record.book.alive(at), at, at)
+                else:
+                    record.book.fail(self._context(record, reason), step, at)
                 record.pinned = None
                 record.armed = None
                 if sticky:
@@ -547,6 +639,84 @@ class World:
         with self._lock:
             return copy.copy(self._get(key).spec)
 
+    # ---------------------------------------------------------------- logs
+    def logs(
+        self,
+        key: int | str,
+        component: str = "predictor",
+        *,
+        source: str = "kubernetes",
+        tail: int = 5,
+        since: float | None = None,
+        until: float | None = None,
+        pod: str | None = None,
+        timestamps: bool = False,
+    ) -> list[dict[str, Any]]:
+        """What the logs endpoint answers: ``since``/``until`` are epoch seconds (OpenSearch only)."""
+        if component not in _logs.COMPONENTS:
+            raise ScenarioError(f"Unknown component {component!r}; use predictor or transformer.", error_code=240001)
+        if source not in _logs.SOURCES:
+            raise ScenarioError(f"Unknown log source {source!r}; use kubernetes or opensearch.", error_code=240001)
+        with self._lock:
+            record = self._settled(key)
+            if component == "transformer" and not record.spec.transformer:
+                raise ScenarioError(f"The deployment {record.spec.name!r} has no transformer.", error_code=240001)
+            now = self.now()
+            if source == "kubernetes":
+                return record.book.kubernetes(now, component, tail, pod, timestamps)
+            return record.book.opensearch(now, component, tail, pod, since, until)
+
+    def append_log(
+        self, key: int | str, text: str, *, component: str = "predictor", instance: int | str | None = None
+    ) -> list[str]:
+        """Print ``text`` (one line or several) from a live instance now; returns the instance names.
+
+        ``instance`` is a name, an index among the live instances of ``component``, or
+        ``"all"``; by default the first live one.
+        """
+        if not isinstance(text, str):
+            raise ScenarioError("text must be a string")
+        if len(text) > _logs.MAX_APPEND_CHARS:
+            raise ScenarioError(f"text is longer than {_logs.MAX_APPEND_CHARS} characters")
+        if component not in _logs.COMPONENTS:
+            raise ScenarioError(f"Unknown component {component!r}; use predictor or transformer.")
+        with self._lock:
+            record = self._settled(key)
+            now = self.now()
+            pods = record.book.alive(now, component)
+            if not pods:
+                raise ScenarioError(
+                    f"The deployment {record.spec.name!r} has no live {component} instance to print from."
+                )
+            if instance is None:
+                chosen = pods[:1]
+            elif instance == "all":
+                chosen = pods
+            elif isinstance(instance, int) and not isinstance(instance, bool):
+                if not 0 <= instance < len(pods):
+                    raise ScenarioError(f"instance index {instance} is out of range (0..{len(pods) - 1}).")
+                chosen = [pods[instance]]
+            else:
+                chosen = [p for p in pods if p.name == instance]
+                if not chosen:
+                    raise ScenarioError(f"No live {component} instance named {instance!r}.")
+            for pod in chosen:
+                record.book.append(pod, now, text.removesuffix("\n"))
+            return [pod.name for pod in chosen]
+
+    def log_lines(self, key: int | str, component: str | None = None) -> list[dict[str, Any]]:
+        """Every line printed so far: instance, component, time, text (for tests)."""
+        with self._lock:
+            record = self._settled(key)
+            lines = record.book.dump(self.now())
+            return [line for line in lines if component is None or line["component"] == component]
+
+    def instances(self, key: int | str, component: str | None = None) -> list[str]:
+        """The names of the live instances (what the kubernetes source reads)."""
+        with self._lock:
+            record = self._settled(key)
+            return [p.name for p in record.book.alive(self.now(), component)]
+
     # ------------------------------------------------------------ internals
     def _settled(self, key: int | str) -> _Record:
         record = self._get(key)
@@ -581,6 +751,8 @@ class World:
                         self._enter(record, FAILED, end)
                         record.failure = (step, reason)
                         record.armed = None
+                        record.book.cut(end)
+                        record.book.fail(self._context(record, reason), step, end)
                         continue
                 end = since + len(_START_WALK) * half
                 if now < end:
@@ -599,7 +771,11 @@ class World:
                 quiet_from = max(since, record.last_request)
                 if now < quiet_from + t.retention_s:
                     return
-                self._enter(record, IDLE, quiet_from + t.retention_s)
+                idle_at = quiet_from + t.retention_s
+                self._enter(record, IDLE, idle_at)
+                record.book.shutdown(
+                    self._context(record), self._idle_pods(record, idle_at), idle_at, idle_at + 0.5, why="idle"
+                )
             else:
                 return
 

@@ -383,6 +383,17 @@ class Admin:
     ) -> str:
         return self.world.fail(name, step, reason, now=now, sticky=sticky)
 
+    def _op_append_log(
+        self, name: str, text: str, component: str = "predictor", instance: int | str | None = None
+    ) -> list[str]:
+        return self.world.append_log(name, text, component=component, instance=instance)
+
+    def _op_log_lines(self, name: str, component: str | None = None) -> list[dict[str, Any]]:
+        return self.world.log_lines(name, component)
+
+    def _op_instances(self, name: str, component: str | None = None) -> list[str]:
+        return self.world.instances(name, component)
+
     def _op_heal(self, name: str) -> None:
         self.world.heal(name)
 
@@ -517,6 +528,37 @@ class Scenario:
     def heal(self, name: str) -> None:
         """Forget failures planned for ``name``."""
         self._call("heal", name=name)
+
+    # logs
+    def append_log(
+        self, name: str, text: str, *, component: str = "predictor", instance: int | str | None = None
+    ) -> list[str]:
+        """Print ``text`` (one line or several, sent as given: ANSI codes, ``\\r``, markup) from a live
+        instance of ``component`` now. ``instance``: a name, an index among the live ones, or ``"all"``;
+        the first live one by default. Returns the names written to."""
+        return self._call("append_log", name=name, text=text, component=component, instance=instance)
+
+    def log_lines(self, name: str, component: str | None = None) -> list[dict[str, Any]]:
+        """Every line ``name`` printed so far, oldest first: instance, component, time, at, text."""
+        kwargs: dict[str, Any] = {"name": name}
+        if component is not None:
+            kwargs["component"] = component
+        return self._call("log_lines", **kwargs)
+
+    def instances(self, name: str, component: str | None = None) -> list[str]:
+        """Names of the live instances (the ones the kubernetes log source reads)."""
+        kwargs: dict[str, Any] = {"name": name}
+        if component is not None:
+            kwargs["component"] = component
+        return self._call("instances", **kwargs)
+
+    def fail_logs(self, status: int = 500, **where: Any) -> int:
+        """Make the logs endpoint answer ``status`` (other filters as for :meth:`http_error`)."""
+        return self.http_error(status, endpoint="serving_logs", **where)
+
+    def slow_logs(self, seconds: float, **where: Any) -> int:
+        """Make the logs endpoint wait ``seconds`` (real time) before answering."""
+        return self.latency(seconds, endpoint="serving_logs", **where)
 
     def set_state(self, name: str, status: Any, **values: Any) -> dict[str, Any]:
         """Pin the reported state: ``status`` plus optional ``condition`` (a dict or None),
