@@ -22,6 +22,23 @@ SDK                       after ``POST ?action=START`` with await 0
 ``stop(await_stopped=0)`` is correct on every version and is always called
 as is. Objects that are not the hopsworks SDK's (the built-in client, test
 doubles) get the plain public calls.
+
+Logs (:func:`logs`) are read without printing and without the SDK's state
+check, whichever version made the deployment:
+
+========================  ==================================================
+SDK                       the call made
+========================  ==================================================
+5.x                       ``ServingApi._get_logs`` (what ``read_logs`` sends,
+                          before it joins the lines into one text), with
+                          ``source``/``since`` when asked
+3.7 – 4.x                 ``ServingApi.get_logs(deployment, component, tail)``,
+                          the REST call under ``Deployment.get_logs``, whose
+                          engine prints a banner and the logs and returns
+                          nothing while the deployment stops
+built-in client           ``Deployment.log_entries``
+other objects             ``read_logs`` (text, split on its instance headers)
+========================  ==================================================
 """
 
 from __future__ import annotations
@@ -32,7 +49,7 @@ import re
 import sys
 from typing import Any
 
-__all__ = ["FIXED_START", "sdk_version", "start", "start_plan", "stop"]
+__all__ = ["FIXED_START", "logs", "logs_plan", "sdk_version", "start", "start_plan", "stop"]
 
 # first release whose start(await_running=0) returns cleanly after the POST
 FIXED_START = (5, 2)
@@ -122,3 +139,93 @@ def _start_up_to_post(deployment: Any) -> None:
             except Exception as cleanup:  # noqa: BLE001 - the POST's own error is the one to show
                 log.debug("the stop sent after a refused start failed too: %s", type(cleanup).__name__)
         raise
+
+
+# ---------------------------------------------------------------------- logs
+LOG_COMPONENTS = ("predictor", "transformer")
+
+
+def logs_plan(deployment: Any) -> str:
+    """How :func:`logs` reads this deployment's logs: ``"rest5"``, ``"rest4"``, ``"client"``,
+    ``"read_logs"`` or ``"none"``."""
+    if _is_sdk(deployment):
+        api = getattr(getattr(deployment, "_serving_engine", None), "_serving_api", None)
+        if callable(getattr(api, "_get_logs", None)):
+            return "rest5"
+        if callable(getattr(api, "get_logs", None)):
+            return "rest4"
+    elif callable(getattr(deployment, "log_entries", None)):
+        return "client"
+    if callable(getattr(deployment, "read_logs", None)):
+        return "read_logs"
+    return "none"
+
+
+def logs(deployment: Any, component: str = "predictor", tail: int = 100, since: str | None = None) -> list[dict]:
+    """The last ``tail`` log lines of ``component``, as plain dicts, printing nothing.
+
+    Each line is ``{"instance": str, "content": str, "timestamp": str | None, "id": str | None}``,
+    oldest first per instance. Without ``since`` the live instances are read (a
+    stopped deployment has none: ``[]``). With ``since`` (ISO-8601) the stored
+    history from that time on is asked for where the version can (5.x, the
+    built-in client: ``timestamp`` and ``id`` set); older versions have no such
+    parameter, and their lines come back as without it.
+    """
+    if component not in LOG_COMPONENTS:
+        raise ValueError(f"component must be one of {', '.join(LOG_COMPONENTS)}, not {component!r}")
+    if isinstance(tail, bool) or not isinstance(tail, int) or tail < 0:
+        raise ValueError(f"tail must be a whole number of lines >= 0, not {tail!r}")
+    plan = logs_plan(deployment)
+    source = "opensearch" if since is not None else None
+    if plan == "client":
+        return deployment.log_entries(component, tail, source=source, since=since)
+    if plan == "rest5":
+        api = deployment._serving_engine._serving_api
+        kwargs = {"source": source, "since": since} if since is not None else {}
+        return _entries(api._get_logs(deployment, component, tail, **kwargs))
+    if plan == "rest4":
+        return _entries(deployment._serving_engine._serving_api.get_logs(deployment, component, tail))
+    if plan == "read_logs":
+        kwargs = {"source": source, "since": since} if since is not None else {}
+        return _parse_text(deployment.read_logs(component=component, tail=tail, **kwargs))
+    raise AttributeError(f"{type(deployment).__name__} offers no way to read logs")
+
+
+def _entries(chunks: Any) -> list[dict]:
+    """The SDK's log objects (or dicts) as the endpoint's JSON, then one dict per line."""
+    from .client import _log_lines
+
+    wire = []
+    for chunk in chunks or ():
+        if isinstance(chunk, dict):
+            wire.append(chunk)
+            continue
+        wire.append(
+            {
+                "instanceName": getattr(chunk, "instance_name", None),
+                "content": getattr(chunk, "content", None),
+                "timestamp": getattr(chunk, "timestamp", None),
+                "docId": getattr(chunk, "doc_id", None),
+            }
+        )
+    return _log_lines(wire)
+
+
+_HEADER = re.compile(r"^==> (.*) <==$")
+
+
+def _parse_text(text: Any) -> list[dict]:
+    """``read_logs`` text back into lines: ``==> name <==`` lines open an instance's block."""
+    if not isinstance(text, str) or not text:
+        return []
+    out, instance = [], ""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for line in lines:
+        header = _HEADER.match(line)
+        if header is not None:
+            instance = header.group(1)
+            continue
+        out.append({"instance": instance, "content": line, "timestamp": None, "id": None})
+    return out

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -46,9 +49,12 @@ from .state import DeploymentState
 __all__ = [
     "API_PREFIX",
     "DEFAULT_TIMEOUT_S",
+    "LOG_COMPONENTS",
+    "LOG_SOURCES",
     "Client",
     "Deployment",
     "InsecureConnectionWarning",
+    "LogDeduper",
     "ModelServing",
     "Project",
     "Resources",
@@ -608,11 +614,276 @@ class Deployment:
     def delete(self) -> None:
         self._client.request("DELETE", self._path, expect="nothing")
 
+    # ---------------------------------------------------------------- logs
+    def get_url(self) -> str:
+        """This deployment's page in the Hopsworks UI."""
+        return f"{self._client.base_url}/p/{self._serving._project_id}/deployments/{self.id}"
+
+    def log_entries(
+        self,
+        component: str = "predictor",
+        tail: int | None = 10,
+        source: str | None = None,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        pod: str | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """One read of the logs endpoint, one plain dict per line, oldest first per instance.
+
+        Each dict is ``{"instance", "content", "timestamp", "id"}``; ``timestamp``
+        and ``id`` are None on the kubernetes source, which has neither. Optional
+        parameters are sent only when set (``tail=None`` lets the server pick).
+        """
+        params: dict[str, Any] = {"component": _log_component(component)}
+        if tail is not None:
+            if isinstance(tail, bool) or not isinstance(tail, int) or tail < 0:
+                raise ValueError(f"tail must be a whole number of lines >= 0, not {tail!r}")
+            params["tail"] = tail
+        if source is not None:
+            if source not in LOG_SOURCES:
+                raise ValueError(f"source must be one of {', '.join(LOG_SOURCES)}, not {source!r}")
+            params["source"] = source
+        for key, value in (("since", since), ("until", until)):
+            if value is not None:
+                params[key] = _log_instant(value, key)
+        if pod is not None:
+            params["pod"] = str(pod)
+        data = self._client.get(f"{self._path}/logs", params=params, timeout=timeout)
+        return _log_lines(data)
+
+    def read_logs(
+        self,
+        component: str = "predictor",
+        tail: int = 100,
+        source: str = "kubernetes",
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        pod: str | None = None,
+    ) -> str:
+        """The logs as one text, never printed: the last ``tail`` lines of each live instance.
+
+        ``source="opensearch"`` reads the stored history instead (also after a
+        stop), bounded by ``since``/``until`` (ISO-8601 or datetime; the live
+        source ignores them). ``pod`` keeps one instance. With more than one
+        instance, each one's block starts with a ``==> name <==`` line. An
+        empty string when nothing matched.
+        """
+        return format_log_entries(self.log_entries(component, tail, source, since, until, pod))
+
+    def tail_logs(
+        self,
+        component: str = "predictor",
+        interval: float = 2.0,
+        source: str = "kubernetes",
+        since: str | datetime | None = "now",
+        timeout: float | None = None,
+        stop_on_status: str | None = None,
+        pod: str | None = None,
+        *,
+        stop: threading.Event | None = None,
+    ) -> Iterator[str]:
+        """Follow the logs: poll every ``interval`` s and yield the text of lines not seen before.
+
+        Lines are told apart by their document id on the opensearch source and by
+        a hash of their text, per instance, on the kubernetes one (see
+        :class:`LogDeduper`). ``since="now"`` yields only lines printed from now on;
+        an ISO-8601 time (or datetime) replays from there. The loop ends when
+        ``timeout`` seconds have passed, when the status reads ``stop_on_status``
+        (e.g. ``"Stopped"``), when ``stop`` (a ``threading.Event``) is set, or when the
+        caller stops iterating. Errors of a poll are raised, typed as for any call.
+        """
+        _log_component(component)
+        if source not in LOG_SOURCES:
+            raise ValueError(f"source must be one of {', '.join(LOG_SOURCES)}, not {source!r}")
+        if not isinstance(interval, (int, float)) or isinstance(interval, bool) or interval <= 0:
+            raise ValueError("interval must be a number of seconds > 0")
+        return self._follow(component, float(interval), source, since, timeout, stop_on_status, pod, stop)
+
+    def _follow(self, component, interval, source, since, timeout, stop_on_status, pod, stop) -> Iterator[str]:
+        wake = stop or threading.Event()
+        deadline = None if not timeout else time.monotonic() + float(timeout)
+        dedupe = LogDeduper()
+        cursor: str | None
+        if since == "now":
+            cursor = _log_instant(datetime.now(timezone.utc), "since")
+        else:
+            cursor = None if since is None else _log_instant(since, "since")
+        # the live source cannot start "from now": its first window is what was there before
+        prime = since == "now" and source == "kubernetes"
+        wanted = str(stop_on_status).strip().lower() if stop_on_status is not None else None
+        while not wake.is_set():
+            entries = self.log_entries(
+                component, _FOLLOW_TAIL, source, cursor if source == "opensearch" else None, None, pod
+            )
+            fresh = dedupe.new(entries)
+            if source == "opensearch":
+                stamps = [e["timestamp"] for e in entries if isinstance(e.get("timestamp"), str)]
+                if stamps:
+                    cursor = max([*stamps, *([cursor] if cursor else [])])
+            if fresh and not prime:
+                yield format_log_entries(fresh)
+            prime = False
+            if wanted is not None and str(self.get_state().status).strip().lower() == wanted:
+                return
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                if wake.wait(min(interval, left)):
+                    return
+            elif wake.wait(interval):
+                return
+
+    def get_logs(self, component: str = "predictor", tail: int = 10) -> None:
+        """Print the last ``tail`` lines of each live instance, as the SDK's ``get_logs`` does; returns None.
+
+        While the deployment stops or is stopped there are no live instances: it
+        says so (with the page that keeps the history) and reads nothing.
+        """
+        _log_component(component)
+        status = self.get_state().status
+        if status == "STOPPING":
+            print(f"The deployment is stopping, so its live logs are going away; past logs: {self.get_url()}")
+            return None
+        if status in ("STOPPED", "CREATED"):
+            print(f"The deployment is not running, so it has no live logs; past logs: {self.get_url()}")
+            return None
+        if status == "STARTING":
+            print("The deployment is starting: some instances may have printed nothing yet.")
+        print(f"All logs, with filters, on the deployment page: {self.get_url()}", end="\n\n")
+        entries = self.log_entries(component, tail)
+        for instance, lines in _by_instance(entries):
+            print(f"Instance name: {instance}")
+            print("\n".join(line["content"] for line in lines), end="\n\n")
+        return None
+
     def show(self, **options: Any):
         """A live widget for this deployment (``hops_widgets.widget.show``)."""
         from .widget import show
 
         return show(self, **options)
+
+
+LOG_COMPONENTS = ("predictor", "transformer")
+LOG_SOURCES = ("kubernetes", "opensearch")
+_FOLLOW_TAIL = 200  # lines per poll while following
+
+
+def _log_component(component: Any) -> str:
+    if component not in LOG_COMPONENTS:
+        raise ValueError(f"component must be one of {', '.join(LOG_COMPONENTS)}, not {component!r}")
+    return component
+
+
+def _log_instant(value: Any, name: str) -> str:
+    """An ISO-8601 instant for the wire: datetimes become UTC with a ``Z``; text is checked and kept."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        moment = moment.astimezone(timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}Z"
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be an ISO-8601 time or a datetime, not {type(value).__name__}")
+    try:
+        datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{name} must be an ISO-8601 time such as 2025-01-31T12:00:00Z, not {value!r}") from None
+    return value.strip()
+
+
+def _log_lines(data: Any) -> list[dict[str, Any]]:
+    """The endpoint's answer as one dict per line (live blocks split on newlines, stored documents kept)."""
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise InvalidResponse(f"Expected a list of log entries, got {type(data).__name__}.")
+    out: list[dict[str, Any]] = []
+    for item in data:
+        if not isinstance(item, Mapping):
+            raise InvalidResponse("A log entry is not an object.")
+        instance = item.get("instanceName", item.get("instance_name"))
+        content = item.get("content")
+        if content is None:
+            content = ""
+        if not isinstance(content, str) or (instance is not None and not isinstance(instance, str)):
+            raise InvalidResponse("A log entry has no text content or a bad instance name.")
+        stamp = item.get("timestamp")
+        doc = item.get("docId", item.get("doc_id"))
+        stamp = stamp if isinstance(stamp, str) else None
+        doc = str(doc) if isinstance(doc, (str, int)) and not isinstance(doc, bool) else None
+        lines = content.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        for line in lines:
+            out.append({"instance": instance or "", "content": line, "timestamp": stamp, "id": doc})
+    return out
+
+
+def _by_instance(entries: Iterable[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for entry in entries:
+        groups.setdefault(entry.get("instance") or "", []).append(entry)
+    return list(groups.items())
+
+
+def format_log_entries(entries: Iterable[Mapping[str, Any]]) -> str:
+    """Lines as text, each ending in a newline; a ``==> name <==`` line before each instance when there are several."""
+    groups = _by_instance(entries)
+    if len(groups) <= 1:
+        return "".join(f"{e['content']}\n" for _, lines in groups for e in lines)
+    return "".join(f"==> {name} <==\n" + "".join(f"{e['content']}\n" for e in lines) for name, lines in groups)
+
+
+class LogDeduper:
+    """Keeps, of successive log reads, only the lines not returned before.
+
+    Stored documents (an ``id``) are seen or not by id; the last ``max_ids`` ids are
+    kept. Live lines have no id, so each instance's previous window is kept as
+    hashes of its lines, and of a new window only what follows its longest
+    overlap with the end of the previous one is new. That keeps repeated
+    identical lines (the same access log line twice) when they are really new;
+    what it cannot tell apart is a window made of one line repeated end to end.
+    """
+
+    def __init__(self, max_ids: int = 4096, max_instances: int = 256) -> None:
+        self.max_ids = max_ids
+        self.max_instances = max_instances
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._windows: OrderedDict[str, list[int]] = OrderedDict()
+
+    def new(self, entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        entries = [dict(e) for e in entries]
+        fresh: list[dict[str, Any]] = []
+        live: dict[str, list[dict[str, Any]]] = {}
+        for entry in entries:
+            ident = entry.get("id")
+            if ident is None:
+                live.setdefault(entry.get("instance") or "", []).append(entry)
+                continue
+            if ident in self._ids:
+                continue
+            self._ids[ident] = None
+            if len(self._ids) > self.max_ids:
+                self._ids.popitem(last=False)
+            fresh.append(entry)
+        for instance, lines in live.items():
+            hashes = [hash(line.get("content")) for line in lines]
+            previous = self._windows.pop(instance, None)
+            skip = _overlap(previous, hashes) if previous is not None else 0
+            fresh.extend(lines[skip:])
+            self._windows[instance] = hashes
+            while len(self._windows) > self.max_instances:
+                self._windows.popitem(last=False)
+        return fresh
+
+
+def _overlap(previous: list[int], current: list[int]) -> int:
+    """The length of the longest end of ``previous`` that ``current`` starts with."""
+    for size in range(min(len(previous), len(current)), 0, -1):
+        if previous[-size:] == current[:size]:
+            return size
+    return 0
 
 
 class ModelServing:

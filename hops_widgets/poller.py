@@ -144,6 +144,12 @@ class DeploymentSource:
 
         _sdk.stop(self.deployment)
 
+    def logs(self, component: str, tail: int, since: str | None = None) -> list[dict]:
+        """Log lines as ``{"instance", "content", "timestamp", "id"}`` dicts, printing nothing (see ``_sdk.logs``)."""
+        from . import _sdk
+
+        return _sdk.logs(self.deployment, component, tail, since)
+
 
 class Poller:
     """Polls ``source.fetch()`` on a named daemon thread and tells subscribers.
