@@ -66,6 +66,11 @@ class Line:
     pod: Pod
     text: str
 
+    @property
+    def us(self) -> int:
+        """Epoch microseconds: what a timestamp shows, and what since/until compare."""
+        return round(self.wall * 1_000_000)
+
 
 def _digest(*parts: Any, length: int, alphabet: str = "bcdfghjklmnpqrstvwxz2456789") -> str:
     raw = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
@@ -73,8 +78,9 @@ def _digest(*parts: Any, length: int, alphabet: str = "bcdfghjklmnpqrstvwxz24567
 
 
 def iso(wall: float) -> str:
-    moment = datetime.fromtimestamp(wall, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}Z"
+    us = round(wall * 1_000_000)
+    moment = datetime.fromtimestamp(us // 1_000_000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{us % 1_000_000:06d}Z"
 
 
 def _stamp(wall: float) -> str:
@@ -129,6 +135,10 @@ class LogBook:
         width = max(end - start, 0.0)
         for i, text in enumerate(texts):
             self.add(pod, start + width * (i + 1) / (len(texts) + 1), text, stamped=stamped)
+
+    def ordered(self, now: float) -> list[Line]:
+        """The lines printed by ``now``, in the order they were printed."""
+        return sorted((line for line in self.lines if line.at <= now), key=lambda line: (line.at, line.seq))
 
     def cut(self, at: float) -> None:
         """Forget what was written for after ``at`` (a start that fails or is stopped half-way)."""
@@ -221,7 +231,7 @@ class LogBook:
         for p in self.alive(now, component):
             if pod is not None and p.name != pod:
                 continue
-            lines = [line for line in self.lines if line.pod is p and line.at <= now]
+            lines = [line for line in self.ordered(now) if line.pod is p]
             lines = lines[-tail:] if tail > 0 else []
             texts = [f"{iso(line.wall)} {line.text}" if timestamps else line.text for line in lines]
             out.append({"instanceName": p.name, "content": "".join(t + "\n" for t in texts)})
@@ -230,14 +240,15 @@ class LogBook:
     def opensearch(
         self, now: float, component: str, tail: int, pod: str | None, since: float | None, until: float | None
     ) -> list[dict]:
+        low = None if since is None else round(since * 1_000_000)
+        high = None if until is None else round(until * 1_000_000)
         picked = [
             line
-            for line in self.lines
-            if line.at <= now
-            and line.pod.component == component
+            for line in self.ordered(now)
+            if line.pod.component == component
             and (pod is None or line.pod.name == pod)
-            and (since is None or line.wall >= since)
-            and (until is None or line.wall <= until)
+            and (low is None or line.us >= low)
+            and (high is None or line.us <= high)
         ]
         picked = picked[-tail:] if tail > 0 else []
         return [
@@ -264,8 +275,7 @@ class LogBook:
                 "at": line.at,
                 "text": line.text,
             }
-            for line in self.lines
-            if line.at <= now
+            for line in self.ordered(now)
         ]
 
 
