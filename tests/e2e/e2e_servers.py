@@ -306,7 +306,8 @@ class DemoProcess(JupyterServer):
                 log.write(line)
                 log.flush()
 
-    def start(self, timeout: float = 120.0, speed: float | None = None) -> None:
+    def start(self, timeout: float = 120.0, speed: float | None = None, browser: str | None = None) -> None:
+        """Run the demo; ``browser`` (a ``$BROWSER`` command with ``%s``) lets it open the guide."""
         import re
         import shutil
         import threading
@@ -327,9 +328,12 @@ class DemoProcess(JupyterServer):
         cmd = [
             sys.executable, "-m", "hops_widgets.cli", "demo",
             "--port", str(self.port),
-            "--no-browser",
             "--notebook", str(self.root_dir / self.open_name),
         ]  # fmt: skip
+        if browser is None:
+            cmd.append("--no-browser")
+        else:
+            env["BROWSER"] = browser
         if speed is not None:
             cmd += ["--speed", str(speed)]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -210,25 +210,34 @@ def test_demo_without_the_notebook(capsys, fake_jupyter):
 
 
 # ------------------------------------------------------------------ the real demo: address, signals, cleanup
-def _real_demo(tmp_path):
+def _real_demo(tmp_path, **options):
     pytest.importorskip("jupyterlab")
     from tests.e2e.e2e_servers import DemoProcess
 
     guide = os.path.join(os.path.dirname(cli.__file__), os.pardir, cli.DEMO_NOTEBOOK)
     demo = DemoProcess(tmp_path / "demo", tmp_path / "logs", [Path(guide).resolve()], Path(guide).name)
-    demo.start()
+    demo.start(**options)
     return demo
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_demo_ends_everything_on_a_signal(tmp_path, signum):
-    demo = _real_demo(tmp_path)
+    # a stand-in browser ($BROWSER): it writes down the address it is asked to open
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    browser.chmod(0o755)
+    demo = _real_demo(tmp_path, browser=f"{browser} %s")
     try:
-        # the printed address opens the guide itself, not the Launcher
+        # the printed address opens the guide itself, not the Launcher, and it is the one opened
         assert demo.guide_url.startswith(f"http://127.0.0.1:{demo.port}/lab/tree/inspect_deployment_state.ipynb?token=")
         status, _ = demo.rest.request("GET", "/lab/tree/inspect_deployment_state.ipynb", timeout=30)
         assert status == 200
+        deadline = time.monotonic() + 20
+        while not (opened.exists() and opened.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert opened.read_text().strip() == demo.guide_url
         # a kernel, as a reader's Run All starts one; JupyterLab starts it in a session of its own
         status, body = demo.rest.request("POST", "/api/kernels", timeout=60)
         assert status == 201, body
