@@ -71,6 +71,7 @@ STEPS = (
     "refused start shown",
     "overview start/stop",
     "wait_for",
+    "logs",
 )
 
 
@@ -162,12 +163,12 @@ def run_version(version: str, timeout_s: float = 300.0) -> dict:
 
 def table(results: list[dict]) -> str:
     """A markdown table, versions down, steps across."""
-    head = ["SDK", "backend", "endpoints", "start path", *STEPS, "run s"]
+    head = ["SDK", "backend", "endpoints", "start path", "logs path", *STEPS, "run s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         by_step = {s["step"]: s for s in r.get("steps", [])}
         endpoints = {True: "load balancer", False: "none"}.get(r.get("load_balancer"), "?")
-        cells = [r["version"], r.get("backend", "?"), endpoints, r.get("start_plan", "?")]
+        cells = [r["version"], r.get("backend", "?"), endpoints, r.get("start_plan", "?"), r.get("logs_plan", "?")]
         for step in STEPS:
             s = by_step.get(step)
             cells.append("–" if s is None else ("✔" if s["ok"] else "✘"))
@@ -405,6 +406,21 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
                     failing.close()
             finally:
                 widget.close()
+        info["logs_plan"] = _sdk.logs_plan(deployment)
+        with steps.step("logs"):
+            # the widget's read: plain dicts, nothing printed, one block per live instance
+            out.seek(0)
+            out.truncate()
+            lines = _sdk.logs(deployment, "predictor", 5)
+            assert out.getvalue() == "", out.getvalue()[:200]
+            assert all(set(line) == {"instance", "content", "timestamp", "id"} for line in lines), lines[:1]
+            assert len({line["instance"] for line in lines}) == 2 and len(lines) == 10, len(lines)
+            # churn-model failed at STARTED above: its predictor log ends in the script's traceback
+            broken = _sdk.logs(ms.get_deployment("churn-model"), "predictor", 20)
+            assert broken and broken[-1]["content"].startswith("ModuleNotFoundError"), broken[-1:]
+            # and the SDK's own get_logs prints the same instances
+            deployment.get_logs(component="predictor", tail=3)
+            assert out.getvalue().count("fraud-detector-predictor-") >= 2, out.getvalue()[:300]
         with contextlib.suppress(Exception):
             hopsworks.logout()
 
