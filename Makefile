@@ -12,9 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## demo: a local sandbox and JupyterLab on the guide notebook
+## demo: a local sandbox and JupyterLab on the guide notebook (DEMO_ARGS="--port 9999 --no-browser" to pass options)
+# It runs on copies in artifacts/demo-notebooks/ (refreshed when the stored guides change), so that
+# what JupyterLab saves while you try things never lands in the stored notebooks nbval checks.
+DEMO_DIR := artifacts/demo-notebooks
 demo: $(STAMP)
-	$(BIN)/hops-widgets demo
+	mkdir -p $(DEMO_DIR) && cp -u notebooks/*.ipynb $(DEMO_DIR)/
+	$(BIN)/hops-widgets demo --notebook $(DEMO_DIR)/inspect_deployment_state.ipynb $(DEMO_ARGS)
 
 ## notebooks: re-execute the guides (notebooks/*.py, jupytext percent format) into notebooks/*.ipynb with outputs
 notebooks: $(STAMP)
