@@ -27,6 +27,7 @@ script; one that fails at SCHEDULED never had an instance, so no lines.
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import itertools
 from collections.abc import Callable, Iterable
@@ -70,6 +71,10 @@ class Line:
     def us(self) -> int:
         """Epoch microseconds: what a timestamp shows, and what since/until compare."""
         return round(self.wall * 1_000_000)
+
+
+def _order(line: Line) -> tuple[float, float]:
+    return (line.at, line.seq)
 
 
 def _digest(*parts: Any, length: int, alphabet: str = "bcdfghjklmnpqrstvwxz2456789") -> str:
@@ -126,7 +131,8 @@ class LogBook:
     def add(self, pod: Pod, at: float, text: str, *, stamped: bool = True) -> None:
         wall = self._wall_of(at)
         for part in text.split("\n"):
-            self.lines.append(Line(next(self._seq), at, wall, pod, f"{_stamp(wall)} {part}" if stamped else part))
+            line = Line(next(self._seq), at, wall, pod, f"{_stamp(wall)} {part}" if stamped else part)
+            bisect.insort(self.lines, line, key=_order)  # kept in the order printed, whenever written
         if len(self.lines) > MAX_LINES:
             del self.lines[: len(self.lines) - MAX_LINES]
 
@@ -138,7 +144,7 @@ class LogBook:
 
     def ordered(self, now: float) -> list[Line]:
         """The lines printed by ``now``, in the order they were printed."""
-        return sorted((line for line in self.lines if line.at <= now), key=lambda line: (line.at, line.seq))
+        return self.lines[: bisect.bisect_right(self.lines, (now, float("inf")), key=_order)]
 
     def cut(self, at: float) -> None:
         """Forget what was written for after ``at`` (a start that fails or is stopped half-way)."""
