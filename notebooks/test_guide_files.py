@@ -52,3 +52,29 @@ def test_notebook_is_stored_executed_with_snapshots_and_no_secrets(source):
             assert "application/vnd.jupyter.widget-view+json" not in o.get("data", {}), c.source
     found = SECRETS.search(path.read_text())
     assert found is None, f"secret-looking text in {path.name}: {found.group(0)!r}"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("source", GUIDES, ids=lambda p: p.stem)
+def test_guide_runs_twice_in_one_kernel_on_its_own_sandbox(source):
+    """nbval runs each guide once; a reader may run it again in the same kernel (no demo around)."""
+    import os
+
+    from nbclient import NotebookClient
+
+    nb = jupytext.read(source)
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(HERE)}})
+    client.km = client.create_kernel_manager()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOPS_WIDGETS_SANDBOX_", "HOPSWORKS_"))}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE.parent), env.get("PYTHONPATH", "")) if p)
+    printed = []
+    with client.setup_kernel(env=env):
+        for _run in (1, 2):
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)  # raises on an error in any cell
+            connect = next(c for c in nb.cells if c.cell_type == "code" and "connect_or_start(" in c.source)
+            printed.append("".join(o.get("text", "") for o in connect.outputs))
+            assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    assert printed[0].startswith("Started a sandbox in this process"), printed[0]
+    assert printed[1].startswith("Using the sandbox started earlier in this process"), printed[1]
