@@ -1,12 +1,13 @@
 """Frontend: bytes shipped, and the time Chromium takes to apply a state change to the view.
 
-The page imports the real ``js/widget.js`` as an ES module and renders it on a
-minimal fake model (``get``/``set``/``on``/``off``/``send``); no kernel, no
-JupyterLab. The state changes it replays are real: the comm update messages a
-:class:`DeploymentWidget` sent while a sandbox deployment (ManualClock) went
-through start, stop and failure cycles, recorded by a recording comm. Each one
-is applied the way Backbone applies a kernel update: assign the values, then
-fire ``change:<name>`` for each changed trait and one ``change``.
+The page imports the real ``js/widget.js`` as an ES module and renders it on the
+fake model of the browser tests (``tests/js/fake-model.js``: ``get``/``set``/
+``on``/``off``/``send`` and ``apply``); no kernel, no JupyterLab. The state
+changes it replays are real: the comm update messages a :class:`DeploymentWidget`
+sent while a sandbox deployment (ManualClock) went through start, stop and
+failure cycles, recorded by a recording comm. Each one is applied the way
+Backbone applies a kernel update: assign the values, then fire
+``change:<name>`` for each changed trait and one ``change``.
 
 Baseline: the same view thrown away and rendered again from scratch for every
 update (what a view without per-trait handlers would do).
@@ -36,6 +37,7 @@ LAUNCH_ARGS = [
     "--no-first-run",
 ]
 UPDATES = 100
+FAKE_MODEL = ROOT / "tests" / "js" / "fake-model.js"  # the one fake model, shared with tests/e2e/test_sections.py
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>hops-widgets frontend benchmark</title>
@@ -46,31 +48,7 @@ PAGE = """<!doctype html>
 <div class="cell" id="rerender"></div>
 <script type="module">
 import view from "./js/widget.js";
-
-class FakeModel {
-  constructor(state) { this.state = structuredClone(state); this.handlers = {}; this.sent = []; }
-  get(key) { return this.state[key]; }
-  set(key, value) { this.state[key] = value; }
-  on(event, fn) { (this.handlers[event] ||= []).push(fn); }
-  off(event, fn) { this.handlers[event] = (this.handlers[event] || []).filter((f) => f !== fn); }
-  send(msg) { this.sent.push(msg); }
-  save_changes() {}
-  // what Backbone's set() does with a kernel update: assign, fire change:<key> per changed key, then change
-  apply(delta) {
-    const changed = [];
-    for (const [key, value] of Object.entries(delta)) {
-      if (JSON.stringify(this.state[key]) !== JSON.stringify(value)) { this.state[key] = value; changed.push(key); }
-    }
-    for (const key of changed) {
-      for (const fn of this.handlers["change:" + key] || []) fn.call(this, this, this.state[key]);
-    }
-    if (changed.length) for (const fn of this.handlers.change || []) fn.call(this, this);
-    return changed.length;
-  }
-}
-
-const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
-const layout = (el) => { el.getBoundingClientRect(); return document.body.offsetHeight; };
+import { FakeModel, frame, layout } from "./tests/js/fake-model.js";
 
 async function main() {
   const data = await (await fetch("data.json")).json();
@@ -88,7 +66,7 @@ async function main() {
   for (let pass = 0; pass < 2; pass++) {  // pass 0 warms the JIT up; pass 1 is measured
     for (const delta of data.deltas) {
       let a = performance.now();
-      const changed = modelA.apply(delta);
+      const changed = modelA.apply(delta).length;
       let b = performance.now();
       layout(elA);
       let c = performance.now();
@@ -213,6 +191,8 @@ def in_chromium(data: dict[str, Any]) -> dict[str, Any]:
     server = None
     try:
         shutil.copytree(ROOT / "js", root / "js")
+        (root / "tests" / "js").mkdir(parents=True)
+        shutil.copy(FAKE_MODEL, root / "tests" / "js" / FAKE_MODEL.name)
         (root / "index.html").write_text(PAGE)
         (root / "data.json").write_text(json.dumps(data))
         handler = functools.partial(_Handler, directory=str(root))
