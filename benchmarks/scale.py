@@ -98,7 +98,7 @@ def _separate(sb: Any, serving: Any, names: list[str], rounds: int) -> dict[str,
 def _shared(sb: Any, serving: Any, name: str, n: int, rounds: int) -> dict[str, Any]:
     """N widgets made by show() on fresh objects of one deployment: the registry gives them one poller."""
     from hops_widgets import poller as poller_mod
-    from hops_widgets.widget import show
+    from hops_widgets.display import show
 
     before = len(poller_threads())
     widgets = []

@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "show": ("hops_widgets.widget", "show"),
+    "show": ("hops_widgets.display", "show"),
     "DeploymentWidget": ("hops_widgets.widget", "DeploymentWidget"),
     "DeploymentsWidget": ("hops_widgets.overview", "DeploymentsWidget"),
     "DeploymentState": ("hops_widgets.state", "DeploymentState"),

@@ -22,7 +22,7 @@ _SERVING_CLASSES = (("hsml.model_serving", "ModelServing"),)
 
 def _show(self: Any, **options: Any):
     """Show a live hops-widgets view of this object and return the widget."""
-    from .widget import show
+    from .display import show
 
     return show(self, **options)
 

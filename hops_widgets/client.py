@@ -760,8 +760,8 @@ class Deployment:
         return None
 
     def show(self, **options: Any):
-        """A live widget for this deployment (``hops_widgets.widget.show``)."""
-        from .widget import show
+        """A live widget for this deployment (``hops_widgets.show``)."""
+        from .display import show
 
         return show(self, **options)
 
@@ -947,8 +947,8 @@ class ModelServing:
         return [DeploymentState.from_json(item) for item in self._list()]
 
     def show(self, **options: Any):
-        """A live overview of every deployment (``hops_widgets.widget.show``)."""
-        from .widget import show
+        """A live overview of every deployment (``hops_widgets.show``)."""
+        from .display import show
 
         return show(self, **options)
 

@@ -8,22 +8,25 @@ already carry the state that came inside the list response.
 from __future__ import annotations
 
 import html
+import threading
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
 import anywidget
-import ipywidgets
 import traitlets as t
 
+from . import _hosts
 from . import poller as _poller
+from ._base import Pullable, ShownOnce, asset, ms
+from ._channel import Channel, Visibility
 from .errors import InvalidResponse, redact
 from .poller import Policy, Poller, Snapshot
 from .state import DeploymentState, strip_hidden, visible
-from .widget import DeploymentWidget, _asset, answer_when_done, snapshot_html, track_visibility
+from .widget import DeploymentDetail, snapshot_html
 
-__all__ = ["DeploymentsTable", "DeploymentsWidget", "ServingSource"]
+__all__ = ["DeploymentsWidget", "ServingSource"]
 
 
 @dataclass(frozen=True)
@@ -132,11 +135,16 @@ def _row(s: DeploymentState, pending: str) -> dict[str, Any]:
     }
 
 
-class DeploymentsTable(anywidget.AnyWidget):
-    """The table itself; :class:`DeploymentsWidget` puts it above the detail view."""
+class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
+    """A live table of all deployments; opening a row shows its detail under the table.
 
-    _esm = _asset("widget.js")  # one module renders both widgets, switched by _view
-    _css = _asset("widget.css")
+    One anywidget (no ipywidgets container, so any anywidget host can show it):
+    the open row's detail is a :class:`DeploymentDetail` whose traits travel in
+    the ``detail`` dict, drawn by the detail view's own sections.
+    """
+
+    _esm = asset("widget.js")  # one module renders both widgets, switched by _view
+    _css = asset("widget.css")
     _view = t.Unicode("overview").tag(sync=True)
 
     rows = t.List(t.Dict()).tag(sync=True)
@@ -147,10 +155,9 @@ class DeploymentsTable(anywidget.AnyWidget):
     last_ok_ms = t.Float(None, allow_none=True).tag(sync=True)
     action_error = t.Unicode("").tag(sync=True)
     actions_enabled = t.Bool(True).tag(sync=True)
+    detail_state = t.Dict().tag(sync=True)  # the open row's detail traits ({} when none is open)
 
-
-class DeploymentsWidget(ipywidgets.VBox):
-    """A live table of all deployments; clicking a row opens its detail widget below."""
+    PULLED = ("rows", "selected", "polling", "interval_s", "error", "last_ok_ms", "action_error", "detail_state")
 
     def __init__(
         self,
@@ -162,27 +169,32 @@ class DeploymentsWidget(ipywidgets.VBox):
         poller: Poller | None = None,
         **polling_options: Any,
     ) -> None:
+        wanted = Policy.from_options(policy, **polling_options)  # a typo fails before any comm opens
         self._closed = False
         self._states: dict[str, DeploymentState] = {}
         self._pending: dict[str, str] = {}  # name -> action, until the status moves
         self._pending_from: dict[str, str] = {}
-        self._detail: DeploymentWidget | None = None
-        self._visible_views: set[str] = set()
+        self._detail: DeploymentDetail | None = None
+        self._detail_lock = threading.RLock()
         self._actions = actions
-        wanted = Policy.from_options(policy, **polling_options)  # a typo fails before any comm opens
         self.source = source or ServingSource(serving)
-        self._shown_in: int | None = None
-        self.table = DeploymentsTable(actions_enabled=actions)
-        super().__init__(children=(self.table,))
-        self.add_class("hops-overview-box")  # the CSS sizes the detail under the table like the table
+        self._init_pull()
+        super().__init__(actions_enabled=actions)
         if poller is None:
             poller = _poller.acquire(self.source, lambda: Poller(self.source, policy=wanted))
             if poller.policy is not wanted and (polling_options or policy is not None):
                 # explicit options win on a shared poller too; the others stay as they were
                 poller.set_policy(Policy.from_options(policy or poller.policy, **polling_options))
         self._poller = poller
-        self.table.on_msg(self._on_frontend_msg)
+        self.visibility = Visibility(self._set_visible)
+        self.on_msg(Channel(self.send, self.commands(), secrets=lambda: self.source.secrets, alive=self._open))
+        _hosts.adopt(self)  # marimo: closed with the cell that made it (it closes only the comm)
         self._token = poller.subscribe(self._apply)
+
+    @property
+    def table(self) -> DeploymentsWidget:
+        """The table's traits (rows, selected, error…) live on the widget itself."""
+        return self
 
     @property
     def poller(self) -> Poller:
@@ -193,8 +205,12 @@ class DeploymentsWidget(ipywidgets.VBox):
         return list(self._states.values())
 
     @property
-    def detail(self) -> DeploymentWidget | None:
+    def detail(self) -> DeploymentDetail | None:
+        """The open row's detail (its state, actions and ``wait_for``), or None."""
         return self._detail
+
+    def _open(self) -> bool:
+        return not self._closed
 
     def refresh(self) -> None:
         self._poller.refresh()
@@ -204,17 +220,23 @@ class DeploymentsWidget(ipywidgets.VBox):
         while self._poller.polls == 0 and time.monotonic() < deadline:
             time.sleep(0.005)
 
+    def _set_visible(self, on: bool) -> None:
+        self._poller.set_visible(self._token, on)
+        detail = self._detail
+        if detail is not None:  # the open detail is on screen exactly when its table is
+            detail.poller.set_visible(detail._token, on)
+
     def _apply(self, snap: Snapshot) -> None:
         if self._closed:
             return
-        table = self.table
         values: dict[str, Any] = {
             "polling": snap.mode,
             "interval_s": None if snap.interval_s is None else round(snap.interval_s, 1),
             "error": snap.error,
-            "last_ok_ms": None if snap.last_ok_at is None else round(snap.last_ok_at * 1000),
+            "last_ok_ms": ms(snap.last_ok_at),
         }
         listing = snap.state
+        gone = None
         if isinstance(listing, DeploymentList):
             states = {s.name: s for s in listing.states}
             for name, before in list(self._pending_from.items()):
@@ -225,37 +247,51 @@ class DeploymentsWidget(ipywidgets.VBox):
             self._states = states
             ordered = sorted(states.values(), key=lambda s: s.name)
             values["rows"] = [_row(s, self._pending.get(s.name, "")) for s in ordered]
-            if table.selected and table.selected not in states:
-                values["selected"] = ""
-                gone = self._detail
-                self._detail = None
-                if gone is not None:  # its deployment is gone: so is its detail view
-                    self.children = (self.table,)
-                    gone.close()
-        with table.hold_sync():
+            if self.selected and self.selected not in states:
+                gone = self.selected  # its deployment is gone: so is its detail view
+        with self.hold_sync():
             for key, value in values.items():
-                if getattr(table, key) != value:
-                    setattr(table, key, value)
+                if getattr(self, key) != value:
+                    setattr(self, key, value)
+        if gone is not None:
+            self.close_detail()
 
-    # ------------------------------------------------------------ commands
-    def open_detail(self, name: str) -> DeploymentWidget:
-        """Show ``name``'s detail widget under the table (replacing the previous one)."""
+    # ------------------------------------------------------------ the open row
+    def open_detail(self, name: str) -> DeploymentDetail:
+        """Show ``name``'s detail under the table (replacing the previous one)."""
         deployment = self.source.deployment(name)
-        if self._detail is not None:
-            self._detail.close()
-        # the detail polls like its table
-        self._detail = DeploymentWidget(deployment, actions=self._actions, policy=self._poller.policy)
-        self.table.selected = name
-        self.children = (self.table, self._detail)
-        return self._detail
+        with self._detail_lock:
+            self._close_detail_only()
+            # the detail polls like its table, and is on screen when the table is
+            detail = DeploymentDetail(
+                deployment, actions=self._actions, policy=self._poller.policy, on_values=self._detail_changed
+            )
+            self._detail = detail
+            detail.poller.set_visible(detail._token, self.visibility.any)
+            with self.hold_sync():
+                self.selected = name
+                self.detail_state = detail.sync_state()
+        return detail
 
-    def close_detail(self) -> None:
+    def _detail_changed(self, values: dict[str, Any]) -> None:
+        with self._detail_lock:
+            if self._detail is None or self._closed:
+                return
+            self.detail_state = {**self.detail_state, **values}
+
+    def _close_detail_only(self) -> None:
         if self._detail is not None:
             self._detail.close()
             self._detail = None
-        self.table.selected = ""
-        self.children = (self.table,)
 
+    def close_detail(self) -> None:
+        with self._detail_lock:
+            self._close_detail_only()
+            with self.hold_sync():
+                self.selected = ""
+                self.detail_state = {}
+
+    # ------------------------------------------------------------ commands
     def start(self, name: str):
         return self._act("start", name)
 
@@ -265,17 +301,17 @@ class DeploymentsWidget(ipywidgets.VBox):
     def _act(self, action: str, name: str):
         state = self._states.get(name)
         if state is None:
-            self.table.action_error = f"No deployment named {name!r}."
+            self.action_error = f"No deployment named {name!r}."
             return None
         if self._pending.get(name):
             return None  # one action per click, however fast the clicks
         allowed = state.can_start if action == "start" else state.can_stop
         if not allowed:
-            self.table.action_error = f"Cannot {action} {name} while it is {state.status_label.lower()}."
+            self.action_error = f"Cannot {action} {name} while it is {state.status_label.lower()}."
             return None
         self._pending[name] = action
         self._pending_from[name] = state.status
-        self.table.action_error = ""
+        self.action_error = ""
         self._apply(self._poller.snapshot)
         future = self._poller.run_action(action, name)
         future.add_done_callback(lambda f: self._action_done(action, name, f))
@@ -288,82 +324,77 @@ class DeploymentsWidget(ipywidgets.VBox):
         if exc is not None:
             self._pending.pop(name, None)
             self._pending_from.pop(name, None)
-            self.table.action_error = f"{action.capitalize()} {name} failed: {exc}"
+            self.action_error = f"{action.capitalize()} {name} failed: {exc}"
             self._apply(self._poller.snapshot)
 
-    def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if not isinstance(content, dict):
-            return
-        kind = content.get("type")
-        name = str(content.get("name", ""))
-        reply = {"type": "ack", "id": content.get("id"), "action": kind, "name": name}
-        if kind == "visibility":
-            track_visibility(self._visible_views, content, self._poller, self._token)
-            return
-        try:
-            if kind == "select":
-                if name and name != self.table.selected:
-                    self.open_detail(name)
-                elif not name or name == self.table.selected:
-                    self.close_detail()
-                self.table.send({**reply, "ok": True})
-            elif kind == "refresh":
-                self.refresh()
-                self.table.send({**reply, "ok": True})
-            elif kind in ("start", "stop"):
-                future = self._act(kind, name)
-                if future is None:
-                    self.table.send({**reply, "ok": False, "error": self.table.action_error or "already pending"})
-                else:
-                    answer_when_done(self, reply, future, sender=self.table)
-        except Exception as exc:  # noqa: BLE001 - a bad click must not break the widget
-            from .errors import explain
+    def commands(self) -> dict[str, Any]:
+        """The channel's dispatch table: the table's commands, and the open detail's (``target: "detail"``)."""
 
-            self.table.action_error = explain(exc, self.source.secrets)
-            self.table.send({**reply, "ok": False, "error": self.table.action_error})
+        def row_action(action: str):
+            def run(content: dict):
+                future = self._act(action, str(content.get("name", "")))
+                if future is None:
+                    raise _Refused(self.action_error or "An action is already pending.")
+                return future
+
+            return run
+
+        def select(content: dict) -> None:
+            name = str(content.get("name", ""))
+            if name and name != self.selected:
+                self.open_detail(name)
+            else:
+                self.close_detail()
+
+        table = {
+            "pull": self.pull,
+            "refresh": lambda _content: self.refresh(),
+            "select": select,
+            "start": row_action("start"),
+            "stop": row_action("stop"),
+            "visibility": self.visibility,
+        }
+
+        def route(kind: str):
+            def run(content: dict):
+                if content.get("target") == "detail":  # the detail view drawn under the table
+                    detail = self._detail
+                    if detail is None:
+                        raise _Refused("No detail is open.")
+                    return detail.commands()[kind](content)
+                if kind not in table:
+                    raise _Refused(f"Unknown command {kind!r}.")
+                return table[kind](content)
+
+            return run
+
+        return {kind: route(kind) for kind in [*table, "timeline"]}
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:
         if not getattr(self, "_closed", True):
             self._closed = True
             _poller.release(self._poller, self._token)
-            if self._detail is not None:
-                self._detail.close()
-            self.table.close()
+            with self._detail_lock:
+                self._close_detail_only()
             self.layout.close()
         super().close()
 
-    # ------------------------------------------------------------ display
-    def _repr_mimebundle_(self, **kwargs: Any):
-        bundle = super()._repr_mimebundle_(**kwargs)
-        data, meta = bundle if isinstance(bundle, tuple) else (bundle, {})
-        data = dict(data or {})
-        data["text/plain"] = repr(self)
-        data["text/html"] = overview_html(self)  # what nbconvert HTML and GitHub show
-        return data, meta
-
-    def _ipython_display_(self) -> None:
-        from IPython import get_ipython
-        from IPython.display import publish_display_data
-
-        ip = get_ipython()
-        count = getattr(ip, "execution_count", None)
-        if self._shown_in is not None and self._shown_in == count:
-            # show() displayed it in this cell already; `overview = ms.show()` then `overview`
-            # as the cell's last line must not show a second table (and a second detail).
-            self._shown_in = None
-            return
-        data, meta = self._repr_mimebundle_()
-        publish_display_data(data, metadata=meta)
+    def _snapshot_html(self) -> str:
+        return overview_html(self)
 
     def __repr__(self) -> str:
         states = list(self._states.values())
         if not states:
-            return "deployments: " + (self.table.error or "waiting for the first update")
+            return "deployments: " + (self.error or "waiting for the first update")
         counts: dict[str, int] = {}
         for s in states:
             counts[s.status_label] = counts.get(s.status_label, 0) + 1
         return f"{len(states)} deployments: " + ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
+
+
+class _Refused(RuntimeError):
+    """An action the table would not send (unknown name, not allowed now, or one already pending)."""
 
 
 # ---------------------------------------------------------------- static snapshot

@@ -27,6 +27,7 @@ from typing import Any
 from . import _actions
 from .errors import error_kind, explain, retry_after
 from .state import DeploymentState
+from .timeline import Timeline
 
 __all__ = ["DeploymentSource", "Policy", "Poller", "Snapshot", "acquire", "active_pollers", "release"]
 
@@ -189,6 +190,7 @@ class Poller:
         self._action_until = float("-inf")
         self._last_poll: float | None = None
         self.snapshot = Snapshot()
+        self.timeline = Timeline()  # kept here, so every widget of the deployment shows the same history
         self.polls = 0
         self._thread: threading.Thread | None = None
         if autostart:
@@ -398,6 +400,8 @@ class Poller:
             )
         else:
             changed = previous.state != state
+            if isinstance(state, DeploymentState):
+                self.timeline.record(state, round(now_wall * 1000))
             snapshot = Snapshot(
                 state=state,
                 changed_at=now_wall if changed or previous.changed_at is None else previous.changed_at,

@@ -1,46 +1,32 @@
-"""The notebook widgets: traits in, a pure view out (``js/widget.js``)."""
+"""The deployment widget: traits fed by the deployment's poller, a pure view out (``js/widget.js``).
+
+:class:`DeploymentDetail` is the detail view's state without a comm (the overview
+embeds one for its open row); :class:`DeploymentWidget` is the same state as an
+anywidget. Neither knows the overview; :func:`hops_widgets.display.show` sits above both.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import html
-import os
 import threading
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import anywidget
 import traitlets as t
 
+from . import _hosts
 from . import poller as _poller
+from ._base import Pullable, ShownOnce, asset, ms
+from ._channel import Channel, Visibility
 from .errors import DeploymentFailed
 from .errors import Timeout as WaitTimeout
 from .poller import DeploymentSource, Policy, Poller, Snapshot
-from .state import MAX_REASON_CHARS, DeploymentState, step_label, strip_hidden, visible
+from .state import MAX_REASON_CHARS, DeploymentState, strip_hidden, visible
 
-__all__ = ["DeploymentWidget", "show"]
-
-
-def _static_dir() -> Path:
-    here = Path(__file__).parent
-    packaged = here / "static"  # the wheel puts js/ here
-    return packaged if (packaged / "widget.js").exists() else here.parent / "js"
-
-
-STATIC = _static_dir()
-
-
-def _asset(name: str) -> str | Path:
-    """The file's text; its Path only for anywidget's hot reload (ANYWIDGET_HMR=1).
-
-    A Path makes anywidget watch the file and keep every widget alive for
-    reloading, which a notebook that opens many widgets cannot afford.
-    """
-    path = STATIC / name
-    return path if os.environ.get("ANYWIDGET_HMR") == "1" else path.read_text(encoding="utf-8")
-
-
-_PROGRESS = {None: "in progress", True: "done", False: "failed"}
+__all__ = ["DeploymentDetail", "DeploymentWidget", "snapshot_html"]
 
 # What to do about errors that will not go away by themselves; {slow} is the slowest interval.
 _ADVICE = {
@@ -52,25 +38,18 @@ _ADVICE = {
 }
 
 
-def _ms(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds * 1000)
-
-
 def _with_advice(error: str, kind: str, slow_s: float) -> str:
     advice = _ADVICE.get(kind)
     return f"{advice.format(slow=f'{slow_s:g}')} ({error})" if advice and error else error
 
 
-class DeploymentWidget(anywidget.AnyWidget):
-    """Live state of one deployment: badge, condition message, steps, instance counts.
+class DeploymentDetail(t.HasTraits):
+    """Live state of one deployment as traits: badge, condition, steps, instances, actions.
 
-    Create it with :func:`show` (or ``deployment.show()``); several widgets of
-    one deployment share one poller, which stops when the last one closes.
+    Several of these (and widgets) of one deployment share one poller, which
+    stops when the last one closes. ``on_values`` is told of every change as a
+    dict of the traits that changed (the overview mirrors its open row that way).
     """
-
-    _esm = _asset("widget.js")
-    _css = _asset("widget.css")
-    _view = t.Unicode("deployment").tag(sync=True)
 
     # identity
     name = t.Unicode("").tag(sync=True)
@@ -82,9 +61,8 @@ class DeploymentWidget(anywidget.AnyWidget):
     status_description = t.Unicode("").tag(sync=True)
     tone = t.Unicode("neutral").tag(sync=True)
     busy = t.Bool(True).tag(sync=True)
+    stale = t.Bool(False).tag(sync=True)  # polls fail: what is shown is the last known state
     # condition
-    condition_type = t.Unicode("").tag(sync=True)
-    condition_status = t.Unicode("").tag(sync=True)  # "true" | "false" | "unknown" | ""
     condition_reason = t.Unicode("").tag(sync=True)
     reason_cut_chars = t.Int(0).tag(sync=True)
     message = t.Unicode("").tag(sync=True)
@@ -103,21 +81,14 @@ class DeploymentWidget(anywidget.AnyWidget):
     polling = t.Unicode("starting").tag(sync=True)
     interval_s = t.Float(None, allow_none=True).tag(sync=True)
     error = t.Unicode("").tag(sync=True)
-    error_kind = t.Unicode("").tag(sync=True)
-    stale = t.Bool(False).tag(sync=True)  # polls fail: what is shown is the last known state
     # actions
     can_start = t.Bool(False).tag(sync=True)
     can_stop = t.Bool(False).tag(sync=True)
     pending_action = t.Unicode("").tag(sync=True)
     action_error = t.Unicode("").tag(sync=True)
     actions_enabled = t.Bool(True).tag(sync=True)
-    # history: bounded, so sync cost does not grow with the widget's age
-    history = t.List(t.Dict()).tag(sync=True)
-    instance_series = t.List(t.List()).tag(sync=True)
-
-    HISTORY_LIMIT = 50  # statuses kept in the timeline
-    STEPS_LIMIT = 12  # condition steps kept inside one status
-    SERIES_LIMIT = 120
+    # what changed in the poller's timeline since this object's last update (see timeline.py)
+    timeline = t.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -127,6 +98,7 @@ class DeploymentWidget(anywidget.AnyWidget):
         policy: Policy | None = None,
         actions: bool = True,
         poller: Poller | None = None,
+        on_values: Callable[[dict[str, Any]], None] | None = None,
         **polling_options: Any,
     ) -> None:
         if source is None:
@@ -137,9 +109,9 @@ class DeploymentWidget(anywidget.AnyWidget):
         wanted = Policy.from_options(policy, **polling_options)
         super().__init__(actions_enabled=actions)
         self.source = source
-        self._visible_views: set[str] = set()
+        self._on_values = on_values
         self._pending_from: str | None = None
-        self._shown_in: int | None = None
+        self._timeline_rev = 0
         self._closed = False
         self._changed = threading.Condition()
         if poller is None:
@@ -148,7 +120,7 @@ class DeploymentWidget(anywidget.AnyWidget):
                 # explicit options win on a shared poller too; the others stay as they were
                 poller.set_policy(Policy.from_options(policy or poller.policy, **polling_options))
         self._poller = poller
-        self.on_msg(self._on_frontend_msg)
+        self.visibility = Visibility(lambda on: self._poller.set_visible(self._token, on))
         self._token = poller.subscribe(self._apply)
 
     # ------------------------------------------------------------ state in
@@ -161,19 +133,66 @@ class DeploymentWidget(anywidget.AnyWidget):
     def poller(self) -> Poller:
         return self._poller
 
+    @property
+    def error_kind(self) -> str:
+        """What kind of error the last poll had ("auth", "not_found", "server"…), or ""."""
+        return self._poller.snapshot.error_kind
+
+    @property
+    def condition_type(self) -> str:
+        cond = self.state.condition if self.state else None
+        return (cond.type or "") if cond else ""
+
+    @property
+    def condition_status(self) -> str:
+        """ "true", "false", "unknown" (in progress), or "" without a condition."""
+        cond = self.state.condition if self.state else None
+        return cond.progress if cond else ""
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """One entry per status, oldest first, with its condition steps inside (shared by the deployment's widgets)."""
+        return self._poller.timeline.history
+
+    @property
+    def instance_series(self) -> list[list[Any]]:
+        """``[at_ms, available predictor instances]`` at each change, oldest first."""
+        return self._poller.timeline.series
+
+    def sync_state(self) -> dict[str, Any]:
+        """Every synced trait's value (what a view needs to draw the whole detail)."""
+        return {name: getattr(self, name) for name in self.trait_names(sync=True) if not name.startswith("_")}
+
+    def _batch(self):
+        return contextlib.nullcontext()
+
     def _apply(self, snap: Snapshot) -> None:
         """Map a snapshot onto traits: one comm message per change, none without."""
         if self._closed:
             return
+        values = self._values(snap)
+        changed = {k: v for k, v in values.items() if getattr(self, k) != v}
+        with self._batch():
+            for key, value in changed.items():
+                setattr(self, key, value)
+        if changed and self._on_values is not None:
+            self._on_values(changed)
+        with self._changed:
+            self._changed.notify_all()
+
+    def _values(self, snap: Snapshot) -> dict[str, Any]:
         values: dict[str, Any] = {
             "polling": snap.mode,
             "interval_s": None if snap.interval_s is None else round(snap.interval_s, 1),
             "error": _with_advice(snap.error, snap.error_kind, self._poller.policy.backoff_max_s),
-            "error_kind": snap.error_kind,
-            "changed_at_ms": _ms(snap.changed_at),
-            "last_ok_ms": _ms(snap.last_ok_at) if snap.error else self.last_ok_ms,
+            "changed_at_ms": ms(snap.changed_at),
+            "last_ok_ms": ms(snap.last_ok_at) if snap.error else self.last_ok_ms,
             "stale": bool(snap.error) and snap.state is not None,
         }
+        delta = self._poller.timeline.since(self._timeline_rev)
+        if delta is not None:
+            self._timeline_rev = delta["rev"]
+            values["timeline"] = delta
         s = snap.state
         if s is not None:
             cond = s.condition
@@ -187,8 +206,6 @@ class DeploymentWidget(anywidget.AnyWidget):
                 status_description=s.status_description,
                 tone=s.tone,
                 busy=s.transitional,
-                condition_type=(cond.type or "") if cond else "",
-                condition_status=cond.progress if cond else "",
                 condition_reason=reason[:MAX_REASON_CHARS],
                 reason_cut_chars=max(0, len(reason) - MAX_REASON_CHARS),
                 message=s.message,
@@ -203,8 +220,6 @@ class DeploymentWidget(anywidget.AnyWidget):
                 can_start=s.can_start,
                 can_stop=s.can_stop,
             )
-            if not snap.error:
-                self._record(values, s, snap)
             if self._pending_from is not None and s.status != self._pending_from:
                 self._pending_from = None
                 values["pending_action"] = ""
@@ -227,42 +242,7 @@ class DeploymentWidget(anywidget.AnyWidget):
                 pending_action="",
             )
             self._pending_from = None
-        with self.hold_sync():
-            for key, value in values.items():
-                if getattr(self, key) != value:
-                    setattr(self, key, value)
-        with self._changed:
-            self._changed.notify_all()
-
-    def _record(self, values: dict[str, Any], s: DeploymentState, snap: Snapshot) -> None:
-        """Extend the timeline and the instance series when something moved.
-
-        The timeline is one entry per status (Starting, Running, …) with the
-        condition steps seen during it inside, so a start reads as one phase.
-        """
-        now_ms = _ms(snap.last_ok_at) or _ms(time.time())
-        cond = s.condition
-        step = (
-            {"label": f"{step_label(cond.type, s.on_stop_path)}: {_PROGRESS[cond.status]}", "at_ms": now_ms}
-            if cond and cond.type
-            else None
-        )
-        history = list(self.history)
-        last = history[-1] if history else None
-        if last is None or last["status"] != s.status:
-            if last is not None:
-                history[-1] = {**last, "duration_s": round((now_ms - last["at_ms"]) / 1000, 1)}
-            entry = {"status": s.status, "label": s.status_label, "message": s.message, "at_ms": now_ms}
-            history.append({**entry, "duration_s": None, "steps": [step] if step else []})
-            values["history"] = history[-self.HISTORY_LIMIT :]
-        elif step and (not last["steps"] or last["steps"][-1]["label"] != step["label"]):
-            steps = [*last["steps"], step][-self.STEPS_LIMIT :]
-            history[-1] = {**last, "steps": steps, "message": s.message}
-            values["history"] = history
-        available = s.predictor.available
-        series = self.instance_series
-        if not series or series[-1][1] != available:
-            values["instance_series"] = [*series, [now_ms, available]][-self.SERIES_LIMIT :]
+        return values
 
     # ------------------------------------------------------------ commands
     def refresh(self) -> None:
@@ -287,10 +267,15 @@ class DeploymentWidget(anywidget.AnyWidget):
         if name != "refresh":
             self._pending_from = self.status
             self.pending_action = name
+            self._tell({"pending_action": name, "action_error": ""})
         self.action_error = ""
         future = self._poller.run_action(name)
         future.add_done_callback(lambda f, n=name: self._action_done(n, f))
         return future
+
+    def _tell(self, values: dict[str, Any]) -> None:
+        if self._on_values is not None:
+            self._on_values(values)
 
     def _action_done(self, name: str, future) -> None:
         if future.cancelled() or self._closed:
@@ -298,9 +283,31 @@ class DeploymentWidget(anywidget.AnyWidget):
         exc = future.exception()
         if exc is not None:
             self._pending_from = None
-            with self.hold_sync():
-                self.pending_action = ""
-                self.action_error = f"{name.capitalize()} failed: {exc}"
+            values = {"pending_action": "", "action_error": f"{name.capitalize()} failed: {exc}"}
+            with self._batch():
+                for key, value in values.items():
+                    setattr(self, key, value)
+            self._tell(values)
+
+    def commands(self) -> dict[str, Callable[[dict], Any]]:
+        """What a view may ask: the channel's dispatch table for this deployment."""
+
+        def action(name: str):
+            def run(_content: dict):
+                future = self._act(name)
+                if future is None:
+                    raise _Refused(self.action_error or "An action is already pending.")
+                return future
+
+            return run
+
+        return {
+            "refresh": action("refresh"),
+            "start": action("start"),
+            "stop": action("stop"),
+            "timeline": lambda _content: self._poller.timeline.whole(),
+            "visibility": self.visibility,
+        }
 
     def wait_for(self, status: str, timeout: float = 600.0) -> DeploymentState:
         """Block until the status is ``status``; raise on FAILED or timeout.
@@ -330,29 +337,15 @@ class DeploymentWidget(anywidget.AnyWidget):
         with self._changed:
             self._changed.wait_for(lambda: self._poller.polls > 0, timeout)
 
-    def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if not isinstance(content, dict):
-            return
-        kind = content.get("type")
-        if kind == "visibility":
-            track_visibility(self._visible_views, content, self._poller, self._token)
-        elif kind in ("refresh", "start", "stop"):
-            future = self._act(kind)
-            reply = {"type": "ack", "id": content.get("id"), "action": kind}
-            if future is None:
-                self.send({**reply, "ok": False, "error": self.action_error or "An action is already pending."})
-            else:
-                answer_when_done(self, reply, future)
-
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:
         if not getattr(self, "_closed", True):
             self._closed = True
             _poller.release(self._poller, self._token)
-            self.layout.close()
-        super().close()
+        closer = getattr(super(), "close", None)
+        if closer is not None:
+            closer()
 
-    # ------------------------------------------------------------ display
     def __repr__(self) -> str:
         s = self.state
         if s is None:
@@ -360,53 +353,48 @@ class DeploymentWidget(anywidget.AnyWidget):
         line = s.summary()
         return f"{line} — {self.error}" if self.error else line
 
-    def _repr_mimebundle_(self, **kwargs: Any):
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):  # (data, metadata) in some ipywidgets versions
-            data, meta = bundle
-        else:
-            data, meta = bundle, {}
-        data = dict(data or {})
-        data["text/plain"] = repr(self)
-        data["text/html"] = snapshot_html(self)
-        return data, meta
 
-    def _ipython_display_(self) -> None:
-        from IPython import get_ipython
-        from IPython.display import publish_display_data
-
-        ip = get_ipython()
-        count = getattr(ip, "execution_count", None)
-        if self._shown_in is not None and self._shown_in == count:
-            # show() already displayed it in this cell: don't show it twice
-            # when the same object is also the cell's result.
-            self._shown_in = None
-            return
-        data, meta = self._repr_mimebundle_()
-        publish_display_data(data, metadata=meta)
+class _Refused(RuntimeError):
+    """An action the widget would not send (not allowed now, or one already pending)."""
 
 
-def track_visibility(views: set[str], content: dict, poller: Poller, token: int) -> None:
-    """Record one view's ``{"type": "visibility", "view", "visible"}`` report and tell the poller."""
-    view = str(content.get("view", ""))
-    if content.get("visible"):
-        views.add(view)
-    else:
-        views.discard(view)
-    poller.set_visible(token, bool(views))
+class DeploymentWidget(ShownOnce, Pullable, DeploymentDetail, anywidget.AnyWidget):
+    """Live state of one deployment in a notebook: badge, condition message, steps, instance counts.
 
+    Create it with :func:`hops_widgets.show` (or ``deployment.show()``); several
+    widgets of one deployment share one poller, which stops when the last one closes.
+    """
 
-def answer_when_done(widget: Any, reply: dict, future, sender: Any = None) -> None:
-    """Answer a frontend command once its future resolves: ``{**reply, ok, error}``."""
+    _esm = asset("widget.js")
+    _css = asset("widget.css")
+    _view = t.Unicode("deployment").tag(sync=True)
 
-    def done(f) -> None:
-        if getattr(widget, "_closed", True):
-            return
-        ok = not f.cancelled() and f.exception() is None
-        error = "" if ok else ("cancelled" if f.cancelled() else str(f.exception()))
-        (sender or widget).send({**reply, "ok": ok, "error": error})
+    PULLED = tuple(DeploymentDetail.class_trait_names(sync=True))
 
-    future.add_done_callback(done)
+    def __init__(self, deployment: Any = None, **kwargs: Any) -> None:
+        self._init_pull()
+        super().__init__(deployment, **kwargs)
+        commands = {**self.commands(), "pull": self.pull}
+        self.on_msg(Channel(self.send, commands, secrets=lambda: self.source.secrets, alive=self._open))
+        _hosts.adopt(self)  # marimo: closed with the cell that made it (it closes only the comm)
+
+    def _pulled(self, name: str) -> Any:
+        # a view that missed pushes missed timeline deltas too: give it the whole (bounded) timeline
+        return self._poller.timeline.whole() if name == "timeline" else getattr(self, name)
+
+    def _open(self) -> bool:
+        return not self._closed
+
+    def _batch(self):
+        return self.hold_sync()
+
+    def close(self) -> None:
+        if not getattr(self, "_closed", True):
+            self.layout.close()
+        super().close()
+
+    def _snapshot_html(self) -> str:
+        return snapshot_html(self)
 
 
 _SNAPSHOT_CSS = """
@@ -465,36 +453,3 @@ def snapshot_html(w: DeploymentWidget) -> str:
         f"<p class='hops-message'>{e(w.message or w.status_description)}</p>{reason}"
         f"<p class='hops-instances'>{e(counts)}</p>{error}</div>"
     )
-
-
-def show(obj: Any, *, display: bool = True, first_update_s: float = 2.0, **options: Any):
-    """Show a live widget for an SDK-shaped deployment (or a model serving handle).
-
-    ``options`` are the polling intervals (``fast_s``, ``stable_s``,
-    ``hidden_s``, ``after_action_s``, ``backoff_min_s``, ``backoff_max_s``)
-    and ``actions=False`` to hide the buttons. ``show`` waits up to
-    ``first_update_s`` for the first poll before displaying. Returns the widget.
-    """
-    if hasattr(obj, "get_state"):
-        widget: anywidget.AnyWidget = DeploymentWidget(obj, **options)
-    elif hasattr(obj, "get_deployments"):
-        from .overview import DeploymentsWidget
-
-        widget = DeploymentsWidget(obj, **options)
-    else:
-        raise TypeError(
-            f"hops_widgets.show() needs a deployment (with get_state()) or a model serving handle "
-            f"(with get_deployments()), not {type(obj).__name__}"
-        )
-    # A moment for the first poll, so the first paint and the static snapshot
-    # saved with the notebook show the deployment rather than "Loading…".
-    widget._await_first_update(first_update_s)
-    if display:
-        from IPython.display import display as ipy_display
-
-        ipy_display(widget)
-        from IPython import get_ipython
-
-        ip = get_ipython()
-        widget._shown_in = getattr(ip, "execution_count", None) if ip is not None else None
-    return widget

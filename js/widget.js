@@ -1,7 +1,19 @@
-// hops-widgets: the live deployment view. A pure render of the model's traits.
+// hops-widgets: the live deployment views. A pure render of the model's traits.
 // Server text goes through textContent only; the view computes no state.
+//
+// Shape: one channel per model (made in `initialize`), a table of SECTIONS, each
+// `{ traits, build(el, ctx) -> update }`, and VIEWS, lists of section names.
+// `mount()` builds a view's sections once, wires their traits and returns one cleanup.
+// The overview embeds the detail's sections over a proxy of its `detail_state` trait.
 
-/** @typedef {{ get(k: string): any, on(e: string, f: Function): void, send(m: object): void }} Model */
+/**
+ * @typedef {{ get(k: string): any, on(e: string, f: Function): void, off(e: string, f?: Function): void,
+ *             send(m: object): void }} Model
+ * @typedef {{ get(k: string): any, on(k: string, f: () => void): () => void }} Source
+ * @typedef {{ request(type: string, body?: object, timeoutMs?: number): Promise<any>,
+ *             notify(type: string, body?: object): void, on(type: string, f: Function): () => void,
+ *             close(): void }} Channel
+ */
 
 const ICONS = {
   ok: "✓",
@@ -14,7 +26,9 @@ const ICONS = {
   unknown: "?",
 };
 const STEP_ICONS = { done: "✓", active: "…", failed: "✕", pending: "○" };
-let nextViewId = 1;
+const HISTORY_KEEP = 50;
+const SERIES_KEEP = 120;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * @param {string} tag
@@ -49,394 +63,650 @@ export function duration(seconds) {
 
 /** What the poller is doing, in words (both views). */
 export function pollingText(mode, every) {
+  if (every === null || every === undefined) {
+    return { paused: "paused while off screen", waiting: "waiting for the server to answer", stopped: "not polling" }[mode] || "connecting…";
+  }
   const texts = {
     fast: `checking every ${every} s`,
     stable: `checking every ${every} s`,
     hidden: `off screen: checking every ${every} s`,
-    paused: "paused while off screen",
     backoff: `next try in ${every} s`,
-    waiting: "waiting for the server to answer",
-    stopped: "not polling",
-    starting: "connecting…",
   };
-  return texts[mode] || mode;
-}
-
-/** Build the instance row for one component. */
-function instanceRow(parent, role, label) {
-  const row = h("div", "hops-instance", parent);
-  row.dataset.role = role;
-  h("span", "hops-instance-label", row).textContent = label;
-  const count = h("span", "hops-count", row);
-  const bar = h("span", "hops-bar", row);
-  const fill = h("span", "hops-bar-fill", bar);
-  return { row, count, fill };
-}
-
-/**
- * Tell Python whether this view is on screen (IntersectionObserver + page visibility),
- * so the poller can slow down when nobody looks. Returns the cleanup.
- * @param {Model} model
- * @param {HTMLElement} root
- * @param {string} viewId
- */
-function watchVisibility(model, root, viewId) {
-  let onScreen = typeof IntersectionObserver !== "function";
-  let lastSent = null;
-  const report = () => {
-    const visible = onScreen && document.visibilityState === "visible";
-    if (visible === lastSent) return;
-    lastSent = visible;
-    try {
-      model.send({ type: "visibility", view: viewId, visible });
-    } catch {
-      // the model is already closed: nobody is listening any more
-    }
-  };
-  const observer = onScreen
-    ? null
-    : new IntersectionObserver((entries) => {
-        onScreen = entries.some((e) => e.isIntersecting);
-        report();
-      });
-  observer?.observe(root);
-  document.addEventListener("visibilitychange", report);
-  report();
-  return () => {
-    observer?.disconnect();
-    document.removeEventListener("visibilitychange", report);
-    onScreen = false;
-    report();
-  };
+  return texts[mode] || pollingText(mode, null);
 }
 
 /** A badge: tone on the border and icon, the word at full contrast. */
-function setBadge(badge, icon, text, tone, busy, label) {
+export function setBadge(badge, icon, text, tone, busy, label) {
   badge.className = `hops-badge hops-tone-${tone}${busy ? " hops-busy" : ""}`;
   icon.textContent = ICONS[tone] || ICONS.unknown;
   text.textContent = label;
 }
 
-/** @param {{ model: Model, el: HTMLElement }} ctx */
-function renderDeployment({ model, el }) {
-  const viewId = `v${nextViewId++}-${Math.random().toString(36).slice(2, 8)}`;
-  const root = h("div", "hops-deployment", el);
+/** The badge's three parts, built once. */
+function makeBadge(parent) {
+  const badge = h("span", "hops-badge", parent);
+  const icon = h("span", "hops-badge-icon", badge);
+  icon.setAttribute("aria-hidden", "true");
+  const text = h("span", "hops-badge-text", badge);
+  return { badge, icon, text };
+}
 
-  // header: badge, name, model
-  const header = h("div", "hops-header", root);
-  const badge = h("span", "hops-badge", header);
-  badge.setAttribute("role", "status");
-  badge.setAttribute("aria-live", "polite");
-  const badgeIcon = h("span", "hops-badge-icon", badge);
-  badgeIcon.setAttribute("aria-hidden", "true");
-  const badgeText = h("span", "hops-badge-text", badge);
-  const badgeStale = h("span", "hops-badge-stale", badge);
-  badgeStale.textContent = "last known";
-  const name = h("span", "hops-name", header);
-  const modelInfo = h("span", "hops-model", header);
-  const actions = h("span", "hops-actions", header);
+/** @param {string} action @param {string} label @param {HTMLElement} parent */
+function makeButton(action, label, parent, extraClass = "") {
+  const b = /** @type {HTMLButtonElement} */ (h("button", `hops-button hops-${action}${extraClass}`, parent));
+  b.type = "button";
+  b.dataset.action = action;
+  b.textContent = label;
+  return b;
+}
 
-  // condition
-  const message = h("p", "hops-message", root);
-  const reason = h("p", "hops-reason", root);
-  const reasonCut = h("span", "hops-reason-cut", root);
-  const steps = h("ol", "hops-steps", root);
-  steps.setAttribute("aria-label", "Progress");
-
-  // instances
-  const instances = h("div", "hops-instances", root);
-  const predictor = instanceRow(instances, "predictor", "Predictor");
-  const transformer = instanceRow(instances, "transformer", "Transformer");
-  const s2z = h("span", "hops-scale-to-zero", instances);
-  s2z.textContent = "scale-to-zero";
-  s2z.title = "Minimum instances is 0: with no traffic the deployment idles at 0 instances, which is healthy.";
-
-  // history: timeline + sparkline of available instances
-  const historyBox = h("details", "hops-history", root);
-  const historySummary = h("summary", "", historyBox);
-  historySummary.textContent = "History";
-  const chart = h("figure", "hops-chart", historyBox);
-  const chartTitle = h("figcaption", "hops-chart-title", chart);
-  const plot = h("div", "hops-chart-plot", chart);
-  const axis = h("div", "hops-chart-axis", plot);
-  axis.setAttribute("aria-hidden", "true");
-  const axisTop = h("span", "", axis);
-  const axisBottom = h("span", "", axis);
-  axisBottom.textContent = "0";
-  const SVG = "http://www.w3.org/2000/svg";
-  const spark = document.createElementNS(SVG, "svg");
-  spark.setAttribute("class", "hops-sparkline");
-  spark.setAttribute("viewBox", "0 0 200 40");
-  spark.setAttribute("preserveAspectRatio", "none");
-  spark.setAttribute("role", "img");
-  const sparkGrid = document.createElementNS(SVG, "polyline");
-  sparkGrid.setAttribute("class", "hops-chart-grid");
-  sparkGrid.setAttribute("points", "0,2 200,2");
-  const sparkLine = document.createElementNS(SVG, "polyline");
-  spark.append(sparkGrid, sparkLine);
-  plot.appendChild(spark);
-  const span = h("div", "hops-chart-span", chart);
-  span.setAttribute("aria-hidden", "true");
-  const spanStart = h("span", "", span);
-  h("span", "", span).textContent = "now";
-  const timeline = h("ol", "hops-timeline", historyBox);
-
-  // problems, error banner, footer
-  const problems = h("ul", "hops-problems", root);
-  const error = h("div", "hops-error", root);
-  error.setAttribute("role", "alert");
-  const actionError = h("div", "hops-action-error", root);
-  actionError.setAttribute("role", "alert");
-  const footer = h("div", "hops-footer", root);
-  const checked = h("span", "hops-checked", footer);
-  const updated = h("span", "hops-updated", footer);
-  const polling = h("span", "hops-polling", footer);
-  // When the kernel was last heard from. Polls that find nothing new send nothing, so between
-  // messages the poller's own schedule bounds how old the last check can be.
-  let heardAt = 0;
-  const heard = () => {
-    heardAt = Date.now();
-  };
-
-  // ---------------------------------------------------------------- actions
-  /** @type {Record<string, HTMLButtonElement>} */
-  const buttons = {};
-  let msgId = 0;
-  for (const [action, label] of [
-    ["start", "Start"],
-    ["stop", "Stop"],
-    ["refresh", "Refresh"],
-  ]) {
-    const b = /** @type {HTMLButtonElement} */ (h("button", `hops-button hops-${action}`, actions));
-    b.type = "button";
-    b.dataset.action = action;
-    b.textContent = label;
-    b.addEventListener("click", () => {
-      if (b.disabled) return;
-      if (action === "stop" && !confirmStop()) return;
-      b.disabled = true; // one click, one action; traits re-enable it
-      model.send({ type: action, id: `${viewId}-${++msgId}` });
-    });
-    buttons[action] = b;
-  }
-  function confirmStop() {
-    const who = model.get("name") || "this deployment";
-    return window.confirm(`Stop ${who}? Its instances will be released and requests will fail until it is started again.`);
-  }
-
-  // ---------------------------------------------------------------- updates
-  function updateStatus() {
-    const tone = model.get("tone") || "neutral";
-    root.dataset.status = model.get("status");
-    root.dataset.tone = tone;
-    setBadge(badge, badgeIcon, badgeText, tone, model.get("busy"), model.get("status_label"));
-    const stale = model.get("stale");
-    badge.classList.toggle("hops-stale", stale);
-    badgeStale.hidden = !stale;
-    if (stale) badgeIcon.textContent = "?";
-    badge.title = stale
-      ? "Last known status: the server cannot be reached, so this may be out of date."
-      : model.get("status_description");
-    root.dataset.stale = String(stale);
-  }
-  function updateIdentity() {
-    name.textContent = model.get("name");
-    const m = model.get("model_name");
-    const v = model.get("model_version");
-    modelInfo.textContent = m ? `${m}${v === null ? "" : ` v${v}`}` : "";
-    modelInfo.hidden = !m;
-  }
-  function updateCondition() {
-    message.textContent = model.get("message");
-    const r = model.get("condition_reason");
-    reason.textContent = r;
-    reason.hidden = !r;
-    const cut = model.get("reason_cut_chars");
-    reasonCut.hidden = !cut;
-    reasonCut.textContent = cut ? `…and ${cut} more characters (widget.state.condition.reason has the full text)` : "";
-  }
-  function updateSteps() {
-    steps.replaceChildren();
-    const list = model.get("steps") || [];
-    steps.hidden = list.length === 0;
-    for (const step of list) {
-      const li = h("li", "hops-step", steps);
-      li.dataset.type = step.type;
-      li.dataset.state = step.state;
-      const icon = h("span", "hops-step-icon", li);
-      icon.setAttribute("aria-hidden", "true");
-      icon.textContent = STEP_ICONS[step.state] || "";
-      h("span", "hops-step-label", li).textContent = step.label;
-      li.title = `${step.label}: ${step.state}`;
-    }
-  }
-  function setCount(part, available, requested) {
-    part.count.textContent = `${num(available)}/${num(requested)}`;
-    const ratio = requested ? Math.min(1, (available || 0) / requested) : available ? 1 : 0;
-    part.fill.style.width = `${Math.round(ratio * 100)}%`;
-  }
-  function updateInstances() {
-    setCount(predictor, model.get("predictor_available"), model.get("predictor_requested"));
-    transformer.row.hidden = !model.get("has_transformer");
-    setCount(transformer, model.get("transformer_available"), model.get("transformer_requested"));
-    s2z.hidden = !model.get("scale_to_zero");
-  }
-  function updateProblems() {
-    problems.replaceChildren();
-    const list = model.get("problems") || [];
-    problems.hidden = list.length === 0;
-    for (const p of list) h("li", "", problems).textContent = p;
-  }
-  function updateError() {
-    const text = model.get("error");
-    error.hidden = !text;
-    if (!text) {
-      error.textContent = "";
-      return;
-    }
-    const lastOk = model.get("last_ok_ms");
-    const when = lastOk ? ` Last good update: ${new Date(lastOk).toLocaleTimeString()}.` : "";
-    error.textContent = `${text}${when}`;
-  }
-  function updateActions() {
-    const enabled = model.get("actions_enabled");
-    actions.hidden = !enabled;
-    const pending = model.get("pending_action");
-    buttons.start.disabled = !model.get("can_start") || !!pending;
-    buttons.stop.disabled = !model.get("can_stop") || !!pending;
-    buttons.refresh.disabled = false;
-    for (const action of ["start", "stop"]) {
-      buttons[action].classList.toggle("hops-pending", pending === action);
-      buttons[action].setAttribute("aria-busy", String(pending === action));
-    }
-    const ae = model.get("action_error");
-    actionError.hidden = !ae;
-    actionError.textContent = ae;
-  }
-  function updateHistory() {
-    // newest status first; the condition steps seen during a status are listed inside it
-    const entries = model.get("history") || [];
-    timeline.replaceChildren();
-    for (const entry of entries.slice().reverse()) {
-      const li = h("li", "hops-event", timeline);
-      li.dataset.status = entry.status;
-      const head = h("div", "hops-event-head", li);
-      h("time", "hops-event-time", head).textContent = new Date(entry.at_ms).toLocaleTimeString();
-      h("span", "hops-event-label", head).textContent = entry.label;
-      const took = entry.duration_s === null ? "so far" : duration(entry.duration_s);
-      h("span", "hops-event-duration", head).textContent = took;
-      li.title = entry.message;
-      const steps = entry.steps || [];
-      if (steps.length === 0) continue;
-      const list = h("ol", "hops-event-steps", li);
-      for (const step of steps) {
-        const item = h("li", "hops-event-step", list);
-        h("time", "hops-event-time", item).textContent = new Date(step.at_ms).toLocaleTimeString();
-        h("span", "", item).textContent = step.label;
-      }
-    }
-    const n = entries.length;
-    historySummary.textContent = `History (${n} ${n === 1 ? "status" : "statuses"})`;
-  }
-  function updateSeries() {
-    const points = (model.get("instance_series") || []).filter((p) => p[1] !== null);
-    const top = Math.max(1, ...points.map((p) => p[1]));
-    const t0 = points.length ? points[0][0] : Date.now();
-    const minutes = Math.max(0, (Date.now() - t0) / 60000);
-    const spanText = minutes < 1 ? `${Math.max(1, Math.round(minutes * 60))} s` : `${Math.round(minutes)} min`;
-    chartTitle.textContent = `Available predictor instances, last ${spanText}`;
-    axisTop.textContent = String(top);
-    spanStart.textContent = points.length ? new Date(t0).toLocaleTimeString() : "";
-    chart.hidden = points.length === 0;
-    spark.setAttribute(
-      "aria-label",
-      `Available predictor instances over the last ${spanText}, from 0 to ${top}: ${points.map((p) => p[1]).join(", ")}`,
-    );
-    if (points.length === 0) {
-      sparkLine.setAttribute("points", "");
-      return;
-    }
-    const t1 = Math.max(Date.now(), points[points.length - 1][0]);
-    const x = (t) => (t1 === t0 ? 200 : ((t - t0) / (t1 - t0)) * 200);
-    const y = (v) => 38 - (v / top) * 36;
-    // a step line: the count holds until the next change
-    const coords = [];
-    points.forEach(([t, v], i) => {
-      if (i > 0) coords.push(`${x(t).toFixed(1)},${y(points[i - 1][1]).toFixed(1)}`);
-      coords.push(`${x(t).toFixed(1)},${y(v).toFixed(1)}`);
-    });
-    coords.push(`200,${y(points[points.length - 1][1]).toFixed(1)}`);
-    sparkLine.setAttribute("points", coords.join(" "));
-  }
-  function updateFooter() {
-    const mode = model.get("polling");
-    const every = model.get("interval_s");
-    const changed = model.get("changed_at_ms");
-    // Fact 1: when the server was last checked.
-    const sinceHeard = (Date.now() - heardAt) / 1000;
-    const live = (mode === "fast" || mode === "stable") && !model.get("error");
-    let check = "";
-    // between messages the last check is at most one interval old
-    if (live && heardAt && every && sinceHeard > every + 1) check = every < 5 ? "checked just now" : `checked in the last ${every} s`;
-    else if (live && heardAt) check = `checked ${ago(sinceHeard)}`;
-    else if (model.get("last_ok_ms") && model.get("error")) {
-      check = `last answer ${ago((Date.now() - model.get("last_ok_ms")) / 1000)}`;
-    }
-    checked.textContent = check;
-    checked.hidden = !check;
-    // Fact 2: when the state last changed.
-    updated.textContent = changed ? `changed ${ago((Date.now() - changed) / 1000)}` : "waiting for the first update";
-    updated.title = changed ? `the state last changed at ${new Date(changed).toLocaleTimeString()}` : "";
-    polling.textContent = pollingText(mode, every);
-    polling.dataset.mode = mode;
-  }
-
-  const wiring = [
-    ["status tone busy status_label status_description stale", updateStatus],
-    ["name model_name model_version", updateIdentity],
-    ["message condition_reason reason_cut_chars", updateCondition],
-    ["steps", updateSteps],
-    ["predictor_available predictor_requested has_transformer transformer_available transformer_requested scale_to_zero", updateInstances],
-    ["problems", updateProblems],
-    ["error last_ok_ms", updateError],
-    ["can_start can_stop pending_action action_error actions_enabled", updateActions],
-    ["changed_at_ms polling interval_s", updateFooter],
-    ["history", updateHistory],
-    ["instance_series", updateSeries],
-  ];
-  for (const [names, fn] of wiring) {
-    for (const n of names.split(" ")) model.on(`change:${n}`, fn);
-    fn();
-  }
-  // any message from the poller means the server was just checked
-  for (const n of ["changed_at_ms", "polling", "interval_s", "error", "last_ok_ms"]) {
-    model.on(`change:${n}`, () => {
-      heard();
-      updateFooter();
-    });
-  }
-  if (model.get("changed_at_ms")) heard();
-  updateFooter();
-  model.on("msg:custom", (msg) => {
-    // an answered action re-enables its button through the traits; refresh has none
-    if (msg && msg.type === "ack") {
-      if (msg.ok) heard(); // a finished action or refresh ends with a poll
-      updateActions();
-      updateFooter();
-    }
-  });
-
-  const stopWatching = watchVisibility(model, root, viewId);
-  const ticker = setInterval(updateFooter, 1000);
-
+// ==================================================================== shared timer
+// One page-wide timer for every "N s ago" text, however many widgets are on the page.
+const tickers = new Set();
+let tickTimer = null;
+/** @param {() => void} fn @returns {() => void} */
+export function everySecond(fn) {
+  tickers.add(fn);
+  if (tickTimer === null) tickTimer = setInterval(() => tickers.forEach((f) => f()), 1000);
   return () => {
-    clearInterval(ticker);
-    stopWatching();
+    tickers.delete(fn);
+    if (tickers.size === 0 && tickTimer !== null) {
+      clearInterval(tickTimer);
+      tickTimer = null;
+    }
   };
 }
 
+// ==================================================================== channel
+/**
+ * One message channel per model: ids, a map of open requests settled by their reply
+ * (`{type: "reply", id, ok, error, body}`) or a timeout, all aborted on close.
+ * @param {Model} model
+ * @returns {Channel}
+ */
+export function createChannel(model) {
+  const prefix = Math.random().toString(36).slice(2, 8);
+  let seq = 0;
+  /** @type {Map<string, {resolve: Function, reject: Function, timer: any}>} */
+  const open = new Map();
+  /** @type {Map<string, Set<Function>>} */
+  const listeners = new Map();
+  let closed = false;
+  const onMessage = (msg) => {
+    if (!msg || typeof msg !== "object") return;
+    if (msg.type === "reply" && open.has(msg.id)) {
+      const pending = open.get(msg.id);
+      open.delete(msg.id);
+      clearTimeout(pending.timer);
+      pending.resolve(msg);
+    }
+    for (const f of listeners.get(msg.type) || []) f(msg);
+  };
+  model.on("msg:custom", onMessage);
+  const safeSend = (message) => {
+    try {
+      model.send(message);
+      return true;
+    } catch {
+      return false; // the model is closed: nobody is listening any more
+    }
+  };
+  return {
+    request(type, body = {}, timeoutMs = REQUEST_TIMEOUT_MS) {
+      if (closed) return Promise.reject(new Error("the view is closed"));
+      const id = `${prefix}-${++seq}`;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          open.delete(id);
+          reject(new Error(`no answer to ${type} in ${timeoutMs / 1000} s`));
+        }, timeoutMs);
+        open.set(id, { resolve, reject, timer });
+        if (!safeSend({ ...body, type, id })) {
+          clearTimeout(timer);
+          open.delete(id);
+          reject(new Error("the widget is closed"));
+        }
+      });
+    },
+    notify(type, body = {}) {
+      if (!closed) safeSend({ ...body, type });
+    },
+    on(type, f) {
+      if (!listeners.has(type)) listeners.set(type, new Set());
+      listeners.get(type).add(f);
+      return () => listeners.get(type)?.delete(f);
+    },
+    close() {
+      closed = true;
+      model.off("msg:custom", onMessage);
+      for (const { reject, timer } of open.values()) {
+        clearTimeout(timer);
+        reject(new Error("the view is closed"));
+      }
+      open.clear();
+      listeners.clear();
+    },
+  };
+}
 
-// ==================================================================== overview
+/** A channel whose messages are meant for one part of the model (the overview's open detail). */
+function targeted(channel, target) {
+  return {
+    request: (type, body = {}, timeoutMs) => channel.request(type, { ...body, target }, timeoutMs),
+    notify: (type, body = {}) => channel.notify(type, { ...body, target }),
+    on: (type, f) => channel.on(type, f),
+    close() {},
+  };
+}
+
+// ==================================================================== sources
+/** @param {Model} model @returns {Source} */
+function modelSource(model) {
+  return {
+    get: (k) => model.get(k),
+    on(k, f) {
+      model.on(`change:${k}`, f);
+      return () => model.off(`change:${k}`, f);
+    },
+  };
+}
+
+/**
+ * The traits of a sub-state kept in one dict trait (the overview's `detail_state`), seen as a model.
+ * @param {Model} model @param {string} name @returns {Source}
+ */
+function dictSource(model, name) {
+  let last = model.get(name) || {};
+  /** @type {Map<string, Set<Function>>} */
+  const byKey = new Map();
+  const onChange = () => {
+    const now = model.get(name) || {};
+    const before = last;
+    last = now;
+    const keys = new Set([...Object.keys(before), ...Object.keys(now)]);
+    const due = new Set();
+    for (const k of keys) {
+      if (before[k] !== now[k] && JSON.stringify(before[k]) !== JSON.stringify(now[k])) {
+        for (const f of byKey.get(k) || []) due.add(f);
+      }
+    }
+    due.forEach((f) => f());
+  };
+  model.on(`change:${name}`, onChange);
+  return {
+    get: (k) => (model.get(name) || {})[k],
+    on(k, f) {
+      if (!byKey.has(k)) byKey.set(k, new Set());
+      byKey.get(k).add(f);
+      return () => byKey.get(k)?.delete(f);
+    },
+    dispose: () => model.off(`change:${name}`, onChange),
+  };
+}
+
+// ==================================================================== timeline store
+/**
+ * History and instance series arrive as appended (or updated) entries in the `timeline`
+ * trait; a view built later asks for the whole timeline once. Entries are keyed by `seq`;
+ * of two copies the one with the higher `rev` wins.
+ */
+function timelineStore() {
+  /** @type {Map<number, any>} */
+  const history = new Map();
+  /** @type {Map<number, [number, number]>} */
+  const series = new Map();
+  const trim = (map, keep) => {
+    if (map.size <= keep) return;
+    const drop = [...map.keys()].sort((a, b) => a - b).slice(0, map.size - keep);
+    drop.forEach((k) => map.delete(k));
+  };
+  return {
+    merge(delta) {
+      if (!delta) return false;
+      let changed = false;
+      for (const entry of delta.history || []) {
+        const have = history.get(entry.seq);
+        if (!have || have.rev <= entry.rev) {
+          history.set(entry.seq, entry);
+          changed = true;
+        }
+      }
+      for (const [seq, t, v] of delta.series || []) {
+        if (!series.has(seq)) {
+          series.set(seq, [t, v]);
+          changed = true;
+        }
+      }
+      trim(history, HISTORY_KEEP);
+      trim(series, SERIES_KEEP);
+      return changed;
+    },
+    history: () => [...history.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e),
+    series: () => [...series.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p),
+  };
+}
+
+// ==================================================================== sections
+// Each section: the traits it reads and build(el, ctx) -> update. ctx: { source, channel,
+// root, view }. A section owns its DOM; it returns its update (and may register cleanups
+// through ctx.cleanup).
+
+/** @type {Record<string, {traits: string[], build: (el: HTMLElement, ctx: any) => () => void}>} */
+export const SECTIONS = {
+  status: {
+    // the badge, and the root's data attributes tests and CSS read
+    traits: ["status", "tone", "busy", "status_label", "status_description", "stale"],
+    build(el, { source, root }) {
+      const { badge, icon, text } = makeBadge(el);
+      badge.setAttribute("role", "status");
+      badge.setAttribute("aria-live", "polite");
+      const note = h("span", "hops-badge-stale", badge);
+      note.textContent = "last known";
+      return () => {
+        const tone = source.get("tone") || "neutral";
+        const stale = !!source.get("stale");
+        root.dataset.status = source.get("status");
+        root.dataset.tone = tone;
+        root.dataset.stale = String(stale);
+        setBadge(badge, icon, text, tone, source.get("busy"), source.get("status_label"));
+        badge.setAttribute("role", "status");
+        badge.classList.toggle("hops-stale", stale);
+        note.hidden = !stale;
+        if (stale) icon.textContent = "?";
+        badge.title = stale
+          ? "Last known status: the server cannot be reached, so this may be out of date."
+          : source.get("status_description");
+      };
+    },
+  },
+
+  identity: {
+    traits: ["name", "model_name", "model_version"],
+    build(el, { source }) {
+      const name = h("span", "hops-name", el);
+      const modelInfo = h("span", "hops-model", el);
+      return () => {
+        name.textContent = source.get("name");
+        const m = source.get("model_name");
+        const v = source.get("model_version");
+        modelInfo.textContent = m ? `${m}${v === null || v === undefined ? "" : ` v${v}`}` : "";
+        modelInfo.hidden = !m;
+      };
+    },
+  },
+
+  title: {
+    // the overview's header: its name and the counts per status
+    traits: ["rows"],
+    build(el, { source }) {
+      h("span", "hops-name", el).textContent = "Deployments";
+      const summary = h("span", "hops-model", el);
+      return () => {
+        const rows = source.get("rows") || [];
+        const counts = {};
+        for (const r of rows) counts[r.status_label] = (counts[r.status_label] || 0) + 1;
+        const parts = Object.entries(counts).map(([label, n]) => `${n} ${label}`);
+        summary.textContent = `${rows.length} · ${parts.join(", ")}`;
+      };
+    },
+  },
+
+  actions: {
+    // the buttons (ctx.buttons says which) and the line for a failed action
+    traits: ["can_start", "can_stop", "pending_action", "action_error", "actions_enabled"],
+    build(el, ctx) {
+      const { source, channel } = ctx;
+      const box = h("span", "hops-actions", el);
+      const actionError = h("div", "hops-action-error");
+      actionError.setAttribute("role", "alert");
+      ctx.after(actionError); // under the header, not inside it
+      const labels = { start: "Start", stop: "Stop", refresh: "Refresh" };
+      /** @type {Record<string, HTMLButtonElement>} */
+      const buttons = {};
+      const inFlight = new Set();
+      const update = () => {
+        const enabled = source.get("actions_enabled");
+        box.hidden = !enabled && ctx.view === "deployment"; // the overview keeps its Refresh
+        const pending = source.get("pending_action");
+        for (const [action, b] of Object.entries(buttons)) {
+          if (action === "refresh") {
+            b.disabled = inFlight.has(action);
+            continue;
+          }
+          b.hidden = !enabled;
+          const allowed = action === "start" ? source.get("can_start") : source.get("can_stop");
+          b.disabled = !allowed || !!pending || inFlight.has(action);
+          b.classList.toggle("hops-pending", pending === action);
+          b.setAttribute("aria-busy", String(pending === action));
+        }
+        const ae = source.get("action_error");
+        actionError.hidden = !ae;
+        actionError.textContent = ae || "";
+      };
+      for (const action of ctx.buttons) {
+        const b = makeButton(action, labels[action], box);
+        b.addEventListener("click", () => {
+          if (b.disabled) return;
+          if (action === "stop" && !confirmStop(source.get("name"))) return;
+          inFlight.add(action); // one click, one action; the reply (or the traits) re-enable it
+          update();
+          channel
+            .request(action)
+            .catch(() => null)
+            .then(() => {
+              inFlight.delete(action);
+              update();
+            });
+        });
+        buttons[action] = b;
+      }
+      return update;
+    },
+  },
+
+  condition: {
+    traits: ["message", "condition_reason", "reason_cut_chars"],
+    build(el, { source }) {
+      const message = h("p", "hops-message", el);
+      const reason = h("p", "hops-reason", el);
+      const cut = h("span", "hops-reason-cut", el);
+      return () => {
+        message.textContent = source.get("message");
+        const r = source.get("condition_reason");
+        reason.textContent = r;
+        reason.hidden = !r;
+        const n = source.get("reason_cut_chars");
+        cut.hidden = !n;
+        cut.textContent = n ? `…and ${n} more characters (widget.state.condition.reason has the full text)` : "";
+      };
+    },
+  },
+
+  steps: {
+    traits: ["steps"],
+    build(el, { source }) {
+      const steps = h("ol", "hops-steps", el);
+      steps.setAttribute("aria-label", "Progress");
+      return () => {
+        steps.replaceChildren();
+        const list = source.get("steps") || [];
+        steps.hidden = list.length === 0;
+        for (const step of list) {
+          const li = h("li", "hops-step", steps);
+          li.dataset.type = step.type;
+          li.dataset.state = step.state;
+          const icon = h("span", "hops-step-icon", li);
+          icon.setAttribute("aria-hidden", "true");
+          icon.textContent = STEP_ICONS[step.state] || "";
+          h("span", "hops-step-label", li).textContent = step.label;
+          li.title = `${step.label}: ${step.state}`;
+        }
+      };
+    },
+  },
+
+  instances: {
+    traits: [
+      "predictor_available",
+      "predictor_requested",
+      "has_transformer",
+      "transformer_available",
+      "transformer_requested",
+      "scale_to_zero",
+    ],
+    build(el, { source }) {
+      const box = h("div", "hops-instances", el);
+      const row = (role, label) => {
+        const r = h("div", "hops-instance", box);
+        r.dataset.role = role;
+        h("span", "hops-instance-label", r).textContent = label;
+        const count = h("span", "hops-count", r);
+        const fill = h("span", "hops-bar-fill", h("span", "hops-bar", r));
+        return { row: r, count, fill };
+      };
+      const predictor = row("predictor", "Predictor");
+      const transformer = row("transformer", "Transformer");
+      const s2z = h("span", "hops-scale-to-zero", box);
+      s2z.textContent = "scale-to-zero";
+      s2z.title = "Minimum instances is 0: with no traffic the deployment idles at 0 instances, which is healthy.";
+      const set = (part, available, requested) => {
+        part.count.textContent = `${num(available)}/${num(requested)}`;
+        const ratio = requested ? Math.min(1, (available || 0) / requested) : available ? 1 : 0;
+        part.fill.style.width = `${Math.round(ratio * 100)}%`;
+      };
+      return () => {
+        set(predictor, source.get("predictor_available"), source.get("predictor_requested"));
+        transformer.row.hidden = !source.get("has_transformer");
+        set(transformer, source.get("transformer_available"), source.get("transformer_requested"));
+        s2z.hidden = !source.get("scale_to_zero");
+      };
+    },
+  },
+
+  history: {
+    // a chart of available instances (its scale and time span labelled) and the timeline,
+    // one entry per status with the condition steps seen during it inside
+    traits: ["timeline"],
+    build(el, ctx) {
+      const { source, channel } = ctx;
+      const store = timelineStore();
+      const box = h("details", "hops-history", el);
+      const summary = h("summary", "", box);
+      summary.textContent = "History";
+      const chart = h("figure", "hops-chart", box);
+      const title = h("figcaption", "hops-chart-title", chart);
+      const plot = h("div", "hops-chart-plot", chart);
+      const axis = h("div", "hops-chart-axis", plot);
+      axis.setAttribute("aria-hidden", "true");
+      const axisTop = h("span", "", axis);
+      h("span", "", axis).textContent = "0";
+      const SVG = "http://www.w3.org/2000/svg";
+      const spark = document.createElementNS(SVG, "svg");
+      spark.setAttribute("class", "hops-sparkline");
+      spark.setAttribute("viewBox", "0 0 200 40");
+      spark.setAttribute("preserveAspectRatio", "none");
+      spark.setAttribute("role", "img");
+      const grid = document.createElementNS(SVG, "polyline");
+      grid.setAttribute("class", "hops-chart-grid");
+      grid.setAttribute("points", "0,2 200,2");
+      const line = document.createElementNS(SVG, "polyline");
+      line.setAttribute("class", "hops-chart-line");
+      spark.append(grid, line);
+      plot.appendChild(spark);
+      const span = h("div", "hops-chart-span", chart);
+      span.setAttribute("aria-hidden", "true");
+      const spanStart = h("span", "", span);
+      h("span", "", span).textContent = "now";
+      const timeline = h("ol", "hops-timeline", box);
+
+      const drawTimeline = () => {
+        const entries = store.history();
+        timeline.replaceChildren();
+        for (const entry of entries.slice().reverse()) {
+          const li = h("li", "hops-event", timeline);
+          li.dataset.status = entry.status;
+          const head = h("div", "hops-event-head", li);
+          h("time", "hops-event-time", head).textContent = new Date(entry.at_ms).toLocaleTimeString();
+          h("span", "hops-event-label", head).textContent = entry.label;
+          h("span", "hops-event-duration", head).textContent =
+            entry.duration_s === null ? "so far" : duration(entry.duration_s);
+          li.title = entry.message;
+          if (!(entry.steps || []).length) continue;
+          const list = h("ol", "hops-event-steps", li);
+          for (const step of entry.steps) {
+            const item = h("li", "hops-event-step", list);
+            h("time", "hops-event-time", item).textContent = new Date(step.at_ms).toLocaleTimeString();
+            h("span", "", item).textContent = step.label;
+          }
+        }
+        const n = entries.length;
+        summary.textContent = `History (${n} ${n === 1 ? "status" : "statuses"})`;
+      };
+      const drawChart = () => {
+        const points = store.series().filter((p) => p[1] !== null);
+        chart.hidden = points.length === 0;
+        if (points.length === 0) {
+          line.setAttribute("points", "");
+          return;
+        }
+        const top = Math.max(1, ...points.map((p) => p[1]));
+        const t0 = points[0][0];
+        const t1 = Math.max(Date.now(), points[points.length - 1][0]);
+        const minutes = Math.max(0, (t1 - t0) / 60000);
+        const spanText = minutes < 1 ? `${Math.max(1, Math.round(minutes * 60))} s` : `${Math.round(minutes)} min`;
+        title.textContent = `Available predictor instances, last ${spanText}`;
+        axisTop.textContent = String(top);
+        spanStart.textContent = new Date(t0).toLocaleTimeString();
+        spark.setAttribute(
+          "aria-label",
+          `Available predictor instances over the last ${spanText}, from 0 to ${top}: ${points.map((p) => p[1]).join(", ")}`,
+        );
+        const x = (t) => (t1 === t0 ? 200 : ((t - t0) / (t1 - t0)) * 200);
+        const y = (v) => 38 - (v / top) * 36;
+        // a step line: the count holds until the next change
+        const coords = [];
+        points.forEach(([t, v], i) => {
+          if (i > 0) coords.push(`${x(t).toFixed(1)},${y(points[i - 1][1]).toFixed(1)}`);
+          coords.push(`${x(t).toFixed(1)},${y(v).toFixed(1)}`);
+        });
+        coords.push(`200,${y(points[points.length - 1][1]).toFixed(1)}`);
+        line.setAttribute("points", coords.join(" "));
+      };
+      const draw = () => {
+        drawTimeline();
+        drawChart();
+      };
+      // the whole timeline once (this view may be newer than the widget); then appended entries
+      channel
+        .request("timeline")
+        .then((reply) => reply && reply.ok && store.merge(reply.body) && draw())
+        .catch(() => null);
+      return () => {
+        store.merge(source.get("timeline"));
+        draw();
+      };
+    },
+  },
+
+  problems: {
+    traits: ["problems"],
+    build(el, { source }) {
+      const list = h("ul", "hops-problems", el);
+      return () => {
+        list.replaceChildren();
+        const items = source.get("problems") || [];
+        list.hidden = items.length === 0;
+        for (const p of items) h("li", "", list).textContent = p;
+      };
+    },
+  },
+
+  error: {
+    // the banner while polls fail, with the time of the last good answer (both views)
+    traits: ["error", "last_ok_ms"],
+    build(el, { source }) {
+      const error = h("div", "hops-error", el);
+      error.setAttribute("role", "alert");
+      return () => {
+        const text = source.get("error");
+        error.hidden = !text;
+        const lastOk = source.get("last_ok_ms");
+        const when = lastOk ? ` Last good update: ${new Date(lastOk).toLocaleTimeString()}.` : "";
+        error.textContent = text ? `${text}${when}` : "";
+      };
+    },
+  },
+
+  footer: {
+    // two facts: when the server was last checked, when the state last changed; and the cadence
+    traits: ["changed_at_ms", "polling", "interval_s", "error", "last_ok_ms"],
+    build(el, ctx) {
+      const { source, channel } = ctx;
+      const footer = h("div", "hops-footer", el);
+      const checked = h("span", "hops-checked", footer);
+      const updated = h("span", "hops-updated", footer);
+      const polling = h("span", "hops-polling", footer);
+      // Polls that find nothing new send nothing: between messages the poller's own
+      // schedule bounds how old the last check is.
+      let heardAt = source.get("changed_at_ms") || source.get("last_ok_ms") ? Date.now() : 0;
+      const update = () => {
+        const mode = source.get("polling");
+        const every = source.get("interval_s");
+        const changed = source.get("changed_at_ms");
+        const since = (Date.now() - heardAt) / 1000;
+        const live = (mode === "fast" || mode === "stable") && !source.get("error");
+        let check = "";
+        if (live && heardAt && every && since > every + 1) check = every < 5 ? "checked just now" : `checked in the last ${every} s`;
+        else if (live && heardAt) check = `checked ${ago(since)}`;
+        else if (source.get("error") && source.get("last_ok_ms")) {
+          check = `last answer ${ago((Date.now() - source.get("last_ok_ms")) / 1000)}`;
+        }
+        checked.textContent = check;
+        checked.hidden = !check;
+        updated.hidden = !ctx.hasChanges;
+        updated.textContent = changed ? `changed ${ago((Date.now() - changed) / 1000)}` : "waiting for the first update";
+        updated.title = changed ? `the state last changed at ${new Date(changed).toLocaleTimeString()}` : "";
+        polling.textContent = pollingText(mode, every);
+        polling.dataset.mode = mode;
+        polling.title =
+          ctx.root.dataset.delivery === "pull"
+            ? "Updates fetched by this view at the polling cadence: this host does not deliver the kernel's background updates."
+            : "Updates sent by the kernel as they happen.";
+      };
+      const heard = () => {
+        heardAt = Date.now();
+        update();
+      };
+      for (const k of ["changed_at_ms", "polling", "interval_s", "error", "last_ok_ms", "rows"]) ctx.cleanup(source.on(k, heard));
+      // a reply to an action or a refresh comes after the poll it caused
+      ctx.cleanup(channel.on("reply", (msg) => msg.ok && heard()));
+      ctx.cleanup(everySecond(update));
+      return update;
+    },
+  },
+
+  table: {
+    traits: ["rows", "selected", "actions_enabled", "error"], // error: rows are marked last known
+    build(el, ctx) {
+      return buildTable(el, ctx);
+    },
+  },
+
+  detail: {
+    // the overview's open row: the detail view's own sections over the `detail_state` trait
+    traits: ["detail_state"],
+    build(el, ctx) {
+      const { model, channel } = ctx;
+      const holder = h("div", "hops-detail-holder", el);
+      let unmount = null;
+      let shown = "";
+      const update = () => {
+        const key = (model.get("detail_state") || {}).name || "";
+        if (key === shown) return;
+        unmount?.();
+        unmount = null;
+        holder.replaceChildren();
+        shown = key;
+        if (!key) return;
+        const source = dictSource(model, "detail_state");
+        const stop = mount("deployment", holder, { model, source, channel: targeted(channel, "detail"), nested: true });
+        unmount = () => {
+          stop();
+          source.dispose();
+        };
+      };
+      ctx.cleanup(() => unmount?.());
+      return update;
+    },
+  },
+};
+
+function confirmStop(name) {
+  const who = name || "this deployment";
+  return window.confirm(`Stop ${who}? Its instances will be released and requests will fail until it is started again.`);
+}
+
+// ==================================================================== the overview's table
 // Order for sorting by status: what needs attention first.
 const STATUS_ORDER = ["FAILED", "STARTING", "UPDATING", "STOPPING", "CREATING", "RUNNING", "IDLE", "CREATED", "STOPPED"];
 const statusRank = (row) => {
@@ -445,27 +715,11 @@ const statusRank = (row) => {
 };
 
 /**
- * The deployments table. Rows are keyed by name and updated in place, so a
- * row keeps its focus and hover while the table refreshes.
- * @param {{ model: Model, el: HTMLElement }} ctx
+ * The deployments table. Rows are keyed by name and updated in place, so a row keeps its
+ * focus and hover while the table refreshes.
  */
-function renderOverview({ model, el }) {
-  const viewId = `o${nextViewId++}-${Math.random().toString(36).slice(2, 8)}`;
-  let msgId = 0;
-  const send = (msg) => model.send({ ...msg, id: `${viewId}-${++msgId}` });
-
-  const root = h("div", "hops-deployment hops-overview", el);
-  const header = h("div", "hops-header", root);
-  h("span", "hops-name", header).textContent = "Deployments";
-  const summary = h("span", "hops-model", header);
-  const actions = h("span", "hops-actions", header);
-  const refresh = /** @type {HTMLButtonElement} */ (h("button", "hops-button", actions));
-  refresh.type = "button";
-  refresh.dataset.action = "refresh";
-  refresh.textContent = "Refresh";
-  refresh.addEventListener("click", () => send({ type: "refresh" }));
-
-  const table = h("table", "hops-table", root);
+function buildTable(el, { source, channel, root }) {
+  const table = h("table", "hops-table", el);
   // Fixed column widths: long names are cut with an ellipsis instead of widening the table.
   const cols = h("colgroup", "", table);
   /** @type {Record<string, HTMLElement>} */
@@ -504,11 +758,6 @@ function renderOverview({ model, el }) {
     });
     sortHeaders[key] = th;
   }
-  const error = h("div", "hops-error", root);
-  error.setAttribute("role", "alert");
-  const actionError = h("div", "hops-action-error", root);
-  actionError.setAttribute("role", "alert");
-  const polling = h("span", "hops-polling", h("div", "hops-footer", root));
 
   /** One table row, built once per deployment name and updated in place. */
   function makeRow(name) {
@@ -520,10 +769,10 @@ function renderOverview({ model, el }) {
     const who = h("td", "hops-cell-who", tr);
     entry.name = h("div", "hops-cell-name hops-clip", who);
     entry.model = h("div", "hops-cell-model hops-clip", who);
-    entry.badge = h("span", "hops-badge", h("td", "hops-cell-status", tr));
-    entry.icon = h("span", "hops-badge-icon", entry.badge);
-    entry.icon.setAttribute("aria-hidden", "true");
-    entry.label = h("span", "hops-badge-text", entry.badge);
+    const badge = makeBadge(h("td", "hops-cell-status", tr));
+    entry.badge = badge.badge;
+    entry.icon = badge.icon;
+    entry.label = badge.text;
     entry.message = h("td", "hops-cell-message", tr);
     entry.text = h("span", "hops-cell-text", entry.message);
     const instances = h("td", "hops-cell-instances", tr);
@@ -537,21 +786,18 @@ function renderOverview({ model, el }) {
       ["start", "Start"],
       ["stop", "Stop"],
     ]) {
-      const b = /** @type {HTMLButtonElement} */ (h("button", `hops-button hops-${action}`, cell));
-      b.type = "button";
-      b.dataset.action = action;
-      b.textContent = text;
+      const b = makeButton(action, text, cell);
       b.addEventListener("click", (event) => {
         event.stopPropagation();
         if (b.disabled) return;
         if (action === "stop" && !window.confirm(`Stop ${name}? Its instances will be released.`)) return;
         b.disabled = true; // one click, one action
-        send({ type: action, name });
+        channel.request(action, { name }).catch(() => null);
       });
       b.addEventListener("keydown", (event) => event.stopPropagation());
       entry.buttons[action] = b;
     }
-    const open = () => send({ type: "select", name });
+    const open = () => channel.request("select", { name }).catch(() => null);
     tr.addEventListener("click", open);
     tr.addEventListener("keydown", (event) => {
       if (event.key === "Enter" || event.key === " ") {
@@ -562,7 +808,7 @@ function renderOverview({ model, el }) {
     return entry;
   }
 
-  function fillRow(entry, row, selected, withActions) {
+  function fillRow(entry, row, selected, withActions, stale) {
     entry.row = row;
     entry.tr.dataset.status = row.status;
     entry.tr.setAttribute("aria-selected", String(row.name === selected));
@@ -572,7 +818,8 @@ function renderOverview({ model, el }) {
     entry.model.title = row.model_label ?? row.model;
     entry.model.hidden = !row.model;
     setBadge(entry.badge, entry.icon, entry.label, row.tone, row.busy, row.status_label);
-    entry.badge.title = row.status_label;
+    entry.badge.classList.toggle("hops-stale", stale);
+    entry.badge.title = stale ? `${row.status_label} (last known: the server cannot be reached)` : row.status_label;
     // Failed and moving rows lead with the server's reason (what to act on); the others with the
     // plain sentence. Python decides which (condition_shows); the other text is the tooltip.
     const showsReason = row.condition_shows === "reason";
@@ -593,15 +840,17 @@ function renderOverview({ model, el }) {
   /** @type {Map<string, any>} */
   const entries = new Map();
   function updateRows() {
-    const rows = (model.get("rows") || []).slice();
+    const rows = (source.get("rows") || []).slice();
     const byName = (a, b) => a.name.localeCompare(b.name);
     rows.sort(
       sortKey === "status"
         ? (a, b) => (statusRank(a) - statusRank(b) || byName(a, b)) * sortDir
         : (a, b) => byName(a, b) * sortDir,
     );
-    const selected = model.get("selected");
-    const withActions = model.get("actions_enabled");
+    const selected = source.get("selected");
+    const withActions = source.get("actions_enabled");
+    const stale = !!source.get("error") && rows.length > 0;
+    root.dataset.stale = String(stale);
     col.actions.hidden = !withActions;
     headers.actions.hidden = !withActions;
     const names = new Set(rows.map((r) => r.name));
@@ -617,42 +866,188 @@ function renderOverview({ model, el }) {
         entry = makeRow(row.name);
         entries.set(row.name, entry);
       }
-      fillRow(entry, row, selected, withActions);
+      fillRow(entry, row, selected, withActions, stale);
       // move only rows that are out of place, so a focused row stays put
       if (body.children[i] !== entry.tr) body.insertBefore(entry.tr, body.children[i] || null);
     });
     for (const [key, th] of Object.entries(sortHeaders)) {
       th.setAttribute("aria-sort", key === sortKey ? (sortDir > 0 ? "ascending" : "descending") : "none");
     }
-    const counts = {};
-    for (const r of rows) counts[r.status_label] = (counts[r.status_label] || 0) + 1;
-    const parts = Object.entries(counts).map(([label, n]) => `${n} ${label}`);
-    summary.textContent = `${rows.length} · ${parts.join(", ")}`;
   }
-  function updateStatus() {
-    const text = model.get("error");
-    error.hidden = !text;
-    const lastOk = model.get("last_ok_ms");
-    const when = lastOk ? ` Last good update: ${new Date(lastOk).toLocaleTimeString()}.` : "";
-    error.textContent = text ? `${text}${when}` : "";
-    const ae = model.get("action_error");
-    actionError.hidden = !ae;
-    actionError.textContent = ae;
-    const mode = model.get("polling");
-    const every = model.get("interval_s");
-    polling.dataset.mode = mode;
-    polling.textContent = mode === "backoff" ? `retrying in ${every} s` : `checking every ${every ?? "?"} s`;
+  return updateRows;
+}
+
+// ==================================================================== views
+/**
+ * A view: its root classes, the sections of its header row, the sections under it, the
+ * buttons its actions section shows, and whether it has a state that changes over time.
+ */
+export const VIEWS = {
+  deployment: {
+    root: "hops-deployment",
+    header: ["status", "identity", "actions"],
+    body: ["condition", "steps", "instances", "history", "problems", "error", "footer"],
+    buttons: ["start", "stop", "refresh"],
+    hasChanges: true,
+  },
+  overview: {
+    root: "hops-deployment hops-overview",
+    header: ["title", "actions"],
+    body: ["table", "error", "footer"],
+    buttons: ["refresh"],
+    hasChanges: false,
+    below: ["detail"], // outside the table's box, as wide as it
+  },
+};
+
+/**
+ * Build a view's sections once, wire their traits, and return one cleanup.
+ * @param {string} viewName
+ * @param {HTMLElement} el
+ * @param {{ model: Model, source: Source, channel: Channel, nested?: boolean }} base
+ */
+export function mount(viewName, el, base) {
+  const view = VIEWS[viewName];
+  const root = h("div", view.root, el);
+  if (base.nested) root.classList.add("hops-detail");
+  const header = h("div", "hops-header", root);
+  const cleanups = [];
+  let afterHeader = header;
+  const ctx = {
+    ...base,
+    root,
+    view: viewName,
+    buttons: view.buttons,
+    hasChanges: view.hasChanges,
+    cleanup: (f) => cleanups.push(f),
+    after(node) {
+      afterHeader.after(node);
+      afterHeader = node;
+    },
+  };
+  const build = (name, parent) => {
+    const section = SECTIONS[name];
+    const update = section.build(parent, ctx);
+    for (const trait of section.traits) cleanups.push(ctx.source.on(trait, update));
+    update();
+  };
+  for (const name of view.header) build(name, header);
+  for (const name of view.body) build(name, root);
+  for (const name of view.below || []) build(name, el);
+  if (!base.nested) {
+    const visibility = watchVisibility(base.channel, root);
+    cleanups.push(visibility.stop, syncByPull(base.model, base.channel, root, visibility.visible));
   }
-  for (const n of ["rows", "selected", "actions_enabled"]) model.on(`change:${n}`, updateRows);
-  for (const n of ["error", "last_ok_ms", "action_error", "polling", "interval_s"]) model.on(`change:${n}`, updateStatus);
-  updateRows();
-  updateStatus();
-  return watchVisibility(model, root, viewId);
+  return () => cleanups.splice(0).forEach((f) => f());
+}
+
+/**
+ * The second delivery path, for hosts that drop (Colab) or hold back (VS Code) the trait changes
+ * the kernel sends from its poller thread: while the view is visible it asks, at the polling
+ * cadence, for what changed after the newest revision it holds (`_rev`); the kernel answers inside
+ * that request, and only when something did change. Where pushes arrive, the view already holds the
+ * newest revision and the answer never comes: one small notice per interval, nothing back.
+ * Returns the cleanup.
+ */
+function syncByPull(model, channel, root, visible) {
+  let applying = false;
+  root.dataset.delivery = "push";
+  const apply = (msg) => {
+    if (typeof msg.rev !== "number" || msg.rev <= (model.get("_rev") || 0)) return;
+    applying = true;
+    try {
+      for (const [k, v] of Object.entries(msg.changes || {})) model.set(k, v);
+      model.set("_rev", msg.rev);
+    } finally {
+      applying = false;
+    }
+    root.dataset.delivery = "pull"; // this view is kept current by its own requests
+  };
+  const onPush = () => {
+    if (!applying) root.dataset.delivery = "push";
+  };
+  const offState = channel.on("state", apply);
+  model.on("change:_rev", onPush);
+  let timer = null;
+  const tick = () => {
+    if (visible()) channel.notify("pull", { rev: model.get("_rev") || 0 });
+    const every = Number(model.get("interval_s")) || 5;
+    timer = setTimeout(tick, Math.max(1, every) * 1000);
+  };
+  tick(); // at once: a host that dropped even the first state shows it now
+  return () => {
+    clearTimeout(timer);
+    offState();
+    model.off("change:_rev", onPush);
+  };
+}
+
+/**
+ * Tell Python whether this view is on screen (IntersectionObserver + page visibility),
+ * so the poller can slow down when nobody looks. Returns `{visible(), stop()}`.
+ * @param {Channel} channel @param {HTMLElement} root
+ */
+function watchVisibility(channel, root) {
+  const viewId = `${Math.random().toString(36).slice(2, 10)}`;
+  let onScreen = typeof IntersectionObserver !== "function";
+  let lastSent = null;
+  const report = () => {
+    const visible = onScreen && document.visibilityState === "visible";
+    if (visible === lastSent) return;
+    lastSent = visible;
+    channel.notify("visibility", { view: viewId, visible });
+  };
+  const observer = onScreen
+    ? null
+    : new IntersectionObserver((entries) => {
+        onScreen = entries.some((e) => e.isIntersecting);
+        report();
+      });
+  observer?.observe(root);
+  document.addEventListener("visibilitychange", report);
+  report();
+  return {
+    visible: () => onScreen && document.visibilityState === "visible",
+    stop() {
+      observer?.disconnect();
+      document.removeEventListener("visibilitychange", report);
+      onScreen = false;
+      report();
+    },
+  };
+}
+
+// ==================================================================== anywidget entry points
+/** @type {WeakMap<object, Channel>} */
+const channels = new WeakMap();
+
+/** Per model, once: its message channel (closed, with its open requests, with the model). */
+function initialize({ model }) {
+  const channel = createChannel(model);
+  channels.set(model, channel);
+  return () => {
+    channel.close();
+    channels.delete(model);
+  };
 }
 
 /** One module for both widgets: the `_view` trait says which one this model is. */
-function render(ctx) {
-  return ctx.model.get("_view") === "overview" ? renderOverview(ctx) : renderDeployment(ctx);
+function render({ model, el }) {
+  let channel = channels.get(model);
+  let own = null;
+  if (!channel) {
+    // a host that does not call initialize: a channel for this view alone
+    own = createChannel(model);
+    channel = own;
+  }
+  const view = model.get("_view") === "overview" ? "overview" : "deployment";
+  const wrapper = view === "overview" ? h("div", "hops-overview-box", el) : el;
+  const unmount = mount(view, wrapper, { model, source: modelSource(model), channel });
+  return () => {
+    unmount();
+    own?.close();
+    if (wrapper !== el) wrapper.remove();
+  };
 }
 
-export default { render };
+export default { initialize, render };

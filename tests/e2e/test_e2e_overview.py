@@ -158,7 +158,7 @@ def test_overview_deleting_the_selected_deployment_closes_its_detail(open_lab):
     # ...and the detail view of a deployment that no longer exists goes with it (before 868d337 it
     # stayed, showing the stale Running state with Stop enabled, then a 404 banner in backoff).
     overview.detail.first.wait_for(state="detached", timeout=5000)
-    assert nb.kernel_json("ov.detail is None and len(ov.children) == 1") is True
+    assert nb.kernel_json("ov.detail is None and ov.detail_state == {}") is True
 
 
 def test_overview_row_keyboard_enter_keeps_focus(open_lab):

@@ -138,11 +138,11 @@ def test_envelope_list_is_accepted(serving, monkeypatch):
     assert len(serving.list_states()) == 4
 
 
-def test_show_goes_through_the_widget_module(serving, monkeypatch):
-    import hops_widgets.widget as widget
+def test_show_goes_through_the_display_module(serving, monkeypatch):
+    import hops_widgets.display as display
 
     calls = []
-    monkeypatch.setattr(widget, "show", lambda obj, **kw: calls.append((obj, kw)) or "shown")
+    monkeypatch.setattr(display, "show", lambda obj, **kw: calls.append((obj, kw)) or "shown")
     d = serving.get_deployment("fraud-detector")
     assert d.show(fast_s=0.5) == "shown"
     assert serving.show() == "shown"

@@ -36,7 +36,10 @@ def test_widget_on_sdk_deployment_follows_start_to_running(sdk_project, sdk_sand
     try:
         assert widget.wait_for("STOPPED", timeout=10).status == "STOPPED"
         seen = []
-        widget.observe(lambda change: seen.append(change["new"]), names="condition_type")
+        # the steps trait carries the condition step in progress (its type is what the view draws)
+        widget.observe(
+            lambda change: seen.extend(st["type"] for st in change["new"] if st["state"] != "pending"), names="steps"
+        )
         deployment.start(await_running=0)
         state = widget.wait_for("RUNNING", timeout=30)
         assert state.condition.type == "READY" and state.condition.status is True

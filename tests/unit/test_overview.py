@@ -98,13 +98,41 @@ def test_select_opens_detail_under_the_table_and_toggles():
     p.poll()
     click(w, {"type": "select", "name": "dep-001", "id": "s"})
     assert w.table.selected == "dep-001"
-    assert len(w.children) == 2 and w.detail is w.children[1]
     assert w.detail.source.deployment is serving.deployments[1]
     assert w.detail.poller.policy == p.policy, "the detail polls like its table"
     detail = w.detail
+    detail.poller.poll()
+    # one widget: the detail's traits travel in the overview's own detail_state, no second comm
+    assert w.detail_state["name"] == "dep-001" and w.detail_state["status"] == detail.status
+    assert set(w.detail_state) == set(detail.sync_state())
+    replies = [m for m in w.comm.customs() if m.get("type") == "reply"]
+    assert {"id": "s", "ok": True, "request": "select"}.items() <= replies[-1].items()
     click(w, {"type": "select", "name": "dep-001", "id": "s2"})
-    assert w.children == (w.table,) and w.detail is None
+    assert w.detail is None and w.detail_state == {} and w.selected == ""
     assert not detail.poller.alive
+    w.close()
+
+
+def test_commands_for_the_open_detail_reach_it_and_every_request_is_answered():
+    serving = FakeServing(2)
+    w, p = manual(serving)
+    p.poll()
+    click(w, {"type": "start", "target": "detail", "id": "d0"})  # no detail open: an error answer
+    serving.deployments[0].next = sdk_state("Stopped", "STOPPED", True, "", 0)  # what the detail polls
+    click(w, {"type": "select", "name": "dep-000", "id": "s"})
+    w.detail.poller.poll()
+    click(w, {"type": "timeline", "target": "detail", "id": "t"})
+    click(w, {"type": "start", "target": "detail", "id": "d1"})
+    click(w, {"type": "nonsense", "id": "n"})
+    replies = {m["id"]: m for m in w.comm.customs() if m.get("type") == "reply"}
+    assert replies["d0"]["ok"] is False and "No detail" in replies["d0"]["error"]
+    assert replies["t"]["ok"] and replies["t"]["body"]["history"][0]["status"] == w.detail.status
+    assert replies["n"]["ok"] is False and "Unknown command" in replies["n"]["error"]
+    assert w.detail.pending_action == "start" and w.detail_state["pending_action"] == "start"
+    w.detail.poller.tick()  # the action runs, then the reply
+    replies = {m["id"]: m for m in w.comm.customs() if m.get("type") == "reply"}
+    assert replies["d1"]["ok"] is True
+    assert serving.deployments[0].actions == ["start:0"]
     w.close()
 
 
@@ -238,4 +266,19 @@ def test_static_snapshot_carries_the_open_detail_with_its_model_version():
     assert "<span class='hops-version'>v3</span>" in detail  # the fake's model_version
     assert "<bdi>mymodel</bdi>" in detail
     assert overview_html(w).endswith(detail)
+    w.close()
+
+
+def test_the_overview_answers_pulls_with_its_changed_rows():
+    serving = FakeServing(2)
+    w, p = manual(serving)
+    p.poll()
+    rev = w._rev
+    click(w, {"type": "pull", "rev": rev})
+    assert not [m for m in w.comm.customs() if m.get("type") == "state"]
+    serving.deployments[1].predictor._state = sdk_state("Starting", "SCHEDULED", None, "", 0)
+    p.poll()
+    click(w, {"type": "pull", "rev": rev})
+    (answer,) = [m for m in w.comm.customs() if m.get("type") == "state"]
+    assert answer["changes"]["rows"][1]["status"] == "STARTING" and "selected" not in answer["changes"]
     w.close()

@@ -13,6 +13,7 @@ import hops_widgets
 from hops_widgets import poller as poller_mod
 from hops_widgets.errors import DeploymentFailed, Timeout
 from hops_widgets.poller import DeploymentSource, Policy, Poller
+from hops_widgets.timeline import Timeline
 from hops_widgets.widget import DeploymentWidget, snapshot_html
 
 from .fakes import FakeDeployment, sdk_state
@@ -80,7 +81,10 @@ def test_one_message_per_change_and_none_without_change():
     p.poll()
     updates = w.comm.updates()
     assert len(updates) == first + 1
-    assert set(updates[-1]) == {"predictor_available", "changed_at_ms", "instance_series"}
+    # the series travels as the new point only, inside the timeline delta
+    assert set(updates[-1]) == {"predictor_available", "changed_at_ms", "timeline", "_rev"}
+    (point,) = updates[-1]["timeline"]["series"]  # one new point, not the list so far
+    assert point[1:] == [1_700_000_030_000, 0]  # the sixth poll, 5 s apart
     w.close()
 
 
@@ -166,7 +170,7 @@ def test_actions_pending_double_click_and_ack():
     p._run_actions()
     assert d.actions == ["start:0"], "a double click sends one action"
     acks = w.comm.customs()
-    assert {"type": "ack", "id": "a2", "action": "start", "ok": False}.items() <= acks[0].items()
+    assert {"type": "reply", "id": "a2", "request": "start", "ok": False}.items() <= acks[0].items()
     assert acks[-1]["id"] == "a1" and acks[-1]["ok"] is True
     p.poll()  # the state moved: pending clears
     assert w.status == "STARTING" and w.pending_action == ""
@@ -421,8 +425,8 @@ def test_history_and_series_are_bounded():
     for i in range(400):
         d.next = sdk_state("Running" if i % 2 else "Updating", "READY", True, "", i % 7)
         p.poll()
-    assert len(w.history) == DeploymentWidget.HISTORY_LIMIT
-    assert len(w.instance_series) == DeploymentWidget.SERIES_LIMIT
+    assert len(w.history) == Timeline.HISTORY_LIMIT
+    assert len(w.instance_series) == Timeline.SERIES_LIMIT
     sizes = [len(str(u)) for u in w.comm.updates()[-50:]]
     assert max(sizes) < 2 * min(sizes) + 2000, "a message late in life is no bigger than early ones"
     w.close()
@@ -451,4 +455,27 @@ def test_a_second_show_changes_only_the_options_it_names():
 def test_the_first_poll_already_uses_the_options():
     w = hops_widgets.show(FakeDeployment("first", ident=12), display=False, hidden_s=0.7)
     assert w.poller.polls >= 1 and w.interval_s == 0.7
+    w.close()
+
+
+def test_a_pull_is_answered_only_with_what_changed_after_the_views_revision():
+    d = FakeDeployment()
+    d.next = sdk_state("Stopped", "STOPPED", True, "", 0)
+    w, p = manual(d)
+    p.poll()
+    current = w._rev
+    assert current > 0 and w.comm.updates()[-1]["_rev"] == current  # the revision rides with the change
+    before = len(w.comm.messages)
+    frontend(w, {"type": "pull", "rev": current})  # a view that got every push: nothing comes back
+    assert len(w.comm.messages) == before
+    d.next = sdk_state("Starting", "SCHEDULED", None, "placing", 0)
+    p.poll()
+    frontend(w, {"type": "pull", "rev": current})  # a view whose host dropped that push (Colab)
+    (answer,) = [m for m in w.comm.customs() if m.get("type") == "state"]
+    assert answer["rev"] == w._rev
+    assert answer["changes"]["status"] == "STARTING" and answer["changes"]["condition_reason"] == "placing"
+    assert "name" not in answer["changes"], "only what changed after the view's revision"
+    assert answer["changes"]["timeline"]["history"][0]["status"] == "STOPPED", "the whole timeline, not a delta"
+    frontend(w, {"type": "pull", "rev": "garbage"})  # a bad revision is read as 0: everything
+    assert {"name", "status"} <= set(w.comm.customs()[-1]["changes"])
     w.close()

@@ -1,0 +1,39 @@
+"""``show()``: the one entry point above both widgets (a deployment, or a model serving handle)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["show"]
+
+
+def show(obj: Any, *, display: bool = True, first_update_s: float = 2.0, **options: Any):
+    """Show a live widget for an SDK-shaped deployment (or a model serving handle).
+
+    ``options`` are the polling intervals (``fast_s``, ``stable_s``,
+    ``hidden_s``, ``after_action_s``, ``backoff_min_s``, ``backoff_max_s``)
+    and ``actions=False`` to hide the buttons. ``show`` waits up to
+    ``first_update_s`` for the first poll before displaying. Returns the widget.
+    """
+    if hasattr(obj, "get_state"):
+        from .widget import DeploymentWidget
+
+        widget: Any = DeploymentWidget(obj, **options)
+    elif hasattr(obj, "get_deployments"):
+        from .overview import DeploymentsWidget
+
+        widget = DeploymentsWidget(obj, **options)
+    else:
+        raise TypeError(
+            f"hops_widgets.show() needs a deployment (with get_state()) or a model serving handle "
+            f"(with get_deployments()), not {type(obj).__name__}"
+        )
+    # A moment for the first poll, so the first paint and the static snapshot
+    # saved with the notebook show the deployment rather than "Loading…".
+    widget._await_first_update(first_update_s)
+    if display:
+        from IPython.display import display as ipy_display
+
+        ipy_display(widget)
+        widget._mark_shown()
+    return widget
