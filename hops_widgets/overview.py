@@ -224,7 +224,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         self._poller.set_visible(self._token, on)
         detail = self._detail
         if detail is not None:  # the open detail is on screen exactly when its table is
-            detail.poller.set_visible(detail._token, on)
+            detail.set_visible(on)
 
     def _apply(self, snap: Snapshot) -> None:
         if self._closed:
@@ -267,7 +267,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
                 deployment, actions=self._actions, policy=self._poller.policy, on_values=self._detail_changed
             )
             self._detail = detail
-            detail.poller.set_visible(detail._token, self.visibility.any)
+            detail.set_visible(self.visibility.any)
             with self.hold_sync():
                 self.selected = name
                 self.detail_state = detail.sync_state()

@@ -22,6 +22,7 @@ from . import poller as _poller
 from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Visibility
 from .errors import DeploymentFailed
+from .logs import LogBook, strip_ansi
 from .errors import Timeout as WaitTimeout
 from .poller import DeploymentSource, Policy, Poller, Snapshot
 from .state import MAX_REASON_CHARS, DeploymentState, strip_hidden, visible
@@ -89,6 +90,9 @@ class DeploymentDetail(t.HasTraits):
     actions_enabled = t.Bool(True).tag(sync=True)
     # what changed in the poller's timeline since this object's last update (see timeline.py)
     timeline = t.Dict().tag(sync=True)
+    # the Logs section: new lines since the last update (logs.py), and the component a failure points at
+    logs_delta = t.Dict().tag(sync=True)
+    logs_focus = t.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -112,6 +116,14 @@ class DeploymentDetail(t.HasTraits):
         self._on_values = on_values
         self._pending_from: str | None = None
         self._timeline_rev = 0
+        self._logs_rev = 0
+        self._focused: str | None = None  # the failure the Logs section last opened itself for
+        self._logs = LogBook(
+            lambda component, tail: source.logs(component, tail),
+            self._logs_delta,
+            label=source.label,
+            secrets=lambda: source.secrets,
+        )
         self._closed = False
         self._changed = threading.Condition()
         if poller is None:
@@ -120,7 +132,7 @@ class DeploymentDetail(t.HasTraits):
                 # explicit options win on a shared poller too; the others stay as they were
                 poller.set_policy(Policy.from_options(policy or poller.policy, **polling_options))
         self._poller = poller
-        self.visibility = Visibility(lambda on: self._poller.set_visible(self._token, on))
+        self.visibility = Visibility(self.set_visible)
         self._token = poller.subscribe(self._apply)
 
     # ------------------------------------------------------------ state in
@@ -158,6 +170,24 @@ class DeploymentDetail(t.HasTraits):
     def instance_series(self) -> list[list[Any]]:
         """``[at_ms, available predictor instances]`` at each change, oldest first."""
         return self._poller.timeline.series
+
+    def set_visible(self, on: bool) -> None:
+        """Whether a view of this detail is on screen: the poller's pace and log fetching follow."""
+        self._poller.set_visible(self._token, on)
+        self._logs.set(visible=on)
+
+    def logs(self, component: str = "predictor", tail: int = 100) -> str:
+        """The logs as one text, as ``deployment.read_logs()`` gives them (one block per instance)."""
+        from .client import format_log_entries
+
+        return format_log_entries(self.source.logs(component, tail))
+
+    def _logs_delta(self, delta: dict[str, Any]) -> None:
+        self._logs_rev += 1
+        values = {"logs_delta": {**delta, "rev": self._logs_rev}}
+        with self._batch():
+            self.logs_delta = values["logs_delta"]
+        self._tell(values)
 
     def sync_state(self) -> dict[str, Any]:
         """Every synced trait's value (what a view needs to draw the whole detail)."""
@@ -223,6 +253,15 @@ class DeploymentDetail(t.HasTraits):
             if self._pending_from is not None and s.status != self._pending_from:
                 self._pending_from = None
                 values["pending_action"] = ""
+            focus = failing_component(s)
+            if focus and focus != self._focused:
+                # a start failed where the logs say why: open the section there, once per failure
+                self._focused = focus
+                values["logs_focus"] = focus
+                self._logs.set(open=True, component=focus)
+            elif not focus and self._focused:
+                self._focused = None
+                values["logs_focus"] = ""
         elif snap.error:
             values.update(status_label="Unavailable", tone="unknown", busy=False, message="")
         if snap.error_kind == "not_found":
@@ -301,11 +340,22 @@ class DeploymentDetail(t.HasTraits):
 
             return run
 
+        def logs(content: dict) -> None:
+            component = content.get("component")
+            follow = content.get("follow")
+            self._logs.set(
+                open=content.get("open") if isinstance(content.get("open"), bool) else None,
+                component=component if component in ("predictor", "transformer") else None,
+                follow=follow if isinstance(follow, bool) else None,
+            )
+
         return {
             "refresh": action("refresh"),
             "start": action("start"),
             "stop": action("stop"),
             "timeline": lambda _content: self._poller.timeline.whole(),
+            "logs": logs,
+            "logs_buffer": lambda _content: self._logs.buffer(),
             "visibility": self.visibility,
         }
 
@@ -341,6 +391,7 @@ class DeploymentDetail(t.HasTraits):
     def close(self) -> None:
         if not getattr(self, "_closed", True):
             self._closed = True
+            self._logs.close()
             _poller.release(self._poller, self._token)
         closer = getattr(super(), "close", None)
         if closer is not None:
@@ -356,6 +407,23 @@ class DeploymentDetail(t.HasTraits):
 
 class _Refused(RuntimeError):
     """An action the widget would not send (not allowed now, or one already pending)."""
+
+
+def failing_component(s: DeploymentState) -> str | None:
+    """The component whose logs tell why a start failed, or None.
+
+    A failure while preparing the instances (INITIALIZED) or starting the
+    model server (STARTED) leaves pod logs; one while placing them (SCHEDULED)
+    does not. The transformer is meant when the server's reason names it.
+    """
+    cond = s.condition
+    if cond is None or cond.type not in ("INITIALIZED", "STARTED"):
+        return None
+    if s.status != "FAILED" and cond.status is not False:
+        return None
+    if s.transformer is not None and "transformer" in (cond.reason or "").lower():
+        return "transformer"
+    return "predictor"
 
 
 class DeploymentWidget(ShownOnce, Pullable, DeploymentDetail, anywidget.AnyWidget):
@@ -379,8 +447,12 @@ class DeploymentWidget(ShownOnce, Pullable, DeploymentDetail, anywidget.AnyWidge
         _hosts.adopt(self)  # marimo: closed with the cell that made it (it closes only the comm)
 
     def _pulled(self, name: str) -> Any:
-        # a view that missed pushes missed timeline deltas too: give it the whole (bounded) timeline
-        return self._poller.timeline.whole() if name == "timeline" else getattr(self, name)
+        # a view that missed pushes missed deltas too: give it the whole (bounded) timeline or buffer
+        if name == "timeline":
+            return self._poller.timeline.whole()
+        if name == "logs_delta":
+            return {**self._logs.buffer(), "rev": self._logs_rev}
+        return getattr(self, name)
 
     def _open(self) -> bool:
         return not self._closed
@@ -410,6 +482,8 @@ border:1px solid currentColor}
 .hops-snapshot [data-tone=idle]{color:var(--jp-success-color2,#00796b)}
 .hops-snapshot p{margin:4px 0}
 .hops-snapshot .hops-reason{color:var(--jp-ui-font-color2,#4b5563)}
+.hops-snapshot .hops-logs{font-size:12px;max-height:20em;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;
+background:var(--jp-layout-color2,#f3f4f6);padding:6px;border-radius:4px}
 """
 
 
@@ -443,6 +517,12 @@ def snapshot_html(w: DeploymentWidget) -> str:
     if model_name and w.model_version is not None:
         model += f" <span class='hops-version'>v{w.model_version}</span>"
     reason = f"<p class='hops-reason'>{server(w.condition_reason[:500])}</p>" if w.condition_reason else ""
+    book = getattr(w, "_logs", None)
+    lines = book.tail(20) if book is not None and book.open else []
+    logs = ""
+    if lines:
+        text = "\n".join(strip_ansi(line["text"])[:300] for line in lines)
+        logs = f"<p class='hops-logs-title'>Last {len(lines)} log lines ({e(book.component)})</p><pre class='hops-logs'>{server(text)}</pre>"
     error = f"<p class='hops-error'>{server(w.error)}</p>" if w.error else ""
     return (
         f"<style>{_SNAPSHOT_CSS}</style>"
@@ -451,5 +531,5 @@ def snapshot_html(w: DeploymentWidget) -> str:
         f"{'<em class=hops-stale>(last known)</em> ' if w.stale else ''}"
         f"<strong class='hops-name'>{server(name)}</strong>{model}</p>"
         f"<p class='hops-message'>{e(w.message or w.status_description)}</p>{reason}"
-        f"<p class='hops-instances'>{e(counts)}</p>{error}</div>"
+        f"<p class='hops-instances'>{e(counts)}</p>{logs}{error}</div>"
     )

@@ -100,6 +100,52 @@ function makeButton(action, label, parent, extraClass = "") {
   return b;
 }
 
+// ==================================================================== log text
+const LOG_KEEP = 2000;
+// eslint-disable-next-line no-control-regex
+const ESCAPES = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]/g;
+// eslint-disable-next-line no-control-regex
+const SGR = /\x1b\[([0-9;]*)m/g;
+
+/** @param {string} text */
+export function stripEscapes(text) {
+  return text.replace(ESCAPES, "");
+}
+
+/**
+ * Write a log line into `row` as text, its ANSI colours (SGR 30–37, 90–97, bold) as classes on
+ * spans: never markup from the server. Other escape sequences are dropped.
+ * @param {HTMLElement} row @param {string} text
+ */
+export function renderAnsi(row, text) {
+  let fg = "";
+  let bold = false;
+  let at = 0;
+  const put = (chunk) => {
+    chunk = stripEscapes(chunk);
+    if (!chunk) return;
+    if (!fg && !bold) {
+      row.appendChild(document.createTextNode(chunk));
+      return;
+    }
+    const span = h("span", [fg && `hops-ansi-${fg}`, bold && "hops-ansi-bold"].filter(Boolean).join(" "), row);
+    span.textContent = chunk;
+  };
+  for (const match of text.matchAll(SGR)) {
+    put(text.slice(at, match.index));
+    at = match.index + match[0].length;
+    for (const code of (match[1] || "0").split(";").map(Number)) {
+      if (code === 0) [fg, bold] = ["", false];
+      else if (code === 1) bold = true;
+      else if (code === 22) bold = false;
+      else if (code === 39) fg = "";
+      else if ((code >= 30 && code <= 37) || (code >= 90 && code <= 97)) fg = String(code);
+    }
+  }
+  put(text.slice(at));
+}
+
+
 // ==================================================================== shared timer
 // One page-wide timer for every "N s ago" text, however many widgets are on the page.
 const tickers = new Set();
@@ -405,13 +451,20 @@ export const SECTIONS = {
   },
 
   condition: {
-    traits: ["message", "condition_reason", "reason_cut_chars"],
-    build(el, { source }) {
+    traits: ["message", "condition_reason", "reason_cut_chars", "logs_focus"],
+    build(el, { source, root }) {
       const message = h("p", "hops-message", el);
+      const text = h("span", "hops-message-text", message);
+      const toLogs = /** @type {HTMLButtonElement} */ (h("button", "hops-link hops-to-logs", message));
+      toLogs.type = "button";
+      toLogs.addEventListener("click", () => root.dispatchEvent(new CustomEvent("hops-open-logs")));
       const reason = h("p", "hops-reason", el);
       const cut = h("span", "hops-reason-cut", el);
       return () => {
-        message.textContent = source.get("message");
+        text.textContent = source.get("message");
+        const focus = source.get("logs_focus");
+        toLogs.hidden = !focus;
+        toLogs.textContent = focus ? `Show the ${focus} logs` : "";
         const r = source.get("condition_reason");
         reason.textContent = r;
         reason.hidden = !r;
@@ -587,6 +640,180 @@ export const SECTIONS = {
       };
     },
   },
+
+  logs: {
+    // one component's lines, fetched by the kernel only while this is open and on screen;
+    // new lines arrive as deltas (logs_delta), a view drawn later asks for the buffer once
+    traits: ["logs_delta", "logs_focus", "has_transformer"],
+    build(el, ctx) {
+      const { source, channel, root } = ctx;
+      const box = h("details", "hops-logs", el);
+      const summary = h("summary", "", box);
+      summary.textContent = "Logs";
+      const bar = h("div", "hops-logs-bar", box);
+      const parts = h("span", "hops-logs-components", bar);
+      parts.setAttribute("role", "group");
+      parts.setAttribute("aria-label", "Component");
+      /** @type {Record<string, HTMLButtonElement>} */
+      const partButtons = {};
+      for (const part of ["predictor", "transformer"]) {
+        const b = makeButton(`logs-${part}`, part[0].toUpperCase() + part.slice(1), parts);
+        b.dataset.component = part;
+        b.addEventListener("click", () => choose(part));
+        partButtons[part] = b;
+      }
+      const instance = /** @type {HTMLSelectElement} */ (h("select", "hops-logs-instance", bar));
+      instance.setAttribute("aria-label", "Instance");
+      const followLabel = h("label", "hops-logs-follow", bar);
+      const follow = /** @type {HTMLInputElement} */ (h("input", "", followLabel));
+      follow.type = "checkbox";
+      follow.checked = true;
+      followLabel.append(" Follow");
+      const filter = /** @type {HTMLInputElement} */ (h("input", "hops-logs-filter", bar));
+      filter.type = "search";
+      filter.placeholder = "Filter";
+      filter.setAttribute("aria-label", "Show only lines containing");
+      const copy = makeButton("logs-copy", "Copy", bar);
+      const note = h("span", "hops-logs-note", bar);
+      const view = h("div", "hops-log-lines", box);
+      view.setAttribute("role", "log");
+      view.tabIndex = 0;
+
+      let component = "predictor";
+      let last = 0;
+      /** @type {{seq: number, instance: string, text: string, row: HTMLElement}[]} */
+      const lines = [];
+      let lastFocus = "";
+      let lastRev;
+      let error = "";
+      let fetched = false;
+      const tell = () => channel.request("logs", { open: box.open, component, follow: follow.checked }).catch(() => null);
+      const shown = (line) => {
+        const want = instance.value;
+        const needle = filter.value.trim().toLowerCase();
+        return (!want || line.instance === want) && (!needle || line.text.toLowerCase().includes(needle));
+      };
+      const describe = () => {
+        const count = lines.filter((l) => !l.row.hidden).length;
+        let text = "";
+        if (error) text = error;
+        else if (!fetched) text = box.open ? "reading the logs…" : "";
+        else if (lines.length === 0) text = `no ${component} log lines: no instance runs, or it printed nothing yet`;
+        else text = count === lines.length ? `${lines.length} lines` : `${count} of ${lines.length} lines`;
+        note.textContent = text;
+        note.classList.toggle("hops-logs-error", !!error);
+      };
+      const refilter = () => {
+        for (const line of lines) line.row.hidden = !shown(line);
+        describe();
+      };
+      const setInstances = (names) => {
+        const chosen = instance.value;
+        instance.replaceChildren();
+        const all = h("option", "", instance);
+        all.value = "";
+        all.textContent = "All instances";
+        for (const name of names) {
+          const o = h("option", "", instance);
+          o.value = name;
+          o.textContent = name;
+        }
+        instance.value = names.includes(chosen) ? chosen : "";
+        instance.hidden = names.length < 2;
+      };
+      const clear = () => {
+        lines.length = 0;
+        last = 0;
+        view.replaceChildren();
+      };
+      const merge = (delta) => {
+        if (!delta || !delta.component) return;
+        if (delta.rev !== undefined && delta.rev === lastRev) return;
+        if (delta.rev !== undefined) lastRev = delta.rev;
+        if (delta.component !== component) {
+          if (!delta.reset) return; // lines of a component this view no longer shows
+          component = delta.component;
+        }
+        if (delta.reset) clear();
+        const atBottom = view.scrollTop + view.clientHeight >= view.scrollHeight - 4;
+        for (const line of delta.lines || []) {
+          if (line.seq <= last) continue;
+          last = line.seq;
+          const row = h("div", "hops-log-line", view);
+          row.dataset.instance = line.instance;
+          renderAnsi(row, line.text);
+          if (line.instance) row.title = line.instance;
+          const entry = { seq: line.seq, instance: line.instance, text: stripEscapes(line.text), row };
+          row.hidden = !shown(entry);
+          lines.push(entry);
+        }
+        while (lines.length > LOG_KEEP) lines.shift().row.remove();
+        setInstances(delta.instances || []);
+        error = delta.error || "";
+        fetched = fetched || !!delta.fetched;
+        if (atBottom) view.scrollTop = view.scrollHeight; // follow the end unless the user scrolled up
+        describe();
+      };
+      const drawParts = () => {
+        partButtons.transformer.hidden = !source.get("has_transformer");
+        for (const [part, b] of Object.entries(partButtons)) b.setAttribute("aria-pressed", String(part === component));
+        describe();
+      };
+      const choose = (part) => {
+        if (part === component) return;
+        component = part;
+        clear();
+        fetched = false;
+        drawParts();
+        tell();
+      };
+      const open = () => {
+        if (!box.open) box.open = true; // the toggle handler tells the kernel
+        box.scrollIntoView?.({ block: "nearest" });
+      };
+      box.addEventListener("toggle", () => {
+        tell();
+        if (box.open && lines.length === 0) {
+          channel
+            .request("logs_buffer")
+            .then((reply) => reply && reply.ok && merge({ ...reply.body, rev: undefined }))
+            .catch(() => null);
+        }
+        describe();
+      });
+      follow.addEventListener("change", tell);
+      instance.addEventListener("change", refilter);
+      filter.addEventListener("input", refilter);
+      copy.addEventListener("click", () => {
+        const text = lines
+          .filter((l) => !l.row.hidden)
+          .map((l) => l.text)
+          .join("\n");
+        navigator.clipboard?.writeText(text).then(
+          () => (copy.textContent = "Copied"),
+          () => (copy.textContent = "Copy failed"),
+        );
+        setTimeout(() => (copy.textContent = "Copy"), 1500);
+      });
+      root.addEventListener("hops-open-logs", open);
+      ctx.cleanup(() => root.removeEventListener("hops-open-logs", open));
+      return () => {
+        const focus = source.get("logs_focus") || "";
+        if (focus && focus !== lastFocus) {
+          // a start failed where the logs say why: show them there, once per failure
+          if (focus !== component) {
+            component = focus;
+            clear();
+          }
+          open();
+        }
+        lastFocus = focus;
+        merge(source.get("logs_delta"));
+        drawParts();
+      };
+    },
+  },
+
 
   problems: {
     traits: ["problems"],
@@ -886,7 +1113,7 @@ export const VIEWS = {
   deployment: {
     root: "hops-deployment",
     header: ["status", "identity", "actions"],
-    body: ["condition", "steps", "instances", "history", "problems", "error", "footer"],
+    body: ["condition", "steps", "instances", "history", "logs", "problems", "error", "footer"],
     buttons: ["start", "stop", "refresh"],
     hasChanges: true,
   },

@@ -1,0 +1,222 @@
+"""The Logs section's kernel side: a bounded buffer of one component's lines, fetched only when looked at.
+
+A :class:`LogBook` reads ``source.logs(component, tail)`` (one dict per line, the
+same for every SDK version and the built-in client) while its section is open
+*and* its view is on screen, every ``interval_s`` while following, once
+otherwise, and never when closed or hidden. New lines are told apart from the
+ones already seen by :class:`~hops_widgets.client.LogDeduper` and published as a
+delta (``on_delta``), so an update carries the new lines, not the buffer; a
+view drawn later asks for :meth:`LogBook.buffer`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from .errors import explain
+
+__all__ = ["LogBook", "clean_line", "strip_ansi"]
+
+log = logging.getLogger(__name__)
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+MAX_LINE_CHARS = 4000  # a 1 MB line is cut: the rest is said, not sent
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+def clean_line(text: Any) -> str:
+    """A log line fit to travel and show: text, the last carriage-return segment, NUL written out, bounded.
+
+    ANSI colour codes are kept (the view turns them into classes, never HTML);
+    other escape sequences are the view's to drop.
+    """
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    if "\r" in text:  # progress bars redraw one line: keep what the terminal would show last
+        parts = [p for p in text.split("\r") if p]
+        text = parts[-1] if parts else ""
+    text = text.replace("\x00", "␀")
+    if len(text) > MAX_LINE_CHARS:
+        text = f"{text[:MAX_LINE_CHARS]} … ({len(text) - MAX_LINE_CHARS} more characters)"
+    return text
+
+
+class LogBook:
+    LIMIT = 2000  # lines kept per component
+    TAIL = 200  # lines asked for per instance and fetch
+
+    def __init__(
+        self,
+        fetch: Callable[[str, int], list[dict]],
+        on_delta: Callable[[dict[str, Any]], None],
+        *,
+        label: str = "deployment",
+        interval_s: float = 2.0,
+        secrets: Callable[[], tuple[str, ...]] = tuple,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetch = fetch
+        self._on_delta = on_delta
+        self._label = label
+        self.interval_s = interval_s
+        self._secrets = secrets
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self.open = False
+        self.follow = True
+        self.visible = False
+        self.component = "predictor"
+        self._want = False
+        self._reset_buffer()
+        self.requests = 0  # fetches made (for tests and the benchmark)
+
+    def _reset_buffer(self) -> None:
+        from .client import LogDeduper  # requests only; the widget already depends on it
+
+        self._lines: deque[dict[str, Any]] = deque(maxlen=self.LIMIT)
+        self._seq = 0
+        self._instances: list[str] = []
+        self._dedupe = LogDeduper()
+        self._error = ""
+        self._fetched = False
+
+    # ------------------------------------------------------------ control
+    def set(
+        self,
+        *,
+        open: bool | None = None,  # noqa: A002 - the section's own word
+        component: str | None = None,
+        follow: bool | None = None,
+        visible: bool | None = None,
+    ) -> None:
+        """Change what the section shows; fetching starts or stops to match."""
+        reset = False
+        with self._lock:
+            was_open = self.open
+            if component is not None and component in ("predictor", "transformer") and component != self.component:
+                self.component = component
+                self._reset_buffer()
+                reset = True
+            if open is not None:
+                self.open = bool(open)
+            if follow is not None:
+                self.follow = bool(follow)
+            was = was_open and self.visible
+            if visible is not None:
+                self.visible = bool(visible)
+            wanted = self.open and self.visible
+            if wanted and (not was or reset):
+                self._want = True  # just opened, switched or back on screen: fetch once even if not following
+        if reset:
+            self._publish([], reset=True)
+        if wanted:
+            self._ensure_thread()
+            self._wake.set()  # fetch now: the user just opened, switched or came back
+
+    @property
+    def active(self) -> bool:
+        return self.open and self.visible and not self._stopping
+
+    def close(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._thread = threading.Thread(target=self._run, name=f"hops-widgets-logs[{self._label}]", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        """Fetch while open and visible: every interval when following, else once per opening."""
+        while self.active:
+            self._wake.clear()
+            if self.follow or self._want:
+                self._want = False
+                self.fetch_once()
+            if not self.active:
+                break
+            self._wake.wait(self.interval_s if self.follow else None)
+        with self._lock:
+            self._thread = None
+
+    # ------------------------------------------------------------ data
+    def fetch_once(self) -> None:
+        component = self.component
+        self.requests += 1
+        try:
+            entries = self._fetch(component, self.TAIL)
+        except Exception as exc:  # noqa: BLE001 - any source error is shown in the section, never raised
+            with self._lock:
+                self._error = explain(exc, self._secrets())
+            self._publish([])
+            return
+        with self._lock:
+            if component != self.component:
+                return  # switched meanwhile: this answer is for the old one
+            fresh = self._dedupe.new(entries)
+            added = []
+            for entry in fresh:
+                self._seq += 1
+                line = {
+                    "seq": self._seq,
+                    "instance": str(entry.get("instance") or ""),
+                    "text": clean_line(entry.get("content")),
+                    "ts": entry.get("timestamp"),
+                }
+                self._lines.append(line)
+                added.append(line)
+                if line["instance"] and line["instance"] not in self._instances:
+                    self._instances.append(line["instance"])
+            first = not self._fetched
+            self._fetched = True
+            had_error = bool(self._error)
+            self._error = ""
+        if added or first or had_error:
+            self._publish(added)
+
+    def _publish(self, added: list[dict[str, Any]], *, reset: bool = False) -> None:
+        with self._lock:
+            delta = {
+                "component": self.component,
+                "reset": reset,
+                "lines": added,
+                "last": self._seq,
+                "instances": list(self._instances),
+                "error": self._error,
+                "fetched": self._fetched,
+            }
+        try:
+            self._on_delta(delta)
+        except Exception:
+            log.exception("hops-widgets: log delta not delivered")
+
+    def buffer(self) -> dict[str, Any]:
+        """Everything kept for the current component (for a view drawn after the lines came)."""
+        with self._lock:
+            return {
+                "component": self.component,
+                "reset": True,
+                "lines": list(self._lines),
+                "last": self._seq,
+                "instances": list(self._instances),
+                "error": self._error,
+                "fetched": self._fetched,
+            }
+
+    def tail(self, n: int = 20) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._lines)[-n:]
