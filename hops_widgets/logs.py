@@ -96,7 +96,7 @@ class LogBook:
     def set(
         self,
         *,
-        open: bool | None = None,  # noqa: A002 - the section's own word
+        open: bool | None = None,
         component: str | None = None,
         follow: bool | None = None,
         visible: bool | None = None,

@@ -22,8 +22,8 @@ from . import poller as _poller
 from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Visibility
 from .errors import DeploymentFailed
-from .logs import LogBook, strip_ansi
 from .errors import Timeout as WaitTimeout
+from .logs import LogBook, strip_ansi
 from .poller import DeploymentSource, Policy, Poller, Snapshot
 from .state import MAX_REASON_CHARS, DeploymentState, strip_hidden, visible
 
@@ -522,7 +522,8 @@ def snapshot_html(w: DeploymentWidget) -> str:
     logs = ""
     if lines:
         text = "\n".join(strip_ansi(line["text"])[:300] for line in lines)
-        logs = f"<p class='hops-logs-title'>Last {len(lines)} log lines ({e(book.component)})</p><pre class='hops-logs'>{server(text)}</pre>"
+        title = f"<p class='hops-logs-title'>Last {len(lines)} log lines ({e(book.component)})</p>"
+        logs = f"{title}<pre class='hops-logs'>{server(text)}</pre>"
     error = f"<p class='hops-error'>{server(w.error)}</p>" if w.error else ""
     return (
         f"<style>{_SNAPSHOT_CSS}</style>"

@@ -30,9 +30,8 @@ class Source:
         by = {}
         for instance, text in rows:
             by.setdefault(instance, []).append(text)
-        return [
-            {"instance": i, "content": t, "timestamp": None, "id": None} for i, texts in by.items() for t in texts[-tail:]
-        ]
+        window = [(i, t) for i, texts in by.items() for t in texts[-tail:]]
+        return [{"instance": i, "content": t, "timestamp": None, "id": None} for i, t in window]
 
 
 def wait_until(predicate, timeout=5.0):
