@@ -124,6 +124,19 @@ except DeploymentFailed as failure:
     print(failure.state.condition.message)
 
 # %% [markdown]
+# ### Why did it fail?
+#
+# The condition says *where* the start broke: the model server did not come up. The predictor's own log
+# says *why*. The widget above opened its **Logs** section on the predictor by itself, at the end of the
+# traceback; `w.logs()` gives the same text to code (like `read_logs()` in the SDK 5.x and the built-in
+# client):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+log_text = w.logs("predictor", tail=40)
+print(log_text.strip().splitlines()[-1])  # the last line of the traceback: the error itself
+
+# %% [markdown]
 # ## Recovery
 #
 # Fix the cause (here: forget the scripted failure), stop, and start again.
