@@ -4,13 +4,15 @@ marimo closes a widget's comm when the cell that made it runs again or is delete
 the widget's ``close()``: the poller would keep polling (and keep the old widget alive) for the rest
 of the session. :func:`adopt` ties ``close()`` to the cell's lifecycle instead, the way marimo ties
 the comm, and warns once when marimo is too old to deliver trait changes sent from the poller's
-thread. Outside marimo it does nothing (it does not import marimo).
+thread (the view then gets them only through its own requests). Outside marimo it does nothing, and
+it never imports marimo.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import sys
 import warnings
@@ -21,8 +23,8 @@ __all__ = ["MARIMO_MIN", "adopt", "check_marimo_version"]
 
 log = logging.getLogger(__name__)
 
-# Before 0.23.14 marimo drops messages sent from threads other than the cell's: the widget shows its
-# first state and never updates.
+# Before 0.23.14 marimo drops messages sent from threads other than the cell's (the poller's): the view
+# then gets changes only by asking for them (the pull path), at the polling cadence.
 MARIMO_MIN = (0, 23, 14)
 _warned = False
 
@@ -43,6 +45,15 @@ def _marimo() -> Any | None:
         return None
 
 
+def _outside_stacklevel() -> int:
+    """The ``stacklevel`` that names the first caller outside hops_widgets (the user's cell)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1  # the caller of this function: warnings.warn's level 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def check_marimo_version(version: str) -> bool:
     """Warn once if ``version`` is below :data:`MARIMO_MIN`; True if it is recent enough (or unknown)."""
     global _warned
@@ -53,10 +64,11 @@ def check_marimo_version(version: str) -> bool:
         _warned = True
         need = ".".join(map(str, MARIMO_MIN))
         warnings.warn(
-            f"marimo {version} drops widget updates sent from a background thread, so hops-widgets "
-            f"shows the first state only. Upgrade to marimo >= {need}: pip install -U 'marimo>={need}'",
+            f"marimo {version} drops widget updates sent from a background thread: hops-widgets then "
+            f"gets them by asking from the view, once per polling interval, so changes show late (the "
+            f"first state too). marimo >= {need} delivers them at once: pip install -U 'marimo>={need}'",
             UserWarning,
-            stacklevel=4,
+            stacklevel=_outside_stacklevel(),
         )
     return False
 

@@ -1,4 +1,4 @@
-"""The ``hops-widgets`` command: ``sandbox`` runs a local server, ``demo`` adds JupyterLab."""
+"""The ``hops-widgets`` command: ``sandbox`` runs a local server, ``demo`` adds JupyterLab, ``dashboard`` Voilà."""
 
 from __future__ import annotations
 
@@ -19,6 +19,13 @@ from pathlib import Path
 from typing import TextIO
 
 DEMO_NOTEBOOK = "notebooks/inspect_deployment_state.ipynb"
+DASHBOARD_NOTEBOOK = "examples/dashboard.ipynb"
+DASHBOARD_EXTENSIONS = (
+    "@jupyter-widgets/jupyterlab-manager",
+    "@voila-dashboards/widgets-manager7",  # Voilà keeps the one that matches the ipywidgets installed
+    "@voila-dashboards/widgets-manager8",
+    "anywidget",
+)
 
 
 def _speed(text: str) -> float:
@@ -99,6 +106,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     demo.add_argument("--speed", type=_speed, default=1.0, help="speed factor of the sandbox (default: %(default)s)")
     demo.add_argument("--notebook", default=DEMO_NOTEBOOK, help="notebook to open (default: %(default)s)")
+
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="run a sandbox and the deployments dashboard in Voilà",
+        description=(
+            "Start a sandbox in this process, hand its address to Voilà through the environment (as demo does), "
+            f"and serve {DASHBOARD_NOTEBOOK} with Voilà: the live overview of every deployment and the open "
+            "one's detail, without the code. It prints the dashboard's address and opens it. Ctrl-C, SIGTERM "
+            "or SIGHUP stops Voilà, its kernels and the sandbox, and removes their temporary files."
+        ),
+    )
+    dashboard.add_argument("--port", type=_port, default=None, help="Voilà's port (default: a free one)")
+    dashboard.add_argument("--sandbox-port", type=_port, default=0, help="the sandbox's port; 0 picks a free one")
+    dashboard.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    dashboard.add_argument(
+        "--speed", type=_speed, default=1.0, help="speed factor of the sandbox (default: %(default)s)"
+    )
+    dashboard.add_argument("--notebook", default=DASHBOARD_NOTEBOOK, help="notebook to serve (default: %(default)s)")
     return parser
 
 
@@ -290,11 +315,11 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def _end_jupyter(process: subprocess.Popen, out: TextIO) -> None:
-    """Stop JupyterLab (it shuts its kernels down), then end whatever of its tree is left."""
+def _end_jupyter(process: subprocess.Popen, out: TextIO, name: str = "JupyterLab") -> None:
+    """Stop JupyterLab (or Voilà: it shuts its kernels down), then end whatever of its tree is left."""
     tree = _descendants(process.pid)
     if process.poll() is None:
-        print("Stopping JupyterLab and its kernels...", file=out, flush=True)
+        print(f"Stopping {name} and its kernels...", file=out, flush=True)
         process.terminate()
         try:
             process.wait(timeout=20)
@@ -413,10 +438,85 @@ def run_demo(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
     return 0
 
 
+def _wait_until_listening(process: subprocess.Popen, port: int, timeout: float = 120) -> bool:
+    """Wait until something accepts connections on ``port`` (a page request would run the notebook)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def run_dashboard(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
+    """``demo`` with Voilà instead of JupyterLab: the same sandbox, environment and clean-up."""
+    from . import sandbox
+
+    notebook = _find_notebook(args.notebook)
+    if notebook is None:
+        print(f"hops-widgets: notebook not found: {args.notebook}", file=sys.stderr)
+        return 1
+    notebook = notebook.resolve()
+    with _StopOnSignals() as signals:
+        sb = cert_dir = process = None
+        try:
+            sb = sandbox.start(port=args.sandbox_port, tls=True, speed=args.speed)
+            cert_dir = tempfile.mkdtemp(prefix="hops-dashboard-certs-")
+            _snippet(sb, out)
+            port = args.port if args.port is not None else _free_port(0)
+            url = f"http://127.0.0.1:{port}/"
+            command = [
+                sys.executable, "-m", "voila", str(notebook),
+                "--Voila.ip=127.0.0.1",
+                f"--port={port}",
+                "--Voila.port_retries=0",  # the URL printed below names this port
+                "--no-browser",  # this command opens the dashboard itself once Voilà listens
+                # only the frontend extensions a dashboard of widgets needs: Voilà loads every JupyterLab
+                # extension it finds, and editor ones (jupytext, notebook's) fail in its page
+                *(f"--VoilaConfiguration.extension_allowlist={name}" for name in DASHBOARD_EXTENSIONS),
+            ]  # fmt: skip
+            print(f"\nStarting Voilà: {' '.join(shlex.quote(c) for c in command)}", file=out, flush=True)
+            try:
+                # a session of its own, as for demo: signals reach Voilà only through this command
+                process = subprocess.Popen(command, env=demo_environment(sb, cert_dir=cert_dir), start_new_session=True)
+            except OSError as exc:
+                print(f"hops-widgets: cannot run Voilà: {exc}", file=sys.stderr)
+                return 1
+            if _wait_until_listening(process, port):
+                print(
+                    f"\nThe dashboard is at\n\n    {url}\n\n"
+                    f"{'Open it in a browser' if args.no_browser else 'Opening it in your browser'}. "
+                    "Press Ctrl-C here to stop Voilà and the sandbox.",
+                    file=out,
+                    flush=True,
+                )
+                if not args.no_browser:
+                    import webbrowser
+
+                    webbrowser.open(url)
+            return process.wait()
+        finally:
+            if signals.received is not None:
+                name = signal.Signals(signals.received).name
+                print(f"\n{name} received: stopping the dashboard.", file=out, flush=True)
+            if process is not None:
+                _end_jupyter(process, out, "Voilà")
+            if sb is not None:
+                sb.stop()
+                print("Sandbox stopped.", file=out, flush=True)
+            if cert_dir is not None:
+                shutil.rmtree(cert_dir, ignore_errors=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "sandbox":
         return run_sandbox(args)
+    if args.command == "dashboard":
+        return run_dashboard(args)
     return run_demo(args)
 
 

@@ -397,3 +397,156 @@ class DemoProcess(JupyterServer):
             self.proc.kill()
             self.proc.wait(timeout=5)
         self.proc = None
+
+
+# -- other hosts: marimo apps and Voilà dashboards ----------------------------------------------
+
+
+def require_tool(module: str, what: str) -> None:
+    """Skip the test if ``module`` cannot be imported; fail instead in CI (HOPS_WIDGETS_CI=1)."""
+    import importlib.util
+
+    import pytest
+
+    if importlib.util.find_spec(module) is not None:
+        return
+    message = f"{what} is not installed (pip install -e '.[dev]')"
+    if os.environ.get("HOPS_WIDGETS_CI") == "1":
+        pytest.fail(message + "; HOPS_WIDGETS_CI=1 forbids skipping browser tests", pytrace=False)
+    pytest.skip(message)
+
+
+def _wait_http(url: str, proc: subprocess.Popen, log_path: Path, timeout: float, what: str) -> None:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}; see {log_path}")
+        try:
+            with opener.open(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"{what} did not answer {url} in {timeout} s; see {log_path}")
+
+
+class MarimoApp:
+    """``marimo run <app>`` (headless, no token) on a free loopback port, in its own process group.
+
+    ``env`` is added to the environment (the sandbox's ``HOPS_WIDGETS_SANDBOX_*``); the working tree's
+    hops_widgets comes first on the path. marimo runs every browser session's kernel inside this
+    process (``run`` mode), so ending the group ends the kernels and their poller threads too.
+    """
+
+    def __init__(self, app: Path, log_dir: Path, env: dict[str, str] | None = None):
+        self.app = app
+        self.log_path = log_dir / f"marimo-{app.stem}.log"
+        self.extra_env = dict(env or {})
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> None:
+        env = dict(os.environ)
+        env.update(self.extra_env)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+        env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+        env.pop("ANYWIDGET_HMR", None)
+        self.port = free_port()
+        cmd = [
+            sys.executable, "-m", "marimo", "-q", "run", str(self.app),
+            "--headless", "--no-token",
+            "--host", "127.0.0.1", "--port", str(self.port),
+            "--no-skew-protection", "--no-sandbox",
+        ]  # fmt: skip
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "wb")  # closed in stop()
+        self.proc = subprocess.Popen(
+            cmd, cwd=self.app.parent, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            _wait_http(self.url + "/health", self.proc, self.log_path, timeout, "marimo")
+        except RuntimeError:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        for signum, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+            if self.proc.poll() is not None:
+                break
+            try:
+                os.killpg(self.proc.pid, signum)
+            except ProcessLookupError:
+                break
+            try:
+                self.proc.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
+        if self._log is not None:
+            self._log.close()
+        self.proc = None
+
+
+class DashboardProcess(DemoProcess):
+    """``hops-widgets dashboard`` in a subprocess: its own sandbox and Voilà on a free port.
+
+    Isolated like DemoProcess (private Jupyter dirs, TMPDIR and an inherited marker); ``dashboard_url``
+    is the address it printed.
+    """
+
+    MARKER = "HOPS_WIDGETS_E2E_DASHBOARD"
+
+    def __init__(self, workdir: Path, log_dir: Path, notebook: Path | None = None):
+        super().__init__(workdir, log_dir, [], "")
+        self.log_path = log_dir / f"dashboard-{workdir.name}.log"
+        self.notebook = notebook
+        self.dashboard_url = ""
+
+    def start(self, timeout: float = 120.0, speed: float | None = None, browser: str | None = None) -> None:
+        import re
+        import threading
+
+        self.root_dir.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        env = self._env()
+        foreign = ("HOPS_WIDGETS_SANDBOX_", "HOPSWORKS_", "JUPYTER_TOKEN")
+        env = {k: v for k, v in env.items() if not k.startswith(foreign)}
+        env.update({"TMPDIR": str(self.tmp_dir), self.MARKER: self.marker, "PYTHONUNBUFFERED": "1"})
+        self.port = free_port()
+        cmd = [sys.executable, "-m", "hops_widgets.cli", "dashboard", "--port", str(self.port), "--no-browser"]
+        if self.notebook is not None:
+            cmd += ["--notebook", str(self.notebook)]
+        if speed is not None:
+            cmd += ["--speed", str(speed)]
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self._reader = threading.Thread(target=self._read, name="dashboard-output", daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + timeout
+        pattern = re.compile(rf"(http://127\.0\.0\.1:{self.port}/\S*)")
+        while time.monotonic() < deadline:
+            found = pattern.search(self.output)
+            if found:
+                self.dashboard_url = found.group(1)
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hops-widgets dashboard exited with {self.proc.returncode}:\n{self.output}")
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"hops-widgets dashboard printed no address in {timeout} s:\n{self.output}")

@@ -28,8 +28,10 @@ def test_recent_or_unknown_versions_do_not_warn(version):
 
 
 def test_an_old_marimo_warns_once_with_the_fix():
-    with pytest.warns(UserWarning, match=r"marimo 0\.23\.13 drops widget updates.*marimo>=0\.23\.14"):
+    expected = r"marimo 0\.23\.13 drops widget updates.*once per polling interval.*'marimo>=0\.23\.14'"
+    with pytest.warns(UserWarning, match=expected) as caught:
         assert not _hosts.check_marimo_version("0.23.13")
+    assert caught[0].filename == __file__  # it names the caller's line, not one inside hops_widgets
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert not _hosts.check_marimo_version("0.20.4")  # once per process
@@ -55,7 +57,7 @@ def test_marimo_imported_but_not_running_a_notebook(monkeypatch):
 def test_under_an_old_marimo_adopt_warns(monkeypatch):
     fake = types.SimpleNamespace(__version__="0.23.0", running_in_notebook=lambda: True)
     monkeypatch.setitem(sys.modules, "marimo", fake)
-    with pytest.warns(UserWarning, match="Upgrade to marimo >= 0.23.14"):
+    with pytest.warns(UserWarning, match="marimo >= 0.23.14 delivers them at once"):
         _hosts.adopt(types.SimpleNamespace(close=lambda: None))  # no marimo runtime: no hook, no error
 
 
