@@ -33,7 +33,7 @@ DETAIL = ".hops-deployment:not(.hops-overview):not(.hops-detail)"
 @pytest.fixture
 def marimo_app(browser):
     require_tool("marimo", "marimo")
-    # real time: Starting lasts 3 s and Stopping 2 s, so the overview (polling every second while
+    # real time: Starting lasts 6 s and Stopping 2 s, so the overview (polling every second while
     # something moves) sees each phase too, not just the detail
     with sandbox.start(speed=1) as sb:
         app = MarimoApp(APP, ARTIFACTS / "logs", env=sb.env())

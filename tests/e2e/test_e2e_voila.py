@@ -82,7 +82,9 @@ def test_dashboard_is_live_in_voila(dashboard, page):
     assert "connect_or_start" not in page.locator("body").inner_text(), "Voilà shows the outputs, not the code"
     first_paint_s = time.monotonic() - started
 
-    # Live: a start made elsewhere walks the row with nobody touching the page.
+    # Live: a start made elsewhere walks the row with nobody touching the page. Nothing tells the
+    # kernel of it, so the overview finds it at its stable cadence (5 s); at the dashboard's real-time
+    # speed Starting lasts 6 s, so every phase is seen.
     assert sb.status("churn-model") == "Created"
     sb.start_deployment("churn-model")
     _wait(lambda: seen(page).get("row:churn-model", [])[-1:] == ["Running"], 60, "the row to show Running")
