@@ -51,8 +51,8 @@ compat-ci: $(STAMP)
 	$(BIN)/python scripts/compat.py 3.7.0 5.2.1
 
 lint: $(STAMP)
-	$(BIN)/ruff check hops_widgets tests benchmarks scripts conftest.py
-	$(BIN)/ruff format --check hops_widgets tests benchmarks scripts conftest.py
+	$(BIN)/ruff check hops_widgets tests benchmarks scripts examples conftest.py
+	$(BIN)/ruff format --check hops_widgets tests benchmarks scripts examples conftest.py
 
 ## bench: the figures in the README's performance table
 bench: $(STAMP)

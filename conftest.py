@@ -9,6 +9,7 @@ from __future__ import annotations
 SUITES = (
     ("notebooks/", "notebooks (nbval)"),
     ("tests/e2e/", "browser (e2e)"),
+    ("tests/hosts/", "hosts"),
     ("tests/sdk/", "hopsworks SDK"),
     ("tests/reliability/", "reliability"),
     ("tests/integration/", "integration"),

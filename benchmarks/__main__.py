@@ -30,7 +30,7 @@ from ._common import (
     versions,
 )
 
-SECTIONS = ("freshness", "cost", "scale", "kernel", "frontend")
+SECTIONS = ("freshness", "cost", "scale", "kernel", "frontend", "logs")
 DOCS = ROOT / "docs" / "performance.md"
 
 
