@@ -7,7 +7,9 @@ already carry the state that came inside the list response.
 
 from __future__ import annotations
 
+import functools
 import html
+import re
 import threading
 import time
 from collections.abc import Hashable
@@ -135,6 +137,41 @@ def _row(s: DeploymentState, pending: str) -> dict[str, Any]:
     }
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key putting ``dep-2`` before ``dep-10`` (the view sorts the same way)."""
+    parts = _DIGITS.split(name.casefold())
+    return tuple((1, int(p), p) if i % 2 else (0, 0, p) for i, p in enumerate(parts)), name
+
+
+def row_changes(before: dict[str, dict], after: dict[str, dict]) -> dict[str, Any] | None:
+    """Keyed changes from one table to the next: new rows whole, changed rows with only the
+    fields that changed (and their ``name``), removed rows by name; None when nothing changed."""
+    upsert: list[dict[str, Any]] = []
+    for name, row in after.items():
+        old = before.get(name)
+        if old is None:
+            upsert.append(row)
+        elif old != row:
+            upsert.append({"name": name, **{k: v for k, v in row.items() if old.get(k) != v}})
+    remove = [name for name in before if name not in after]
+    if not upsert and not remove:
+        return None
+    return {"upsert": upsert, "remove": remove}
+
+
+def apply_row_changes(table: dict[str, dict], ops: dict[str, Any]) -> dict[str, dict]:
+    """What the view does with one ``row_ops`` message (a reference for tests): a new table."""
+    out = {} if ops.get("reset") else dict(table)
+    for name in ops.get("remove", ()):
+        out.pop(name, None)
+    for row in ops.get("upsert", ()):
+        out[row["name"]] = {**out.get(row["name"], {}), **row}
+    return out
+
+
 class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
     """A live table of all deployments; opening a row shows its detail under the table.
 
@@ -147,7 +184,12 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
     _css = asset("widget.css")
     _view = t.Unicode("overview").tag(sync=True)
 
-    rows = t.List(t.Dict()).tag(sync=True)
+    # The table travels as keyed changes: each round that changed something sets ``row_ops`` to
+    # {rev, base, upsert, remove} (new rows whole, changed rows with only their changed fields,
+    # removed rows by name); a view asks for the whole table once (the ``rows`` request) and
+    # whenever a change does not follow the revision it holds. ``rows`` is the Python side's list.
+    row_ops = t.Dict().tag(sync=True)
+    rows = t.List(t.Dict())  # not synced: the whole table, naturally sorted by name
     selected = t.Unicode("").tag(sync=True)
     polling = t.Unicode("starting").tag(sync=True)
     interval_s = t.Float(None, allow_none=True).tag(sync=True)
@@ -157,7 +199,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
     actions_enabled = t.Bool(True).tag(sync=True)
     detail_state = t.Dict().tag(sync=True)  # the open row's detail traits ({} when none is open)
 
-    PULLED = ("rows", "selected", "polling", "interval_s", "error", "last_ok_ms", "action_error", "detail_state")
+    PULLED = ("row_ops", "selected", "polling", "interval_s", "error", "last_ok_ms", "action_error", "detail_state")
 
     def __init__(
         self,
@@ -172,6 +214,9 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         wanted = Policy.from_options(policy, **polling_options)  # a typo fails before any comm opens
         self._closed = False
         self._states: dict[str, DeploymentState] = {}
+        self._table: dict[str, dict[str, Any]] = {}  # name -> row, as the views hold it
+        self._table_rev = 0
+        self._last_ok_ms: float | None = None  # for the static snapshot; synced only with an error
         self._pending: dict[str, str] = {}  # name -> action, until the status moves
         self._pending_from: dict[str, str] = {}
         self._detail: DeploymentDetail | None = None
@@ -227,14 +272,26 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
             detail.set_visible(on)
 
     def _apply(self, snap: Snapshot) -> None:
+        # One writer at a time (the poller thread, handlers on subshell threads, cells, the open
+        # detail's threads): ipywidgets' hold_sync is not thread-safe, and rows built from an older
+        # snapshot must not land after newer ones.
+        with self._detail_lock:
+            gone = self._apply_locked(snap)
+        if gone is not None:
+            self.close_detail(gone)
+
+    def _apply_locked(self, snap: Snapshot) -> str | None:
         if self._closed:
-            return
+            return None
         values: dict[str, Any] = {
             "polling": snap.mode,
             "interval_s": None if snap.interval_s is None else round(snap.interval_s, 1),
             "error": snap.error,
-            "last_ok_ms": ms(snap.last_ok_at),
+            # sent only while polls fail (the error line says since when): a good round that found
+            # nothing new sends nothing at all (it used to send this and _rev, 664 B per round)
+            "last_ok_ms": ms(snap.last_ok_at) if snap.error else self.last_ok_ms,
         }
+        self._last_ok_ms = ms(snap.last_ok_at)
         listing = snap.state
         gone = None
         if isinstance(listing, DeploymentList):
@@ -245,51 +302,76 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
                     self._pending_from.pop(name, None)
                     self._pending.pop(name, None)
             self._states = states
-            ordered = sorted(states.values(), key=lambda s: s.name)
-            values["rows"] = [_row(s, self._pending.get(s.name, "")) for s in ordered]
+            ordered = sorted(states.values(), key=lambda s: natural_key(s.name))
+            table = {s.name: _row(s, self._pending.get(s.name, "")) for s in ordered}
+            ops = row_changes(self._table, table)
+            if ops is not None or list(table) != list(self._table):
+                base, self._table_rev = self._table_rev, self._table_rev + 1
+                self._table = table
+                values["rows"] = list(table.values())
+                values["row_ops"] = {"rev": self._table_rev, "base": base, **(ops or {"upsert": [], "remove": []})}
             if self.selected and self.selected not in states:
                 gone = self.selected  # its deployment is gone: so is its detail view
         with self.hold_sync():
             for key, value in values.items():
                 if getattr(self, key) != value:
                     setattr(self, key, value)
-        if gone is not None:
-            self.close_detail()
+        return gone
+
+    def whole_table(self, _content: dict | None = None) -> dict[str, Any]:
+        """The whole table as one reset change (a new view's first request, and pulls)."""
+        with self._detail_lock:
+            return {
+                "rev": self._table_rev,
+                "base": 0,
+                "reset": True,
+                "upsert": list(self._table.values()),
+                "remove": [],
+            }
+
+    def _pulled(self, name: str) -> Any:
+        # a view that missed pushes missed row changes too: give it the whole table
+        return self.whole_table() if name == "row_ops" else getattr(self, name)
 
     # ------------------------------------------------------------ the open row
     def open_detail(self, name: str) -> DeploymentDetail:
         """Show ``name``'s detail under the table (replacing the previous one)."""
         deployment = self.source.deployment(name)
+        # Made outside the lock: its poller thread may already run (a shared poller) and report to
+        # _detail_changed, which takes the lock (the detail's lock first, then this one, always).
+        # The detail polls like its table, and is on screen when the table is.
+        detail = DeploymentDetail(deployment, actions=self._actions, policy=self._poller.policy)
+        detail._on_values = functools.partial(self._detail_changed, detail)
         with self._detail_lock:
-            self._close_detail_only()
-            # the detail polls like its table, and is on screen when the table is
-            detail = DeploymentDetail(
-                deployment, actions=self._actions, policy=self._poller.policy, on_values=self._detail_changed
-            )
-            self._detail = detail
-            detail.set_visible(self.visibility.any)
-            with self.hold_sync():
-                self.selected = name
-                self.detail_state = detail.sync_state()
+            old, self._detail = self._detail, detail
+            if self._closed:
+                old, self._detail = detail, None
+            else:
+                detail.set_visible(self.visibility.any)
+                with self.hold_sync():
+                    self.selected = name
+                    self.detail_state = detail.sync_state()
+        if old is not None:
+            old.close()  # outside the lock: it joins its poller thread, which may wait for the lock
         return detail
 
-    def _detail_changed(self, values: dict[str, Any]) -> None:
+    def _detail_changed(self, detail: DeploymentDetail, values: dict[str, Any]) -> None:
         with self._detail_lock:
-            if self._detail is None or self._closed:
-                return
+            if self._detail is not detail or self._closed:
+                return  # a detail closed meanwhile: its late values must not land on the next one
             self.detail_state = {**self.detail_state, **values}
 
-    def _close_detail_only(self) -> None:
-        if self._detail is not None:
-            self._detail.close()
-            self._detail = None
-
-    def close_detail(self) -> None:
+    def close_detail(self, name: str | None = None) -> None:
+        """Close the open detail (only if it shows ``name``, when given)."""
         with self._detail_lock:
-            self._close_detail_only()
+            if name is not None and self.selected != name:
+                return
+            old, self._detail = self._detail, None
             with self.hold_sync():
                 self.selected = ""
                 self.detail_state = {}
+        if old is not None:
+            old.close()
 
     # ------------------------------------------------------------ commands
     def start(self, name: str):
@@ -299,6 +381,10 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         return self._act("stop", name)
 
     def _act(self, action: str, name: str):
+        with self._detail_lock:  # check and mark pending at once: two threads clicking make one action
+            return self._act_locked(action, name)
+
+    def _act_locked(self, action: str, name: str):
         state = self._states.get(name)
         if state is None:
             self.action_error = f"No deployment named {name!r}."
@@ -322,10 +408,11 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
             return
         exc = future.exception()
         if exc is not None:
-            self._pending.pop(name, None)
-            self._pending_from.pop(name, None)
-            self.action_error = f"{action.capitalize()} {name} failed: {exc}"
-            self._apply(self._poller.snapshot)
+            with self._detail_lock:
+                self._pending.pop(name, None)
+                self._pending_from.pop(name, None)
+                self.action_error = f"{action.capitalize()} {name} failed: {exc}"
+                self._apply(self._poller.snapshot)
 
     def commands(self) -> dict[str, Any]:
         """The channel's dispatch table: the table's commands, and the open detail's (``target: "detail"``)."""
@@ -349,6 +436,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         table = {
             "pull": self.pull,
             "refresh": lambda _content: self.refresh(),
+            "rows": self.whole_table,
             "select": select,
             "start": row_action("start"),
             "stop": row_action("stop"),
@@ -376,7 +464,9 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
             self._closed = True
             _poller.release(self._poller, self._token)
             with self._detail_lock:
-                self._close_detail_only()
+                old, self._detail = self._detail, None
+            if old is not None:
+                old.close()
             self.layout.close()
         super().close()
 
@@ -458,8 +548,9 @@ def overview_html(w: DeploymentsWidget) -> str:
     if table.error:
         error = f"<p class='hops-error'>{_server(redact(table.error, w.source.secrets))}</p>"
     when = ""
-    if table.last_ok_ms:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(table.last_ok_ms / 1000))
+    last_ok = table.last_ok_ms or getattr(w, "_last_ok_ms", None)
+    if last_ok:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last_ok / 1000))
         when = f" <span class='hops-muted'>· as of {e(stamp)}</span>"
     detail = ""
     if w.detail is not None:

@@ -280,5 +280,59 @@ def test_the_overview_answers_pulls_with_its_changed_rows():
     p.poll()
     click(w, {"type": "pull", "rev": rev})
     (answer,) = [m for m in w.comm.customs() if m.get("type") == "state"]
-    assert answer["changes"]["rows"][1]["status"] == "STARTING" and "selected" not in answer["changes"]
+    whole = answer["changes"]["row_ops"]  # a view that missed pushes gets the whole table
+    assert whole["reset"] and whole["rev"] == w._table_rev and "selected" not in answer["changes"]
+    assert [r["status"] for r in whole["upsert"]] == ["STOPPED", "STARTING"]
+    w.close()
+
+
+def test_rows_travel_as_keyed_changes_and_idle_rounds_send_nothing():
+    from hops_widgets.overview import apply_row_changes
+
+    serving = FakeServing(200)
+    w, p = manual(serving)
+    p.poll()
+    first = w.row_ops
+    assert first["base"] == 0 and len(first["upsert"]) == 200 and first["remove"] == []
+    view = apply_row_changes({}, first)
+    before = len(w.comm.messages)
+    p.poll()  # nothing changed: nothing at all is sent (not even last_ok_ms or _rev)
+    assert w.comm.messages[before:] == []
+    serving.deployments[7].predictor._state = sdk_state("Starting", "SCHEDULED", None, "", 0)
+    del serving.deployments[3]
+    p.poll()
+    ops = w.row_ops
+    assert ops["base"] == first["rev"] and ops["remove"] == ["dep-003"]
+    (changed,) = ops["upsert"]
+    assert changed["name"] == "dep-007" and "model" not in changed and changed["status"] == "STARTING"
+    view = apply_row_changes(view, ops)
+    assert list(view.values()) == w.rows
+    whole = w.whole_table()
+    assert whole["reset"] and apply_row_changes({"x": {}}, whole) == view
+    w.close()
+
+
+def test_rows_are_sorted_naturally():
+    from hops_widgets.overview import natural_key
+
+    names = ["dep-10", "dep-2", "Dep-1", "dep-1549", "dep-155", "dep-1550", "a"]
+    assert sorted(names, key=natural_key) == ["a", "Dep-1", "dep-2", "dep-10", "dep-155", "dep-1549", "dep-1550"]
+
+
+def test_the_rows_request_answers_the_whole_table():
+    serving = FakeServing(3)
+    w, p = manual(serving)
+    p.poll()
+    click(w, {"type": "rows", "id": "r1"})
+    (reply,) = [m for m in w.comm.customs() if m.get("type") == "reply"]
+    assert (
+        reply["ok"]
+        and reply["body"]["reset"]
+        and [r["name"] for r in reply["body"]["upsert"]]
+        == [
+            "dep-000",
+            "dep-001",
+            "dep-002",
+        ]
+    )
     w.close()
