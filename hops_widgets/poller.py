@@ -1,4 +1,4 @@
-"""Polling: one background thread per deployment, shared by every widget showing it.
+"""Polling: one background loop per project, shared by every widget of its deployments.
 
 The poller knows nothing about widgets. Subscribers register a callback and
 receive an immutable :class:`Snapshot` whenever a poll finishes; whether
@@ -25,11 +25,21 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from . import _actions
-from .errors import error_kind, explain, retry_after
+from .errors import DeploymentNotFound, error_kind, explain, retry_after
 from .state import DeploymentState
 from .timeline import Timeline
 
-__all__ = ["DeploymentSource", "Policy", "Poller", "Snapshot", "acquire", "active_pollers", "release"]
+__all__ = [
+    "DeploymentSource",
+    "Policy",
+    "Poller",
+    "ProjectLoop",
+    "Snapshot",
+    "acquire",
+    "active_pollers",
+    "project_loops",
+    "release",
+]
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +101,7 @@ class Snapshot:
     mode: str = "starting"  # fast | stable | hidden | paused | backoff | stopped
     interval_s: float | None = None
     failures: int = 0
+    sharing: str = ""  # how this deployment is polled: its project's loop, or alone and why (for support)
 
 
 def sdk_secrets() -> tuple[str, ...]:
@@ -170,9 +181,18 @@ class Poller:
         wake: threading.Event | None = None,
         rand: Callable[[], float] = random.random,
         autostart: bool = True,
+        loop: ProjectLoop | None = None,
     ) -> None:
         self.source = source
         self.policy = policy or Policy()
+        if loop is None and autostart and getattr(_joining, "on", False):
+            loop, self.sharing = _project_loop_for(source, clock=clock, wake=wake)
+        else:
+            self.sharing = "own loop" if loop is None else "project loop"
+        self._loop = loop
+        if loop is not None:
+            wake = loop._wake  # every command to this poller wakes the project's loop
+            clock = loop._clock
         self._clock = clock
         self._wall = wall
         self._rand = rand
@@ -189,7 +209,8 @@ class Poller:
         self._publishing = threading.Lock()  # a poll's result and a stall report never interleave
         self._action_until = float("-inf")
         self._last_poll: float | None = None
-        self.snapshot = Snapshot()
+        self._due: float | None = None  # when the project loop owes this poller its next round
+        self.snapshot = Snapshot(sharing=self.sharing)
         self.timeline = Timeline()  # kept here, so every widget of the deployment shows the same history
         self.polls = 0
         self._thread: threading.Thread | None = None
@@ -198,6 +219,9 @@ class Poller:
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
+        if self._loop is not None:
+            self._loop.add(self)
+            return
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._run, name=f"hops-widgets-poller[{self.source.label}]", daemon=True
@@ -206,6 +230,8 @@ class Poller:
 
     @property
     def alive(self) -> bool:
+        if self._loop is not None:
+            return self._loop.alive and not self._stopping
         return self._thread is not None and self._thread.is_alive()
 
     @property
@@ -220,6 +246,8 @@ class Poller:
             self._actions.clear()
         for _, _, future in pending:
             future.cancel()
+        if self._loop is not None:
+            self._loop.remove(self, timeout)
         self._wake.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
@@ -374,14 +402,26 @@ class Poller:
 
     def poll(self) -> float | None:
         """Fetch once, publish the snapshot, and return the next interval."""
-        now_wall = self._wall()
-        self._last_poll = self._clock()
-        previous = self.snapshot
-        self._in_flight_since = self._last_poll
-        _watchdog.watch(self)
+        now_wall = self._begin()
         try:
             state = self.source.fetch()
         except Exception as exc:  # noqa: BLE001 - any source error becomes widget state
+            return self._absorb(now_wall, error=exc)
+        return self._absorb(now_wall, state=state)
+
+    def _begin(self) -> float:
+        """A round starts for this poller (its own request or its project's list); returns wall time."""
+        now_wall = self._wall()
+        self._last_poll = self._clock()
+        self._in_flight_since = self._last_poll
+        _watchdog.watch(self)
+        return now_wall
+
+    def _absorb(self, now_wall: float, state: Any = None, error: BaseException | None = None) -> float | None:
+        """Publish what a round brought (a state, or the error of its request); returns the next interval."""
+        previous = self.snapshot
+        if error is not None:
+            exc = error
             failures = previous.failures + 1
             kind = error_kind(exc)
             # a lasting error waits the longest at once (still jittered); a refresh still polls now
@@ -407,6 +447,7 @@ class Poller:
                 changed_at=now_wall if changed or previous.changed_at is None else previous.changed_at,
                 last_ok_at=now_wall,
                 failures=0,
+                sharing=self.sharing,
             )
             interval, mode = self._interval(state)
             snapshot = replace(snapshot, mode=mode, interval_s=interval)
@@ -524,6 +565,260 @@ class _Watchdog:
 _watchdog = _Watchdog()
 
 
+# ---------------------------------------------------------------- one loop per project
+class ProjectLoop:
+    """One thread for every poller of one project's deployments (and its overviews).
+
+    Each round serves every member: one list request (``GET …/serving``, every
+    deployment's state) when two or more are shown or an overview is, the member's
+    own request when it is alone. A round is due when any member's interval is up,
+    so the cadence is the fastest any member needs, and it is free for the others.
+    Actions still go to the one deployment, on this thread, before the round.
+    ``clock`` and ``wake`` are injectable; with ``autostart=False`` call :meth:`run_round`.
+    """
+
+    def __init__(
+        self,
+        key: Hashable,
+        lister: Callable[[], Any],
+        label: str = "project",
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wake: threading.Event | None = None,
+        autostart: bool = True,
+    ) -> None:
+        self.key = key
+        self.lister = lister  # () -> the project's DeploymentStates, from one request
+        self.label = label
+        self._clock = clock
+        self._wake = wake or threading.Event()
+        self._autostart = autostart
+        self._lock = threading.Lock()
+        self._members: list[Poller] = []
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.rounds = 0
+        self.list_requests = 0
+
+    @property
+    def members(self) -> list[Poller]:
+        with self._lock:
+            return [m for m in self._members if not m.stopped]
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopping
+
+    def add(self, poller: Poller) -> None:
+        with self._lock:
+            if poller not in self._members:
+                self._members.append(poller)
+            start = self._autostart and self._thread is None and not self._stopping
+            if start:
+                self._thread = threading.Thread(
+                    target=self._run, name=f"hops-widgets-poller[project {self.label}]", daemon=True
+                )
+        if start:
+            self._thread.start()  # type: ignore[union-attr]
+        self._wake.set()
+
+    def remove(self, poller: Poller, timeout: float | None = 5.0) -> None:
+        """Drop a member; the last one out ends the loop."""
+        with self._lock:
+            if poller in self._members:
+                self._members.remove(poller)
+            last = not self._members
+            if last:
+                self._stopping = True
+        if not last:
+            self._wake.set()  # the schedule may be slower now
+            return
+        with _loops_lock:
+            if _loops.get(self.key) is self:
+                del _loops[self.key]
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    # ------------------------------------------------------------ the loop
+    def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            members = self.members
+            now = self._clock()
+            if any(self._is_due(m, now) for m in members):
+                try:
+                    self.run_round(members)
+                except BaseException:  # pragma: no cover - members already contain source errors
+                    log.exception("hops-widgets project loop error")
+            else:
+                for m in members:  # woken early (visibility, policy): re-plan from the last round
+                    self._plan(m, m._replan())
+            if self._stopping:
+                break
+            dues = [m._due for m in self.members if m._due is not None]
+            self._wake.wait(None if not dues else max(0.0, min(dues) - self._clock()))
+
+    @staticmethod
+    def _is_due(m: Poller, now: float) -> bool:
+        return m._refresh or bool(m._actions) or m._last_poll is None or (m._due is not None and now >= m._due)
+
+    @staticmethod
+    def _plan(m: Poller, interval: float | None) -> None:
+        m._due = None if interval is None or m._last_poll is None else m._last_poll + interval
+
+    def next_due(self) -> float | None:
+        dues = [m._due for m in self.members if m._due is not None]
+        return min(dues) if dues else None
+
+    def run_round(self, members: list[Poller] | None = None) -> None:
+        """Actions first (each to its own deployment), then one request for every member."""
+        members = self.members if members is None else members
+        if not members:
+            return
+        for m in members:
+            m._refresh = False
+        done = [(m, m._take_actions()) for m in members]
+        try:
+            self._fetch(members)
+        finally:
+            for _m, outcomes in done:
+                for future, name, error in outcomes:
+                    if error is None:
+                        future.set_result(name)
+                    else:
+                        future.set_exception(error)
+            self.rounds += 1
+
+    def _fetch(self, members: list[Poller]) -> None:
+        overviews = [m for m in members if _lists(m.source)]
+        details = [m for m in members if not _lists(m.source)]
+        if len(members) == 1:
+            self._plan(members[0], members[0].poll())  # alone: its own request (a single get)
+            return
+        walls = {id(m): m._begin() for m in members}
+        try:
+            if overviews:
+                listed = overviews[0].source.fetch()  # the overview's own list (it keeps its objects)
+                states = tuple(getattr(listed, "states", ()))
+            else:
+                listed = None
+                states = tuple(self.lister())
+            self.list_requests += 1
+        except Exception as exc:  # noqa: BLE001 - shown on every member, which backs off
+            for m in members:
+                self._plan(m, m._absorb(walls[id(m)], error=exc))
+            return
+        by_id = {s.deployment_id: s for s in states if s.deployment_id is not None}
+        by_name = {s.name: s for s in states}
+        for m in overviews:
+            self._plan(m, m._absorb(walls[id(m)], state=listed))
+        for m in details:
+            d = getattr(m.source, "deployment", None)
+            ident, name = getattr(d, "id", None), getattr(d, "name", None)
+            state = by_id.get(ident) if isinstance(ident, int) and by_id else None
+            if state is None:
+                state = by_name.get(name)
+            if state is None:
+                gone = DeploymentNotFound(f"Deployment {name!r} is no longer in its project's list: it was deleted.")
+                self._plan(m, m._absorb(walls[id(m)], error=gone))
+            else:
+                self._plan(m, m._absorb(walls[id(m)], state=state))
+
+
+def _lists(source: Any) -> bool:
+    """The source is an overview's (it lists every deployment of a project)."""
+    return bool(getattr(source, "lists_deployments", False)) or hasattr(source, "serving")
+
+
+def _embedded_state(deployment: Any) -> Any:
+    """The state an SDK deployment got from the list response, without a new request."""
+    predictor = getattr(deployment, "predictor", None) or getattr(deployment, "_predictor", None)
+    return getattr(predictor, "_state", None)
+
+
+def _sdk_lister(get_all: Callable[[], Any]) -> Callable[[], list[DeploymentState]]:
+    def list_states() -> list[DeploymentState]:
+        deployments = get_all() or []
+        return [DeploymentState.from_sdk(d, state=_embedded_state(d)) for d in deployments]
+
+    return list_states
+
+
+def _serving_lister(serving: Any) -> Callable[[], list[DeploymentState]]:
+    list_states = getattr(serving, "list_states", None)
+    if callable(list_states):
+        return lambda: list(list_states())
+    return _sdk_lister(serving.get_deployments)
+
+
+def project_of(source: Any) -> tuple[Hashable, Callable[[], Any], str] | str:
+    """``(key, lister, label)`` of the project a source belongs to, or why none was found.
+
+    Built-in client: a deployment's ``_serving`` (its ``ModelServing``, ``list_states()``).
+    hopsworks SDK (hsml 3.7 to 5.x): a deployment's ``_serving_api`` lists the project the
+    SDK is logged into (``_get_all()`` on 5.x, ``get_all()`` before), and ``model_registry_id``
+    is that project's id; the SDK's ``ModelServing`` has ``_project_id``.
+    """
+    serving = getattr(source, "serving", None)
+    if serving is not None:
+        key = getattr(serving, "_hops_widgets_key", None)
+        if key is not None:
+            return ("project", key), _serving_lister(serving), str(getattr(serving, "project_name", "") or "project")
+        pid = getattr(serving, "_project_id", None)
+        if type(serving).__module__.startswith("hsml") and isinstance(pid, int):
+            return ("project", "sdk", pid), _serving_lister(serving), str(getattr(serving, "project_name", "") or pid)
+        return f"own loop: no project key on {type(serving).__name__}"
+    d = getattr(source, "deployment", None)
+    if d is None:
+        return f"own loop: {type(source).__name__} is not a deployment"
+    serving = getattr(d, "_serving", None)
+    key = getattr(serving, "_hops_widgets_key", None)
+    if key is not None and callable(getattr(serving, "list_states", None)):
+        return ("project", key), serving.list_states, str(getattr(serving, "project_name", "") or "project")
+    api = getattr(d, "_serving_api", None)
+    get_all = getattr(api, "_get_all", None) or getattr(api, "get_all", None)
+    pid = getattr(d, "model_registry_id", None)
+    if pid is None:
+        pid = getattr(d, "_model_registry_id", None)
+    if callable(get_all) and isinstance(pid, int) and type(d).__module__.startswith("hsml"):
+        return ("project", "sdk", pid), _sdk_lister(get_all), str(getattr(d, "project_name", None) or pid)
+    return f"own loop: no project list reachable from {type(d).__module__}.{type(d).__name__}"
+
+
+_loops: dict[Hashable, ProjectLoop] = {}
+_loops_lock = threading.Lock()
+_joining = threading.local()  # set while acquire() builds a poller: it joins its project's loop
+
+
+def _project_loop_for(
+    source: Any, *, clock: Callable[[], float], wake: threading.Event | None
+) -> tuple[ProjectLoop | None, str]:
+    try:
+        found = project_of(source)
+    except Exception as exc:  # noqa: BLE001 - an odd object polls alone
+        found = f"own loop: {type(exc).__name__} while looking for its project"
+    if isinstance(found, str):
+        log.debug("%s polls alone (%s)", getattr(source, "label", source), found)
+        return None, found
+    key, lister, label = found
+    with _loops_lock:
+        loop = _loops.get(key)
+        if loop is None or loop.stopped:
+            loop = _loops[key] = ProjectLoop(key, lister, label, clock=clock, wake=wake)
+    return loop, f"project loop {label}"
+
+
+def project_loops() -> list[ProjectLoop]:
+    with _loops_lock:
+        return [loop for loop in _loops.values() if not loop.stopped]
+
+
 # ---------------------------------------------------------------- registry
 _registry: dict[Hashable, Poller] = {}
 _registry_lock = threading.Lock()
@@ -534,7 +829,11 @@ def acquire(source: Any, factory: Callable[[], Poller] | None = None) -> Poller:
     with _registry_lock:
         poller = _registry.get(source.key)
         if poller is None or poller.stopped:
-            poller = factory() if factory else Poller(source)
+            _joining.on = True  # a poller made here joins its project's loop where one is found
+            try:
+                poller = factory() if factory else Poller(source)
+            finally:
+                _joining.on = False
             _registry[source.key] = poller
         return poller
 

@@ -1,0 +1,138 @@
+"""One polling loop per project, over a real sandbox: requests per round counted in its log."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import comm
+import pytest
+from comm import DummyComm
+
+import hops_widgets
+from hops_widgets import poller as poller_mod
+
+
+@pytest.fixture(autouse=True)
+def _no_kernel_comm(monkeypatch):
+    monkeypatch.setattr(comm, "create_comm", DummyComm)
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert predicate()
+
+
+def round_of(loop):
+    """Ask one round now and wait until it has run."""
+    before = loop.rounds
+    loop.members[0].refresh()
+    wait_for(lambda: loop.rounds > before)
+
+
+def test_k_widgets_of_one_project_one_list_request_per_round(sb, serving):
+    names = ["fraud-detector", "recommender", "big-llm", "churn-model"]
+    widgets = [hops_widgets.show(serving.get_deployment(n), display=False, hidden_s=None) for n in names]
+    try:
+        loop = widgets[0].poller._loop
+        assert loop is not None and all(w.poller._loop is loop for w in widgets)
+        assert len({w.poller for w in widgets}) == 4  # a poller (and timeline) per deployment, one loop
+        assert [t.name for t in threading.enumerate() if "project" in t.name] == [
+            f"hops-widgets-poller[project {serving.project_name}]"
+        ]
+        wait_for(lambda: all(w.poller.polls for w in widgets))
+        sb.clear_log()
+        for _ in range(3):
+            round_of(loop)
+        log = sb.requests()
+        assert [r["endpoint"] for r in log] == ["serving_list"] * 3
+        assert {w.name: w.status for w in widgets}["fraud-detector"] == "RUNNING"
+        assert all(w.poller.snapshot.sharing.startswith("project loop") for w in widgets)
+    finally:
+        for w in widgets:
+            w.close()
+    wait_for(lambda: not loop.alive)
+    assert loop not in poller_mod.project_loops()
+
+
+def test_one_widget_alone_makes_a_single_get(sb, serving):
+    w = hops_widgets.show(serving.get_deployment("fraud-detector"), display=False, hidden_s=None)
+    try:
+        loop = w.poller._loop
+        wait_for(lambda: w.poller.polls >= 1)
+        sb.clear_log()
+        round_of(loop)
+        round_of(loop)
+        assert [r["endpoint"] for r in sb.requests()] == ["serving_get"] * 2
+    finally:
+        w.close()
+
+
+def test_detail_widgets_and_the_overview_share_the_overviews_list(sb, serving):
+    overview = hops_widgets.show(serving, display=False, hidden_s=None)
+    details = [hops_widgets.show(serving.get_deployment(n), display=False, hidden_s=None) for n in ("recommender",)]
+    try:
+        loop = overview.poller._loop
+        assert loop is not None and details[0].poller._loop is loop
+        wait_for(lambda: details[0].poller.polls >= 1 and overview.poller.polls >= 1)
+        sb.clear_log()
+        round_of(loop)
+        assert [r["endpoint"] for r in sb.requests()] == ["serving_list"]
+        assert details[0].status == "RUNNING" and len(overview.table.rows) == 4
+    finally:
+        for w in (*details, overview):
+            w.close()
+
+
+def test_a_deployment_leaving_the_list_shows_as_deleted(sb, serving):
+    widgets = [
+        hops_widgets.show(serving.get_deployment(n), display=False, hidden_s=None) for n in ("big-llm", "recommender")
+    ]
+    try:
+        loop = widgets[0].poller._loop
+        wait_for(lambda: all(w.poller.polls for w in widgets))
+        sb.delete_deployment("big-llm")
+        round_of(loop)
+        gone, kept = widgets
+        assert gone.poller.snapshot.error_kind == "not_found"
+        assert kept.poller.snapshot.error_kind == "" and kept.status == "RUNNING"
+    finally:
+        for w in widgets:
+            w.close()
+
+
+def test_a_list_error_shows_on_every_subscriber_and_recovers(sb, serving):
+    widgets = [
+        hops_widgets.show(serving.get_deployment(n), display=False, hidden_s=None) for n in ("big-llm", "recommender")
+    ]
+    try:
+        loop = widgets[0].poller._loop
+        wait_for(lambda: all(w.poller.polls for w in widgets))
+        fault = sb.http_error(500, endpoint="serving_list")
+        round_of(loop)
+        assert all(w.poller.snapshot.error_kind == "server" for w in widgets), [w.poller.snapshot for w in widgets]
+        sb.clear_fault(fault)
+        round_of(loop)
+        assert all(w.poller.snapshot.error_kind == "" and w.poller.snapshot.failures == 0 for w in widgets)
+        assert widgets[1].status == "RUNNING"
+    finally:
+        for w in widgets:
+            w.close()
+
+
+def test_actions_still_go_to_the_one_deployment(sb, serving):
+    widgets = [
+        hops_widgets.show(serving.get_deployment(n), display=False, hidden_s=None) for n in ("big-llm", "recommender")
+    ]
+    try:
+        wait_for(lambda: all(w.poller.polls for w in widgets))
+        sb.clear_log()
+        widgets[1].poller.run_action("stop").result(10)
+        posts = [r for r in sb.requests() if r["method"] == "POST"]
+        assert [r["deployment"] for r in posts] == ["recommender"]
+        assert widgets[1].poller.snapshot.mode == "fast"  # the round after an action is fast for all
+    finally:
+        for w in widgets:
+            w.close()
