@@ -49,7 +49,19 @@ import re
 import sys
 from typing import Any
 
-__all__ = ["FIXED_START", "logs", "logs_plan", "sdk_version", "start", "start_plan", "stop"]
+__all__ = [
+    "FIXED_START",
+    "links",
+    "logs",
+    "logs_plan",
+    "predict",
+    "restart",
+    "restart_plan",
+    "sdk_version",
+    "start",
+    "start_plan",
+    "stop",
+]
 
 # first release whose start(await_running=0) returns cleanly after the POST
 FIXED_START = (5, 2)
@@ -105,6 +117,91 @@ def start(deployment: Any) -> None:
 def stop(deployment: Any) -> None:
     """Ask the deployment to stop without waiting for it; a refused request raises."""
     deployment.stop(await_stopped=0)
+
+
+# ---------------------------------------------------------------------- restart
+RESTART_WAIT_S = 600.0
+
+
+def restart_plan(deployment: Any) -> str:
+    """``"public"`` (the object's own ``restart``) or ``"steps"`` (stop, wait for Stopped, start).
+
+    ``Deployment.restart(await_stopped, await_running)`` came with hsml 5.2 and
+    with the built-in client; it stops (unless already stopped), waits, then
+    starts. Older SDKs have none, so the same is done here with :func:`stop`,
+    the SDK's ``stop(await_stopped=...)`` wait, and :func:`start`.
+    """
+    if not callable(getattr(deployment, "restart", None)):
+        return "steps"
+    version = sdk_version(deployment)
+    if version is not None and version[:2] < FIXED_START:
+        return "steps"  # a restart of its own would end in the broken start(await_running=0)
+    return "public"
+
+
+def restart(deployment: Any, wait_s: float = RESTART_WAIT_S) -> None:
+    """Stop the deployment, wait up to ``wait_s`` for Stopped, then ask it to start (without waiting).
+
+    Blocks for the stop: call it off the polling thread, so the widget shows the
+    stop steps and then the start steps as they happen.
+    """
+    if restart_plan(deployment) == "public":
+        deployment.restart(await_stopped=wait_s, await_running=0)
+        return
+    if not _stopped(deployment):
+        deployment.stop(await_stopped=wait_s)
+    start(deployment)
+
+
+def _stopped(deployment: Any) -> bool:
+    check = getattr(deployment, "is_stopped", None)
+    if callable(check):
+        return bool(check())
+    state = deployment.get_state()
+    return str(getattr(state, "status", "")).upper() in ("STOPPED", "CREATED")
+
+
+# ---------------------------------------------------------------------- predict
+def predict(deployment: Any, body: Any) -> Any:
+    """One inference request with ``body`` as the whole payload (``{"instances": [...]}`` and the like).
+
+    The SDK's ``predict(data=body)``; the built-in client's ``predict(data=body)``.
+    A stopped deployment fails like a model server does (the server's error).
+    """
+    return deployment.predict(data=body)
+
+
+# ---------------------------------------------------------------------- links
+def links(deployment: Any) -> dict[str, str]:
+    """``{"ui": deployment page, "model": model registry page, "inference": inference URL}``, where known.
+
+    The UI page is the SDK's ``get_url()`` (``/p/<project>/deployments/<id>`` on the
+    public host); the model page is what ``Model.get_url()`` builds for the
+    deployment's model (``/p/<project>/models/<name>/<version>``), made without
+    fetching the model; the inference URL is ``get_inference_url()`` (4.8+) where
+    it gives one. A link that cannot be made is left out, never an error.
+    """
+    out: dict[str, str] = {}
+    for key, name in (("ui", "get_url"), ("inference", "get_inference_url")):
+        method = getattr(deployment, name, None)
+        if not callable(method):
+            continue
+        try:
+            url = method()
+        except Exception as exc:  # noqa: BLE001 - a missing link is shown as missing
+            log.debug("%s() failed: %s", name, type(exc).__name__)
+            continue
+        if isinstance(url, str) and url.startswith(("http://", "https://")):
+            out[key] = url
+    model, version = getattr(deployment, "model_name", None), getattr(deployment, "model_version", None)
+    ui = out.get("ui")
+    if ui and isinstance(model, str) and model and version is not None:
+        head, _sep, _tail = ui.rpartition("/deployments/")
+        if head:
+            from urllib.parse import quote
+
+            out["model"] = f"{head}/models/{quote(model, safe='')}/{quote(str(version), safe='')}"
+    return out
 
 
 def _method(obj: Any, *names: str):

@@ -65,6 +65,7 @@ __all__ = [
 
 API_PREFIX = "/hopsworks-api/api"
 DEFAULT_TIMEOUT_S = 10.0
+PREDICT_TIMEOUT_S = 120.0  # a request to a deployment scaled to zero waits for its cold start
 DEFAULT_RETRIES = 2
 NOT_FOUND_CODE = 240000  # the serving API's "no such deployment"
 _MAX_DETAIL_CHARS = 300
@@ -605,11 +606,27 @@ class Deployment:
         announce(self, "update")
         return self
 
-    def predict(self, inputs: Any = None) -> Any:
-        """Send one inference request (this also wakes a deployment scaled to zero)."""
-        body = {"instances": inputs if inputs is not None else [[0]]}
+    def restart(self, await_stopped: float = 600, await_running: float = 600) -> DeploymentState | None:
+        """Stop (unless already stopped), wait up to ``await_stopped`` s for Stopped, then start.
+
+        As the SDK's ``Deployment.restart``: ``await_running`` is passed to :meth:`start`.
+        """
+        if not self.is_stopped():
+            self.stop(await_stopped=await_stopped)
+        announce(self, "restart")
+        return self.start(await_running=await_running)
+
+    def predict(self, inputs: Any = None, data: Any = None) -> Any:
+        """Send one inference request (this also wakes a deployment scaled to zero).
+
+        ``inputs`` are the model inputs (sent as ``{"instances": inputs}``); ``data``
+        is a whole payload, as the SDK's ``predict(data=...)``. Not both.
+        """
+        if inputs is not None and data is not None:
+            raise ValueError("Give inputs or data, not both.")
+        body = data if data is not None else {"instances": inputs if inputs is not None else [[0]]}
         path = f"/project/{self._serving._project_id}/inference/models/{quote(self.name, safe='')}:predict"
-        return self._client.request("POST", path, body=body)
+        return self._client.request("POST", path, body=body, timeout=max(self._client.timeout, PREDICT_TIMEOUT_S))
 
     def delete(self) -> None:
         self._client.request("DELETE", self._path, expect="nothing")
@@ -618,6 +635,11 @@ class Deployment:
     def get_url(self) -> str:
         """This deployment's page in the Hopsworks UI."""
         return f"{self._client.base_url}/p/{self._serving._project_id}/deployments/{self.id}"
+
+    def get_inference_url(self) -> str:
+        """Where :meth:`predict` sends its requests (the Hopsworks REST path, as the SDK without Istio)."""
+        path = f"/project/{self._serving._project_id}/inference/models/{quote(self.name, safe='')}:predict"
+        return f"{self._client.base_url}{API_PREFIX}{path}"
 
     def log_entries(
         self,

@@ -205,6 +205,10 @@ class DeploymentState:
     model_version: int | None = None
     deployment_id: int | None = None
     problems: tuple[str, ...] = ()
+    # {"predictor": {...}, "transformer": {...}}: scaling and per-instance requests/limits, only what was sent
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
+    # model server, serving tool, API protocol, environment, inference paths: only what was sent
+    endpoint: dict[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         # The condition's messages name the components this deployment has.
@@ -327,6 +331,13 @@ class DeploymentState:
             lines.append(f"transformer  {self.transformer} instances available/requested")
         if self.scale_to_zero:
             lines.append("scaling      scale-to-zero on (0 instances while idle is healthy)")
+        for component, fields in self.resources.items():
+            text = resources_text(fields)
+            if text:
+                lines.append(f"resources    {component}: {text}")
+        for key, label in ENDPOINT_LABELS.items():
+            if self.endpoint.get(key):
+                lines.append(f"{label:<13}{self.endpoint[key]}")
         for problem in self.problems:
             lines.append(f"note         {problem}")
         return "\n".join(lines)
@@ -390,6 +401,8 @@ class DeploymentState:
             model_version=version if isinstance(version, int) and not isinstance(version, bool) else None,
             deployment_id=ident if isinstance(ident, int) and not isinstance(ident, bool) else None,
             problems=tuple(problems),
+            resources=_json_resources(data, has_transformer),
+            endpoint=_json_endpoint(data),
         )
 
     @classmethod
@@ -446,6 +459,8 @@ class DeploymentState:
             model_version=version if isinstance(version, int) and not isinstance(version, bool) else None,
             deployment_id=ident if isinstance(ident, int) and not isinstance(ident, bool) else None,
             problems=tuple(problems),
+            resources=_sdk_resources(deployment, sdk_transformer),
+            endpoint=_sdk_endpoint(deployment, state),
         )
 
 
@@ -560,3 +575,168 @@ def _min_instances(config: Any, problems: list[str]) -> int | None:
     if config is None:
         return None
     return _count(_get(config, "min_instances", "minInstances"), "Minimum instances", problems)
+
+
+# ------------------------------------------------------------------ resources and endpoint
+_AMOUNTS = ("cores", "memory", "gpus")
+# key -> spellings in REST JSON / SDK objects, for one component's scaling configuration
+_SCALING_FIELDS = (
+    ("min_instances", ("min_instances", "minInstances")),
+    ("max_instances", ("max_instances", "maxInstances")),
+    ("scale_metric", ("scale_metric", "scaleMetric")),
+    ("target", ("target",)),
+    ("retention_s", ("scale_to_zero_retention_seconds", "scaleToZeroRetentionSeconds")),
+)
+ENDPOINT_LABELS = {
+    "model_server": "model server",
+    "serving_tool": "serving tool",
+    "api_protocol": "API protocol",
+    "environment": "environment",
+    "inference_path": "inference",
+    "model_server_path": "server path",
+}
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def _word_of(value: Any) -> str | None:
+    value = getattr(value, "value", value)  # SDK enums (ScaleMetric) carry their wire word
+    if isinstance(value, str) and value.strip():
+        return value.strip()[:80]
+    return None
+
+
+def _amounts_of(value: Any) -> dict[str, Any]:
+    out = {}
+    for key in _AMOUNTS:
+        number = _number(_get(value, key))
+        if number is not None:
+            out[key] = number
+    return out
+
+
+def _component_resources(scaling: Any, requests: Any, limits: Any) -> dict[str, Any]:
+    """One component's scaling and per-instance resources; keys that were not sent are left out."""
+    out: dict[str, Any] = {}
+    if scaling is not None:
+        for key, names in _SCALING_FIELDS:
+            raw = _get(scaling, *names)
+            value = _word_of(raw) if key == "scale_metric" else _number(raw)
+            if value is not None:
+                out[key] = value
+    for key, value in (("requests", requests), ("limits", limits)):
+        amounts = _amounts_of(value) if value is not None else {}
+        if amounts:
+            out[key] = amounts
+    return out
+
+
+def _json_resources(data: Mapping[str, Any], has_transformer: bool) -> dict[str, dict[str, Any]]:
+    out = {}
+    parts = [
+        (
+            "predictor",
+            ("predictorScalingConfig", "predictor_scaling_config", "scalingConfiguration", "scaling_configuration"),
+            ("predictorResources", "predictor_resources", "resources"),
+        )
+    ]
+    if has_transformer:
+        parts.append(
+            (
+                "transformer",
+                ("transformerScalingConfig", "transformer_scaling_config"),
+                ("transformerResources", "transformer_resources"),
+            )
+        )
+    for component, scaling_keys, resource_keys in parts:
+        res = _get(data, *resource_keys)
+        res = res if isinstance(res, Mapping) else {}
+        scaling = _get(data, *scaling_keys)
+        fields = _component_resources(
+            scaling if isinstance(scaling, Mapping) else None, _get(res, "requests"), _get(res, "limits")
+        )
+        if fields:
+            out[component] = fields
+    return out
+
+
+def _sdk_resources(deployment: Any, transformer: Any) -> dict[str, dict[str, Any]]:
+    out = {}
+    for component, obj in (("predictor", deployment), ("transformer", transformer)):
+        if obj is None:
+            continue
+        res = _get(obj, "resources")
+        fields = _component_resources(_sdk_scaling(obj), _get(res, "requests"), _get(res, "limits"))
+        if fields:
+            out[component] = fields
+    return out
+
+
+def _json_endpoint(data: Mapping[str, Any]) -> dict[str, str]:
+    env = _get(data, "predictorEnvironment", "predictor_environment")
+    return _endpoint_fields(
+        {
+            "model_server": _get(data, "modelServer", "model_server"),
+            "serving_tool": _get(data, "servingTool", "serving_tool"),
+            "api_protocol": _get(data, "apiProtocol", "api_protocol"),
+            "environment": _get(env, "name") if isinstance(env, Mapping) else env,
+            "inference_path": _get(data, "hopsworksInferencePath", "hopsworks_inference_path"),
+            "model_server_path": _get(data, "modelServerInferencePath", "model_server_inference_path"),
+        }
+    )
+
+
+def _sdk_endpoint(deployment: Any, state: Any) -> dict[str, str]:
+    # the predictor's own attributes: the deployment's aliases of some of them warn (deprecated in 5.x)
+    predictor = _get(deployment, "_predictor", "predictor")
+    source = predictor if predictor is not None else deployment
+    env = _get(source, "environment", "_environment")
+    return _endpoint_fields(
+        {
+            "model_server": _get(source, "model_server", "_model_server"),
+            "serving_tool": _get(source, "serving_tool", "_serving_tool"),
+            "api_protocol": _get(source, "api_protocol", "_api_protocol"),
+            "environment": _get(env, "name") if env is not None and not isinstance(env, str) else env,
+            "inference_path": _get(state, "hopsworks_inference_path"),
+            "model_server_path": _get(state, "model_server_inference_path"),
+        }
+    )
+
+
+def _endpoint_fields(raw: Mapping[str, Any]) -> dict[str, str]:
+    out = {}
+    for key, value in raw.items():
+        word = getattr(value, "value", value)
+        if isinstance(word, str) and word.strip():
+            out[key] = strip_hidden(word.strip())[:300]
+    return out
+
+
+def resources_text(fields: Mapping[str, Any]) -> str:
+    """One component's resources on one line: ``min 0 · max 2 · CONCURRENCY 100 · ...``."""
+    parts = []
+    if "min_instances" in fields or "max_instances" in fields:
+        lo, hi = fields.get("min_instances", "?"), fields.get("max_instances", "?")
+        parts.append(f"instances {lo}–{hi}")
+    if "scale_metric" in fields:
+        target = f" target {fields['target']}" if "target" in fields else ""
+        parts.append(f"scale on {fields['scale_metric']}{target}")
+    if "retention_s" in fields:
+        parts.append(f"scale-to-zero after {fields['retention_s']} s")
+    for key in ("requests", "limits"):
+        amounts = fields.get(key)
+        if amounts:
+            parts.append(f"{key} " + ", ".join(_amount(k, v) for k, v in amounts.items()))
+    return " · ".join(parts)
+
+
+def _amount(key: str, value: Any) -> str:
+    if key == "memory":
+        return f"{value} MB memory"
+    if key == "gpus":
+        return f"{value} GPU" + ("" if value == 1 else "s")
+    return f"{value} core" + ("" if value == 1 else "s")

@@ -26,7 +26,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from .machine import Blueprint, ScenarioError, World
+from .machine import Blueprint, ManualClock, ScenarioError, World
 from .scenario import Admin, FaultBook, Plan, RequestLog, http_error_body
 
 __all__ = ["API_PREFIX", "ENV_HOPSWORKS_VERSION", "ENV_LOAD_BALANCER", "MAX_BODY_BYTES", "SandboxApp", "serve"]
@@ -508,13 +508,26 @@ class SandboxApp:
         body = self._read_json(request, required=False)
         if self.world.find(name) is None:
             raise _ApiError(404, 250000, f"No deployment named {name!r} to send the request to.")
-        self.world.infer(name)
+        if self.world.infer(name) == "cold_start":
+            # as the serverless activator does: the request is held until an instance serves it
+            self._await_instance(name)
         rows = 1
         if isinstance(body, dict):
             data = body.get("instances", body.get("inputs"))
             if isinstance(data, list):
                 rows = max(1, len(data))
         return _json({"predictions": [0.5] * rows})
+
+    def _await_instance(self, name: str, limit_s: float = 60.0) -> None:
+        """Hold a request that woke an idle deployment until its cold start ends (real clocks only)."""
+        if isinstance(self.world.clock, ManualClock):
+            return  # a test moves this clock by hand: it would never move while the request waits
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            if self.world.find(name) is None or self.world.status_of(name) != "Starting":
+                return
+            if self._pause(0.05):
+                return
 
     # ----------------------------------------------------------------- admin
     def _admin(self, request: Request, op: str) -> Response:
