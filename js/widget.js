@@ -382,18 +382,24 @@ export const SECTIONS = {
   },
 
   title: {
-    // the overview's header: its name and the counts per status
-    traits: ["rows"],
-    build(el, { source }) {
+    // the overview's header: its name and the counts per status (of the whole list: see rowStore)
+    traits: ["row_ops"], // read through the view's row store (ctx.rows), which listens first
+    build(el, ctx) {
       h("span", "hops-name", el).textContent = "Deployments";
       const summary = h("span", "hops-model", el);
-      return () => {
-        const rows = source.get("rows") || [];
+      const store = rowsOf(ctx);
+      let last = "";
+      const update = () => {
         const counts = {};
-        for (const r of rows) counts[r.status_label] = (counts[r.status_label] || 0) + 1;
-        const parts = Object.entries(counts).map(([label, n]) => `${n} ${label}`);
-        summary.textContent = `${rows.length} · ${parts.join(", ")}`;
+        for (const r of store.rows.values()) counts[r.status_label] = (counts[r.status_label] || 0) + 1;
+        const parts = Object.keys(counts)
+          .sort(naturalCompare)
+          .map((label) => `${counts[label]} ${label}`);
+        const text = `${store.rows.size} · ${parts.join(", ")}`;
+        if (text !== last) summary.textContent = last = text; // nothing repaints while nothing changes
       };
+      ctx.cleanup(store.subscribe(update));
+      return update;
     },
   },
 
@@ -884,7 +890,7 @@ export const SECTIONS = {
         heardAt = Date.now();
         update();
       };
-      for (const k of ["changed_at_ms", "polling", "interval_s", "error", "last_ok_ms", "rows"]) ctx.cleanup(source.on(k, heard));
+      for (const k of ["changed_at_ms", "polling", "interval_s", "error", "last_ok_ms", "row_ops"]) ctx.cleanup(source.on(k, heard));
       // a reply to an action or a refresh comes after the poll it caused
       ctx.cleanup(channel.on("reply", (msg) => msg.ok && heard()));
       ctx.cleanup(everySecond(update));
@@ -893,7 +899,8 @@ export const SECTIONS = {
   },
 
   table: {
-    traits: ["rows", "selected", "actions_enabled", "error"], // error: rows are marked last known
+    // the rows themselves come from the view's row store (keyed row_ops changes, see rowStore)
+    traits: ["selected", "actions_enabled", "error"], // error: rows are marked last known
     build(el, ctx) {
       return buildTable(el, ctx);
     },
@@ -921,6 +928,13 @@ export const SECTIONS = {
           stop();
           source.dispose();
         };
+        // opened from this view: its row stays in the table's window, the detail comes into view
+        // (the table is a bounded window, so the detail sits right under the rows, never 16,000 px down)
+        if (ctx.opening === key) {
+          ctx.opening = "";
+          ctx.revealRow?.(key);
+          holder.scrollIntoView?.({ block: "nearest" });
+        }
       };
       ctx.cleanup(() => unmount?.());
       return update;
@@ -940,13 +954,109 @@ const statusRank = (row) => {
   const i = STATUS_ORDER.indexOf(row.status);
   return i === -1 ? STATUS_ORDER.length : i;
 };
+// Natural order: `dep-2` before `dep-10` (the kernel sorts its rows the same way).
+const COLLATOR = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+/** @param {string} a @param {string} b */
+export const naturalCompare = (a, b) => COLLATOR.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+const OVERSCAN = 8; // rows drawn above and below the visible ones
 
 /**
- * The deployments table. Rows are keyed by name and updated in place, so a row keeps its
- * focus and hover while the table refreshes.
+ * The overview's rows, kept from keyed changes (`row_ops`: {rev, base, reset?, upsert, remove}):
+ * new rows whole, changed rows with only their changed fields, removed rows by name. A change that
+ * does not follow the revision held (this view is new, or missed messages) makes the view ask for
+ * the whole table once (`rows`); changes arriving meanwhile wait and are applied after it.
+ * One per view, shared by the title and the table (`ctx.rows`).
  */
-function buildTable(el, { source, channel, root }) {
-  const table = h("table", "hops-table", el);
+export function rowStore(source, channel, cleanup) {
+  /** @type {Map<string, any>} */
+  const rows = new Map();
+  let rev = 0;
+  let asking = false;
+  const waiting = [];
+  const subscribers = new Set();
+  const notify = () => subscribers.forEach((f) => f());
+  const apply = (ops) => {
+    if (ops.reset) rows.clear();
+    for (const name of ops.remove || []) rows.delete(name);
+    for (const row of ops.upsert || []) {
+      const have = rows.get(row.name);
+      rows.set(row.name, have ? { ...have, ...row } : row);
+    }
+    rev = ops.rev;
+  };
+  const ask = () => {
+    if (asking) return;
+    asking = true;
+    channel
+      .request("rows")
+      .then((reply) => {
+        asking = false;
+        if (!reply || !reply.ok || !reply.body) return;
+        if (reply.body.rev >= rev) apply(reply.body);
+        let gap = false;
+        for (const ops of waiting.splice(0).sort((a, b) => a.rev - b.rev)) {
+          if (ops.rev <= rev) continue;
+          if (ops.base === rev || ops.reset) apply(ops);
+          else gap = true;
+        }
+        notify();
+        if (gap) ask();
+      })
+      .catch(() => {
+        asking = false;
+      });
+  };
+  /** @returns {boolean} whether the rows changed */
+  const take = (ops) => {
+    if (!ops || typeof ops.rev !== "number") return false;
+    if (ops.reset ? ops.rev < rev : ops.rev <= rev) return false;
+    if (ops.reset || (ops.base === rev && !asking)) {
+      apply(ops);
+      return true;
+    }
+    waiting.push(ops); // a gap: ask for the whole table, apply this after it
+    ask();
+    return false;
+  };
+  take(source.get("row_ops")); // the first round's change carries every row (base 0)
+  ask(); // and this view gets the whole table once, however old the widget is
+  cleanup(source.on("row_ops", () => take(source.get("row_ops")) && notify()));
+  return {
+    rows,
+    get rev() {
+      return rev;
+    },
+    subscribe(f) {
+      subscribers.add(f);
+      return () => subscribers.delete(f);
+    },
+  };
+}
+
+/** @returns {ReturnType<typeof rowStore>} */
+const rowsOf = (ctx) => (ctx.rows ||= rowStore(ctx.source, ctx.channel, ctx.cleanup));
+
+/**
+ * The deployments table: a search box and status chips over a windowed table. Only the rows in
+ * (and just around) the scrolled window are in the DOM, keyed by name and updated in place, so a
+ * row keeps its focus and hover while the table refreshes; spacer rows stand for the others.
+ * Sort, filter and counts are over the whole list.
+ */
+function buildTable(el, ctx) {
+  const { source, channel, root } = ctx;
+  const store = rowsOf(ctx);
+  const tools = h("div", "hops-table-tools", el);
+  const search = /** @type {HTMLInputElement} */ (h("input", "hops-search", tools));
+  search.type = "search";
+  search.placeholder = "Search name or model";
+  search.setAttribute("aria-label", "Search deployments by name or model");
+  const chips = h("div", "hops-chips", tools);
+  chips.setAttribute("role", "group");
+  chips.setAttribute("aria-label", "Filter by status");
+  const shown = h("span", "hops-shown", tools);
+  shown.setAttribute("aria-live", "polite");
+  const scroller = h("div", "hops-table-scroll", el);
+  const table = h("table", "hops-table", scroller);
   // Fixed column widths: long names are cut with an ellipsis instead of widening the table.
   const cols = h("colgroup", "", table);
   /** @type {Record<string, HTMLElement>} */
@@ -954,8 +1064,15 @@ function buildTable(el, { source, channel, root }) {
   for (const key of ["name", "status", "message", "instances", "actions"]) col[key] = h("col", `hops-col-${key}`, cols);
   const head = h("tr", "", h("thead", "", table));
   const body = h("tbody", "", table);
+  const padTop = h("tr", "hops-spacer", body);
+  const padBottom = h("tr", "hops-spacer", body);
+  padTop.setAttribute("aria-hidden", "true");
+  padBottom.setAttribute("aria-hidden", "true");
+  const empty = h("div", "hops-table-empty", el);
   let sortKey = "name";
   let sortDir = 1;
+  let query = "";
+  let status = ""; // the status chip pressed ("" = all)
   /** @type {Record<string, HTMLElement>} */
   const sortHeaders = {};
   /** @type {Record<string, HTMLElement>} */
@@ -981,17 +1098,53 @@ function buildTable(el, { source, channel, root }) {
     b.addEventListener("click", () => {
       sortDir = sortKey === key ? -sortDir : 1;
       sortKey = key;
-      updateRows();
+      reorder();
+      revealSelected();
     });
     sortHeaders[key] = th;
   }
+  let typing = null;
+  search.addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => {
+      query = search.value.trim().toLowerCase();
+      scroller.scrollTop = 0;
+      reorder();
+    }, 60);
+  });
+  ctx.cleanup(() => clearTimeout(typing));
+  search.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown" && order.length) {
+      event.preventDefault();
+      focusRow(0);
+    }
+  });
+  /** @type {Map<string, HTMLButtonElement>} */
+  const chipButtons = new Map();
+  const chip = (key, text) => {
+    let b = chipButtons.get(key);
+    if (!b) {
+      b = /** @type {HTMLButtonElement} */ (h("button", "hops-chip", chips));
+      b.type = "button";
+      b.dataset.status = key;
+      b.addEventListener("click", () => {
+        status = status === key ? "" : key;
+        scroller.scrollTop = 0;
+        reorder();
+      });
+      chipButtons.set(key, b);
+    }
+    b.textContent = text;
+    b.setAttribute("aria-pressed", String(status === key));
+    return b;
+  };
 
-  /** One table row, built once per deployment name and updated in place. */
+  /** One table row, built when it scrolls into the window and updated in place. */
   function makeRow(name) {
     const tr = h("tr", "hops-row");
     tr.dataset.name = name;
-    tr.tabIndex = 0;
-    const entry = { tr, row: null };
+    tr.tabIndex = -1;
+    const entry = { tr, row: null, filled: null };
     // name and model share a cell, one line each, cut with an ellipsis (full text: title, or row focus)
     const who = h("td", "hops-cell-who", tr);
     entry.name = h("div", "hops-cell-name hops-clip", who);
@@ -1024,19 +1177,39 @@ function buildTable(el, { source, channel, root }) {
       b.addEventListener("keydown", (event) => event.stopPropagation());
       entry.buttons[action] = b;
     }
-    const open = () => channel.request("select", { name }).catch(() => null);
+    const open = () => {
+      ctx.opening = name; // this view asked: its detail is scrolled into view when it comes
+      channel.request("select", { name }).catch(() => null);
+    };
     tr.addEventListener("click", open);
+    tr.addEventListener("focus", () => {
+      focused = name;
+    });
     tr.addEventListener("keydown", (event) => {
+      const at = index.get(name) ?? -1;
       if (event.key === "Enter" || event.key === " ") {
         event.preventDefault();
         open();
+      } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        focusRow(Math.max(0, Math.min(order.length - 1, at + (event.key === "ArrowDown" ? 1 : -1))));
+      } else if (event.key === "Home" || event.key === "End") {
+        event.preventDefault();
+        focusRow(event.key === "Home" ? 0 : order.length - 1);
+      } else if (event.key === "PageDown" || event.key === "PageUp") {
+        event.preventDefault();
+        const page = Math.max(1, Math.floor(scroller.clientHeight / rowH) - 1);
+        focusRow(Math.max(0, Math.min(order.length - 1, at + (event.key === "PageDown" ? page : -page))));
       }
     });
     return entry;
   }
 
   function fillRow(entry, row, selected, withActions, stale) {
+    const key = `${selected === row.name}|${withActions}|${stale}`;
+    if (entry.row === row && entry.filled === key) return; // nothing changed for this row
     entry.row = row;
+    entry.filled = key;
     entry.tr.dataset.status = row.status;
     entry.tr.setAttribute("aria-selected", String(row.name === selected));
     entry.name.textContent = row.label ?? row.name;
@@ -1064,44 +1237,169 @@ function buildTable(el, { source, channel, root }) {
     }
   }
 
-  /** @type {Map<string, any>} */
+  /** @type {Map<string, any>} the rows in the DOM, by name */
   const entries = new Map();
-  function updateRows() {
-    const rows = (source.get("rows") || []).slice();
-    const byName = (a, b) => a.name.localeCompare(b.name);
-    rows.sort(
+  /** @type {any[]} the filtered, sorted rows */
+  let order = [];
+  /** @type {Map<string, number>} */
+  let index = new Map();
+  let rowH = 0; // measured from the drawn rows
+  let focused = "";
+  let tabStop = "";
+
+  /** Filter and sort the whole list, then draw the window. */
+  function reorder() {
+    const all = [...store.rows.values()];
+    const counts = new Map();
+    for (const r of all) counts.set(r.status_label, (counts.get(r.status_label) || 0) + 1);
+    chip("", `All ${all.length}`);
+    const labels = [...counts.keys()].sort(naturalCompare);
+    const keep = new Set([""]);
+    for (const label of labels) keep.add(chip(label, `${label} ${counts.get(label)}`).dataset.status);
+    if (status && !counts.has(status)) chip(status, `${status} 0`), keep.add(status); // a pressed chip stays
+    for (const [k, b] of chipButtons) {
+      if (!keep.has(k)) {
+        b.remove();
+        chipButtons.delete(k);
+      }
+    }
+    [...keep].forEach((k) => chips.appendChild(chipButtons.get(k))); // All first, then by label
+    const q = query;
+    order = all.filter(
+      (r) =>
+        (!status || r.status_label === status) &&
+        (!q || (r.label ?? r.name).toLowerCase().includes(q) || (r.model_label ?? r.model ?? "").toLowerCase().includes(q)),
+    );
+    const byName = (a, b) => naturalCompare(a.name, b.name);
+    order.sort(
       sortKey === "status"
         ? (a, b) => (statusRank(a) - statusRank(b) || byName(a, b)) * sortDir
         : (a, b) => byName(a, b) * sortDir,
     );
+    index = new Map(order.map((r, i) => [r.name, i]));
+    shown.textContent = order.length === all.length ? "" : `${order.length} of ${all.length} shown`;
+    root.dataset.rows = String(all.length);
+    root.dataset.shown = String(order.length);
+    for (const [key, th] of Object.entries(sortHeaders)) {
+      th.setAttribute("aria-sort", key === sortKey ? (sortDir > 0 ? "ascending" : "descending") : "none");
+    }
+    empty.hidden = order.length > 0 || all.length === 0;
+    empty.textContent = "No deployment matches the search and filter.";
+    draw();
+  }
+
+  /** Draw the rows in the scrolled window (and OVERSCAN around it); the others are spacers. */
+  function draw() {
     const selected = source.get("selected");
     const withActions = source.get("actions_enabled");
-    const stale = !!source.get("error") && rows.length > 0;
+    const stale = !!source.get("error") && store.rows.size > 0;
     root.dataset.stale = String(stale);
     col.actions.hidden = !withActions;
     headers.actions.hidden = !withActions;
-    const names = new Set(rows.map((r) => r.name));
+    const est = rowH || 44;
+    const visibleRows = Math.ceil((scroller.clientHeight || 600) / est) + 1;
+    const first = Math.max(0, Math.floor(scroller.scrollTop / est) - OVERSCAN);
+    const last = Math.min(order.length, first + visibleRows + 2 * OVERSCAN);
+    const slice = order.slice(first, last);
+    const names = new Set(slice.map((r) => r.name));
     for (const [name, entry] of entries) {
       if (!names.has(name)) {
         entry.tr.remove();
         entries.delete(name);
       }
     }
-    rows.forEach((row, i) => {
+    // the keyboard's one tab stop: the focused row, else the selected one, else the first
+    tabStop = index.has(focused) ? focused : index.has(selected) ? selected : order[0]?.name || "";
+    let at = padTop;
+    for (const row of slice) {
       let entry = entries.get(row.name);
       if (!entry) {
         entry = makeRow(row.name);
         entries.set(row.name, entry);
       }
       fillRow(entry, row, selected, withActions, stale);
+      entry.tr.tabIndex = row.name === tabStop ? 0 : -1;
       // move only rows that are out of place, so a focused row stays put
-      if (body.children[i] !== entry.tr) body.insertBefore(entry.tr, body.children[i] || null);
-    });
-    for (const [key, th] of Object.entries(sortHeaders)) {
-      th.setAttribute("aria-sort", key === sortKey ? (sortDir > 0 ? "ascending" : "descending") : "none");
+      if (at.nextSibling !== entry.tr) at.after(entry.tr);
+      at = entry.tr;
+    }
+    if (slice.length && !rowH) {
+      const a = entries.get(slice[0].name).tr;
+      const b = entries.get(slice[slice.length - 1].name).tr;
+      const measured = (b.offsetTop + b.offsetHeight - a.offsetTop) / slice.length;
+      if (measured > 0) rowH = measured;
+    }
+    const h1 = rowH || est;
+    padTop.style.height = `${first * h1}px`;
+    padBottom.style.height = `${(order.length - last) * h1}px`;
+    padTop.hidden = first === 0;
+    padBottom.hidden = last >= order.length;
+  }
+
+  /** Scroll row `i` of the filtered list into the window, draw, and focus it. */
+  function focusRow(i) {
+    const row = order[i];
+    if (!row) return;
+    scrollToIndex(i);
+    focused = row.name;
+    draw();
+    entries.get(row.name)?.tr.focus({ preventScroll: true });
+  }
+  function scrollToIndex(i) {
+    const h1 = rowH || 44;
+    const top = i * h1;
+    const headH = head.offsetHeight || 0;
+    if (top < scroller.scrollTop) scroller.scrollTop = top;
+    else if (top + h1 + headH > scroller.scrollTop + scroller.clientHeight) {
+      scroller.scrollTop = top + h1 + headH - scroller.clientHeight;
     }
   }
-  return updateRows;
+  /** After a sort: the selected row, if any, is brought into the window. */
+  function revealSelected() {
+    const i = index.get(source.get("selected"));
+    if (i !== undefined) {
+      scrollToIndex(i);
+      draw();
+    }
+  }
+
+  let pending = 0;
+  const onScroll = () => {
+    if (pending) return;
+    pending = requestAnimationFrame(() => {
+      pending = 0;
+      draw();
+    });
+  };
+  scroller.addEventListener("scroll", onScroll, { passive: true });
+  ctx.cleanup(() => cancelAnimationFrame(pending));
+  // the window's height changes with the output's size: draw again
+  if (typeof ResizeObserver === "function") {
+    const ro = new ResizeObserver(() => onScroll());
+    ro.observe(scroller);
+    ctx.cleanup(() => ro.disconnect());
+  }
+  // the busy badges spin only while this table is on screen (CSS pauses them otherwise)
+  if (typeof IntersectionObserver === "function") {
+    const io = new IntersectionObserver((seen) => {
+      root.dataset.onscreen = String(seen.some((e) => e.isIntersecting));
+    });
+    io.observe(scroller);
+    ctx.cleanup(() => io.disconnect());
+  }
+  ctx.cleanup(store.subscribe(reorder));
+  ctx.revealRow = (name) => {
+    const i = index.get(name);
+    if (i !== undefined) scrollToIndex(i), draw();
+  };
+  // traits (selected, actions_enabled, error): the rows stay, the window is drawn again
+  let drawn = false;
+  return () => {
+    if (!drawn) {
+      drawn = true;
+      reorder();
+    } else draw();
+  };
 }
 
 // ==================================================================== views

@@ -779,7 +779,7 @@ def test_section_footer(page, http_root, sb):
 
 
 def rows_in_dom(live: Live) -> list[dict[str, Any]]:
-    return live.q(".hops-table tbody tr").evaluate_all(
+    return live.q(".hops-table tbody tr.hops-row").evaluate_all(
         """trs => trs.map(tr => ({name: tr.dataset.name, status: tr.dataset.status,
              selected: tr.getAttribute('aria-selected'),
              label: tr.querySelector('.hops-badge-text').textContent,
@@ -1120,7 +1120,7 @@ def test_table_row_badge_says_the_status(harness, sb):
     poll(live, p)
     by_name = {r["name"]: r for r in w.rows}
     rows = rows_in_dom(live)
-    texts = live.q(".hops-table tbody .hops-cell-text").all_text_contents()
+    texts = live.q(".hops-table tbody .hops-row .hops-cell-text").all_text_contents()
     assert dict(zip([r["name"] for r in rows], texts, strict=True)) == {n: r["message"] for n, r in by_name.items()}
     assert {r["name"]: r["label"] for r in rows} == {n: r["status_label"] for n, r in by_name.items()}
     w.close()
@@ -1141,7 +1141,7 @@ def test_table_marks_rows_stale_when_polls_fail(harness, sb):
     fault = sb.http_error(500)
     seen = len(live.deltas)
     poll(live, p)
-    assert w.error and not any("rows" in d for d in live.deltas[seen:])  # the kernel sent the error, not the rows
+    assert w.error and not any("row_ops" in d for d in live.deltas[seen:])  # the kernel sent the error, not the rows
     assert live.attr(".hops-overview", "data-stale") == "true"
     assert live.q(".hops-table .hops-badge.hops-stale").count() == 2
     assert "last known" in live.attr("tr[data-name=bravo] .hops-badge", "title")
