@@ -20,6 +20,8 @@ from ._common import Section, log, median, poller_threads, wait_until
 
 OVERVIEW_N = (1, 10, 100, 500)
 WIDGETS_N = (1, 10, 100)
+PROJECT_K = (1, 2, 10, 50)  # detail widgets of K deployments of one project
+ROUNDS_PER_MIN = 12  # the stable cadence with a view visible (stable_s = 5 s)
 _HOUR = 3600.0
 
 
@@ -156,6 +158,58 @@ def _unshared(sb: Any, serving: Any, name: str, n: int, rounds: int) -> dict[str
             w.close()
 
 
+def _project(sb: Any, serving: Any, names: list[str], k: int, rounds: int) -> dict[str, Any]:
+    """K detail widgets of K deployments of one project: their shared loop's requests per round."""
+    from hops_widgets.display import show
+
+    widgets = [show(serving.get_deployment(n), display=False, hidden_s=None) for n in names[:k]]
+    try:
+        loop = widgets[0].poller._loop
+        wait_until(lambda: all(w.poller.polls for w in widgets), 20)
+        per_round = []
+        for _ in range(rounds):
+            sb.clear_log()
+            before = loop.rounds
+            widgets[0].poller.refresh()
+            wait_until(lambda b=before: loop.rounds > b, 10)
+            per_round.append(len(sb.requests(path_contains="/serving")))
+        return {
+            "requests_per_round": max(per_round),
+            "loops": len({id(w.poller._loop) for w in widgets}),
+            "sharing": widgets[0].poller.snapshot.sharing,
+        }
+    finally:
+        for w in widgets:
+            w.close()
+
+
+def _bytes_per_change(sb: Any, serving: Any, name: str) -> dict[int, int]:
+    """Comm bytes of the update a status change sends, at history length 1 and 50 (as JSON)."""
+    from ._common import install_recording_comm
+
+    install_recording_comm()
+    from hops_widgets.poller import DeploymentSource, Poller
+    from hops_widgets.widget import DeploymentWidget
+
+    d = serving.get_deployment(name)
+    p = Poller(DeploymentSource(d), autostart=False)
+    w = DeploymentWidget(d, poller=p)
+    sizes: dict[int, int] = {}
+    try:
+        p.poll()
+        for i in range(60):
+            sb.set_state(name, "Stopped" if i % 2 == 0 else "Running")
+            b0 = w.comm.update_bytes
+            p.poll()
+            length = len(p.timeline.history)
+            if length in (2, 50) and length not in sizes:
+                sizes[length] = w.comm.update_bytes - b0
+        sizes[1] = sizes.pop(2)  # the first change after the first status
+    finally:
+        w.close()
+    return sizes
+
+
 def run(quick: bool = False, comm_cls: Any = None) -> Section:
     from hops_widgets import sandbox
 
@@ -170,6 +224,8 @@ def run(quick: bool = False, comm_cls: Any = None) -> Section:
     separate: dict[int, Any] = {}
     shared: dict[int, Any] = {}
     unshared: dict[int, Any] = {}
+    project_k: dict[int, Any] = {}
+    change_bytes: dict[int, int] = {}
     try:
         project = sb.login()
         serving = project.get_model_serving()
@@ -187,6 +243,11 @@ def run(quick: bool = False, comm_cls: Any = None) -> Section:
             rounds = 10 if quick else 20
             shared[n] = _shared(sb, serving, names[0], n, rounds)
             unshared[n] = _unshared(sb, serving, names[0], n, 3 if n >= 100 else 5)
+        for k in PROJECT_K:
+            log(f"scale: {k} detail widgets of one project")
+            project_k[k] = _project(sb, serving, names, k, 5)
+        log("scale: bytes per change")
+        change_bytes = _bytes_per_change(sb, serving, names[-1])
     finally:
         sb.stop()
 
@@ -195,7 +256,36 @@ def run(quick: bool = False, comm_cls: Any = None) -> Section:
         "one_widget_per_deployment": separate,
         "widgets_on_one_deployment": shared,
         "poller_per_widget": unshared,
+        "project_widgets": project_k,
+        "bytes_per_change": change_bytes,
     }
+    for k in PROJECT_K:
+        pk = project_k[k]
+        sec.add(
+            f"{k} detail widgets of one project: requests per round",
+            pk["requests_per_round"],
+            "",
+            k,
+            goal="1",
+            met=pk["requests_per_round"] == 1 and pk["loops"] == 1,
+        )
+        sec.add(
+            f"{k} detail widgets of one project: requests/min, views visible",
+            pk["requests_per_round"] * ROUNDS_PER_MIN,
+            "/min",
+            k * ROUNDS_PER_MIN,
+            goal="flat in K",
+            met=pk["requests_per_round"] * ROUNDS_PER_MIN <= ROUNDS_PER_MIN,
+        )
+    for length in (1, 50):
+        sec.add(
+            f"comm bytes per status change, history length {length}",
+            change_bytes.get(length, float("nan")),
+            "B",
+            goal="≤ 1 KB",
+            met=change_bytes.get(length, 1e9) <= 1024,
+            compare=False,
+        )
     for n in ns:
         o, s = overview[n], separate[n]
         sec.add(
@@ -274,5 +364,10 @@ def run(quick: bool = False, comm_cls: Any = None) -> Section:
         "shared = show() on a fresh deployment object per widget (the poller registry keys by deployment); "
         "baseline = a Poller per widget; poller threads counted by name in threading.enumerate()",
         "comm messages are JSON-encoded by a recording comm (as a kernel session would) and counted",
+        "project: K detail widgets (show() on K deployments of one project) share one loop; a round is asked by "
+        "refresh() and its requests counted in the sandbox log (GET …/serving*); baseline = K, a poller each; "
+        f"requests/min = requests per round × {ROUNDS_PER_MIN} rounds/min (stable_s = 5 s, a view visible)",
+        "bytes per change: the comm update one status change sends (Stopped ↔ Running), JSON as a kernel sends it, "
+        "when the history holds 1 and 50 entries (its limit)",
     ]
     return sec

@@ -4,7 +4,8 @@ Kept by the poller (one per deployment), so every widget of a deployment shows
 the same history, whenever it was opened. It is bounded, and it travels as
 changes: each entry and point carries ``seq`` (its place) and ``rev`` (the round
 that last touched it), and :meth:`Timeline.since` gives what changed after a
-round, so a view receives appended entries, not the whole list again.
+round, so a view receives appended entries and, for an entry it already has,
+a patch of the changed fields only (``"patch": true``), not the whole list again.
 """
 
 from __future__ import annotations
@@ -17,6 +18,29 @@ from .state import DeploymentState, step_label
 __all__ = ["Timeline"]
 
 _PROGRESS = {None: "in progress", True: "done", False: "failed"}
+_MADE = "_made"  # the round that appended an entry
+_FIELDS = "_fields"  # field -> the round that last changed it, after the entry was appended
+
+
+def _touch(entry: dict[str, Any], rev: int, **changes: Any) -> dict[str, Any]:
+    """The entry with ``changes`` applied in round ``rev`` (remembered, so deltas carry only them)."""
+    return {**entry, **changes, "rev": rev, _FIELDS: {**entry[_FIELDS], **dict.fromkeys(changes, rev)}}
+
+
+def _public(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k not in (_MADE, _FIELDS)}
+
+
+def _entry_since(entry: dict[str, Any], rev: int) -> dict[str, Any]:
+    """An entry for a view that has round ``rev``: in full if it is newer, else a patch of what changed.
+
+    A patch (``"patch": true``) carries ``seq``, ``rev`` and the changed fields only (a closed
+    entry's ``duration_s``, a step added to the open one), so bytes per change stay flat.
+    """
+    if entry[_MADE] > rev:
+        return _public(entry)
+    changed = {k: entry[k] for k, r in entry[_FIELDS].items() if r > rev}
+    return {"seq": entry["seq"], "rev": entry["rev"], "patch": True, **changed}
 
 
 class Timeline:
@@ -45,7 +69,8 @@ class Timeline:
             last = self._history[-1] if self._history else None
             if last is None or last["status"] != s.status:
                 if last is not None:
-                    self._history[-1] = {**last, "duration_s": round((at_ms - last["at_ms"]) / 1000, 1), "rev": rev}
+                    duration = round((at_ms - last["at_ms"]) / 1000, 1)
+                    self._history[-1] = _touch(last, rev, duration_s=duration)
                 self._seq += 1
                 self._history.append(
                     {
@@ -57,13 +82,15 @@ class Timeline:
                         "at_ms": at_ms,
                         "duration_s": None,
                         "steps": [step] if step else [],
+                        _MADE: rev,
+                        _FIELDS: {},
                     }
                 )
                 del self._history[: -self.HISTORY_LIMIT]
                 changed = True
             elif step and (not last["steps"] or last["steps"][-1]["label"] != step["label"]):
                 steps = [*last["steps"], step][-self.STEPS_LIMIT :]
-                self._history[-1] = {**last, "steps": steps, "message": s.message, "rev": rev}
+                self._history[-1] = _touch(last, rev, steps=steps, message=s.message)
                 changed = True
             available = s.predictor.available
             if not self._series or self._series[-1][3] != available:
@@ -82,18 +109,24 @@ class Timeline:
                 return None
             return {
                 "rev": self.rev,
-                "history": [e for e in self._history if e["rev"] > rev],
+                "history": [_entry_since(e, rev) for e in self._history if e["rev"] > rev],
                 "series": [[seq, at, v] for seq, r, at, v in self._series if r > rev],
             }
 
     def whole(self) -> dict[str, Any]:
-        return self.since(0) or {"rev": self.rev, "history": [], "series": []}
+        """Every entry in full (for a view built later)."""
+        with self._lock:
+            return {
+                "rev": self.rev,
+                "history": [_public(e) for e in self._history],
+                "series": [[seq, at, v] for seq, _r, at, v in self._series],
+            }
 
     @property
     def history(self) -> list[dict[str, Any]]:
         """The entries, oldest first, without their bookkeeping keys."""
         with self._lock:
-            return [{k: v for k, v in e.items() if k not in ("seq", "rev")} for e in self._history]
+            return [{k: v for k, v in _public(e).items() if k not in ("seq", "rev")} for e in self._history]
 
     @property
     def series(self) -> list[list[Any]]:

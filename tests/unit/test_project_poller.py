@@ -149,3 +149,26 @@ def test_the_last_member_out_stops_the_loop():
 def test_objects_without_a_project_poll_alone_and_say_why():
     found = project_of(DeploymentSource(FakeDeployment()))
     assert isinstance(found, str) and found.startswith("own loop")
+
+
+def test_timeline_deltas_patch_entries_a_view_has_and_stay_flat_in_length():
+    import json
+
+    from hops_widgets.timeline import Timeline
+
+    t = Timeline()
+    sizes = []
+    for i in range(60):
+        rev = t.rev
+        t.record(state("a", "Stopped" if i % 2 else "Running"), 1000.0 * i)
+        delta = t.since(rev)
+        closed, opened = delta["history"] if i else (None, *delta["history"])
+        if i:
+            assert closed == {"seq": closed["seq"], "rev": t.rev, "patch": True, "duration_s": 1.0}
+        assert "patch" not in opened and opened["steps"]
+        sizes.append(len(json.dumps(delta)))
+    assert max(sizes[1:]) - min(sizes[1:]) <= 16 and max(sizes) < 400  # digits of the time only
+    whole = t.whole()
+    assert len(whole["history"]) == Timeline.HISTORY_LIMIT
+    assert all("patch" not in e and "_fields" not in e and "steps" in e for e in whole["history"])
+    assert all("_made" not in e for e in t.history)
