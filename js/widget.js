@@ -312,8 +312,11 @@ function timelineStore() {
       let changed = false;
       for (const entry of delta.history || []) {
         const have = history.get(entry.seq);
+        // a patch carries an entry's changed fields only; without the entry, the whole timeline brings it
+        if (entry.patch && !have) continue;
         if (!have || have.rev <= entry.rev) {
-          history.set(entry.seq, entry);
+          const { patch, ...fields } = entry;
+          history.set(entry.seq, patch ? { ...have, ...fields } : entry);
           changed = true;
         }
       }
