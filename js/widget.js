@@ -408,14 +408,15 @@ export const SECTIONS = {
 
   actions: {
     // the buttons (ctx.buttons says which) and the line for a failed action
-    traits: ["can_start", "can_stop", "pending_action", "action_error", "actions_enabled"],
+    traits: ["can_start", "can_stop", "can_restart", "pending_action", "action_error", "actions_enabled"],
     build(el, ctx) {
       const { source, channel } = ctx;
       const box = h("span", "hops-actions", el);
       const actionError = h("div", "hops-action-error");
       actionError.setAttribute("role", "alert");
       ctx.after(actionError); // under the header, not inside it
-      const labels = { start: "Start", stop: "Stop", refresh: "Refresh" };
+      const labels = { start: "Start", stop: "Stop", restart: "Restart", refresh: "Refresh" };
+      const allowedKey = { start: "can_start", stop: "can_stop", restart: "can_restart" };
       /** @type {Record<string, HTMLButtonElement>} */
       const buttons = {};
       const inFlight = new Set();
@@ -429,7 +430,7 @@ export const SECTIONS = {
             continue;
           }
           b.hidden = !enabled;
-          const allowed = action === "start" ? source.get("can_start") : source.get("can_stop");
+          const allowed = source.get(allowedKey[action]);
           b.disabled = !allowed || !!pending || inFlight.has(action);
           b.classList.toggle("hops-pending", pending === action);
           b.setAttribute("aria-busy", String(pending === action));
@@ -443,6 +444,7 @@ export const SECTIONS = {
         b.addEventListener("click", () => {
           if (b.disabled) return;
           if (action === "stop" && !confirmStop(source.get("name"))) return;
+          if (action === "restart" && !confirmRestart(source.get("name"))) return;
           inFlight.add(action); // one click, one action; the reply (or the traits) re-enable it
           update();
           channel
@@ -824,6 +826,279 @@ export const SECTIONS = {
   },
 
 
+  resources: {
+    // the resource allocation per component, collapsed by default; fields a version does not send are absent
+    traits: [
+      "resources",
+      "has_transformer",
+      "predictor_available",
+      "predictor_requested",
+      "transformer_available",
+      "transformer_requested",
+    ],
+    build(el, { source }) {
+      const box = /** @type {HTMLDetailsElement} */ (h("details", "hops-resources", el));
+      const summary = h("summary", "", box);
+      h("span", "hops-resources-title", summary).textContent = "Resource allocation";
+      const brief = h("span", "hops-resources-brief", summary);
+      const table = h("table", "hops-resources-table", box);
+      return () => {
+        const all = source.get("resources") || {};
+        const parts = ["predictor", ...(source.get("has_transformer") ? ["transformer"] : [])];
+        table.replaceChildren();
+        const head = h("tr", "", h("thead", "", table));
+        h("th", "", head).textContent = "";
+        for (const part of parts) h("th", "", head).textContent = part[0].toUpperCase() + part.slice(1);
+        const body = h("tbody", "", table);
+        const rows = resourceRows(source, all, parts);
+        for (const [label, cells] of rows) {
+          const tr = h("tr", "", body);
+          tr.dataset.field = label;
+          h("th", "", tr).textContent = label;
+          for (const cell of cells) h("td", "", tr).textContent = cell;
+        }
+        const p = all.predictor || {};
+        const bits = [];
+        if (p.requests?.cores !== undefined) bits.push(`${p.requests.cores} cores`);
+        if (p.requests?.memory !== undefined) bits.push(`${p.requests.memory} MB`);
+        if (p.requests?.gpus) bits.push(`${p.requests.gpus} GPU`);
+        if (p.min_instances !== undefined || p.max_instances !== undefined) {
+          bits.push(`${p.min_instances ?? "?"}–${p.max_instances ?? "?"} instances`);
+        }
+        brief.textContent = bits.length ? ` · ${bits.join(", ")} per predictor` : "";
+        box.hidden = rows.length === 0;
+      };
+    },
+  },
+
+  endpoints: {
+    // where the deployment lives: its Hopsworks page, the inference URL (copyable), what serves it, its model
+    traits: ["endpoint", "links", "model_name", "model_version"],
+    build(el, { source }) {
+      const box = h("dl", "hops-endpoints", el);
+      const item = (key, label) => {
+        const dt = h("dt", "", box);
+        dt.textContent = label;
+        const dd = h("dd", "", box);
+        dt.dataset.field = key;
+        dd.dataset.field = key;
+        return { dt, dd };
+      };
+      const open = item("ui", "Hopsworks");
+      const ui = /** @type {HTMLAnchorElement} */ (h("a", "hops-open-ui", open.dd));
+      ui.textContent = "Open in Hopsworks ↗";
+      ui.target = "_blank";
+      ui.rel = "noopener noreferrer";
+      const inference = item("inference", "Inference");
+      const url = h("code", "hops-inference-url", inference.dd);
+      const copy = makeButton("copy-url", "Copy", inference.dd, " hops-copy");
+      copy.setAttribute("aria-label", "Copy the inference URL");
+      copy.addEventListener("click", () => {
+        const text = url.textContent || "";
+        const done = (word) => {
+          copy.textContent = word;
+          setTimeout(() => (copy.textContent = "Copy"), 1500);
+        };
+        if (navigator.clipboard?.writeText) navigator.clipboard.writeText(text).then(() => done("Copied"), () => done("Copy failed"));
+        else done("Copy failed");
+      });
+      const model = item("model", "Model");
+      const modelLink = /** @type {HTMLAnchorElement} */ (h("a", "hops-model-link", model.dd));
+      modelLink.target = "_blank";
+      modelLink.rel = "noopener noreferrer";
+      const modelText = h("span", "hops-model-text", model.dd);
+      const plain = [
+        ["model_server", "Model server"],
+        ["serving_tool", "Serving tool"],
+        ["api_protocol", "API protocol"],
+        ["environment", "Environment"],
+      ].map(([key, label]) => ({ key, ...item(key, label) }));
+      const show = (part, on) => {
+        part.dt.hidden = !on;
+        part.dd.hidden = !on;
+      };
+      return () => {
+        const ep = source.get("endpoint") || {};
+        const links = source.get("links") || {};
+        const href = safeUrl(links.ui);
+        show(open, !!href);
+        if (href) ui.href = href;
+        else ui.removeAttribute("href");
+        const target = safeUrl(links.inference) || ep.inference_path || "";
+        url.textContent = target;
+        show(inference, !!target);
+        const m = source.get("model_name");
+        const v = source.get("model_version");
+        const label = m ? `${m}${v === null || v === undefined ? "" : ` v${v}`}` : "";
+        const modelHref = safeUrl(links.model);
+        modelLink.hidden = !modelHref;
+        modelText.hidden = !!modelHref;
+        modelLink.textContent = label;
+        modelText.textContent = label;
+        if (modelHref) modelLink.href = modelHref;
+        show(model, !!label);
+        for (const part of plain) {
+          part.dd.textContent = ep[part.key] || "";
+          show(part, !!ep[part.key]);
+        }
+        box.hidden = !href && !target && !label && plain.every((p) => !ep[p.key]);
+      };
+    },
+  },
+
+  tryit: {
+    // a request panel: a JSON body, Send, the response and its latency; an idle deployment's cold start shows live
+    traits: ["try_it", "tryit_body", "tryit_pending", "tryit_result", "status", "actions_enabled"],
+    build(el, ctx) {
+      const { source, channel } = ctx;
+      const box = /** @type {HTMLDetailsElement} */ (h("details", "hops-tryit", el));
+      h("summary", "", box).textContent = "Try it";
+      const body = /** @type {HTMLTextAreaElement} */ (h("textarea", "hops-tryit-body", box));
+      body.rows = 4;
+      body.spellcheck = false;
+      body.setAttribute("aria-label", "Request body (JSON)");
+      const bar = h("div", "hops-tryit-bar", box);
+      const send = makeButton("send", "Send", bar);
+      const note = h("span", "hops-tryit-note", bar);
+      note.setAttribute("aria-live", "polite");
+      const out = h("pre", "hops-tryit-response", box);
+      out.tabIndex = 0;
+      let edited = false;
+      let sentAt = 0;
+      let sentIdle = false;
+      let asking = false;
+      let local = "";
+      body.addEventListener("input", () => (edited = true));
+      const update = () => {
+        box.hidden = !source.get("try_it") || !source.get("actions_enabled");
+        if (!edited) body.value = source.get("tryit_body") || "";
+        const pending = !!source.get("tryit_pending") || asking;
+        send.disabled = pending;
+        send.setAttribute("aria-busy", String(pending));
+        const r = source.get("tryit_result") || {};
+        if (pending) {
+          const waited = sentAt ? Math.max(0, Math.round((Date.now() - sentAt) / 1000)) : 0;
+          const status = source.get("status");
+          const cold = sentIdle || status === "IDLE" || (sentIdle && status === "STARTING");
+          note.textContent = cold
+            ? `waiting ${waited} s: cold start, the deployment wakes from zero (${String(status).toLowerCase()})`
+            : `waiting ${waited} s…`;
+          note.dataset.state = "pending";
+        } else if (local) {
+          note.textContent = local;
+          note.dataset.state = "error";
+        } else if (r.seq) {
+          const latency = r.latency_ms >= 1000 ? `${(r.latency_ms / 1000).toFixed(2)} s` : `${Math.round(r.latency_ms)} ms`;
+          note.textContent = r.ok
+            ? `answered in ${latency}${r.cold ? " (including the cold start)" : ""}`
+            : `failed after ${latency}: ${r.error}`;
+          note.dataset.state = r.ok ? "ok" : "error";
+        } else {
+          note.textContent = "";
+          note.dataset.state = "";
+        }
+        out.hidden = !(r.seq && r.ok) || pending;
+        out.textContent = r.ok ? r.text || "" : "";
+      };
+      send.addEventListener("click", () => {
+        if (send.disabled) return;
+        local = "";
+        try {
+          JSON.parse(body.value);
+        } catch (err) {
+          local = `not valid JSON: ${err instanceof Error ? err.message : String(err)}`;
+          update();
+          return;
+        }
+        asking = true;
+        sentAt = Date.now();
+        sentIdle = source.get("status") === "IDLE";
+        update();
+        channel
+          .request("predict", { body: body.value }, 180_000)
+          .then((reply) => {
+            if (reply && !reply.ok) local = reply.error || "refused";
+          })
+          .catch((err) => (local = err instanceof Error ? err.message : String(err)))
+          .then(() => {
+            asking = false;
+            edited = false;
+            update();
+          });
+      });
+      ctx.cleanup(everySecond(() => (source.get("tryit_pending") || asking) && update()));
+      return update;
+    },
+  },
+
+  notify: {
+    // "done, while you were elsewhere": when an action launched here ends and the page is hidden,
+    // the tab title says so, and a browser notification too if the user allowed it (opt-in)
+    traits: ["status", "status_label", "pending_action", "busy", "name"],
+    build(el, ctx) {
+      const { source } = ctx;
+      const line = h("div", "hops-notify", el);
+      const optIn = makeButton("notify", "Notify me when it is done", line, " hops-link");
+      const said = h("span", "hops-notify-note", line);
+      const supported = typeof Notification !== "undefined";
+      let armed = null; // {action, from, moved}
+      let original = null;
+      const restore = () => {
+        if (original !== null && document.visibilityState !== "hidden") {
+          document.title = original;
+          original = null;
+        }
+      };
+      document.addEventListener("visibilitychange", restore);
+      ctx.cleanup(() => {
+        document.removeEventListener("visibilitychange", restore);
+        if (original !== null) document.title = original;
+      });
+      optIn.addEventListener("click", () => {
+        if (!supported) return;
+        Promise.resolve(Notification.requestPermission()).then(() => update(), () => update());
+      });
+      const update = () => {
+        const pending = source.get("pending_action") || "";
+        const status = source.get("status");
+        if (pending && pending !== "refresh" && (!armed || armed.action !== pending)) {
+          armed = { action: pending, from: status, moved: false };
+        }
+        if (armed && (status !== armed.from || source.get("busy"))) armed.moved = true;
+        const settled = ["RUNNING", "IDLE", "STOPPED", "FAILED"].includes(status) && !source.get("busy");
+        if (armed && !pending && settled && armed.moved) {
+          const what = `${source.get("name") || "deployment"}: ${source.get("status_label")}`;
+          const verb = { start: "Start", stop: "Stop", restart: "Restart" }[armed.action] || "Action";
+          armed = null;
+          if (document.visibilityState === "hidden") {
+            if (original === null) original = document.title;
+            document.title = `${status === "FAILED" ? "✕" : "✓"} ${what} — ${original}`;
+            ctx.root.dataset.notified = what;
+            if (supported && Notification.permission === "granted") {
+              try {
+                new Notification(`${verb} ended`, { body: what, tag: `hops-widgets-${source.get("name")}` });
+              } catch {
+                /* some hosts forbid the constructor (service-worker-only browsers) */
+              }
+            }
+          }
+        } else if (armed && !pending && settled && !armed.moved) {
+          armed = null; // refused at once: nothing happened to tell about
+        }
+        const permission = supported ? Notification.permission : "unsupported";
+        optIn.hidden = !armed || permission !== "default";
+        said.hidden = !armed;
+        said.textContent = armed
+          ? permission === "granted"
+            ? "You will be notified when it is done, if this page is hidden."
+            : "The tab title will say when it is done."
+          : "";
+        line.hidden = !armed;
+      };
+      return update;
+    },
+  },
+
   problems: {
     traits: ["problems"],
     build(el, { source }) {
@@ -944,6 +1219,53 @@ export const SECTIONS = {
     },
   },
 };
+
+/** An http(s) URL from the kernel, or "" (never a javascript: or data: link). @param {any} value */
+export function safeUrl(value) {
+  if (typeof value !== "string") return "";
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : "";
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * The resource table's rows, `[label, cells per component]`; a row only where some component has the field.
+ * @param {Source} source @param {Record<string, any>} all @param {string[]} parts
+ */
+export function resourceRows(source, all, parts) {
+  const has = (v) => v !== undefined && v !== null;
+  const pair = (a, b, unit) => {
+    if (!has(a) && !has(b)) return "";
+    return `${has(a) ? a : "?"} / ${has(b) ? b : "?"}${unit}`;
+  };
+  const defs = [
+    ["Instances", (r, part) => {
+      const a = source.get(`${part}_available`);
+      const q = source.get(`${part}_requested`);
+      return has(a) || has(q) ? `${num(a)} available / ${num(q)} requested` : "";
+    }],
+    ["Min – max instances", (r) => (has(r.min_instances) || has(r.max_instances) ? `${r.min_instances ?? "?"} – ${r.max_instances ?? "?"}` : "")],
+    ["Scale on", (r) => (has(r.scale_metric) ? `${r.scale_metric}${has(r.target) ? `, target ${r.target}` : ""}` : "")],
+    ["Scale to zero after", (r) => (has(r.retention_s) ? `${r.retention_s} s without requests` : "")],
+    ["Cores (request / limit)", (r) => pair(r.requests?.cores, r.limits?.cores, "")],
+    ["Memory (request / limit)", (r) => pair(r.requests?.memory, r.limits?.memory, " MB")],
+    ["GPUs (request / limit)", (r) => pair(r.requests?.gpus, r.limits?.gpus, "")],
+  ];
+  const rows = [];
+  for (const [label, cell] of defs) {
+    const cells = parts.map((part) => cell(all[part] || {}, part));
+    if (cells.some(Boolean)) rows.push([label, cells]);
+  }
+  return rows;
+}
+
+function confirmRestart(name) {
+  const who = name || "this deployment";
+  return window.confirm(`Restart ${who}? It is stopped (requests fail meanwhile) and then started again.`);
+}
 
 function confirmStop(name) {
   const who = name || "this deployment";
@@ -1414,8 +1736,8 @@ export const VIEWS = {
   deployment: {
     root: "hops-deployment",
     header: ["status", "identity", "actions"],
-    body: ["condition", "steps", "instances", "history", "logs", "problems", "error", "footer"],
-    buttons: ["start", "stop", "refresh"],
+    body: ["condition", "steps", "instances", "notify", "resources", "endpoints", "tryit", "history", "logs", "problems", "error", "footer"],
+    buttons: ["start", "stop", "restart", "refresh"],
     hasChanges: true,
   },
   overview: {
