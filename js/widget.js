@@ -1572,8 +1572,13 @@ function buildTable(el, ctx) {
   let focused = "";
   let tabStop = "";
 
-  /** Filter and sort the whole list, then draw the window. */
-  function reorder() {
+  /**
+   * Filter and sort the whole list, then draw the window. `anchored` (the rows changed, not the
+   * user's sort or filter): a selected row on screen stays where it is on screen.
+   */
+  function reorder(anchored = false) {
+    const sel = source.get("selected");
+    const anchor = anchored && rowH && entries.has(sel) && index.has(sel) ? index.get(sel) * rowH - scroller.scrollTop : null;
     const all = [...store.rows.values()];
     const counts = new Map();
     for (const r of all) counts.set(r.status_label, (counts.get(r.status_label) || 0) + 1);
@@ -1610,6 +1615,7 @@ function buildTable(el, ctx) {
     }
     empty.hidden = order.length > 0 || all.length === 0;
     empty.textContent = "No deployment matches the search and filter.";
+    if (anchor !== null && index.has(sel)) scroller.scrollTop = Math.max(0, index.get(sel) * rowH - anchor);
     draw();
   }
 
@@ -1712,7 +1718,7 @@ function buildTable(el, ctx) {
     io.observe(scroller);
     ctx.cleanup(() => io.disconnect());
   }
-  ctx.cleanup(store.subscribe(reorder));
+  ctx.cleanup(store.subscribe(() => reorder(true)));
   ctx.revealRow = (name) => {
     const i = index.get(name);
     if (i !== undefined) scrollToIndex(i), draw();

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import re
 import shutil
 import subprocess
@@ -1149,4 +1150,189 @@ def test_table_marks_rows_stale_when_polls_fail(harness, sb):
     poll(live, p)
     assert live.attr(".hops-overview", "data-stale") == "false"
     assert live.q(".hops-table .hops-badge.hops-stale").count() == 0
+    w.close()
+
+
+# ---------------------------------------------------------------- big projects (issue 17)
+def big_overview(sb, n: int = 500):
+    """An overview of ``n`` deployments named ``dep-<i>`` (unpadded: natural sort matters)."""
+    cycle = ["Running", "Stopped", "Running", "Failed", "Idle"]
+    return overview(sb, *[(f"dep-{i}", cycle[i % len(cycle)]) for i in range(n)])
+
+
+def dom_names(live: Live) -> list[str]:
+    return live.q(".hops-table tbody tr.hops-row").evaluate_all("trs => trs.map(tr => tr.dataset.name)")
+
+
+def scroll_table(live: Live, to: str | float) -> None:
+    live.q(".hops-table-scroll").evaluate(
+        "(el, to) => { el.scrollTop = to === 'bottom' ? el.scrollHeight : to; el.dispatchEvent(new Event('scroll')); }",
+        to,
+    )
+    live.page.evaluate("() => H.frame()")
+
+
+def test_table_500_rows_travel_as_keyed_changes(harness, sb):
+    """Issue 17, item 1: the whole table once per view (its ``rows`` request), then only the rows
+    that changed, with only their changed fields; nothing at all when nothing changed."""
+    w, p = big_overview(sb)
+    live = Live(harness, w, "o")
+    (ask,) = [m for m in live.all_sent() if m["type"] == "rows"]  # the whole table, asked for once
+    poll(live, p)
+    assert live.text(".hops-header .hops-model").startswith("500 · ")
+    first = [d["row_ops"] for d in live.deltas if "row_ops" in d]
+    assert len(first) == 1 and len(first[0]["upsert"]) == 500
+    seen, sent = len(w.comm.messages), len(live.all_sent())
+    poll(live, p)  # nothing changed: the kernel sends nothing, the view asks for nothing
+    assert w.comm.messages[seen:] == [] and [m["type"] for m in live.all_sent()[sent:]] == []
+
+    # 5 % change, 3 are added, 2 removed: one message with those rows only
+    before_row = harness.evaluate(
+        "() => { window.__r = document.querySelector('#cell-o tr[data-name=\"dep-1\"]'); return !!window.__r; }"
+    )
+    assert before_row
+    for i in range(0, 500, 20):
+        sb.set_state(f"dep-{i}", "Starting", condition=dict(type="SCHEDULED", status=None, reason="scheduling"))
+    for name in ("dep-500", "dep-501", "a-new-one"):
+        sb.add_deployment(name, status="Stopped", model_name="new_model")
+    sb.delete_deployment("dep-7")
+    sb.delete_deployment("dep-8")
+    seen = len(w.comm.messages)
+    poll(live, p)
+    updates = [d["state"] for k, d in w.comm.messages[seen:] if k == "comm_msg" and d.get("method") == "update"]
+    (ops,) = [u["row_ops"] for u in updates if "row_ops" in u]
+    assert sorted(ops["remove"]) == ["dep-7", "dep-8"]
+    changed = [r for r in ops["upsert"] if r["name"].startswith("dep-") and r["name"] not in ("dep-500", "dep-501")]
+    assert len(changed) == 25 and all("model" not in r and r["status"] == "STARTING" for r in changed)
+    size = len(json.dumps(ops))
+    assert size < 25 * 400 + 3 * 600, size  # proportional to the rows that changed, not to N
+    assert live.text(".hops-header .hops-model").startswith("501 · ")
+    kernel = {r["name"]: r for r in w.rows}
+    view = harness.evaluate(
+        "() => [...document.querySelectorAll('#cell-o tr.hops-row')].map(tr => [tr.dataset.name, tr.dataset.status])"
+    )
+    assert all(kernel[n]["status"] == s for n, s in view), "a drawn row differs from the kernel's"
+    assert "dep-7" not in dom_names(live) and dom_names(live)[0] == "a-new-one"
+    assert harness.evaluate("() => document.querySelector('#cell-o tr[data-name=\"dep-1\"]') === window.__r"), (
+        "an unchanged row was rebuilt"
+    )
+    assert ask["id"] and any(r.get("id") == ask["id"] and r["ok"] for r in live.replies)
+
+    # a view opened later gets the whole table by its own request, then the changes
+    late = Live(harness, w, "late", state=public(next(d for k, d in w.comm.messages if k == "comm_open")["state"]))
+    late.sync()
+    assert late.text(".hops-header .hops-model") == live.text(".hops-header .hops-model")
+    sb.set_state("dep-3", "Stopped")
+    poll(live, p)
+    late.sync()
+    assert (
+        late.attr('tr[data-name="dep-3"]', "data-status")
+        == "STOPPED"
+        == live.attr('tr[data-name="dep-3"]', "data-status")
+    )
+    w.close()
+
+
+def test_table_500_windowed_natural_sort_search_chips(harness, sb):
+    """Issue 17, items 2 and 3: only the rows on screen are drawn; counts, sort and filters are
+    for the whole list; `dep-2` before `dep-10`."""
+    w, p = big_overview(sb)
+    live = Live(harness, w, "o")
+    poll(live, p)
+    names = dom_names(live)
+    assert 10 <= len(names) <= 60, len(names)  # a window, not 500 rows
+    assert names[:12] == [f"dep-{i}" for i in range(12)]  # natural: dep-2 before dep-10
+    scroll_table(live, "bottom")
+    names = dom_names(live)
+    assert names[-1] == "dep-499" and len(names) <= 60 and "dep-0" not in names
+    # a spacer stands for the rows above: the scroll range is the whole list's
+    full = live.q(".hops-table-scroll").evaluate("el => el.scrollHeight")
+    row_h = live.q('.hops-row[data-name="dep-499"]').evaluate("el => el.offsetHeight")
+    assert abs(full - 500 * row_h) < 3 * row_h + 60, (full, row_h)
+
+    # sort by name, descending: the whole list is reversed (top of the list is dep-499)
+    scroll_table(live, 0)
+    live.q("button[data-sort=name]").click()
+    assert dom_names(live)[:3] == ["dep-499", "dep-498", "dep-497"]
+    live.q("button[data-sort=name]").click()
+
+    # the status chips count the whole list
+    chips = dict(live.q(".hops-chip").evaluate_all("bs => bs.map(b => [b.dataset.status, b.textContent])"))
+    assert chips == {
+        "": "All 500",
+        "Failed": "Failed 100",
+        "Idle": "Idle 100",
+        "Running": "Running 200",
+        "Stopped": "Stopped 100",
+    }
+    live.q('.hops-chip[data-status="Failed"]').click()
+    assert live.attr('.hops-chip[data-status="Failed"]', "aria-pressed") == "true"
+    assert live.text(".hops-shown") == "100 of 500 shown"
+    shown = live.q("tr.hops-row").evaluate_all("trs => trs.map(tr => tr.dataset.status)")
+    assert shown and set(shown) == {"FAILED"}
+    assert dom_names(live)[:3] == ["dep-3", "dep-8", "dep-13"]
+    live.q('.hops-chip[data-status=""]').click()
+
+    # search: name or model, over the whole list
+    live.q(".hops-search").fill("dep-49")
+    harness.wait_for_function("() => document.querySelector('#cell-o .hops-shown').textContent === '11 of 500 shown'")
+    assert dom_names(live) == ["dep-49", *[f"dep-{i}" for i in range(490, 500)]]
+    live.q(".hops-search").fill("dep-123_model")  # the model's name
+    harness.wait_for_function("() => document.querySelector('#cell-o .hops-shown').textContent === '1 of 500 shown'")
+    assert dom_names(live) == ["dep-123"]
+    live.q(".hops-search").fill("no such thing")
+    harness.wait_for_function("() => document.querySelector('#cell-o .hops-shown').textContent === '0 of 500 shown'")
+    assert not live.hidden(".hops-table-empty") and dom_names(live) == []
+    live.q(".hops-search").fill("")
+    harness.wait_for_function("() => document.querySelector('#cell-o .hops-shown').textContent === ''")
+    # the title still counts everything
+    assert live.text(".hops-header .hops-model") == "500 · 100 Failed, 100 Idle, 200 Running, 100 Stopped"
+    w.close()
+
+
+def test_table_500_keyboard_selection_kept_and_detail_in_view(harness, sb):
+    """Issue 17, items 3 and 4: arrow keys walk the whole list; the selection survives updates and
+    sorts; the detail of a row near the bottom opens in view."""
+    w, p = big_overview(sb)
+    live = Live(harness, w, "o")
+    poll(live, p)
+    focused = "() => document.activeElement && document.activeElement.dataset.name"
+    # one tab stop: the search box, then the chips, then the sort buttons, then one row
+    assert live.q("tr.hops-row[tabindex='0']").count() == 1
+    live.q(".hops-search").focus()
+    harness.keyboard.press("ArrowDown")
+    assert harness.evaluate(focused) == "dep-0"
+    for _ in range(3):
+        harness.keyboard.press("ArrowDown")
+    assert harness.evaluate(focused) == "dep-3"
+    harness.keyboard.press("End")
+    assert harness.evaluate(focused) == "dep-499"  # drawn when the keyboard got there
+    for _ in range(2):
+        harness.keyboard.press("ArrowUp")
+    assert harness.evaluate(focused) == "dep-497"
+    manual_detail_poller(w, "dep-497")
+    harness.keyboard.press("Enter")
+    live.sync()
+    assert w.selected == "dep-497"
+    dp = w.detail.poller
+    poll(live, dp)
+    holder = live.q(".hops-detail-holder .hops-deployment.hops-detail")
+    assert holder.count() == 1 and live.text(".hops-detail .hops-header .hops-name") == "dep-497"
+    # in view: the detail starts within the viewport (right under the table's window), its row too
+    box = holder.bounding_box()
+    view_h = harness.viewport_size["height"]
+    top_after = harness.evaluate("() => document.querySelector('#cell-o .hops-detail').getBoundingClientRect().top")
+    assert 0 <= top_after < view_h, (top_after, view_h, box)
+    table_box = live.q(".hops-table-scroll").bounding_box()
+    assert box["y"] - (table_box["y"] + table_box["height"]) < 200, "the detail is not right under the rows"
+    assert live.attr('tr[data-name="dep-497"]', "aria-selected") == "true"
+
+    # kept across sorts (the selected row is brought into the window) and updates
+    live.q("button[data-sort=status]").click()
+    assert live.attr('tr[data-name="dep-497"]', "aria-selected") == "true"
+    for i in range(0, 500, 20):
+        sb.set_state(f"dep-{i}", "Stopped")
+    poll(live, p)
+    assert w.selected == "dep-497" and live.attr('tr[data-name="dep-497"]', "aria-selected") == "true"
+    assert live.q("tr.hops-row[aria-selected='true']").count() == 1
     w.close()
