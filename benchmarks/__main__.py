@@ -30,7 +30,7 @@ from ._common import (
     versions,
 )
 
-SECTIONS = ("freshness", "cost", "scale", "kernel", "frontend", "logs")
+SECTIONS = ("freshness", "cost", "scale", "kernel", "frontend", "logs", "bigtable")
 DOCS = ROOT / "docs" / "performance.md"
 
 
