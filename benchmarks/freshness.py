@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 import re
+import statistics
 import threading
 import time
 from typing import Any
@@ -28,6 +29,7 @@ DEPLOYMENTS = 20
 SDK_SLEEP_S = 5.0  # hsml.engine.serving_engine._poll_deployment_status: sleep_seconds = 5
 GAP_S = (1.5, 4.5)  # time between two steps of a walk
 STABLE_GAP_S = (6.0, 11.0)  # time spent Running (stable) before the stop
+STABLE_N = 60  # deployments of the out-of-stable case (a stop each, at a uniformly random phase)
 
 _SEQ = re.compile(r"\[#(\d+)\]")
 
@@ -104,6 +106,88 @@ def _delays(events: list[dict], records: dict[str, list[tuple[float, int]]]) -> 
         if not any(s == e["seq"] for _, s in recs):
             skipped += 1
     return delays, skipped, unseen
+
+
+def _out_of_stable(sb: Any, rng: random.Random, n: int) -> dict[str, Any]:
+    """Stops out of a settled Running at a uniformly random phase of both pollers' schedules.
+
+    Each widget polls alone (its own Poller: a project where nothing else moves, so the
+    stable schedule is all there is), a visible view, the default Policy(); each baseline
+    loop starts at a random offset. Both have been stable for more than one period when the
+    stops come, each at a moment drawn uniformly over two periods: independent of either
+    schedule, so its phase in both is uniform, and the polling limit is stable_s / 2 + RTT.
+    """
+    from hops_widgets.poller import DeploymentSource, Poller
+    from hops_widgets.widget import DeploymentWidget
+
+    names = sb.add_deployments(n, prefix="stable", status="Running", requested_instances=2)
+    for name in names:
+        _set(sb, name, START_WALK[-1], 0)
+    widget_side, sdk_side = sb.login(), sb.login()
+    serving, sdk_serving = widget_side.get_model_serving(), sdk_side.get_model_serving()
+    records: dict[str, list[tuple[float, int]]] = {name: [] for name in names}
+    widgets, loops, stop = [], [], threading.Event()
+    try:
+        rtts = []
+        for name in names[:10]:
+            d = serving.get_deployment(name)
+            t0 = time.monotonic()
+            d.get_state()
+            rtts.append(time.monotonic() - t0)
+        for name in names:
+            d = serving.get_deployment(name)
+            w = DeploymentWidget(d, poller=Poller(DeploymentSource(d)))
+
+            def on_change(change: dict, name: str = name) -> None:
+                seq = _seq(change["new"])
+                if seq is not None:
+                    records[name].append((time.monotonic(), seq))
+
+            w.observe(on_change, names="condition_reason")
+            visible(w)
+            widgets.append(w)
+            loop = _SdkLoop(sdk_serving.get_deployment(name), stop, offset=rng.uniform(0, SDK_SLEEP_S))
+            loops.append(loop)
+            loop.start()
+        time.sleep(SDK_SLEEP_S + 1.5)  # both settled: stable schedules, every phase set
+        start = time.monotonic()
+        plan = []
+        for name in names:
+            t = rng.uniform(0, 2 * SDK_SLEEP_S)
+            plan.append({"name": name, "seq": 1, "step": STOP_WALK[0], "at": t, "kind": "stop_out"})
+            plan.append({"name": name, "seq": 2, "step": STOP_WALK[1], "at": t + rng.uniform(*GAP_S), "kind": "end"})
+        plan.sort(key=lambda e: e["at"])
+        events = []
+        for e in plan:
+            delay = start + e["at"] - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            t = time.monotonic()
+            _set(sb, e["name"], e["step"], e["seq"])
+            events.append({**e, "t": t})
+        wait_until(
+            lambda: all(
+                records[x] and records[x][-1][1] >= 2 and lp.records and lp.records[-1][1] >= 2
+                for x, lp in zip(names, loops, strict=True)
+            ),
+            SDK_SLEEP_S + 3,
+        )
+    finally:
+        stop.set()
+        for w in widgets:
+            w.close()
+        for loop in loops:
+            loop.join(2)
+    outs = [e for e in events if e["kind"] == "stop_out"]
+    wd, ws, _ = _delays(outs, records)
+    bd, bs, _ = _delays(outs, {lp.deployment.name: lp.records for lp in loops})
+    return {
+        "transitions": len(outs),
+        "rtt_s": statistics.median(rtts),
+        "limit_s": SDK_SLEEP_S / 2 + statistics.median(rtts),
+        "widget": {**summary(wd), "skipped_states": ws},
+        "baseline": {**summary(bd), "skipped_states": bs},
+    }
 
 
 def run(quick: bool = False, seed: int = 7) -> Section:
@@ -199,6 +283,14 @@ def run(quick: bool = False, seed: int = 7) -> Section:
         elapsed = time.monotonic() - start
         polls = sum(w.poller.polls for w in widgets) - polls0
         sdk_polls = sum(loop.polls for loop in loops) - sdk0
+        shared_loops = len({id(w.poller._loop) for w in widgets if w.poller._loop is not None})
+        list_requests = len(sb.requests(endpoint="serving_list"))
+        stop.set()
+        for w in widgets:
+            w.close()
+        widgets = []
+        log(f"freshness: {STABLE_N if not quick else 30} stops out of a settled Running, at a uniformly random phase")
+        stable = _out_of_stable(sb, rng, STABLE_N if not quick else 30)
     finally:
         stop.set()
         for w in widgets:
@@ -232,6 +324,9 @@ def run(quick: bool = False, seed: int = 7) -> Section:
             "baseline_per_min_per_deployment": sdk_polls / minutes / DEPLOYMENTS,
         },
         "policy": "Policy() defaults: fast 1 s, stable 5 s (visible view), hidden 30 s",
+        "project_loops": shared_loops,
+        "list_requests": list_requests,
+        "out_of_stable": stable,
         "events": [{k: e[k] for k in ("name", "seq", "kind", "t")} for e in events],
         "widget_records": records,
         "baseline_records": sdk_records,
@@ -257,6 +352,29 @@ def run(quick: bool = False, seed: int = 7) -> Section:
         compare=False,
         note="a state replaced before the next poll is never shown; its delay counts until a later state shows",
     )
+    n = stable["transitions"]
+    lim = stable["limit_s"]
+    sw, sb_ = stable["widget"], stable["baseline"]
+    sec.add(
+        f"out of stable: median delay, {n} stops at a random phase",
+        sw.get("median"),
+        "s",
+        sb_.get("median"),
+        goal=f"≤ limit {lim:.2f} s and ≤ SDK loop",
+        met=bool(sw.get("median") is not None and sw["median"] <= lim and sw["median"] <= sb_["median"] * 1.1),
+        note=f"polling limit = stable_s / 2 + round trip = {lim:.2f} s; a 10 % margin for noise against the SDK loop",
+    )
+    sec.add(f"out of stable: p95 delay, {n} stops at a random phase", sw.get("p95"), "s", sb_.get("p95"))
+    sec.add(
+        f"out of stable: Stopping never shown (of {n})",
+        sw["skipped_states"],
+        "",
+        sb_["skipped_states"],
+        compare=False,
+        goal="≤ SDK loop",
+        met=sw["skipped_states"] <= sb_["skipped_states"] + 1,
+        note="expected equal: both see a Stopping phase of g s with probability g / 5 s (+1 for noise)",
+    )
     n = out_["transitions"]
     sec.add(
         f"median delay, {n} stops out of Running (stable)",
@@ -275,7 +393,7 @@ def run(quick: bool = False, seed: int = 7) -> Section:
         "",
         out_["baseline"]["skipped_states"],
         compare=False,
-        note="the widget polls every 5 s while Running, so a stop shorter than that can pass unseen",
+        note="the script's widgets share their project's loop: while another deployment moves, it polls fast for all",
     )
     n = all_["transitions"]
     sec.add(f"median delay, all {n} transitions", all_["widget"].get("median"), "s", all_["baseline"].get("median"))
@@ -286,7 +404,8 @@ def run(quick: bool = False, seed: int = 7) -> Section:
         "",
         sec.data["requests"]["baseline_per_min_per_deployment"],
         compare=False,
-        note="the price of freshness: fast polling while something moves",
+        note=f"the script's {DEPLOYMENTS} widgets share {shared_loops} project loop(s): "
+        f"{list_requests} list requests in all",
     )
     sec.how = [
         f"{DEPLOYMENTS} deployments scripted in parallel with sandbox.set_state at random moments (real time, "
@@ -300,6 +419,11 @@ def run(quick: bool = False, seed: int = 7) -> Section:
         "baseline: a thread per deployment on its own client running sleep(5) then get_state(), "
         "like hsml's _poll_deployment_status; both observers see the same transitions at the same time",
         "delay = from just before set_state until the observer shows that state or a later one",
+        "the script's widgets (DeploymentWidget(deployment), as show() makes them) share their project's loop: one "
+        "list request per round for all 20, fast while any of them moves",
+        f"'out of stable': {STABLE_N} more Running deployments, each widget on a Poller of its own (a project where "
+        "nothing else moves), each SDK loop at a random offset; after both settled, each is stopped at a moment drawn "
+        "uniformly over 10 s, so uniformly random in the phase of both 5 s schedules; Stopping lasts 1.5–4.5 s",
         "for the stop, the baseline is the same loop kept running (the SDK's own loop ends at Running; "
         "stop(await_stopped) starts a new one whose first look comes 5 s after the call)",
     ]
