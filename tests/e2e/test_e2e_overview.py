@@ -3,6 +3,8 @@ the detail view under the table, and Start from a row."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from .e2e_hops import (
@@ -466,3 +468,77 @@ def test_overview_shown_once_and_its_static_snapshot_is_a_table(open_lab, browse
         assert headers == ["Name", "Model", "Status", "Condition", "Instances"]
     finally:
         context.close()
+
+
+# -- big projects (issue 17) ----------------------------------------------------------------------
+BIG_SETUP = (
+    SETUP
+    + """
+def sixty(text):
+    return text.ljust(60, "0")[:60]
+
+sb.set_timing(retention_s=1e6)
+BIG = [sixty(f"customer-churn-prediction-gradient-boosted-{i}-eu-west-") for i in range(500)]
+cycle = ["Running", "Running", "Stopped", "Failed", "Idle"]
+for i, name in enumerate(BIG):
+    sb.add_deployment(name, status=cycle[i % 5], model_name=sixty(f"gradient_boosted_trees_calibrated_{i}_"),
+                      model_version=3, min_instances=0 if cycle[i % 5] == "Idle" else 1)
+"""
+)
+
+
+def test_overview_500_long_names_keyed_updates_and_detail_in_view(open_lab):
+    """Issue 17 in JupyterLab: 500 deployments with 60-character names. Only a window of rows is
+    drawn, the counts are the whole list's, the rows follow keyed changes (changed, added,
+    removed), and the detail of a row near the bottom opens in view."""
+    nb = open_lab([BIG_SETUP, f"ov = serving.show({POLL}, hidden_s=0.5)"])
+    nb.run_all()
+    overview = OverviewView.wait(nb, 1)
+    nb.wait_cells_done(timeout_s=120)
+    total = nb.kernel_json("len(ov.table.rows)")
+    assert total >= 500
+    title = overview.root.locator(".hops-header .hops-model")
+    nb.page.wait_for_function(
+        "([el, n]) => el.textContent.startsWith(`${n} · `)", arg=[title.element_handle(), total], timeout=30_000
+    )
+    drawn = overview.names()
+    assert 10 <= len(drawn) <= 60, len(drawn)  # a window of rows, not 500
+
+    # the README's pictures at N = 500, light and dark
+    nb.page.mouse.move(0, 0)
+    nb.screenshot(overview.root, "overview-500", docs=True)
+    nb.set_theme(DARK_THEME)
+    nb.screenshot(overview.root, "overview-500-dark", docs=True)
+    nb.set_theme(LIGHT_THEME)
+
+    # keyed changes through the real host: 25 change, 2 are added, 1 removed
+    nb.kernel_json(
+        "([sb.set_state(n, 'Stopped') for n in BIG[:500:20]] and None, "
+        "sb.add_deployment('aaa-new-1', status='Stopped'), sb.add_deployment('aaa-new-2', status='Stopped'), "
+        "sb.delete_deployment(BIG[1])) and None"
+    )
+    overview.wait_rows(
+        lambda rows: rows[0]["name"] == "aaa-new-1" and BIG_NAME_1 not in [r["name"] for r in rows],
+        "the added rows first, the removed one gone",
+    )
+    want = {r["name"]: r for r in nb.kernel_json(KERNEL_ROWS)}
+    overview.wait_rows(
+        lambda rows: all(want[r["name"]]["status"] == r["status"] for r in rows), "the drawn rows as the kernel's"
+    )
+    assert title.text_content().startswith(f"{len(want)} · ")
+
+    # the detail of a row near the bottom opens in view
+    overview.root.locator(".hops-table-scroll").evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    last = sorted(want, key=lambda n: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", n.lower())])[-1]
+    overview.row(last).wait_for(state="visible", timeout=10_000)
+    overview.row(last).click()
+    overview.detail.first.wait_for(state="visible", timeout=15_000)
+    nb.page.wait_for_timeout(300)
+    top = overview.detail.first.evaluate("el => el.getBoundingClientRect().top")
+    height = nb.page.evaluate("() => window.innerHeight")
+    assert 0 <= top < height - 100, f"the detail starts at {top} px in a {height} px window"
+    assert overview.row(last).get_attribute("aria-selected") == "true"
+    nb.screenshot(overview.output, "overview-500-detail")
+
+
+BIG_NAME_1 = "customer-churn-prediction-gradient-boosted-1-eu-west-0000000"
