@@ -1336,3 +1336,54 @@ def test_table_500_keyboard_selection_kept_and_detail_in_view(harness, sb):
     assert w.selected == "dep-497" and live.attr('tr[data-name="dep-497"]', "aria-selected") == "true"
     assert live.q("tr.hops-row[aria-selected='true']").count() == 1
     w.close()
+
+
+def test_fifty_views_share_one_timer_and_an_idle_table_does_not_repaint(harness, sb):
+    """Issue 17, item 5: fifty detail views on one page run one page-wide one-second timer, and
+    an overview whose rows do not change does not touch its table's DOM."""
+    w, p = deployment(sb, "fifty", status="Running")
+    p.poll()
+    state = public(next(d for k, d in w.comm.messages if k == "comm_open")["state"])
+    for _kind, data in w.comm.messages:
+        if _kind == "comm_msg" and data.get("method") == "update":
+            state.update(public(data["state"]))
+    paint_ms = harness.evaluate(
+        """async (state) => {
+            const t0 = performance.now();
+            for (let i = 0; i < 50; i++) H.open(`d${i}`, state);
+            document.body.getBoundingClientRect();
+            await H.frame();
+            return performance.now() - t0;
+        }""",
+        state,
+    )
+    assert harness.evaluate("() => H.intervals()") == 1, "every view ticks on the one shared timer"
+    assert paint_ms < 3000, paint_ms
+    for i in range(50):
+        harness.evaluate("id => H.close(id)", f"d{i}")
+    assert harness.evaluate("() => H.intervals()") == 0
+
+    o, op = big_overview(sb, 200)
+    live = Live(harness, o, "o")
+    poll(live, op)
+    mutations = harness.evaluate(
+        """async () => {
+            const table = document.querySelector('#cell-o .hops-table-scroll');
+            const title = document.querySelector('#cell-o .hops-header');
+            let n = 0;
+            const mo = new MutationObserver((records) => { n += records.length; });
+            mo.observe(table, { subtree: true, childList: true, characterData: true, attributes: true });
+            mo.observe(title, { subtree: true, childList: true, characterData: true, attributes: true });
+            window.__mo = { mo, count: () => n };
+            return n;
+        }"""
+    )
+    assert mutations == 0
+    poll(live, op, times=3)  # nothing changed on the server: nothing sent, nothing redrawn
+    harness.wait_for_timeout(1200)  # the page-wide ticker runs meanwhile
+    assert harness.evaluate("() => window.__mo.count()") == 0
+    sb.set_state("dep-0", "Stopped")
+    poll(live, op)
+    assert harness.evaluate("() => window.__mo.count()") > 0  # a change does redraw its row
+    w.close()
+    o.close()
