@@ -98,15 +98,19 @@ def memory(args: argparse.Namespace) -> None:
 
 
 def idle(args: argparse.Namespace) -> None:
+    from hops_widgets.poller import DeploymentSource, Policy, Poller, project_loops
     from hops_widgets.widget import DeploymentWidget
+
+    def list_requests() -> int:
+        return sum(loop.list_requests for loop in project_loops())
 
     install_recording_comm()
     serving = _serving()
     deployments = [d for d in serving.get_deployments() if d.name.startswith(args.prefix)] if args.prefix else []
     widgets = []
     for d in deployments:
-        if args.mode == "fixed":
-            w = DeploymentWidget(d, fast_s=1, stable_s=1, hidden_s=1)
+        if args.mode == "fixed":  # the baseline: a 1 s poller per deployment, no shared loop
+            w = DeploymentWidget(d, poller=Poller(DeploymentSource(d), policy=Policy(fast_s=1, stable_s=1, hidden_s=1)))
         else:
             w = DeploymentWidget(d)
         if args.mode == "visible":
@@ -118,6 +122,7 @@ def idle(args: argparse.Namespace) -> None:
     print("READY", flush=True)
     sys.stdin.readline()  # GO
     polls0 = sum(w.poller.polls for w in widgets)
+    lists0 = list_requests()
     updates0 = sum(w.comm.updates for w in widgets)
     cpu0, wall0 = time.process_time(), time.monotonic()
     time.sleep(args.window)
@@ -129,6 +134,8 @@ def idle(args: argparse.Namespace) -> None:
             "cpu_s": cpu1 - cpu0,
             "wall_s": wall1 - wall0,
             "polls": sum(w.poller.polls for w in widgets) - polls0,
+            "list_requests": list_requests() - lists0,  # the shared project loop's (one per round)
+            "project_loops": len(project_loops()),
             "comm_updates": sum(w.comm.updates for w in widgets) - updates0,
             "threads": threading.active_count(),
             "poller_threads": len(poller_threads()),

@@ -247,18 +247,32 @@ def run(quick: bool = False) -> Section:
     for m, label in (("hidden", "no view visible"), ("visible", "views visible")):
         sec.add(f"idle CPU, {n} widgets ({n} deployments), {label}", cpu_pct(m), "% core", cpu_pct("fixed"))
     sec.add("idle CPU, a kernel with no widget (floor)", floor, "% core", compare=False)
+    fixed_gap = idle_["fixed"]["median_gap_s"]
+    fixed_rate = 60 / fixed_gap if fixed_gap else None
     for m, label, goal in (("hidden", "no view visible", 2), ("visible", "views visible", 12)):
-        gap = idle_[m]["median_gap_s"]
-        rate = 60 / gap if gap else None
-        fixed_gap = idle_["fixed"]["median_gap_s"]
+        r = idle_[m]
+        # the widgets share their project's loop: one list request per round serves all n
+        project_rate = r.get("list_requests", 0) / r["wall_s"] * 60
+        gets_rate = r["requests_in_window"] / window * 60
+        rate = (project_rate + gets_rate) / n
         sec.add(
             f"real-time requests/min/deployment, {label}",
             rate,
             "/min",
-            60 / fixed_gap if fixed_gap else None,
+            fixed_rate,
             goal=f"≤ {goal}/min",
-            met=None if rate is None else rate <= goal * 1.01,
-            note="" if rate is not None else f"the {window:g} s window is shorter than one 30 s interval",
+            met=rate <= goal * 1.01,
+            note=f"{r.get('project_loops', 0)} project loop: {r.get('list_requests', 0)} list requests "
+            f"and {r['requests_in_window']} single gets in {window:g} s, for {n} deployments",
+        )
+        sec.add(
+            f"real-time requests/min for the project ({n} deployments), {label}",
+            project_rate + gets_rate,
+            "/min",
+            None if fixed_rate is None else fixed_rate * n,
+            goal=f"≤ {goal}/min",
+            met=project_rate + gets_rate <= goal * 1.1,
+            note="" if r.get("list_requests") else f"the {window:g} s window is shorter than one 30 s interval",
         )
 
     def per_widget_minute(m: str) -> float:
@@ -320,7 +334,9 @@ def run(quick: bool = False) -> Section:
         f"{n} DeploymentWidgets on {n} Running deployments with no view visible / with views visible, "
         f"the same {n} widgets on a fixed 1 s policy (baseline), and one with no widget (floor); "
         "CPU = time.process_time() of the child; no kernel, so ipykernel's own idle cost is not included",
-        "real-time requests/min = 60 ÷ median gap between a deployment's requests in the sandbox log over the window",
+        "real-time requests: the widgets of one kernel share their project's loop (one list request per round, "
+        "counted by the child); baseline = a 1 s Poller per deployment, 60 ÷ median gap between a deployment's "
+        "requests in the sandbox log over the window",
         f"memory: {n} widgets in a child interpreter, tracemalloc (Python heap) and RSS deltas after their first poll; "
         f"baseline: {n} one-trait anywidgets (what any anywidget costs)",
         "comm: a recording comm counts update messages per poll while a deployment sits Stopped, then starts and "
