@@ -205,10 +205,12 @@ class DeploymentState:
     model_version: int | None = None
     deployment_id: int | None = None
     problems: tuple[str, ...] = ()
-    # {"predictor": {...}, "transformer": {...}}: scaling and per-instance requests/limits, only what was sent
-    resources: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
+    # {"predictor": {...}, "transformer": {...}}: scaling and per-instance requests/limits, only what was sent.
+    # Both page dicts stay out of ==: what a state *is* did not change with the page (scripts/compat.py
+    # compares them, per SDK version, in its "page fields" step).
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False, compare=False)
     # model server, serving tool, API protocol, environment, inference paths: only what was sent
-    endpoint: dict[str, str] = field(default_factory=dict, hash=False)
+    endpoint: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         # The condition's messages name the components this deployment has.

@@ -68,6 +68,8 @@ STEPS = (
     "resources/describe",
     "state parsed",
     "widget stop/start",
+    "restart",
+    "page fields",
     "refused start shown",
     "overview start/stop",
     "wait_for",
@@ -163,12 +165,13 @@ def run_version(version: str, timeout_s: float = 300.0) -> dict:
 
 def table(results: list[dict]) -> str:
     """A markdown table, versions down, steps across."""
-    head = ["SDK", "backend", "endpoints", "start path", "logs path", *STEPS, "run s"]
+    head = ["SDK", "backend", "endpoints", "start path", "restart path", "logs path", *STEPS, "run s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         by_step = {s["step"]: s for s in r.get("steps", [])}
         endpoints = {True: "load balancer", False: "none"}.get(r.get("load_balancer"), "?")
-        cells = [r["version"], r.get("backend", "?"), endpoints, r.get("start_plan", "?"), r.get("logs_plan", "?")]
+        cells = [r["version"], r.get("backend", "?"), endpoints, r.get("start_plan", "?")]
+        cells += [r.get("restart_plan", "?"), r.get("logs_plan", "?")]
         for step in STEPS:
             s = by_step.get(step)
             cells.append("–" if s is None else ("✔" if s["ok"] else "✘"))
@@ -354,6 +357,37 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
                 assert posts == ["action=STOP", "action=START"], posts
             finally:
                 widget.close()
+        info["restart_plan"] = _sdk.restart_plan(deployment)
+        with steps.step("restart"):
+            # the Restart button: the SDK's restart (5.2+) or stop, wait, start; the stop is seen, then the start
+            widget = hops_widgets.show(deployment, display=False, **fast)
+            try:
+                widget.wait_for("RUNNING", timeout=20)
+                sb.clear_log()
+                seen = []
+                widget.observe(lambda change: seen.append(change["new"]), names="status")
+                widget.restart().result(timeout=60)
+                widget.wait_for("RUNNING", timeout=20)
+                assert widget.action_error == "", widget.action_error
+                posts = [r["query"] for r in sb.requests(method="POST", endpoint="serving_action")]
+                assert posts == ["action=STOP", "action=START"], posts
+                assert "STOPPED" in seen or "STOPPING" in seen, seen
+            finally:
+                widget.close()
+        with steps.step("page fields"):
+            # resources and endpoint read from the SDK's objects: what the wire JSON says, where the version has it
+            missing = {}
+            for d in ms.get_deployments():
+                from_sdk = DeploymentState.from_sdk(ms.get_deployment(d.name))
+                from_wire = DeploymentState.from_json(sb.app._shaped(_NoPlan(), sb.world.serving(d.name)))
+                for part in ("resources", "endpoint"):
+                    got, want = getattr(from_sdk, part), getattr(from_wire, part)
+                    flat_got, flat_want = _flat(got), _flat(want)
+                    wrong = {k: v for k, v in flat_got.items() if flat_want.get(k) != v}
+                    assert not wrong, f"{d.name} {part}: {wrong} (wire: {flat_want})"
+                    missing.update({k: True for k in flat_want if k not in flat_got})
+            assert "predictor.requests.memory" not in missing, sorted(missing)
+            info["page_missing"] = sorted(missing)
         with steps.step("refused start shown"):
             widget = hops_widgets.show(deployment, display=False, **fast)
             try:
@@ -423,6 +457,16 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
             assert out.getvalue().count("fraud-detector-predictor-") >= 2, out.getvalue()[:300]
         with contextlib.suppress(Exception):
             hopsworks.logout()
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
 
 
 def _missing_is_none(ms) -> None:
