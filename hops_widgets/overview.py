@@ -456,7 +456,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
 
             return run
 
-        return {kind: route(kind) for kind in [*table, "timeline"]}
+        return {kind: route(kind) for kind in [*table, "timeline", "restart", "predict"]}  # the last two: detail only
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:
