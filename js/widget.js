@@ -1280,9 +1280,24 @@ const statusRank = (row) => {
   return i === -1 ? STATUS_ORDER.length : i;
 };
 // Natural order: `dep-2` before `dep-10` (the kernel sorts its rows the same way).
-const COLLATOR = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+// Sort keys are cached per name: digit runs zero-padded, so plain string comparison is natural.
+const NATURAL_KEYS = new Map();
+/** @param {string} name */
+const naturalKey = (name) => {
+  let key = NATURAL_KEYS.get(name);
+  if (key === undefined) {
+    if (NATURAL_KEYS.size > 20000) NATURAL_KEYS.clear();
+    key = name.toLowerCase().replace(/\d+/g, (d) => d.replace(/^0+(?=\d)/, "").padStart(16, "0"));
+    NATURAL_KEYS.set(name, key);
+  }
+  return key;
+};
 /** @param {string} a @param {string} b */
-export const naturalCompare = (a, b) => COLLATOR.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+export const naturalCompare = (a, b) => {
+  const ka = naturalKey(a);
+  const kb = naturalKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+};
 const OVERSCAN = 8; // rows drawn above and below the visible ones
 
 /**
