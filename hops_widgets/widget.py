@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import html
+import json
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 import anywidget
@@ -21,11 +23,11 @@ from . import _hosts
 from . import poller as _poller
 from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Visibility
-from .errors import DeploymentFailed
+from .errors import DeploymentFailed, explain, redact
 from .errors import Timeout as WaitTimeout
 from .logs import LogBook, strip_ansi
 from .poller import DeploymentSource, Policy, Poller, Snapshot
-from .state import MAX_REASON_CHARS, DeploymentState, strip_hidden, visible
+from .state import ENDPOINT_LABELS, MAX_REASON_CHARS, DeploymentState, resources_text, strip_hidden, visible
 
 __all__ = ["DeploymentDetail", "DeploymentWidget", "snapshot_html"]
 
@@ -93,6 +95,15 @@ class DeploymentDetail(t.HasTraits):
     # the Logs section: new lines since the last update (logs.py), and the component a failure points at
     logs_delta = t.Dict().tag(sync=True)
     logs_focus = t.Unicode("").tag(sync=True)
+    # the deployment page: resources per component, endpoint and identity, links out, restart, try it
+    resources = t.Dict().tag(sync=True)
+    endpoint = t.Dict().tag(sync=True)
+    links = t.Dict().tag(sync=True)  # {"ui", "model", "inference"}: URLs, where known
+    can_restart = t.Bool(False).tag(sync=True)
+    try_it = t.Bool(True).tag(sync=True)  # the request panel (off with try_it=False or actions=False)
+    tryit_body = t.Unicode("").tag(sync=True)  # the last body sent (the panel's prefill)
+    tryit_pending = t.Bool(False).tag(sync=True)
+    tryit_result = t.Dict().tag(sync=True)  # {seq, ok, text, error, latency_ms, cold, at_ms}
 
     def __init__(
         self,
@@ -101,6 +112,7 @@ class DeploymentDetail(t.HasTraits):
         source: Any = None,
         policy: Policy | None = None,
         actions: bool = True,
+        try_it: bool = True,
         poller: Poller | None = None,
         on_values: Callable[[dict[str, Any]], None] | None = None,
         **polling_options: Any,
@@ -111,9 +123,16 @@ class DeploymentDetail(t.HasTraits):
             source = DeploymentSource(deployment)
         # Validate options before a comm is opened, so a typo leaves nothing behind.
         wanted = Policy.from_options(policy, **polling_options)
-        super().__init__(actions_enabled=actions)
+        super().__init__(
+            actions_enabled=actions,
+            try_it=bool(try_it and actions),
+            tryit_body=_LAST_BODIES.get(_body_key(source), DEFAULT_BODY),
+        )
         self.source = source
+        self._links_done = False
+        self._tryit_seq = 0
         self._on_values = on_values
+        self._lock = threading.RLock()  # the page's try-it and restart threads write traits under it
         self._pending_from: str | None = None
         self._timeline_rev = 0
         self._logs_rev = 0
@@ -249,7 +268,13 @@ class DeploymentDetail(t.HasTraits):
                 scale_to_zero=s.scale_to_zero,
                 can_start=s.can_start,
                 can_stop=s.can_stop,
+                can_restart=s.status in _RESTARTABLE,
+                resources=dict(s.resources),
+                endpoint=dict(s.endpoint),
             )
+            if not self._links_done:
+                self._links_done = True
+                values["links"] = self._find_links()
             if self._pending_from is not None and s.status != self._pending_from:
                 self._pending_from = None
                 values["pending_action"] = ""
@@ -277,6 +302,7 @@ class DeploymentDetail(t.HasTraits):
                 steps=[],
                 can_start=False,
                 can_stop=False,
+                can_restart=False,
                 stale=False,
                 pending_action="",
             )
@@ -296,8 +322,111 @@ class DeploymentDetail(t.HasTraits):
         """Stop the deployment in the background; returns a future."""
         return self._act("stop")
 
+    def restart(self):
+        """Stop, wait for Stopped, then start, in the background; returns a future.
+
+        The SDK's own ``restart`` where it has one (5.2+, the built-in client),
+        stop-then-start otherwise (see ``_sdk.restart``); the widget shows the
+        stop steps, then the start steps.
+        """
+        return self._act("restart")
+
+    def _find_links(self) -> dict[str, str]:
+        from . import _sdk
+
+        finder = getattr(self.source, "links", None)
+        try:
+            found = finder() if callable(finder) else _sdk.links(getattr(self.source, "deployment", None))
+        except Exception:  # noqa: BLE001 - links are a convenience: none is shown rather than an error
+            return {}
+        return {k: v for k, v in (found or {}).items() if isinstance(v, str) and v.startswith(("http://", "https://"))}
+
+    def _run_restart(self) -> Future:
+        """Run the (blocking) restart on a thread of its own, so the poller keeps showing each step."""
+        from . import _sdk
+
+        future: Future = Future()
+        source, poller = self.source, self._poller
+
+        def work() -> None:
+            with poller.watch():  # poll fast for as long as the restart runs
+                try:
+                    own = getattr(source, "restart", None)
+                    own() if callable(own) else _sdk.restart(source.deployment)
+                except Exception as exc:  # noqa: BLE001 - shown as the action's error
+                    future.set_exception(RuntimeError(explain(exc, source.secrets)))
+                else:
+                    future.set_result(None)
+            poller.expect_change()
+
+        threading.Thread(target=work, name=f"hops-widgets-restart-{source.label}", daemon=True).start()
+        return future
+
+    def predict(self, body: Any) -> Future:
+        """Send one inference request with ``body`` (a dict, or its JSON text) in the background.
+
+        What the Try it panel does. The result lands in ``tryit_result`` (``ok``, the
+        response as JSON text or the error, ``latency_ms``, ``cold``: the deployment
+        was idle when it was sent). While it waits the poller polls fast, so a cold
+        start is seen as it happens.
+        """
+        if isinstance(body, str):
+            text = body
+            try:
+                payload = json.loads(body)
+            except ValueError as exc:
+                raise _Refused(f"The request body is not valid JSON: {exc}.") from None
+        else:
+            payload = body
+            text = json.dumps(body, indent=2)
+        if len(text) > MAX_BODY_CHARS:
+            raise _Refused(f"The request body is longer than {MAX_BODY_CHARS} characters.")
+        with self._lock:
+            if not self.try_it:
+                raise _Refused("Try it is off for this widget (try_it=False or actions=False).")
+            if self.tryit_pending:
+                raise _Refused("A request is already waiting for its answer.")
+            self._tryit_seq += 1
+            seq = self._tryit_seq
+            _LAST_BODIES[_body_key(self.source)] = text
+            values = {"tryit_pending": True, "tryit_body": text}
+            with self._batch():
+                for key, value in values.items():
+                    setattr(self, key, value)
+            self._tell(values)
+        cold = self.status == "IDLE"
+        future: Future = Future()
+        source, poller = self.source, self._poller
+
+        def work() -> None:
+            from . import _sdk
+
+            started = time.perf_counter()
+            with poller.watch():
+                try:
+                    own = getattr(source, "predict", None)
+                    answer = own(payload) if callable(own) else _sdk.predict(source.deployment, payload)
+                    result = {"ok": True, "text": _response_text(answer, source.secrets), "error": ""}
+                except Exception as exc:  # noqa: BLE001 - the server's answer is shown, never raised here
+                    result = {"ok": False, "text": "", "error": explain(exc, source.secrets)}
+            result.update(
+                seq=seq, latency_ms=round((time.perf_counter() - started) * 1000, 1), cold=cold, at_ms=ms(time.time())
+            )
+            poller.expect_change()
+            with self._lock:
+                if not self._closed:
+                    values = {"tryit_pending": False, "tryit_result": result}
+                    with self._batch():
+                        for key, value in values.items():
+                            setattr(self, key, value)
+                    self._tell(values)
+            future.set_result(result)
+
+        threading.Thread(target=work, name=f"hops-widgets-predict-{source.label}", daemon=True).start()
+        return future
+
     def _act(self, name: str):
-        allowed = {"start": self.can_start, "stop": self.can_stop}.get(name, True)
+        allowed = {"start": self.can_start, "stop": self.can_stop, "restart": self.can_restart}.get(name, True)
         if self.pending_action and name != "refresh":
             return None  # one action at a time: a double click sends one
         if not allowed:
@@ -308,7 +437,11 @@ class DeploymentDetail(t.HasTraits):
             self.pending_action = name
             self._tell({"pending_action": name, "action_error": ""})
         self.action_error = ""
-        future = self._poller.run_action(name)
+        if name == "restart":
+            self._pending_from = None  # stays pending through the stop, until the start is asked
+            future = self._run_restart()
+        else:
+            future = self._poller.run_action(name)
         future.add_done_callback(lambda f, n=name: self._action_done(n, f))
         return future
 
@@ -320,6 +453,17 @@ class DeploymentDetail(t.HasTraits):
         if future.cancelled() or self._closed:
             return
         exc = future.exception()
+        if exc is None and name == "restart":
+            with self._lock:
+                # the start is asked: pending until the status leaves the one it has now
+                if self.status in ("STOPPED", "STOPPING", "CREATED"):
+                    self._pending_from = self.status
+                else:
+                    values = {"pending_action": ""}
+                    with self._batch():
+                        self.pending_action = ""
+                    self._tell(values)
+            return
         if exc is not None:
             self._pending_from = None
             values = {"pending_action": "", "action_error": f"{name.capitalize()} failed: {exc}"}
@@ -353,6 +497,8 @@ class DeploymentDetail(t.HasTraits):
             "refresh": action("refresh"),
             "start": action("start"),
             "stop": action("stop"),
+            "restart": action("restart"),
+            "predict": lambda content: self.predict(content.get("body", "")),
             "timeline": lambda _content: self._poller.timeline.whole(),
             "logs": logs,
             "logs_buffer": lambda _content: self._logs.buffer(),
@@ -407,6 +553,34 @@ class DeploymentDetail(t.HasTraits):
 
 class _Refused(RuntimeError):
     """An action the widget would not send (not allowed now, or one already pending)."""
+
+
+# Restart makes sense where Stop does and nothing moves (the SDK's restart starts a stopped one in place too).
+_RESTARTABLE = frozenset({"RUNNING", "IDLE", "FAILED", "STOPPED"})
+DEFAULT_BODY = '{"instances": [[1.0, 2.0, 3.0, 4.0]]}'
+MAX_BODY_CHARS = 1_000_000
+MAX_RESPONSE_CHARS = 20_000
+# the last body sent per deployment, so a widget opened later starts from it
+_LAST_BODIES: dict[Any, str] = {}
+
+
+def _body_key(source: Any) -> Any:
+    try:
+        return source.key
+    except Exception:  # noqa: BLE001 - a source without a key shares no prefill
+        return id(source)
+
+
+def _response_text(answer: Any, secrets: tuple[str, ...]) -> str:
+    """The model's answer as indented JSON (or its text), secrets redacted, cut at MAX_RESPONSE_CHARS."""
+    try:
+        text = json.dumps(answer, indent=2, default=str)
+    except (TypeError, ValueError):
+        text = str(answer)
+    text = redact(text, secrets)
+    if len(text) > MAX_RESPONSE_CHARS:
+        text = text[:MAX_RESPONSE_CHARS] + f"\n…({len(text) - MAX_RESPONSE_CHARS} more characters)"
+    return text
 
 
 def failing_component(s: DeploymentState) -> str | None:
@@ -525,6 +699,7 @@ def snapshot_html(w: DeploymentWidget) -> str:
         title = f"<p class='hops-logs-title'>Last {len(lines)} log lines ({e(book.component)})</p>"
         logs = f"{title}<pre class='hops-logs'>{server(text)}</pre>"
     error = f"<p class='hops-error'>{server(w.error)}</p>" if w.error else ""
+    page = _snapshot_page(w, server)
     return (
         f"<style>{_SNAPSHOT_CSS}</style>"
         f"<div class='hops-snapshot' data-status='{e(w.status)}'>"
@@ -532,5 +707,23 @@ def snapshot_html(w: DeploymentWidget) -> str:
         f"{'<em class=hops-stale>(last known)</em> ' if w.stale else ''}"
         f"<strong class='hops-name'>{server(name)}</strong>{model}</p>"
         f"<p class='hops-message'>{e(w.message or w.status_description)}</p>{reason}"
-        f"<p class='hops-instances'>{e(counts)}</p>{logs}{error}</div>"
+        f"<p class='hops-instances'>{e(counts)}</p>{page}{logs}{error}</div>"
     )
+
+
+def _snapshot_page(w: DeploymentDetail, server: Callable[[str], str]) -> str:
+    """Resources (collapsed, as in the view) and the endpoint lines of the static snapshot."""
+    rows = [
+        f"<li data-component='{html.escape(c)}'>{html.escape(c)}: {server(text)}</li>"
+        for c, fields in (w.resources or {}).items()
+        if (text := resources_text(fields))
+    ]
+    resources = (
+        f"<details class='hops-resources'><summary>Resource allocation</summary><ul>{''.join(rows)}</ul></details>"
+        if rows
+        else ""
+    )
+    shown = [(label, (w.endpoint or {}).get(key)) for key, label in ENDPOINT_LABELS.items()]
+    lines = [f"{html.escape(label)} {server(value)}" for label, value in shown if value]
+    endpoint = f"<p class='hops-endpoint'>{' · '.join(lines)}</p>" if lines else ""
+    return resources + endpoint
