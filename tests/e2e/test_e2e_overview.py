@@ -327,6 +327,8 @@ def test_overview_real_length_names_fit_at_800px(front_end, request):
             assert row["cell_name"]["text"] == row["name"]
     # The README's pictures of ms.show(), light and dark (HOPS_WIDGETS_UPDATE_DOCS=1 copies them to docs/img).
     nb.page.mouse.move(0, 0)  # no hover highlight in the picture
+    overview.root.locator(".hops-table-scroll").evaluate("el => { el.scrollTop = 0; }")  # the layout check scrolled
+    nb.page.wait_for_function("() => new Promise(r => requestAnimationFrame(() => r(true)))")
     nb.screenshot(overview.root, "overview" if lab else "overview-notebook7", docs=lab)
     if lab:
         nb.set_theme(DARK_THEME)
