@@ -936,6 +936,7 @@ export const SECTIONS = {
         modelLink.textContent = label;
         modelText.textContent = label;
         if (modelHref) modelLink.href = modelHref;
+        else modelLink.removeAttribute("href");
         show(model, !!label);
         for (const part of plain) {
           part.dd.textContent = ep[part.key] || "";

@@ -49,6 +49,11 @@ SECTION_NAMES = [
     "footer",
     "table",
     "detail",
+    # the deployment page (issue 14)
+    "resources",
+    "endpoints",
+    "tryit",
+    "notify",
 ]
 SHARED = ["status", "error", "actions", "footer"]  # drawn by both views from one section each
 
@@ -1387,3 +1392,123 @@ def test_fifty_views_share_one_timer_and_an_idle_table_does_not_repaint(harness,
     assert harness.evaluate("() => window.__mo.count()") > 0  # a change does redraw its row
     w.close()
     o.close()
+
+
+# ---------------------------------------------------------------- the deployment page (issue 14)
+def resource_table(live: Live, scope: str = "") -> dict[str, list[str]]:
+    return live.q(f"{scope} .hops-resources-table").first.evaluate(
+        """t => Object.fromEntries([...t.querySelectorAll('tr')].map(r => [r.querySelector('th').textContent,
+             [...r.querySelectorAll('td, thead th + th')].map(c => c.textContent)]))"""
+    )
+
+
+def test_section_resources(harness, sb):
+    w, p = deployment(sb, status="Running", requested_instances=2, transformer=True, min_instances=0)
+    live = Live(harness, w, "a")
+    assert live.hidden(".hops-resources")  # nothing known before the first poll: no empty table
+    poll(live, p)
+    assert not live.hidden(".hops-resources") and live.attr(".hops-resources", "open") is None
+    rows = resource_table(live)
+    assert rows[""] == ["Predictor", "Transformer"]
+    assert rows["Instances"] == ["2 available / 2 requested", "1 available / 1 requested"]
+    assert rows["Cores (request / limit)"] == ["0.5 / 2", "0.25 / 1"]
+    assert rows["Scale on"] == ["CONCURRENCY, target 100", ""]
+    assert "Scale to zero after" in rows
+    text = live.text(".hops-resources")
+    assert "None" not in text and "undefined" not in text and "null" not in text
+    # a server sending fewer fields: those rows go, none is made up
+    w.resources = {"predictor": {"requests": {"memory": 64}}}
+    live.sync()
+    rows = resource_table(live)
+    assert rows["Memory (request / limit)"] == ["64 / ? MB", ""] and "Cores (request / limit)" not in rows
+    w.close()
+
+    w2, p2 = deployment(sb, "plain", status="Running")
+    live2 = Live(harness, w2, "b")
+    poll(live2, p2)
+    assert resource_table(live2)[""] == ["Predictor"]
+    w2.close()
+
+
+def test_section_endpoints(harness, sb):
+    w, p = deployment(sb, status="Running", model_version=4)
+    live = Live(harness, w, "a")
+    poll(live, p)
+    assert live.attr("a.hops-open-ui", "href") == w.links["ui"] and w.links["ui"].endswith("/p/119/deployments/1")
+    assert live.attr("a.hops-open-ui", "rel") == "noopener noreferrer"
+    assert live.text(".hops-inference-url") == w.links["inference"]
+    assert live.text("a.hops-model-link") == "fraud_model v4"
+    assert live.attr("a.hops-model-link", "href").endswith("/p/119/models/fraud_model/4")
+    assert live.text('dd[data-field="api_protocol"]') == "REST"
+    # server text is text; a link that is not http(s) is no link
+    w.endpoint = {**w.endpoint, "model_server": "<img src=x onerror=alert(1)>"}
+    w.links = {"ui": "javascript:alert(1)", "model": "data:text/html,hi"}
+    live.sync()
+    assert live.text('dd[data-field="model_server"]') == "<img src=x onerror=alert(1)>"
+    assert live.q(".hops-endpoints img").count() == 0
+    assert live.hidden('dd[data-field="ui"]') and live.q("a.hops-open-ui[href]").count() == 0
+    assert live.q("a.hops-model-link[href]").count() == 0 and live.text(".hops-model-text") == "fraud_model v4"
+    assert live.text(".hops-inference-url") == w.endpoint["inference_path"]  # the path when no URL is known
+    w.close()
+
+
+def test_section_tryit(harness, sb):
+    w, p = deployment(sb, status="Running")
+    live = Live(harness, w, "a")
+    poll(live, p)
+    assert not live.hidden(".hops-tryit") and live.attr(".hops-tryit", "open") is None
+    live.q(".hops-tryit summary").click()
+    body = live.q(".hops-tryit-body").first
+    assert body.input_value() == w.tryit_body
+    body.fill("{not json")
+    live.q('button[data-action="send"]').click()
+    assert "not valid JSON" in live.text(".hops-tryit-note") and not live.sent()  # checked before sending
+    body.fill('{"instances": [[1], [2], [3]]}')
+    live.q('button[data-action="send"]').click()
+    assert [m["type"] for m in live.sent()] == ["predict"]
+    live.sync()
+    for _ in range(200):
+        if w.tryit_result:
+            break
+        harness.wait_for_timeout(10)
+    live.sync()
+    assert live.q(".hops-tryit-note").first.get_attribute("data-state") == "ok"
+    assert live.text(".hops-tryit-note").startswith("answered in")
+    assert '"predictions"' in live.text(".hops-tryit-response") and live.text(".hops-tryit-response").count("0.5") == 3
+    w.close()
+    w2, _p2 = deployment(sb, "readonly", status="Running", actions=False)
+    live2 = Live(harness, w2, "b")
+    assert live2.hidden(".hops-tryit")
+    w2.close()
+
+
+def test_section_notify(harness, sb):
+    w, p = deployment(sb, status="Running")
+    live = Live(harness, w, "a")
+    poll(live, p)
+    title = harness.title()
+    assert live.hidden(".hops-notify")  # nothing to offer until an action runs
+    # visible: an action that ends says nothing
+    w.stop()
+    live.sync()
+    assert not live.hidden(".hops-notify")
+    p.tick()  # the poller runs the queued action
+    run_until(live, p, sb, "STOPPED")
+    assert harness.title() == title and live.hidden(".hops-notify")
+    # hidden: the title says it
+    harness.evaluate(
+        """() => { Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+                   document.dispatchEvent(new Event('visibilitychange')); }"""
+    )
+    w.start()
+    live.sync()
+    p.tick()
+    run_until(live, p, sb, "RUNNING")
+    for _ in range(5):
+        poll(live, p, sb=sb)
+    assert harness.title().startswith("✓ fraud: Running"), harness.title()
+    harness.evaluate(
+        "() => { delete document.visibilityState; document.dispatchEvent(new Event('visibilitychange')); }"
+    )
+    assert harness.title() == title
+    w.close()
