@@ -95,10 +95,13 @@ class Pullable(t.HasTraits):
         self.observe(self._count_change, names=list(self.PULLED))
 
     def _count_change(self, change: Any) -> None:
+        # _rev is set under the lock too: set after it, a change counted on another thread
+        # meanwhile (subshells, the poller) could be overwritten by this older revision, and a
+        # view that only pulls would then be told a _rev below a change it never gets.
         with self._rev_lock:
             rev = self._rev + 1
             self._revs[change["name"]] = rev
-        self._rev = rev  # inside hold_sync this rides in the same message as the change
+            self._rev = rev  # inside hold_sync this rides in the same message as the change
 
     def _pulled(self, name: str) -> Any:
         return getattr(self, name)

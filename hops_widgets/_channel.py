@@ -11,6 +11,7 @@ no secret in its text. Both widgets use this; neither imports the other.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -92,14 +93,16 @@ class Visibility:
     def __init__(self, report: Callable[[bool], None]) -> None:
         self._views: set[str] = set()
         self._report = report
+        self._lock = threading.Lock()  # notices of two views may be handled on two threads (subshells)
 
     def __call__(self, content: dict) -> None:
         view = str(content.get("view", ""))
-        if content.get("visible"):
-            self._views.add(view)
-        else:
-            self._views.discard(view)
-        self._report(bool(self._views))
+        with self._lock:
+            if content.get("visible"):
+                self._views.add(view)
+            else:
+                self._views.discard(view)
+            self._report(bool(self._views))  # inside: reports reach the poller in the order they were made
 
     @property
     def any(self) -> bool:

@@ -15,6 +15,9 @@ def show(obj: Any, *, display: bool = True, first_update_s: float = 2.0, **optio
     and ``actions=False`` to hide the buttons. ``show`` waits up to
     ``first_update_s`` for the first poll before displaying. Returns the widget.
     """
+    from ._ipykernel import check_ipykernel
+
+    check_ipykernel()  # 7.0.0 and 7.0.1 cannot send the poller's updates: say so, once
     if hasattr(obj, "get_state"):
         from .widget import DeploymentWidget
 

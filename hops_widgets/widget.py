@@ -132,7 +132,10 @@ class DeploymentDetail(t.HasTraits):
         self._links_done = False
         self._tryit_seq = 0
         self._on_values = on_values
-        self._lock = threading.RLock()  # the page's try-it and restart threads write traits under it
+        # Held while traits are written: the poller thread, the log fetcher and frontend handlers
+        # (on subshell threads with JupyterLab >= 4.4 and ipykernel >= 7) and cells all write them,
+        # and ipywidgets' hold_sync is not thread-safe. Taken before the overview's lock, never after.
+        self._lock = threading.RLock()
         self._pending_from: str | None = None
         self._timeline_rev = 0
         self._logs_rev = 0
@@ -202,11 +205,12 @@ class DeploymentDetail(t.HasTraits):
         return format_log_entries(self.source.logs(component, tail))
 
     def _logs_delta(self, delta: dict[str, Any]) -> None:
-        self._logs_rev += 1
-        values = {"logs_delta": {**delta, "rev": self._logs_rev}}
-        with self._batch():
-            self.logs_delta = values["logs_delta"]
-        self._tell(values)
+        with self._lock:
+            self._logs_rev += 1
+            values = {"logs_delta": {**delta, "rev": self._logs_rev}}
+            with self._batch():
+                self.logs_delta = values["logs_delta"]
+            self._tell(values)
 
     def sync_state(self) -> dict[str, Any]:
         """Every synced trait's value (what a view needs to draw the whole detail)."""
@@ -217,15 +221,16 @@ class DeploymentDetail(t.HasTraits):
 
     def _apply(self, snap: Snapshot) -> None:
         """Map a snapshot onto traits: one comm message per change, none without."""
-        if self._closed:
-            return
-        values = self._values(snap)
-        changed = {k: v for k, v in values.items() if getattr(self, k) != v}
-        with self._batch():
-            for key, value in changed.items():
-                setattr(self, key, value)
-        if changed and self._on_values is not None:
-            self._on_values(changed)
+        with self._lock:
+            if self._closed:
+                return
+            values = self._values(snap)
+            changed = {k: v for k, v in values.items() if getattr(self, k) != v}
+            with self._batch():
+                for key, value in changed.items():
+                    setattr(self, key, value)
+            if changed and self._on_values is not None:
+                self._on_values(changed)
         with self._changed:
             self._changed.notify_all()
 
@@ -426,6 +431,10 @@ class DeploymentDetail(t.HasTraits):
         return future
 
     def _act(self, name: str):
+        with self._lock:  # check and mark pending at once: two threads clicking make one action
+            return self._act_locked(name)
+
+    def _act_locked(self, name: str):
         allowed = {"start": self.can_start, "stop": self.can_stop, "restart": self.can_restart}.get(name, True)
         if self.pending_action and name != "refresh":
             return None  # one action at a time: a double click sends one
@@ -465,12 +474,13 @@ class DeploymentDetail(t.HasTraits):
                     self._tell(values)
             return
         if exc is not None:
-            self._pending_from = None
-            values = {"pending_action": "", "action_error": f"{name.capitalize()} failed: {exc}"}
-            with self._batch():
-                for key, value in values.items():
-                    setattr(self, key, value)
-            self._tell(values)
+            with self._lock:
+                self._pending_from = None
+                values = {"pending_action": "", "action_error": f"{name.capitalize()} failed: {exc}"}
+                with self._batch():
+                    for key, value in values.items():
+                        setattr(self, key, value)
+                self._tell(values)
 
     def commands(self) -> dict[str, Callable[[dict], Any]]:
         """What a view may ask: the channel's dispatch table for this deployment."""

@@ -1834,6 +1834,10 @@ function syncByPull(model, channel, root, visible) {
       applying = false;
     }
     root.dataset.delivery = "pull"; // this view is kept current by its own requests
+    // the answer may bring the cadence (a host that dropped the first state had none, so the next
+    // pull was planned 5 s out): plan the next pull from the cadence just received
+    clearTimeout(timer);
+    timer = setTimeout(tick, cadenceMs());
   };
   const onPush = () => {
     if (!applying) root.dataset.delivery = "push";
@@ -1841,10 +1845,10 @@ function syncByPull(model, channel, root, visible) {
   const offState = channel.on("state", apply);
   model.on("change:_rev", onPush);
   let timer = null;
+  const cadenceMs = () => Math.max(1, Number(model.get("interval_s")) || 5) * 1000;
   const tick = () => {
     if (visible()) channel.notify("pull", { rev: model.get("_rev") || 0 });
-    const every = Number(model.get("interval_s")) || 5;
-    timer = setTimeout(tick, Math.max(1, every) * 1000);
+    timer = setTimeout(tick, cadenceMs());
   };
   tick(); // at once: a host that dropped even the first state shows it now
   return () => {
