@@ -172,3 +172,44 @@ def test_timeline_deltas_patch_entries_a_view_has_and_stay_flat_in_length():
     assert len(whole["history"]) == Timeline.HISTORY_LIMIT
     assert all("patch" not in e and "_fields" not in e and "steps" in e for e in whole["history"])
     assert all("_made" not in e for e in t.history)
+
+
+class _Api:
+    def __init__(self, deployments):
+        self.deployments = deployments
+        self.calls = 0
+
+    def listed(self):
+        self.calls += 1
+        return self.deployments
+
+
+def _sdk_deployment(name, ident, api, method):
+    from types import SimpleNamespace
+
+    d = FakeDeployment(name, ident=ident)
+    d.model_registry_id = 119
+    d.predictor = SimpleNamespace(_state=sdk_state("Running", "READY", True, "", 1))
+    d._serving_api = SimpleNamespace(**{method: api.listed})
+    return d
+
+
+def test_sdk_deployments_find_their_project_on_5x_and_before(monkeypatch):
+    for method in ("_get_all", "get_all"):  # hsml 5.x / 3.7–4.x
+        api = _Api([])
+        api.deployments = [_sdk_deployment("a", 1, api, method), _sdk_deployment("b", 2, api, method)]
+        monkeypatch.setattr(FakeDeployment, "__module__", "hsml.deployment")
+        key, lister, label = project_of(DeploymentSource(api.deployments[0]))
+        assert key == ("project", "sdk", 119) and label == "demo"
+        states = lister()
+        assert [s.name for s in states] == ["a", "b"] and api.calls == 1
+        assert all(d.calls == 0 for d in api.deployments)  # the state came inside the list
+
+
+def test_an_sdk_deployment_without_a_project_id_polls_alone_and_says_why(monkeypatch):
+    api = _Api([])
+    d = _sdk_deployment("a", 1, api, "_get_all")
+    d.model_registry_id = None
+    monkeypatch.setattr(FakeDeployment, "__module__", "hsml.deployment")
+    why = project_of(DeploymentSource(d))
+    assert isinstance(why, str) and "no project list reachable" in why
