@@ -220,8 +220,11 @@ class Poller:
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
         if self._loop is not None:
-            self._loop.add(self)
-            return
+            if self._loop.add(self):
+                return
+            # its last member left as this one came: poll alone rather than in a loop that is ending
+            self._loop = None
+            self.sharing = "own loop: its project's loop was ending"
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._run, name=f"hops-widgets-poller[{self.source.label}]", daemon=True
@@ -613,11 +616,14 @@ class ProjectLoop:
     def stopped(self) -> bool:
         return self._stopping
 
-    def add(self, poller: Poller) -> None:
+    def add(self, poller: Poller) -> bool:
+        """Take a member; False if the loop is already ending (its last member left)."""
         with self._lock:
+            if self._stopping:
+                return False
             if poller not in self._members:
                 self._members.append(poller)
-            start = self._autostart and self._thread is None and not self._stopping
+            start = self._autostart and self._thread is None
             if start:
                 self._thread = threading.Thread(
                     target=self._run, name=f"hops-widgets-poller[project {self.label}]", daemon=True
@@ -625,6 +631,7 @@ class ProjectLoop:
         if start:
             self._thread.start()  # type: ignore[union-attr]
         self._wake.set()
+        return True
 
     def remove(self, poller: Poller, timeout: float | None = 5.0) -> None:
         """Drop a member; the last one out ends the loop."""

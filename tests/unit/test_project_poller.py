@@ -213,3 +213,15 @@ def test_an_sdk_deployment_without_a_project_id_polls_alone_and_says_why(monkeyp
     monkeypatch.setattr(FakeDeployment, "__module__", "hsml.deployment")
     why = project_of(DeploymentSource(d))
     assert isinstance(why, str) and "no project list reachable" in why
+
+
+def test_a_poller_arriving_as_its_loop_ends_polls_alone():
+    loop, _, pollers, _, _ = setup("a")
+    pollers["a"].stop()
+    assert loop.stopped
+    late = Poller(DeploymentSource(FakeDeployment("b", ident=2)), loop=loop, autostart=False)
+    late.start()  # its own thread now
+    try:
+        assert late._loop is None and late.alive and late.sharing.startswith("own loop")
+    finally:
+        late.stop()
