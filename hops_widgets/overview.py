@@ -51,6 +51,8 @@ def _embedded_state(deployment: Any) -> Any:
 class ServingSource:
     """Adapts a model serving handle (built-in client or SDK) for the poller."""
 
+    lists_deployments = True  # an action asked in code on any deployment makes overviews poll fast too
+
     def __init__(self, serving: Any) -> None:
         self.serving = serving
         self._deployments: dict[str, Any] = {}
