@@ -336,3 +336,22 @@ def test_the_rows_request_answers_the_whole_table():
         ]
     )
     w.close()
+
+
+def test_an_action_asked_in_code_makes_the_overview_poll_fast():
+    import time
+
+    import hops_widgets
+    from hops_widgets import _actions
+
+    serving = FakeServing(2)
+    w = hops_widgets.show(serving, display=False, stable_s=50, hidden_s=50)
+    try:
+        assert w.polling == "hidden"
+        _actions.announce(serving.deployments[0], "start")
+        deadline = time.monotonic() + 5
+        while w.polling != "fast" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert w.polling == "fast", "the overview did not hear of the action"
+    finally:
+        w.close()
