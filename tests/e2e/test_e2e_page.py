@@ -218,13 +218,15 @@ def test_done_while_elsewhere_only_when_hidden(open_lab):
     nb.page.evaluate(FAKE_NOTIFICATION)
     title = nb.page.title()
 
-    # visible: an action ends, nothing is said
+    # visible: an action ends, nothing is said (a slow stop, so the opt-in is clicked while it runs)
+    nb.kernel_json("sb.set_speed(0.25)")
     view.button("stop").click()
     view.wait_status("STOPPING", timeout_s=20)
     opt_in = view.part('button[data-action="notify"]')
     assert opt_in.is_visible()
     opt_in.click()  # the user allows notifications once
     view.wait_until(lambda s: s.status == "STOPPED", "stopped", timeout_s=30)
+    nb.kernel_json("sb.set_speed(1)")
     nb.page.wait_for_timeout(500)
     assert nb.page.title() == title
     assert nb.page.evaluate("() => window.__notes") == []
