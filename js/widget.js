@@ -465,8 +465,8 @@ export const SECTIONS = {
     traits: ["message", "condition_reason", "reason_cut_chars", "logs_focus"],
     build(el, { source, root }) {
       const message = h("p", "hops-message", el);
-      const text = h("span", "hops-message-text", message);
-      const toLogs = /** @type {HTMLButtonElement} */ (h("button", "hops-link hops-to-logs", message));
+      const text = message;
+      const toLogs = /** @type {HTMLButtonElement} */ (h("button", "hops-link hops-to-logs", el));
       toLogs.type = "button";
       toLogs.addEventListener("click", () => root.dispatchEvent(new CustomEvent("hops-open-logs")));
       const reason = h("p", "hops-reason", el);

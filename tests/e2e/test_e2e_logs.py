@@ -53,7 +53,7 @@ def test_a_failed_start_opens_the_predictor_logs_on_the_traceback(open_lab):
     lines = wait_lines(view, lambda ls: any("ModuleNotFoundError" in x for x in ls), "the traceback")
     assert any(x.startswith("Traceback (most recent call last)") for x in lines), lines[-10:]
     assert view.part('.hops-logs-components [data-component="predictor"]').get_attribute("aria-pressed") == "true"
-    link = view.part(".hops-message .hops-to-logs")
+    link = view.part(".hops-to-logs")
     assert link.is_visible() and link.inner_text() == "Show the predictor logs"
     # the static snapshot saved with the notebook carries the last lines too
     html = nb.kernel_json("w._repr_mimebundle_()[0]['text/html']")

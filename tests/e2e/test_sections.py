@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ SECTION_NAMES = [
     "steps",
     "instances",
     "history",
+    "logs",
     "problems",
     "error",
     "footer",
@@ -376,7 +378,7 @@ def test_section_actions(harness, sb):
     live = Live(harness, w, "a")
     poll(live, p)
     start, stop, refresh = (live.q(f".hops-actions button[data-action={a}]") for a in ("start", "stop", "refresh"))
-    assert live.texts(".hops-actions button") == ["Start", "Stop", "Refresh"]
+    assert live.texts(".hops-actions button") == ["Start", "Stop", "Restart", "Refresh"]
     assert start.is_enabled() and stop.is_disabled() and refresh.is_enabled()
     assert live.hidden(".hops-action-error")
 
@@ -603,6 +605,54 @@ def test_section_history(harness, sb):
     fake = Live(harness, None, "fake", state=late_state, answers={"timeline": reply["body"]})
     harness.wait_for_function("() => document.querySelectorAll('#cell-fake .hops-timeline > .hops-event').length > 1")
     assert [{k: e[k] for k in ("status", "label", "steps")} for e in history_in_dom(fake)] == expected_history(w)
+    w.close()
+
+
+def wait_logs(live: Live, predicate, what: str, timeout_s: float = 15) -> None:
+    """The log book fetches on its own thread: wait for its delta, then replay it."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate(live.w.logs_delta):
+        assert time.monotonic() < deadline, f"no log delta with {what}: {live.w.logs_delta}"
+        time.sleep(0.05)
+    live.sync()
+
+
+def test_section_logs(harness, sb):
+    w, p = deployment(sb, status="Stopped")
+    sb.fail("fraud", step="STARTED", reason="the predictor script could not import its model library")
+    live = Live(harness, w, "a")
+    poll(live, p)
+    box = live.q("details.hops-logs")
+    assert box.evaluate("d => d.open") is False and w._logs.requests == 0, "closed: nothing fetched"
+    w.start()
+    p.tick()
+    live.sync()
+    run_until(live, p, sb, "FAILED")
+    # the failure opened the section by itself, on the predictor, and the message links to it
+    wait_logs(live, lambda d: any("ModuleNotFoundError" in x["text"] for x in d.get("lines", [])), "the traceback")
+    assert box.evaluate("d => d.open") is True
+    assert live.attr('.hops-logs-components [data-component="predictor"]', "aria-pressed") == "true"
+    assert live.text(".hops-to-logs") == "Show the predictor logs"
+    lines = live.texts(".hops-log-lines .hops-log-line")
+    assert lines[-1].startswith("ModuleNotFoundError") and any(x.startswith("Traceback") for x in lines)
+    assert live.text(".hops-logs-note") == f"{len(lines)} lines"
+    # follow: a new line travels alone, as a delta; markup stays text, a colour code becomes a class
+    sent_before = len(w._logs.buffer()["lines"])
+    sb.append_log("fraud", "<b>bold?</b> \x1b[32mgreen light\x1b[0m done")
+    wait_logs(live, lambda d: any("green light" in x["text"] for x in d.get("lines", [])), "the new line")
+    assert len(w.logs_delta["lines"]) == 1, "only the new line travels"
+    assert len(live.texts(".hops-log-lines .hops-log-line")) == sent_before + 1
+    assert live.q(".hops-log-lines b").count() == 0
+    assert live.text(".hops-log-lines .hops-ansi-32") == "green light"
+    # the text filter
+    live.q(".hops-logs-filter").fill("green")
+    shown = live.q(".hops-log-lines .hops-log-line:not([hidden])")
+    assert shown.count() == 1 and live.text(".hops-logs-note") == f"1 of {sent_before + 1} lines"
+    # closing it stops the fetching in the kernel
+    live.q("details.hops-logs > summary").click()
+    harness.wait_for_function("() => H.sent('a').some(m => m.type === 'logs' && m.open === false)")
+    live.sync()
+    assert w._logs.open is False
     w.close()
 
 
@@ -1101,7 +1151,9 @@ def test_both_views_share_the_badge_error_actions_and_footer(harness, sb):
     for part in (".hops-error", ".hops-footer", ".hops-action-error", ".hops-header .hops-actions"):
         detail_shape = harness.evaluate(SHAPE, [f"#cell-d {part}"])
         if part == ".hops-header .hops-actions":  # the overview shows Refresh only
-            detail_shape = detail_shape.replace("BUTTON.hops-button hops-start[],BUTTON.hops-button hops-stop[],", "")
+            detail_shape = detail_shape.replace(
+                "BUTTON.hops-button hops-start[],BUTTON.hops-button hops-stop[],BUTTON.hops-button hops-restart[],", ""
+            )
         assert harness.evaluate(SHAPE, [f"#cell-o {part}"]) == detail_shape, part
     row_badge = harness.evaluate(SHAPE, ["#cell-o tr[data-name=alpha] .hops-badge"])
     detail_badge = harness.evaluate(SHAPE, ["#cell-d .hops-header .hops-badge"])
