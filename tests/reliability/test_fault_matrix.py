@@ -292,7 +292,7 @@ def test_faults_one_after_another_never_kill_the_thread(sb, fraud, widgets):
     w = widgets(fraud)
     healthy(w)
     p = w.poller
-    thread = p._thread
+    thread = p._loop._thread if p._loop is not None else p._thread  # the project's loop, or its own
     kinds = []
     for _id, how, kind, _fragments in HTTP_FAULTS:
         how(sb)
@@ -302,7 +302,7 @@ def test_faults_one_after_another_never_kill_the_thread(sb, fraud, widgets):
         sb.clear_faults()
     wait_until(lambda: not w.error, 5, "recovered at the end")
     assert kinds == [f[2] for f in HTTP_FAULTS]
-    assert p._thread is thread and thread.is_alive()
+    assert (p._loop._thread if p._loop is not None else p._thread) is thread and thread.is_alive()
     assert [t for t in threading.enumerate() if t.name.startswith("hops-widgets-poller")] == [thread]
 
 
