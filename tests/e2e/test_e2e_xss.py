@@ -62,8 +62,8 @@ _INJECTED_JS = """
 )).filter(n => !n.closest('svg.hops-sparkline'))
   // the page's own links (Open in Hopsworks, the model's page): allowed only as http(s) addresses whose
   // server parts are percent-encoded, and with nothing but text inside
-  .filter(n => !(n.matches('a.hops-open-ui, a.hops-model-link') && /^https?:[/][/][^<>"' ]*$/.test(n.getAttribute('href'))
-                 && n.children.length === 0))
+  .filter(n => !(n.matches('a.hops-open-ui, a.hops-model-link')
+                 && /^https?:[/][/][^<>"' ]*$/.test(n.getAttribute('href')) && n.children.length === 0))
   .map(n => n.outerHTML.slice(0, 120))
 """
 
