@@ -167,17 +167,24 @@ def _snippet(sb, out: TextIO) -> None:
 _STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
-def _wait_for_interrupt(stop: threading.Event) -> None:
-    """Wait for ``stop``, Ctrl-C, SIGTERM or SIGHUP (a closed terminal)."""
+def _wait_for_interrupt(stop: threading.Event, ready=None) -> None:
+    """Call ``ready()``, then wait for ``stop``, Ctrl-C, SIGTERM or SIGHUP (a closed terminal).
+
+    The handlers are in place before ``ready()`` says "Press Ctrl-C", and SIGINT gets one too:
+    a process started in the background by a shell inherits SIGINT ignored, where Python's own
+    Ctrl-C handling would never run.
+    """
 
     def on_signal(signum, frame):
         stop.set()
 
     previous = {}
     if threading.current_thread() is threading.main_thread():
-        for signum in (s for s in _STOP_SIGNALS if s != signal.SIGINT):
+        for signum in _STOP_SIGNALS:
             previous[signum] = signal.signal(signum, on_signal)
     try:
+        if ready is not None:
+            ready()
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -204,8 +211,7 @@ def run_sandbox(args: argparse.Namespace, *, out: TextIO = sys.stdout, stop: thr
         print(f"hops-widgets: {exc.strerror or exc}", file=sys.stderr)
         return 1
     try:
-        _snippet(sb, out)
-        _wait_for_interrupt(stop or threading.Event())
+        _wait_for_interrupt(stop or threading.Event(), ready=lambda: _snippet(sb, out))
     finally:
         sb.stop()
         print("Sandbox stopped.", file=out, flush=True)
