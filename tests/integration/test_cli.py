@@ -129,6 +129,30 @@ def test_real_command_stops_on_ctrl_c_and_signals(signum, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_ctrl_c_stops_the_sandbox_even_when_started_with_sigint_ignored(tmp_path):
+    """A shell's background job inherits SIGINT ignored; the command must still stop on it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOPS_WIDGETS_SANDBOX", "HOPSWORKS_"))}
+    env["TMPDIR"] = str(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hops_widgets.cli", "sandbox", "--no-seed"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # what a shell does to a background job
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    )
+    try:
+        for line in process.stdout:
+            if "Press Ctrl-C" in line:
+                break
+        process.send_signal(signal.SIGINT)
+        rest = process.communicate(timeout=10)[0]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0 and "Sandbox stopped." in rest
+
+
 class FakeJupyter:
     instances: ClassVar[list[FakeJupyter]] = []
     pid = 2**22 + 12345  # above Linux's pid_max: no such process, and none below it
