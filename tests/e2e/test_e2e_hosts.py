@@ -18,6 +18,7 @@ The rest of the browser suite runs JupyterLab's default: comms over subshells, i
 from __future__ import annotations
 
 import os
+import re
 
 import nbformat
 import pytest
@@ -166,7 +167,7 @@ def test_vscode_like_host(page, lab_server, tmp_path):
     cells = [
         SETUP + 'settle("fraud-detector", "stop", "Stopped")\nfrom tests.hosts import vscode_shim',  # 0
         f'd = serving.get_deployment("fraud-detector")\nw = hops_widgets.show(d, {POLL})',  # 1
-        "time.sleep(6)",  # 2
+        'print("busy", flush=True)\ntime.sleep(6)',  # 2
     ]
     nb = open_with_kernel(page, lab_server, tmp_path, "vscode-like", "hops-vscode", cells)
     run_and_wait(nb, 0)
@@ -176,6 +177,8 @@ def test_vscode_like_host(page, lab_server, tmp_path):
     view.record(prompt_of_cell=2)
     nb.run_cell(2)
     nb.wait_cell_running(2)
+    # [*] shows as soon as the cell is queued: wait until the kernel really runs it (its first output)
+    nb.wait_text(nb.output(2), re.compile(r"\bbusy\b"), timeout_s=30)
     view.button("start").click()  # held back by the host until the cell ends
     nb.wait_prompt(2, running=False, timeout_s=30)
     running = view.wait_status("RUNNING", timeout_s=40)
