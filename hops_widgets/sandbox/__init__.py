@@ -35,6 +35,7 @@ except ImportError as exc:  # werkzeug is an extra, not a requirement of the wid
 from .machine import Blueprint, LifecycleError, ManualClock, ScenarioError, Timing, World
 from .machine import seed as _seed_world
 from .scenario import FAULT_KINDS, Admin, FaultBook, RequestLog, Scenario
+from .script import Script, builtin_names, load
 
 __all__ = [
     "API_PREFIX",
@@ -50,8 +51,11 @@ __all__ = [
     "Sandbox",
     "Scenario",
     "ScenarioError",
+    "Script",
     "Timing",
+    "builtin_names",
     "connect_or_start",
+    "load",
     "start",
 ]
 
@@ -145,7 +149,13 @@ class Sandbox(_Handle):
         clock: Callable[[], float] | None = None,
         timing: Timing | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
+        scenario: Any = None,
+        chapter: str | None = None,
     ) -> None:
+        # a bad scenario is reported before anything is made or bound
+        script = load(scenario) if scenario is not None else None
+        if script is not None and chapter is not None:
+            script.chapter(chapter)
         self.host = host
         self.api_key = api_key or secrets.token_urlsafe(24)
         self.project = project
@@ -158,6 +168,8 @@ class Sandbox(_Handle):
         self.fault_book = FaultBook()
         self.request_log = RequestLog()
         self.admin = Admin(self.world, self.fault_book, self.request_log, seeded=seed)
+        # the plan of the scenario given to start() (None without one); it plays from sandbox time 0
+        self.scenario: dict[str, Any] | None = self.admin.player.play(script, chapter) if script else None
         self._stopping = threading.Event()
         self.app = SandboxApp(
             self.world,
@@ -317,12 +329,17 @@ def start(
     clock: Callable[[], float] | None = None,
     timing: Timing | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
+    scenario: Any = None,
+    chapter: str | None = None,
 ) -> Sandbox:
     """Run a sandbox in a background thread; returns its handle (also a context manager).
 
     ``clock`` (e.g. a :class:`ManualClock`) replaces ``time.monotonic``; ``speed``
     divides every duration; ``seed=False`` starts with no deployments; ``tls``
     serves HTTPS with a certificate from a CA made for this run (``handle.ca_path``).
+    ``scenario`` (a dict, a file path or a built-in name such as ``"lesson"``) starts
+    playing at once, all of it or only ``chapter``; its plan is ``handle.scenario``.
+    A bad scenario raises :class:`ScenarioError` before anything is started.
     """
     return Sandbox(
         host=host,
@@ -336,6 +353,8 @@ def start(
         clock=clock,
         timing=timing,
         max_body_bytes=max_body_bytes,
+        scenario=scenario,
+        chapter=chapter,
     )
 
 
@@ -349,7 +368,9 @@ _COMPARABLE = {
 }
 
 
-def connect_or_start(*, quiet: bool = False, **kwargs: Any) -> _Handle:
+def connect_or_start(
+    *, quiet: bool = False, scenario: Any = None, chapter: str | None = None, **kwargs: Any
+) -> _Handle:
     """The sandbox to use from a notebook or script, found or started; says which on stdout.
 
     1. If ``HOPS_WIDGETS_SANDBOX_URL`` and ``_KEY`` are set (``hops-widgets demo``
@@ -362,12 +383,32 @@ def connect_or_start(*, quiet: bool = False, **kwargs: Any) -> _Handle:
        reuses it instead of starting a second server).
     3. Else a new one: ``start(**kwargs)``.
 
+    ``scenario`` (and ``chapter``) is applied in all three cases: it is played on
+    the sandbox from its beginning, replacing any script that sandbox was playing
+    (for the shared server of case 1, for every client). It is not one of the
+    ``kwargs`` compared in case 2, so running a cell again reuses the sandbox and
+    plays the scenario again from the top. A bad scenario raises
+    :class:`ScenarioError` before any sandbox is reached or started.
+
     ``quiet=True`` prints nothing.
     """
 
     def say(text: str) -> None:
         if not quiet:
             print(text, flush=True)
+
+    script = load(scenario) if scenario is not None else None
+    if script is not None and chapter is not None:
+        script.chapter(chapter)
+
+    def play_on(handle: _Handle) -> None:
+        if script is None:
+            return
+        plan = handle.play(script, chapter)
+        part = f" (chapter {chapter!r})" if chapter is not None else ""
+        say(f"Playing the scenario {plan['title']!r}{part} from the start, until sandbox time {plan['end']:.0f} s.")
+        for warning in plan.get("warnings") or ():
+            say(f"Warning: {warning}")
 
     if os.environ.get(ENV_URL) and os.environ.get(ENV_KEY):
         handle = RemoteSandbox.from_env()
@@ -383,14 +424,17 @@ def connect_or_start(*, quiet: bool = False, **kwargs: Any) -> _Handle:
                 f"Not applied, since that sandbox belongs to another process: {', '.join(ignored)}. "
                 "Its scenario methods (set_speed, set_timing, ...) change it for every client."
             )
+        play_on(handle)
         return handle
     earlier = _STARTED.get("handle")
     if earlier is not None and earlier.running and _STARTED.get("kwargs") == kwargs:
         say(f"Using the sandbox started earlier in this process at {earlier.url} (speed {earlier.speed:g}x).")
+        play_on(earlier)
         return earlier
     handle = start(**kwargs)
     _STARTED.update(handle=handle, kwargs=dict(kwargs))
     say(
         f"Started a sandbox in this process at {handle.url} (speed {handle.speed:g}x); it runs until this process ends."
     )
+    play_on(handle)
     return handle

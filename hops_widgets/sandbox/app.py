@@ -170,6 +170,8 @@ class SandboxApp:
                 raise _ApiError(400, 150004, "No project with that id in the sandbox.")
             if endpoint == "serving_list" and "name" in request.args:
                 endpoint = "serving_by_name"
+            # a playing scenario's due steps first, each as of its own time: every request sees them
+            self.admin.catch_up()
             deployment = self._target(endpoint, args, request)
             plan = self.faults.plan(
                 endpoint, request.path, request.method, deployment, has_servings=endpoint in _SERVING_ENDPOINTS

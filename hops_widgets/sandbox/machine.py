@@ -12,11 +12,12 @@ sandbox seconds (speed 10 means a 1.5 s step takes 0.15 s of real time).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -279,12 +280,42 @@ class World:
         self._wall0 = time.time()
         self._clock0 = self._real0
         self._salt = f"{id(self):x}{self._wall0:.6f}"  # pod names and document ids differ between worlds
+        self._as_of: float | None = None  # set by as_of(): the time now() reports to the lock's holder
 
     # ------------------------------------------------------------------ time
+    @property
+    def lock(self) -> threading.RLock:
+        """The world's one lock (re-entrant): hold it to make several changes at one moment."""
+        return self._lock
+
     def now(self) -> float:
-        """Sandbox seconds since the world was made."""
+        """Sandbox seconds since the world was made (or the moment :meth:`as_of` fixed)."""
         with self._lock:
-            return self._virtual0 + (self.clock() - self._real0) * self._speed
+            if self._as_of is not None:
+                return self._as_of
+            return self._live_now()
+
+    def _live_now(self) -> float:
+        return self._virtual0 + (self.clock() - self._real0) * self._speed
+
+    @contextlib.contextmanager
+    def as_of(self, at: float) -> Iterator[None]:
+        """Run the block as if sandbox time were ``at``, holding the lock.
+
+        The world is lazy: a change made late (when somebody happens to look)
+        would otherwise date from that look. A scripted step due at ``at`` is
+        applied inside ``as_of(at)`` so that its phases begin exactly then, and
+        the states read afterwards do not depend on when the reads came.
+        Every read of the time goes through :meth:`now` under the lock, so
+        other threads wait for the block and never see the fixed moment.
+        """
+        with self._lock:
+            previous = self._as_of
+            self._as_of = float(at)
+            try:
+                yield
+            finally:
+                self._as_of = previous
 
     def wall_of(self, at: float) -> float:
         """The epoch time (for log timestamps) at which sandbox second ``at`` happens, at today's speed."""
@@ -300,7 +331,7 @@ class World:
         if not isinstance(speed, (int, float)) or isinstance(speed, bool) or not speed > 0:
             raise ScenarioError("speed must be a number > 0")
         with self._lock:
-            self._virtual0 = self.now()
+            self._virtual0 = self._live_now()  # not a moment fixed by as_of: the clock's own
             self._real0 = self.clock()
             self._speed = float(speed)
 
@@ -336,7 +367,16 @@ class World:
             raise NotFound(f"No deployment {key!r} in project {self.project}.")
         return record
 
-    def add(self, spec: Blueprint, *, status: str = "Stopped", failure: tuple[str, str] | None = None) -> int:
+    def add(
+        self,
+        spec: Blueprint,
+        *,
+        status: str = "Stopped",
+        failure: tuple[str, str] | None = None,
+        ident: int | None = None,
+    ) -> int:
+        """Add a deployment; ``ident`` gives it a free id of one's choosing (a scenario making a
+        deployment anew keeps its old id, so that views opened on it follow it)."""
         spec.check()
         phase = _STATUS_TO_PHASE.get(str(status).lower())
         if phase is None:
@@ -344,15 +384,20 @@ class World:
         with self._lock:
             if spec.name in self._by_name:
                 raise ScenarioError(f"A deployment named {spec.name!r} already exists.", error_code=240011)
+            if ident is not None and (isinstance(ident, bool) or not isinstance(ident, int) or ident < 1):
+                raise ScenarioError(f"A deployment id is a whole number >= 1, not {ident!r}.")
+            if ident is not None and ident in self._records:
+                raise ScenarioError(f"The deployment id {ident} is taken.")
             now = self.now()
-            record = _Record(id=self._next_id, spec=spec, created=_iso(), phase=phase, since=now, last_request=now)
+            new_id = self._next_id if ident is None else ident
+            record = _Record(id=new_id, spec=spec, created=_iso(), phase=phase, since=now, last_request=now)
             if phase == FAILED:
                 record.failure = failure or ("SCHEDULED", DEFAULT_FAILURES["SCHEDULED"])
             if phase in (RUNNING, IDLE, UPDATING):
                 record.deployed = _iso()
             if phase == UPDATING:
                 record.ramp_from = (spec.requested_instances, spec.requested_transformer_instances)
-            self._next_id += 1
+            self._next_id = max(self._next_id, new_id + 1)
             self._records[record.id] = record
             self._by_name[spec.name] = record.id
             record.book = _logs.LogBook(record.id, self.wall_of, self._salt)

@@ -8,7 +8,9 @@ Three parts:
 * :class:`Admin` is the one table of scenario operations. The in-process
   handle calls it directly; the HTTP admin endpoint (``POST /_sandbox/<op>``)
   calls the same table, so both ways of scripting behave the same.
-  :class:`Scenario` gives either handle the same named methods.
+  :class:`Scenario` gives either handle the same named methods. It also
+  holds the player of scenario files (:mod:`.script`), whose due steps run
+  before every operation.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from . import script as _script
 from .machine import Blueprint, ManualClock, ScenarioError, World, seed
 
 __all__ = ["FAULT_KINDS", "Admin", "Fault", "FaultBook", "Plan", "RequestLog", "Scenario"]
@@ -299,16 +302,27 @@ class Admin:
         self._ops: dict[str, Callable[..., Any]] = {
             name[4:]: getattr(self, name) for name in dir(self) if name.startswith("_op_")
         }
+        self.player = _script.ScriptPlayer(world, self._apply)
 
     @property
     def operations(self) -> list[str]:
         return sorted(self._ops)
 
     def dispatch(self, op: str, kwargs: Mapping[str, Any] | None = None) -> Any:
+        """Run one operation, after the steps of a playing script that are due (so every caller sees them)."""
+        if op not in self._ops:
+            raise ScenarioError(f"Unknown sandbox operation {op!r}.", status_code=404)
+        self.catch_up()
+        return self._apply(op, dict(kwargs or {}))
+
+    def catch_up(self) -> int:
+        """Apply the due steps of the playing script, each as of its own time (cheap when none is due)."""
+        return self.player.catch_up()
+
+    def _apply(self, op: str, kwargs: dict[str, Any]) -> Any:
         fn = self._ops.get(op)
         if fn is None:
             raise ScenarioError(f"Unknown sandbox operation {op!r}.", status_code=404)
-        kwargs = dict(kwargs or {})
         try:
             return fn(**kwargs)
         except TypeError as exc:
@@ -446,8 +460,41 @@ class Admin:
     def _op_clear_log(self) -> None:
         self.log.clear()
 
+    # ------------------------------------------------------------- scripts
+    def _op_play(self, script: Any, chapter: str | None = None, source: str | None = None) -> dict[str, Any]:
+        """Play a scenario sent as a JSON object (``source`` names it in messages) or a built-in name.
+
+        A path is refused: over HTTP the sandbox would be opening files for its callers. The
+        handles read files themselves and send what they hold.
+        """
+        if isinstance(script, str):
+            if not _script.is_builtin_name(script):
+                raise ScenarioError(
+                    f"The sandbox does not open files ({script!r}): send the scenario itself as a JSON object, "
+                    "or name a built-in one. The handles' play() reads a file for you."
+                )
+            parsed = _script.load(script)
+        elif isinstance(script, Mapping):
+            parsed = _script.parse(script, source if isinstance(source, str) and source else "scenario")
+        else:
+            raise ScenarioError("script must be a scenario object or the name of a built-in scenario.")
+        if chapter is not None and not isinstance(chapter, str):
+            raise ScenarioError("chapter must be a chapter id (text).")
+        return self.player.play(parsed, chapter)
+
+    def _op_script_progress(self) -> dict[str, Any]:
+        return self.player.progress()
+
+    def _op_stop_script(self) -> dict[str, Any]:
+        return self.player.stop()
+
+    def _op_scenarios(self) -> list[str]:
+        """The built-in scenario names."""
+        return _script.builtin_names()
+
     def _op_reset(self) -> None:
-        """Back to the starting point: seed deployments, no faults, empty log, first timing and speed."""
+        """Back to the starting point: no script, seed deployments, no faults, empty log, first timing and speed."""
+        self.player.stop()
         self.faults.clear()
         self.log.clear()
         self.world.clear()
@@ -676,5 +723,32 @@ class Scenario:
         self._call("clear_log")
 
     def reset(self) -> None:
-        """Seed deployments again, remove every fault, empty the log."""
+        """Stop any script, seed deployments again, remove every fault, empty the log."""
         self._call("reset")
+
+    # scripts
+    def play(self, script: Any, chapter: str | None = None) -> dict[str, Any]:
+        """Play a scenario from now on: a dict, a file path, or a built-in name such as ``"lesson"``.
+
+        ``chapter`` plays only the chapter with that id. The file is read and checked here
+        (errors name the file and the place in it), then sent to the sandbox, which replaces
+        any script it was playing. Returns the plan: title, chapters with their sandbox start
+        and end times, the deployments the script makes, and warnings.
+        """
+        parsed = _script.load(script)
+        if chapter is not None:
+            parsed.chapter(chapter)
+        return self._call("play", script=dict(parsed.data), chapter=chapter, source=parsed.origin)
+
+    def script_progress(self) -> dict[str, Any]:
+        """The playing script's steps, each with chapter, at (sandbox time), do, name, say,
+        state (pending, done, failed, skipped), and result or error."""
+        return self._call("script_progress")
+
+    def stop_script(self) -> dict[str, Any]:
+        """Stop the script; steps not yet run are skipped. Returns the final progress."""
+        return self._call("stop_script")
+
+    def scenarios(self) -> list[str]:
+        """The names of the built-in scenarios (for :meth:`play`)."""
+        return self._call("scenarios")
