@@ -2,6 +2,7 @@
 
     import hops_widgets
     hops_widgets.show(deployment)        # any SDK-shaped deployment
+    hops_widgets.diagram(deployment)     # its live state diagrams
     hops_widgets.enable()                # adds .show() to the hopsworks SDK classes
 
 Heavy modules (the widget, the sandbox, the client) load on first use, so
@@ -18,6 +19,7 @@ __all__ = [
     "DeploymentState",
     "DeploymentWidget",
     "DeploymentsWidget",
+    "diagram",
     "enable",
     "load_ipython_extension",
     "login",
@@ -27,6 +29,7 @@ __all__ = [
 
 _LAZY = {
     "show": ("hops_widgets.display", "show"),
+    "diagram": ("hops_widgets.display", "diagram"),
     "DeploymentWidget": ("hops_widgets.widget", "DeploymentWidget"),
     "DeploymentsWidget": ("hops_widgets.overview", "DeploymentsWidget"),
     "DeploymentState": ("hops_widgets.state", "DeploymentState"),

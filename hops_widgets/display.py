@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["show"]
+__all__ = ["diagram", "show"]
 
 
 def show(obj: Any, *, display: bool = True, first_update_s: float = 2.0, **options: Any):
@@ -40,3 +40,16 @@ def show(obj: Any, *, display: bool = True, first_update_s: float = 2.0, **optio
         ipy_display(widget)
         widget._mark_shown()
     return widget
+
+
+def diagram(deployment: Any, *, display: bool = True, first_update_s: float = 2.0, **options: Any):
+    """Show the live state diagrams of a deployment: its statuses, and the condition steps of a start and a stop.
+
+    The current status and step are highlighted and the path the deployment took
+    is marked, updating as it moves. The same diagrams are a section of the
+    detail widget; this shows them open and large, with the status badge.
+    ``options`` are those of :func:`show`. Returns the widget.
+    """
+    if not hasattr(deployment, "get_state"):
+        raise TypeError(f"hops_widgets.diagram() needs a deployment (with get_state()), not {type(deployment).__name__}")
+    return show(deployment, display=display, first_update_s=first_update_s, view="diagram", **options)

@@ -20,6 +20,7 @@ import anywidget
 import traitlets as t
 
 from . import _hosts
+from . import diagrams as _diagram
 from . import poller as _poller
 from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Visibility
@@ -104,6 +105,8 @@ class DeploymentDetail(t.HasTraits):
     tryit_body = t.Unicode("").tag(sync=True)  # the last body sent (the panel's prefill)
     tryit_pending = t.Bool(False).tag(sync=True)
     tryit_result = t.Dict().tag(sync=True)  # {seq, ok, text, error, latency_ms, cold, at_ms}
+    # what the state diagrams highlight (hops_widgets.diagrams.marks); their layout is asked for once
+    diagram = t.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -127,6 +130,7 @@ class DeploymentDetail(t.HasTraits):
             actions_enabled=actions,
             try_it=bool(try_it and actions),
             tryit_body=_LAST_BODIES.get(_body_key(source), DEFAULT_BODY),
+            **self._initial_traits(),
         )
         self.source = source
         self._links_done = False
@@ -156,6 +160,10 @@ class DeploymentDetail(t.HasTraits):
         self._poller = poller
         self.visibility = Visibility(self.set_visible)
         self._token = poller.subscribe(self._apply)
+
+    def _initial_traits(self) -> dict[str, Any]:
+        """Traits a subclass sets before the first state is sent (the widget's view)."""
+        return {}
 
     # ------------------------------------------------------------ state in
     @property
@@ -248,6 +256,8 @@ class DeploymentDetail(t.HasTraits):
             self._timeline_rev = delta["rev"]
             values["timeline"] = delta
         s = snap.state
+        statuses = [entry["status"] for entry in self._poller.timeline.history]
+        values["diagram"] = _diagram.marks(statuses, s if snap.error_kind != "not_found" else None)
         if s is not None:
             cond = s.condition
             reason = cond.reason if cond else ""
@@ -510,6 +520,7 @@ class DeploymentDetail(t.HasTraits):
             "restart": action("restart"),
             "predict": lambda content: self.predict(content.get("body", "")),
             "timeline": lambda _content: self._poller.timeline.whole(),
+            "diagram_layout": lambda _content: _diagram.LAYOUT,
             "logs": logs,
             "logs_buffer": lambda _content: self._logs.buffer(),
             "visibility": self.visibility,
@@ -623,12 +634,21 @@ class DeploymentWidget(ShownOnce, Pullable, DeploymentDetail, anywidget.AnyWidge
 
     PULLED = tuple(DeploymentDetail.class_trait_names(sync=True))
 
-    def __init__(self, deployment: Any = None, **kwargs: Any) -> None:
+    VIEWS = ("deployment", "diagram")
+
+    def __init__(self, deployment: Any = None, *, view: str = "deployment", **kwargs: Any) -> None:
+        """``view``: ``"deployment"`` (the page) or ``"diagram"`` (the state diagrams, large, with the badge)."""
+        if view not in self.VIEWS:
+            raise ValueError(f"view must be one of {', '.join(self.VIEWS)}, not {view!r}")
+        self._wanted_view = view
         self._init_pull()
         super().__init__(deployment, **kwargs)
         commands = {**self.commands(), "pull": self.pull}
         self.on_msg(Channel(self.send, commands, secrets=lambda: self.source.secrets, alive=self._open))
         _hosts.adopt(self)  # marimo: closed with the cell that made it (it closes only the comm)
+
+    def _initial_traits(self) -> dict[str, Any]:
+        return {"_view": self._wanted_view}
 
     def _pulled(self, name: str) -> Any:
         # a view that missed pushes missed deltas too: give it the whole (bounded) timeline or buffer
@@ -666,6 +686,16 @@ border:1px solid currentColor}
 .hops-snapshot [data-tone=idle]{color:var(--jp-success-color2,#00796b)}
 .hops-snapshot p{margin:4px 0}
 .hops-snapshot .hops-reason{color:var(--jp-ui-font-color2,#4b5563)}
+.hops-snapshot .hops-dia{display:block;width:100%;max-width:680px;margin:6px 0;font-size:12px}
+.hops-snapshot .hops-dia rect{fill:none;stroke:var(--jp-border-color1,#9ca3af)}
+.hops-snapshot .hops-dia text{fill:currentColor;text-anchor:middle}
+.hops-snapshot .hops-dia .hops-dia-sub[style]{font-size:9px}
+.hops-snapshot .hops-dia .hops-dia-sub{font-size:10px;opacity:.75}
+.hops-snapshot .hops-dia-edge{fill:none;stroke:var(--jp-border-color1,#9ca3af)}
+.hops-snapshot .hops-dia-edge[data-state=taken]{stroke:var(--jp-brand-color1,#1565c0);stroke-width:2.5}
+.hops-snapshot .hops-dia-node[data-state=visited] rect{stroke:var(--jp-brand-color1,#1565c0)}
+.hops-snapshot .hops-dia-node[data-state=current] rect{stroke:var(--jp-brand-color1,#1565c0);stroke-width:3;
+fill:var(--jp-brand-color3,#bbdefb)}
 .hops-snapshot .hops-logs{font-size:12px;max-height:20em;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;
 background:var(--jp-layout-color2,#f3f4f6);padding:6px;border-radius:4px}
 """
@@ -710,6 +740,8 @@ def snapshot_html(w: DeploymentWidget) -> str:
         logs = f"{title}<pre class='hops-logs'>{server(text)}</pre>"
     error = f"<p class='hops-error'>{server(w.error)}</p>" if w.error else ""
     page = _snapshot_page(w, server)
+    if getattr(w, "_view", "") == "diagram" and w.diagram:
+        page += _diagram.svg(w.diagram)
     return (
         f"<style>{_SNAPSHOT_CSS}</style>"
         f"<div class='hops-snapshot' data-status='{e(w.status)}'>"

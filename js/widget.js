@@ -25,6 +25,7 @@ const ICONS = {
   neutral: "•",
   unknown: "?",
 };
+const SVG_NS = "http://www.w3.org/2000/svg";
 const STEP_ICONS = { done: "✓", active: "…", failed: "✕", pending: "○" };
 const HISTORY_KEEP = 50;
 const SERIES_KEEP = 120;
@@ -564,16 +565,15 @@ export const SECTIONS = {
       axis.setAttribute("aria-hidden", "true");
       const axisTop = h("span", "", axis);
       h("span", "", axis).textContent = "0";
-      const SVG = "http://www.w3.org/2000/svg";
-      const spark = document.createElementNS(SVG, "svg");
+      const spark = document.createElementNS(SVG_NS, "svg");
       spark.setAttribute("class", "hops-sparkline");
       spark.setAttribute("viewBox", "0 0 200 40");
       spark.setAttribute("preserveAspectRatio", "none");
       spark.setAttribute("role", "img");
-      const grid = document.createElementNS(SVG, "polyline");
+      const grid = document.createElementNS(SVG_NS, "polyline");
       grid.setAttribute("class", "hops-chart-grid");
       grid.setAttribute("points", "0,2 200,2");
-      const line = document.createElementNS(SVG, "polyline");
+      const line = document.createElementNS(SVG_NS, "polyline");
       line.setAttribute("class", "hops-chart-line");
       spark.append(grid, line);
       plot.appendChild(spark);
@@ -1097,6 +1097,141 @@ export const SECTIONS = {
         line.hidden = !armed;
       };
       return update;
+    },
+  },
+
+  diagram: {
+    // the state diagrams (hops_widgets/diagrams.py): the layout is asked for once, when first shown
+    // (so the first paint costs nothing); the `diagram` trait says what to highlight
+    traits: ["diagram", "tone"],
+    build(el, ctx) {
+      const { source, channel } = ctx;
+      const big = ctx.view === "diagram";
+      const box = /** @type {HTMLDetailsElement} */ (h("details", "hops-diagram", el));
+      const summary = h("summary", "", box);
+      h("span", "hops-diagram-title", summary).textContent = "State diagram";
+      const brief = h("span", "hops-diagram-brief", summary);
+      const caption = h("p", "hops-dia-caption", box);
+      caption.setAttribute("aria-live", "polite");
+      const figures = h("div", "hops-dia-figures", box);
+      const uid = `hops-dia-${Math.random().toString(36).slice(2, 8)}`;
+      /** @type {Map<string, {svg: SVGElement, nodes: Map<string, Element>, edges: Map<string, Element>, layout: any}>} */
+      const drawn = new Map();
+      let asked = false;
+
+      const svg = (tag, attrs, parent) => {
+        const node = document.createElementNS(SVG_NS, tag);
+        for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+        parent?.appendChild(node);
+        return node;
+      };
+      const draw = (layout) => {
+        const [w, hh] = layout.size;
+        for (const d of layout.diagrams) {
+          const figure = h("figure", "hops-dia-figure", figures);
+          figure.dataset.diagram = d.id;
+          h("figcaption", "hops-dia-title", figure).textContent = d.title;
+          const root = svg("svg", { class: "hops-dia", viewBox: `0 0 ${d.width} ${d.height}`, role: "img" }, figure);
+          root.style.maxWidth = `${d.width}px`;
+          const defs = svg("defs", {}, root);
+          for (const kind of ["plain", "taken"]) {
+            const marker = svg(
+              "marker",
+              {
+                id: `${uid}-${d.id}-${kind}`,
+                viewBox: "0 0 10 10",
+                refX: 9,
+                refY: 5,
+                markerUnits: "userSpaceOnUse", // the same size on a thick (taken) line
+                markerWidth: 9,
+                markerHeight: 9,
+                orient: "auto-start-reverse",
+              },
+              defs,
+            );
+            svg("path", { d: "M0,0 L10,5 L0,10 z", class: `hops-dia-arrow hops-dia-arrow-${kind}` }, marker);
+          }
+          const edges = new Map();
+          for (const e of d.edges) {
+            const g = svg("g", { class: "hops-dia-edge" }, root);
+            g.dataset.id = e.id;
+            svg("title", {}, g).textContent = `${e.from} → ${e.to}${e.label ? `: ${e.label}` : ""}`;
+            svg("path", { d: e.d, "marker-end": `url(#${uid}-${d.id}-plain)` }, g);
+            if (e.label) {
+              const text = svg("text", { x: e.at[0], y: e.at[1], class: "hops-dia-edge-label" }, g);
+              text.style.textAnchor = e.anchor;
+              text.textContent = e.label;
+            }
+            edges.set(e.id, g);
+          }
+          const nodes = new Map();
+          for (const n of d.nodes) {
+            const g = svg("g", { class: "hops-dia-node" }, root);
+            g.dataset.id = n.id;
+            svg("title", {}, g).textContent = n.hint;
+            svg("rect", { x: n.x - w / 2, y: n.y - hh / 2, width: w, height: hh, rx: 8 }, g);
+            svg("text", { x: n.x, y: n.y + (n.sub ? -3 : 4) }, g).textContent = n.label;
+            if (n.sub) svg("text", { x: n.x, y: n.y + 12, class: "hops-dia-sub" }, g).textContent = n.sub;
+            nodes.set(n.id, g);
+          }
+          drawn.set(d.id, { svg: root, nodes, edges, layout: d });
+        }
+      };
+      const label = (d, id) => {
+        const n = d.layout.nodes.find((x) => x.id === id);
+        return n ? (n.sub ? `${n.label} (${n.sub})` : n.label) : "";
+      };
+      const paint = () => {
+        const m = source.get("diagram") || {};
+        caption.textContent = m.text || "";
+        brief.textContent = m.text ? ` · ${m.text}` : "";
+        for (const [id, d] of drawn) {
+          const mark = m[id] || {};
+          const visited = new Set(mark.visited || []);
+          const taken = new Set(mark.taken || []);
+          for (const [nid, g] of d.nodes) {
+            const state = nid === mark.current ? "current" : visited.has(nid) ? "visited" : "";
+            g.setAttribute("data-state", state);
+            if (state === "current") g.setAttribute("aria-current", "step");
+            else g.removeAttribute("aria-current");
+            const tone = id === "status" ? source.get("tone") : nid.endsWith("/false") ? "error" : nid.endsWith("/true") ? "ok" : "info";
+            g.setAttribute("data-tone", state === "current" ? tone || "info" : "");
+          }
+          for (const [eid, g] of d.edges) {
+            const state = eid === mark.last ? "last" : taken.has(eid) ? "taken" : "";
+            g.setAttribute("data-state", state);
+            g.querySelector("path").setAttribute("marker-end", `url(#${uid}-${id}-${state ? "taken" : "plain"})`);
+          }
+          const now = mark.current ? `now ${label(d, mark.current)}` : "not in use now";
+          d.svg.setAttribute("aria-label", `${d.layout.title}: ${now}.${id === "status" && m.text ? ` ${m.text}` : ""}`);
+          d.svg.closest("figure").dataset.active = String(id === "status" || m.focus === id);
+        }
+      };
+      const ask = () => {
+        if (asked) return;
+        asked = true;
+        channel
+          .request("diagram_layout")
+          .then((reply) => {
+            if (!reply || !reply.ok) throw new Error("no layout");
+            draw(reply.body);
+            paint();
+          })
+          .catch(() => {
+            asked = false; // asked again when next opened
+          });
+      };
+      const onToggle = () => box.open && ask();
+      box.addEventListener("toggle", onToggle);
+      ctx.cleanup(() => box.removeEventListener("toggle", onToggle));
+      if (big) {
+        box.open = true;
+        ask();
+      }
+      return () => {
+        box.hidden = !source.get("diagram")?.text;
+        paint();
+      };
     },
   },
 
@@ -1758,8 +1893,16 @@ export const VIEWS = {
   deployment: {
     root: "hops-deployment",
     header: ["status", "identity", "actions"],
-    body: ["condition", "steps", "instances", "notify", "resources", "endpoints", "tryit", "history", "logs", "problems", "error", "footer"],
+    body: ["condition", "steps", "instances", "notify", "resources", "endpoints", "tryit", "history", "diagram", "logs", "problems", "error", "footer"],
     buttons: ["start", "stop", "restart", "refresh"],
+    hasChanges: true,
+  },
+  diagram: {
+    // hops_widgets.diagram(deployment): the diagrams open and large, with the badge and the message
+    root: "hops-deployment hops-diagram-view",
+    header: ["status", "identity"],
+    body: ["condition", "diagram", "error", "footer"],
+    buttons: [],
     hasChanges: true,
   },
   overview: {
@@ -1916,7 +2059,8 @@ function render({ model, el }) {
     own = createChannel(model);
     channel = own;
   }
-  const view = model.get("_view") === "overview" ? "overview" : "deployment";
+  const wanted = model.get("_view");
+  const view = Object.hasOwn(VIEWS, wanted) ? wanted : "deployment";
   const wrapper = view === "overview" ? h("div", "hops-overview-box", el) : el;
   const unmount = mount(view, wrapper, { model, source: modelSource(model), channel });
   return () => {

@@ -56,6 +56,7 @@ SECTION_NAMES = [
     "endpoints",
     "tryit",
     "notify",
+    "diagram",
 ]
 SHARED = ["status", "error", "actions", "footer"]  # drawn by both views from one section each
 
@@ -1564,3 +1565,124 @@ def test_section_notify(harness, sb):
     )
     assert harness.title() == title
     w.close()
+
+
+def diagram_in_dom(live: Live) -> dict[str, Any]:
+    """Per diagram: the current node, the visited ones, the taken edges, the figure's label, as drawn."""
+    return live.q(".hops-dia-figures").first.evaluate(
+        """box => Object.fromEntries([...box.querySelectorAll('.hops-dia-figure')].map(f => [f.dataset.diagram, {
+             current: [...f.querySelectorAll('.hops-dia-node[data-state=current]')].map(n => n.dataset.id),
+             tone: f.querySelector('.hops-dia-node[data-state=current]')?.dataset.tone || null,
+             visited: [...f.querySelectorAll('.hops-dia-node[data-state=visited]')].map(n => n.dataset.id).sort(),
+             taken: [...f.querySelectorAll('.hops-dia-edge[data-state=taken], .hops-dia-edge[data-state=last]')]
+                      .map(e => e.dataset.id).sort(),
+             last: [...f.querySelectorAll('.hops-dia-edge[data-state=last]')].map(e => e.dataset.id),
+             label: f.querySelector('svg').getAttribute('aria-label'),
+             active: f.dataset.active,
+           }]))"""
+    )
+
+
+def open_diagram(live: Live) -> None:
+    """Open the section and let its one layout request travel to Python and back."""
+    live.q(".hops-diagram > summary").click()
+    live.page.wait_for_function("id => H.sent(id).some(m => m.type === 'diagram_layout')", arg=live.cell)
+    live.sync()
+
+
+def expected_condition_node(w) -> tuple[str | None, str | None]:
+    """(diagram, node) the widget's condition should light up, from the widget's own state."""
+    s = w.state
+    if s is None or s.condition is None or s.status in ("CREATED", "CREATING"):
+        return None, None
+    node = f"{s.condition.type}/{s.condition.progress}"
+    return ("stop" if s.on_stop_path else "start"), node
+
+
+def test_section_diagram(harness, sb):
+    w, p = deployment(sb, status="Stopped")
+    live = Live(harness, w, "a")
+    poll(live, p)
+    box = live.q(".hops-diagram").first
+    assert box.get_attribute("open") is None  # collapsed in the page view
+    assert not any(m["type"] == "diagram_layout" for m in live.all_sent())  # nothing asked until it opens
+    assert "Now Stopped" in live.text(".hops-diagram-brief")
+    open_diagram(live)  # the view asks for the layout once; Python answers; the view draws it
+    assert sum(m["type"] == "diagram_layout" for m in live.all_sent()) == 1
+    assert live.q(".hops-dia-node").count() == 8 + 12 + 3
+    drawn = diagram_in_dom(live)
+    assert drawn["status"]["current"] == ["STOPPED"] and drawn["start"]["current"] == []
+    assert drawn["stop"]["current"] == ["STOPPED/true"] and drawn["stop"]["active"] == "true"
+    assert drawn["start"]["active"] == "false"
+
+    # a start, poll by poll: the highlighted status and step follow the widget's own state
+    sb.start_deployment("fraud")
+    steps_lit = []
+    for _ in range(60):
+        poll(live, p, sb=sb)
+        drawn = diagram_in_dom(live)
+        assert drawn["status"]["current"] == [w.status]
+        which, node = expected_condition_node(w)
+        if which:
+            assert drawn[which]["current"] == [node] and drawn[which]["active"] == "true"
+            if which == "start" and node not in steps_lit:
+                steps_lit.append(node)
+        if w.status == "RUNNING":
+            break
+    assert w.status == "RUNNING"
+    assert steps_lit[0] == "SCHEDULED/unknown" and steps_lit[-1] == "READY/true" and len(steps_lit) >= 6
+    assert drawn["status"]["last"] == ["STARTING>RUNNING"]
+    assert drawn["status"]["taken"] == ["STARTING>RUNNING", "STOPPED>STARTING"]
+    assert drawn["status"]["visited"] == ["STARTING", "STOPPED"]
+    # the start path up to READY/true is marked, every step of it, none of the failure branches
+    assert "SCHEDULED/true>INITIALIZED/unknown" in drawn["start"]["taken"]
+    assert not [e for e in drawn["start"]["taken"] if e.endswith("/false")]
+    assert drawn["status"]["label"].startswith("Status: now Running.") and "Stopped → Starting → Running" in (
+        drawn["status"]["label"]
+    )
+
+    # a start that fails at INITIALIZED: the failed step is lit in the error tone, its branch marked
+    run_until(live, p, sb, "RUNNING")
+    sb.stop_deployment("fraud")
+    stop_lit = []
+    for _ in range(30):
+        poll(live, p, sb=sb)
+        which, node = expected_condition_node(w)
+        if which == "stop" and node not in stop_lit:
+            stop_lit.append(node)
+        if w.status == "STOPPED":
+            break
+    assert stop_lit[-1] == "STOPPED/true" and len(stop_lit) >= 2
+    sb.fail("fraud", "INITIALIZED", reason="no image")
+    sb.start_deployment("fraud")
+    run_until(live, p, sb, "FAILED")
+    drawn = diagram_in_dom(live)
+    assert drawn["status"]["current"] == ["FAILED"] and drawn["status"]["tone"] == "error"
+    assert drawn["status"]["last"] == ["STARTING>FAILED"]
+    assert drawn["start"]["current"] == ["INITIALIZED/false"] and drawn["start"]["tone"] == "error"
+    assert "INITIALIZED/unknown>INITIALIZED/false" in drawn["start"]["taken"]
+    assert "RUNNING>STOPPING" in drawn["status"]["taken"]  # the earlier path stays marked
+    assert "Initialized (False)" in live.text(".hops-dia-caption")
+    # a view drawn later asks for the layout again and paints the same marks at once
+    live.close()
+    later = Live(harness, w, "b", state=public(w.get_state()))
+    open_diagram(later)
+    assert diagram_in_dom(later) == drawn
+    w.close()
+
+
+def test_diagram_view_opens_large_and_asks_for_its_layout_at_once(harness, sb):
+    sb.add_deployment("solo", model_name="m", status="Running")
+    d = sb.login().get_model_serving().get_deployment("solo")
+    p = Poller(DeploymentSource(d), autostart=False)
+    w = DeploymentWidget(d, poller=p, view="diagram")
+    _OPENED.append(w)
+    live = Live(harness, w, "a")
+    poll(live, p)
+    assert live.q(".hops-diagram-view").count() == 1
+    assert live.attr(".hops-diagram", "open") is not None
+    assert live.q(".hops-dia-node[data-state=current]").count() == 2  # RUNNING, and READY/true of its start
+    assert live.q(".hops-button").count() == 0 and live.q(".hops-logs").count() == 0  # the diagrams, not the page
+    assert live.text(".hops-badge-text") == "Running"
+    with pytest.raises(ValueError, match="view must be one of"):
+        DeploymentWidget(d, poller=p, view="diagrams")
