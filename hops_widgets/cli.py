@@ -15,8 +15,10 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 DEMO_NOTEBOOK = "notebooks/inspect_deployment_state.ipynb"
 DASHBOARD_NOTEBOOK = "examples/dashboard.ipynb"
@@ -46,6 +48,22 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError("ports go from 0 to 65535")
     return value
+
+
+def _add_scenario_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scenario",
+        metavar="FILE_OR_NAME",
+        default=None,
+        help=(
+            "play a scenario from the start: a JSON file (a path with a / or a name ending in .json) or a "
+            "built-in name such as 'lesson'; it is checked before anything starts, and each step is printed "
+            "as it happens"
+        ),
+    )
+    parser.add_argument(
+        "--chapter", metavar="ID", default=None, help="play only the chapter of the scenario with this id"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--project", default="demo", help="name of the sandbox project (default: %(default)s)")
     sandbox.add_argument("--no-seed", action="store_true", help="start with no deployments instead of the demo ones")
+    _add_scenario_options(sandbox)
 
     demo = commands.add_parser(
         "demo",
@@ -106,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     demo.add_argument("--speed", type=_speed, default=1.0, help="speed factor of the sandbox (default: %(default)s)")
     demo.add_argument("--notebook", default=DEMO_NOTEBOOK, help="notebook to open (default: %(default)s)")
+    _add_scenario_options(demo)
 
     dashboard = commands.add_parser(
         "dashboard",
@@ -124,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed", type=_speed, default=1.0, help="speed factor of the sandbox (default: %(default)s)"
     )
     dashboard.add_argument("--notebook", default=DASHBOARD_NOTEBOOK, help="notebook to serve (default: %(default)s)")
+    _add_scenario_options(dashboard)
     return parser
 
 
@@ -160,8 +181,116 @@ def _snippet(sb, out: TextIO) -> None:
         lines += ["", "(The hopsworks SDK only speaks HTTPS: add --tls to use it.)"]
     lines += ["", "From another process (hops_widgets.sandbox.connect_or_start() reads these):"]
     lines += [f"    export {name}={shlex.quote(value)}" for name, value in sb.env().items()]
+    plan = getattr(sb, "scenario", None)
+    if plan:
+        lines += ["", *_plan_lines(plan, sb.speed)]
     lines += ["", "Press Ctrl-C to stop."]
     print("\n".join(lines), file=out, flush=True)
+
+
+def _plan_lines(plan: dict[str, Any], speed: float) -> list[str]:
+    """The scenario being played: its title and its chapters with their sandbox times."""
+    length = plan["end"] - plan["start"]
+    real = f", {length / speed:.0f} s at this speed" if speed != 1 else ""
+    only = f", chapter {plan['chapter']!r} only" if plan.get("chapter") else ""
+    lines = [f"Playing the scenario {plan['title']!r} ({plan['source']}{only}): {length:.0f} s of sandbox time{real}."]
+    width = max(len(c["id"]) for c in plan["chapters"])
+    for chapter in plan["chapters"]:
+        lines.append(
+            f"    {chapter['id']:<{width}}  {chapter['start']:5.0f} s to {chapter['end']:5.0f} s  {chapter['title']}"
+        )
+    lines.append("Each step is printed below as it happens, with its sandbox time.")
+    return lines
+
+
+def _check_scenario(args: argparse.Namespace) -> tuple[Any, int]:
+    """The scenario --scenario names, read and checked before anything starts: (it or None, 0),
+    or (None, 2) after one line on stderr saying what is wrong."""
+    name, chapter = getattr(args, "scenario", None), getattr(args, "chapter", None)
+    if name is None:
+        if chapter is not None:
+            print("hops-widgets: --chapter needs --scenario (the scenario it is a chapter of).", file=sys.stderr)
+            return None, 2
+        return None, 0
+    from .sandbox import ScenarioError, load
+
+    try:
+        script = load(name)
+        if chapter is not None:
+            script.chapter(chapter)
+    except ScenarioError as exc:
+        print(f"hops-widgets: {exc}", file=sys.stderr)
+        return None, 2
+    return script, 0
+
+
+def _warn_about_scenario(sb) -> None:
+    for warning in (sb.scenario or {}).get("warnings") or ():
+        print(f"hops-widgets: warning: {warning}", file=sys.stderr, flush=True)
+
+
+def _feed_line(entry: dict[str, Any]) -> str | None:
+    """One line for what a playing scenario just did, stamped with its sandbox time."""
+    stamp = f"[{entry['time']:6.1f} s]"
+    kind = entry["kind"]
+    if kind == "play":
+        return None  # the plan printed at start-up says it
+    if kind == "chapter":
+        line = f"{stamp} Chapter {entry['chapter']}: {entry['text']}"
+        return line + (f" (could not make its deployments: {entry['error']})" if entry.get("error") else "")
+    if kind == "end":
+        return f"{stamp} The scenario has ended."
+    if kind == "stop":
+        return f"{stamp} The scenario stopped ({entry['text']})."
+    text = entry.get("say") or (f"{entry['do']}" if entry.get("do") else "")
+    line = f"{stamp} {entry['name']}: {text}" if entry.get("name") else f"{stamp} {text}"
+    if entry.get("state") == "failed":
+        line += f" (failed: {entry['error']})"
+    return line
+
+
+class _ScriptTicker:
+    """Prints a playing scenario's steps as they happen.
+
+    The sandbox applies due steps whenever a request arrives; with nobody polling, this
+    daemon thread asks it to every ``interval`` real seconds, so the notes come on time.
+    """
+
+    def __init__(self, sb, out: TextIO, interval: float = 0.25) -> None:
+        self._sb = sb
+        self._out = out
+        self._interval = interval
+        self._seq = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hops-scenario-ticker", daemon=True)
+
+    def start(self) -> _ScriptTicker:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._done.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(2)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.tick()
+            except Exception as exc:  # noqa: BLE001 - printing must never take the command down
+                print(f"hops-widgets: cannot follow the scenario: {exc}", file=sys.stderr, flush=True)
+                return
+            if self._done.wait(self._interval):
+                return
+
+    def tick(self) -> None:
+        player = self._sb.admin.player
+        player.catch_up()
+        for entry in player.feed(self._seq):
+            self._seq = entry["seq"] + 1
+            line = _feed_line(entry)
+            if line is not None and not self._done.is_set():
+                print(line, file=self._out, flush=True)
 
 
 _STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -197,6 +326,9 @@ def _wait_for_interrupt(stop: threading.Event, ready=None) -> None:
 def run_sandbox(args: argparse.Namespace, *, out: TextIO = sys.stdout, stop: threading.Event | None = None) -> int:
     from . import sandbox
 
+    script, code = _check_scenario(args)
+    if code:
+        return code
     try:
         sb = sandbox.start(
             host=args.host,
@@ -206,13 +338,23 @@ def run_sandbox(args: argparse.Namespace, *, out: TextIO = sys.stdout, stop: thr
             api_key=args.api_key,
             project=args.project,
             seed=not args.no_seed,
+            scenario=script,
+            chapter=getattr(args, "chapter", None),
         )
     except OSError as exc:
         print(f"hops-widgets: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    ticker = _ScriptTicker(sb, out)
+
+    def ready() -> None:
+        _snippet(sb, out)
+        _warn_about_scenario(sb)
+        ticker.start()
+
     try:
-        _wait_for_interrupt(stop or threading.Event(), ready=lambda: _snippet(sb, out))
+        _wait_for_interrupt(stop or threading.Event(), ready=ready)
     finally:
+        ticker.stop()
         sb.stop()
         print("Sandbox stopped.", file=out, flush=True)
     return 0
@@ -378,70 +520,115 @@ def _wait_until_serving(process: subprocess.Popen, base_url: str, token: str, ti
     return False
 
 
-def run_demo(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
+@dataclass
+class _Beside:
+    """What demo and dashboard run: the notebook, the sandbox, its certificate folder, the server process."""
+
+    notebook: Path
+    sb: Any = None
+    cert_dir: str | None = None
+    process: subprocess.Popen | None = None
+
+
+def _run_beside_sandbox(
+    args: argparse.Namespace,
+    out: TextIO,
+    *,
+    what: str,
+    server: str,
+    cert_prefix: str,
+    launch: Callable[[_Beside], int],
+) -> int:
+    """What demo and dashboard share around their notebook server.
+
+    Find the notebook and check the scenario, start an HTTPS sandbox (playing the scenario),
+    print its address, then ``launch`` the server (JupyterLab or Voilà: it sets ``run.process``
+    as soon as the process exists and returns its exit status). Whatever happens, and on
+    Ctrl-C, SIGTERM or SIGHUP, stop the server and its kernels, then the sandbox, and remove
+    the temporary files.
+    """
     from . import sandbox
 
     notebook = _find_notebook(args.notebook)
     if notebook is None:
         print(f"hops-widgets: notebook not found: {args.notebook}", file=sys.stderr)
         return 1
-    notebook = notebook.resolve()
+    script, code = _check_scenario(args)
+    if code:
+        return code
+    run = _Beside(notebook.resolve())
     with _StopOnSignals() as signals:
-        sb = cert_dir = process = None
+        ticker = None
         try:
-            sb = sandbox.start(port=args.sandbox_port, tls=True, speed=args.speed)
-            cert_dir = tempfile.mkdtemp(prefix="hops-demo-certs-")
-            _snippet(sb, out)
-            port = args.port if args.port is not None else _free_port(8888)
-            token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
-            base_url = f"http://127.0.0.1:{port}"
-            guide_url = f"{base_url}/lab/tree/{urllib.parse.quote(notebook.name)}?token={token}"
-            command = [
-                sys.executable, "-m", "jupyter", "lab",
-                f"--ServerApp.root_dir={notebook.parent}",
-                "--ServerApp.ip=127.0.0.1",
-                f"--port={port}",
-                "--ServerApp.port_retries=0",  # the URL printed below names this port
-                "--no-browser",  # this command opens the guide itself once JupyterLab answers
-            ]  # fmt: skip
-            if hasattr(os, "geteuid") and os.geteuid() == 0:
-                command.append("--allow-root")  # containers often run as root; JupyterLab refuses otherwise
-                print("Running as root (a container?): passing --allow-root to JupyterLab.", file=out)
-            print(f"\nStarting JupyterLab: {' '.join(shlex.quote(c) for c in command)}", file=out, flush=True)
-            env = demo_environment(sb, cert_dir=cert_dir)
-            env["JUPYTER_TOKEN"] = token
-            try:
-                # a session of its own: signals reach JupyterLab only through this command, which then
-                # stops it, its kernels and the sandbox in order
-                process = subprocess.Popen(command, env=env, start_new_session=True)
-            except OSError as exc:
-                print(f"hops-widgets: cannot run JupyterLab: {exc}", file=sys.stderr)
-                return 1
-            if _wait_until_serving(process, base_url, token):
-                print(
-                    f"\nThe guide is at\n\n    {guide_url}\n\n"
-                    f"{'Open it in a browser' if args.no_browser else 'Opening it in your browser'}. "
-                    "Press Ctrl-C here to stop JupyterLab and the sandbox.",
-                    file=out,
-                    flush=True,
-                )
-                if not args.no_browser:
-                    import webbrowser
-
-                    webbrowser.open(guide_url)
-            return process.wait()
+            run.sb = sandbox.start(
+                port=args.sandbox_port, tls=True, speed=args.speed, scenario=script, chapter=args.chapter
+            )
+            run.cert_dir = tempfile.mkdtemp(prefix=cert_prefix)
+            _snippet(run.sb, out)
+            _warn_about_scenario(run.sb)
+            ticker = _ScriptTicker(run.sb, out).start()
+            return launch(run)
         finally:
             if signals.received is not None:
                 name = signal.Signals(signals.received).name
-                print(f"\n{name} received: stopping the demo.", file=out, flush=True)
-            if process is not None:
-                _end_jupyter(process, out)
-            if sb is not None:
-                sb.stop()
+                print(f"\n{name} received: stopping the {what}.", file=out, flush=True)
+            if run.process is not None:
+                _end_jupyter(run.process, out, server)
+            if ticker is not None:
+                ticker.stop()
+            if run.sb is not None:
+                run.sb.stop()
                 print("Sandbox stopped.", file=out, flush=True)
-            if cert_dir is not None:
-                shutil.rmtree(cert_dir, ignore_errors=True)
+            if run.cert_dir is not None:
+                shutil.rmtree(run.cert_dir, ignore_errors=True)
     return 0
+
+
+def run_demo(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
+    def launch(run: _Beside) -> int:
+        notebook = run.notebook
+        port = args.port if args.port is not None else _free_port(8888)
+        token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
+        base_url = f"http://127.0.0.1:{port}"
+        guide_url = f"{base_url}/lab/tree/{urllib.parse.quote(notebook.name)}?token={token}"
+        command = [
+            sys.executable, "-m", "jupyter", "lab",
+            f"--ServerApp.root_dir={notebook.parent}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--port={port}",
+            "--ServerApp.port_retries=0",  # the URL printed below names this port
+            "--no-browser",  # this command opens the guide itself once JupyterLab answers
+        ]  # fmt: skip
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.append("--allow-root")  # containers often run as root; JupyterLab refuses otherwise
+            print("Running as root (a container?): passing --allow-root to JupyterLab.", file=out)
+        print(f"\nStarting JupyterLab: {' '.join(shlex.quote(c) for c in command)}", file=out, flush=True)
+        env = demo_environment(run.sb, cert_dir=run.cert_dir)
+        env["JUPYTER_TOKEN"] = token
+        try:
+            # a session of its own: signals reach JupyterLab only through this command, which then
+            # stops it, its kernels and the sandbox in order
+            run.process = subprocess.Popen(command, env=env, start_new_session=True)
+        except OSError as exc:
+            print(f"hops-widgets: cannot run JupyterLab: {exc}", file=sys.stderr)
+            return 1
+        if _wait_until_serving(run.process, base_url, token):
+            print(
+                f"\nThe guide is at\n\n    {guide_url}\n\n"
+                f"{'Open it in a browser' if args.no_browser else 'Opening it in your browser'}. "
+                "Press Ctrl-C here to stop JupyterLab and the sandbox.",
+                file=out,
+                flush=True,
+            )
+            if not args.no_browser:
+                import webbrowser
+
+                webbrowser.open(guide_url)
+        return run.process.wait()
+
+    return _run_beside_sandbox(
+        args, out, what="demo", server="JupyterLab", cert_prefix="hops-demo-certs-", launch=launch
+    )
 
 
 def _wait_until_listening(process: subprocess.Popen, port: int, timeout: float = 120) -> bool:
@@ -458,63 +645,45 @@ def _wait_until_listening(process: subprocess.Popen, port: int, timeout: float =
 
 def run_dashboard(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
     """``demo`` with Voilà instead of JupyterLab: the same sandbox, environment and clean-up."""
-    from . import sandbox
 
-    notebook = _find_notebook(args.notebook)
-    if notebook is None:
-        print(f"hops-widgets: notebook not found: {args.notebook}", file=sys.stderr)
-        return 1
-    notebook = notebook.resolve()
-    with _StopOnSignals() as signals:
-        sb = cert_dir = process = None
+    def launch(run: _Beside) -> int:
+        port = args.port if args.port is not None else _free_port(0)
+        url = f"http://127.0.0.1:{port}/"
+        command = [
+            sys.executable, "-m", "voila", str(run.notebook),
+            "--Voila.ip=127.0.0.1",
+            f"--port={port}",
+            "--Voila.port_retries=0",  # the URL printed below names this port
+            "--no-browser",  # this command opens the dashboard itself once Voilà listens
+            # only the frontend extensions a dashboard of widgets needs: Voilà loads every JupyterLab
+            # extension it finds, and editor ones (jupytext, notebook's) fail in its page
+            *(f"--VoilaConfiguration.extension_allowlist={name}" for name in DASHBOARD_EXTENSIONS),
+        ]  # fmt: skip
+        print(f"\nStarting Voilà: {' '.join(shlex.quote(c) for c in command)}", file=out, flush=True)
+        env = demo_environment(run.sb, cert_dir=run.cert_dir)
         try:
-            sb = sandbox.start(port=args.sandbox_port, tls=True, speed=args.speed)
-            cert_dir = tempfile.mkdtemp(prefix="hops-dashboard-certs-")
-            _snippet(sb, out)
-            port = args.port if args.port is not None else _free_port(0)
-            url = f"http://127.0.0.1:{port}/"
-            command = [
-                sys.executable, "-m", "voila", str(notebook),
-                "--Voila.ip=127.0.0.1",
-                f"--port={port}",
-                "--Voila.port_retries=0",  # the URL printed below names this port
-                "--no-browser",  # this command opens the dashboard itself once Voilà listens
-                # only the frontend extensions a dashboard of widgets needs: Voilà loads every JupyterLab
-                # extension it finds, and editor ones (jupytext, notebook's) fail in its page
-                *(f"--VoilaConfiguration.extension_allowlist={name}" for name in DASHBOARD_EXTENSIONS),
-            ]  # fmt: skip
-            print(f"\nStarting Voilà: {' '.join(shlex.quote(c) for c in command)}", file=out, flush=True)
-            try:
-                # a session of its own, as for demo: signals reach Voilà only through this command
-                process = subprocess.Popen(command, env=demo_environment(sb, cert_dir=cert_dir), start_new_session=True)
-            except OSError as exc:
-                print(f"hops-widgets: cannot run Voilà: {exc}", file=sys.stderr)
-                return 1
-            if _wait_until_listening(process, port):
-                print(
-                    f"\nThe dashboard is at\n\n    {url}\n\n"
-                    f"{'Open it in a browser' if args.no_browser else 'Opening it in your browser'}. "
-                    "Press Ctrl-C here to stop Voilà and the sandbox.",
-                    file=out,
-                    flush=True,
-                )
-                if not args.no_browser:
-                    import webbrowser
+            # a session of its own, as for demo: signals reach Voilà only through this command
+            run.process = subprocess.Popen(command, env=env, start_new_session=True)
+        except OSError as exc:
+            print(f"hops-widgets: cannot run Voilà: {exc}", file=sys.stderr)
+            return 1
+        if _wait_until_listening(run.process, port):
+            print(
+                f"\nThe dashboard is at\n\n    {url}\n\n"
+                f"{'Open it in a browser' if args.no_browser else 'Opening it in your browser'}. "
+                "Press Ctrl-C here to stop Voilà and the sandbox.",
+                file=out,
+                flush=True,
+            )
+            if not args.no_browser:
+                import webbrowser
 
-                    webbrowser.open(url)
-            return process.wait()
-        finally:
-            if signals.received is not None:
-                name = signal.Signals(signals.received).name
-                print(f"\n{name} received: stopping the dashboard.", file=out, flush=True)
-            if process is not None:
-                _end_jupyter(process, out, "Voilà")
-            if sb is not None:
-                sb.stop()
-                print("Sandbox stopped.", file=out, flush=True)
-            if cert_dir is not None:
-                shutil.rmtree(cert_dir, ignore_errors=True)
-    return 0
+                webbrowser.open(url)
+        return run.process.wait()
+
+    return _run_beside_sandbox(
+        args, out, what="dashboard", server="Voilà", cert_prefix="hops-dashboard-certs-", launch=launch
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
