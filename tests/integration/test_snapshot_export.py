@@ -40,3 +40,28 @@ def test_snapshot_in_mime_bundle_and_html_export(tmp_path):
     assert "hops-snapshot" in body and "fraud-detector" in body
     assert "<script>window.__pwned" not in body
     nbformat.write(nb, tmp_path / "exported.ipynb")
+
+
+def test_the_diagram_view_saves_its_diagrams_in_the_snapshot():
+    from hops_widgets import sandbox
+    from hops_widgets.widget import DeploymentWidget
+
+    with sandbox.start(speed=50) as sb:
+        sb.set_state(
+            "fraud-detector", "Failed", condition={"type": "SCHEDULED", "status": False, "reason": "<b>full</b>"}
+        )
+        d = sb.login().get_model_serving().get_deployment("fraud-detector")
+        page = DeploymentWidget(d, fast_s=0.05)
+        dia = DeploymentWidget(d, fast_s=0.05, view="diagram")
+        try:
+            dia._await_first_update(10)
+            snapshot = dia._snapshot_html()
+            assert "<svg class='hops-dia' data-diagram='status'" in snapshot
+            assert "data-id='FAILED' data-state='current'" in snapshot
+            assert "data-id='SCHEDULED/false' data-state='current'" in snapshot
+            assert "Condition: Scheduled (False)." in snapshot
+            assert "<b>full</b>" not in snapshot
+            assert "<svg" not in page._snapshot_html()  # the page view's snapshot stays as it was
+        finally:
+            page.close()
+            dia.close()

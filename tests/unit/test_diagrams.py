@@ -1,0 +1,136 @@
+"""The state diagrams' layout (complete, readable) and what they highlight for a deployment."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from hops_widgets import diagrams
+from hops_widgets.diagrams import LAYOUT, NODE_H, NODE_W, marks, svg
+from hops_widgets.state import STATUSES, DeploymentState
+
+BY_ID = {d["id"]: d for d in LAYOUT["diagrams"]}
+# the rows of the status and condition tables every deployment walks
+STATUS_ROWS = {"CREATED", "STARTING", "RUNNING", "IDLE", "FAILED", "UPDATING", "STOPPING", "STOPPED"}
+CONDITION_ROWS = {
+    ("STOPPED", "unknown"),
+    ("STOPPED", "true"),
+    *(
+        (kind, progress)
+        for kind in ("SCHEDULED", "INITIALIZED", "STARTED", "READY")
+        for progress in ("unknown", "false", "true")
+    ),
+}
+
+
+def state(status: str, ctype: str | None = None, cstatus: bool | None = None) -> DeploymentState:
+    data = {"id": 1, "name": "d", "status": status, "availableInstances": 0, "requestedInstances": 1}
+    if ctype:
+        data["condition"] = {"type": ctype, "status": cstatus, "reason": "r"}
+    return DeploymentState.from_json(data)
+
+
+def test_every_status_and_every_condition_row_has_a_node():
+    assert {n["id"] for n in BY_ID["status"]["nodes"]} == STATUS_ROWS
+    assert STATUS_ROWS <= set(STATUSES)
+    condition_nodes = {tuple(n["id"].split("/")) for n in BY_ID["start"]["nodes"] + BY_ID["stop"]["nodes"]}
+    assert CONDITION_ROWS <= condition_nodes
+    for d in LAYOUT["diagrams"]:
+        ids = [n["id"] for n in d["nodes"]]
+        assert len(ids) == len(set(ids)), d["id"]
+        for e in d["edges"]:
+            assert e["from"] in ids and e["to"] in ids, e
+        assert all(n["hint"] and n["label"] for n in d["nodes"])  # each node says what it means
+
+
+def _boxes(d):
+    return {
+        n["id"]: (n["x"] - NODE_W / 2, n["y"] - NODE_H / 2, n["x"] + NODE_W / 2, n["y"] + NODE_H / 2)
+        for n in d["nodes"]
+    }
+
+
+@pytest.mark.parametrize("which", ["status", "start", "stop"])
+def test_nodes_fit_the_picture_and_no_line_crosses_another_box(which):
+    d = BY_ID[which]
+    boxes = _boxes(d)
+    for ident, (x0, y0, x1, y1) in boxes.items():
+        assert x0 >= 0 and y0 >= 0 and x1 <= d["width"] and y1 <= d["height"], ident
+    items = list(boxes.items())
+    for i, (a, ba) in enumerate(items):
+        for b, bb in items[i + 1 :]:
+            apart = ba[2] <= bb[0] or bb[2] <= ba[0] or ba[3] <= bb[1] or bb[3] <= ba[1]
+            assert apart, (a, b)
+    for e in d["edges"]:
+        if e["route"] == "arc":
+            continue
+        (sx, sy), (ex, ey) = (tuple(map(float, p[1:].split(","))) for p in e["d"].split(" "))
+        for k in range(1, 40):
+            x, y = sx + (ex - sx) * k / 40, sy + (ey - sy) * k / 40
+            for ident, (x0, y0, x1, y1) in boxes.items():
+                if ident in (e["from"], e["to"]):
+                    continue
+                assert not (x0 < x < x1 and y0 < y < y1), f"{e['id']} runs through {ident}"
+
+
+def test_the_path_of_statuses_is_marked_with_the_last_step_apart():
+    m = marks(["STOPPED", "STARTING", "RUNNING"], state("Running", "READY", True))
+    assert m["status"]["current"] == "RUNNING"
+    assert m["status"]["taken"] == ["STARTING>RUNNING", "STOPPED>STARTING"]
+    assert m["status"]["last"] == "STARTING>RUNNING"
+    assert m["status"]["visited"] == ["RUNNING", "STARTING", "STOPPED"]
+    assert m["text"] == "Now Running. Path: Stopped → Starting → Running. Condition: Ready (True)."
+
+
+def test_a_start_lights_every_step_before_the_current_one_and_a_failure_its_branch():
+    m = marks(["STOPPED", "STARTING"], state("Starting", "STARTED", None))
+    assert m["focus"] == "start" and m["start"]["current"] == "STARTED/unknown"
+    assert m["start"]["visited"] == [
+        "SCHEDULED/unknown",
+        "SCHEDULED/true",
+        "INITIALIZED/unknown",
+        "INITIALIZED/true",
+        "STARTED/unknown",
+    ]
+    failed = marks(["STOPPED", "STARTING", "FAILED"], state("Failed", "SCHEDULED", False))
+    assert failed["start"]["current"] == "SCHEDULED/false"
+    assert failed["start"]["taken"] == ["SCHEDULED/unknown>SCHEDULED/false"]
+    assert failed["status"]["last"] == "STARTING>FAILED"
+
+
+def test_a_stop_uses_the_stop_diagram_even_for_its_scheduled_step():
+    releasing = marks(["RUNNING", "STOPPING"], state("Stopping", "SCHEDULED", None))
+    assert releasing["focus"] == "stop" and releasing["stop"]["current"] == "SCHEDULED/unknown"
+    assert releasing["start"]["current"] is None
+    done = marks(["RUNNING", "STOPPING", "STOPPED"], state("Stopped", "STOPPED", True))
+    assert done["stop"]["visited"] == ["SCHEDULED/unknown", "STOPPED/unknown", "STOPPED/true"]
+    assert "Condition: Stopped (True)" in done["text"]
+
+
+def test_odd_input_lights_nothing_it_cannot_place():
+    assert marks([], None)["text"] == "No state yet."
+    odd = marks(["RUNNING", "HIBERNATING"], state("Hibernating", "WARMING", None))
+    assert odd["status"]["current"] is None and odd["focus"] is None
+    created = marks(["CREATED"], state("Created", "STOPPED", True))
+    assert created["status"]["current"] == "CREATED" and created["focus"] is None  # never started: no step
+    # a transition the diagram has no arrow for (a stop while starting) marks the nodes, not a made-up edge
+    jump = marks(["STARTING", "STOPPING"], state("Stopping", "STOPPED", None))
+    assert jump["status"]["taken"] == [] and jump["status"]["visited"] == ["STARTING", "STOPPING"]
+
+
+def test_the_static_picture_is_valid_svg_with_the_same_marks():
+    m = marks(["STOPPED", "STARTING", "FAILED"], state("Failed", "INITIALIZED", False))
+    markup = svg(m)
+    root = ET.fromstring(markup.replace("<figure class='hops-diagrams'>", "<figure>"))
+    pictures = root.findall("svg")
+    assert [p.get("data-diagram") for p in pictures] == ["status", "start", "stop"]
+    current = [g.get("data-id") for p in pictures for g in p.iter("g") if g.get("data-state") == "current"]
+    assert current == ["FAILED", "INITIALIZED/false"]
+    assert root.find("figcaption").text == m["text"]
+
+
+def test_the_layout_travels_once_and_is_small():
+    import json
+
+    assert len(json.dumps(diagrams.LAYOUT)) < 12_000
