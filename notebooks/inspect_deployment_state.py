@@ -104,6 +104,18 @@ print("status: ", condition.progress)  # true, false, or unknown while in progre
 print("meaning:", condition.message)
 
 # %% [markdown]
+# The same facts as pictures: `hops_widgets.diagram()` draws how a deployment moves between statuses,
+# and the condition steps of a start and of a stop, each step with its three values (Unknown while in
+# progress, True when done, False when it failed). This deployment's status and step are highlighted and
+# the path it took is marked; the diagrams follow it live, as the widget above does. (The detail widget
+# has them too, folded, under **State diagram**.)
+
+# %%
+import hops_widgets
+
+hops_widgets.diagram(deployment)
+
+# %% [markdown]
 # ## 5. Instance counts
 #
 # How many instances are requested and how many are up, for the predictor and (when there is one)
