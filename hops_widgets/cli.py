@@ -269,9 +269,15 @@ class _ScriptTicker:
         return self
 
     def stop(self) -> None:
+        """End the thread, then print what happened since its last look (so no step goes unsaid)."""
         self._done.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
+        if self._thread.is_alive():
             self._thread.join(2)
+        if not self._thread.is_alive():
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - the sandbox is stopping anyway
+                pass
 
     def _run(self) -> None:
         while True:
@@ -289,7 +295,7 @@ class _ScriptTicker:
         for entry in player.feed(self._seq):
             self._seq = entry["seq"] + 1
             line = _feed_line(entry)
-            if line is not None and not self._done.is_set():
+            if line is not None:
                 print(line, file=self._out, flush=True)
 
 

@@ -283,3 +283,124 @@ def test_demo_ends_everything_on_a_signal(tmp_path, signum):
     assert leftover == [], f"still running after {signum.name}: {leftover} (kernel {kernel_id})"
     assert folders == [], f"left behind after {signum.name}: {folders}"
     assert f"{signum.name} received" in demo.output and "Sandbox stopped." in demo.output
+
+
+# ------------------------------------------------------------------ --scenario
+def _cli_env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOPS_WIDGETS_SANDBOX", "HOPSWORKS_"))}
+    env["TMPDIR"] = str(tmp_path)
+    return env
+
+
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_sandbox_command_plays_a_scenario_and_prints_each_step(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hops_widgets.cli", "sandbox", "--no-seed", "--scenario", "lesson", "--speed", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_cli_env(tmp_path),
+        cwd=_REPO,
+    )
+    watchdog = threading.Timer(30, process.kill)  # a line that never comes must not hang the test
+    watchdog.start()
+    try:
+        lines = []
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if "lesson-idle:" in line:  # the first note of the second chapter's request, at 40 s
+                break
+        process.send_signal(signal.SIGINT)
+        rest, err = process.communicate(timeout=10)
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+    text = "\n".join(lines)
+    assert process.returncode == 0, err
+    assert "Playing the scenario 'Every status and condition of a deployment' (lesson.json)" in text
+    for chapter in ("start", "scale-to-zero", "update", "stop", "failures"):
+        assert re.search(rf"^    {re.escape(chapter)} +\d+ s to +\d+ s  \S", text, re.M), chapter
+    assert text.index("Playing the scenario") < text.index("Press Ctrl-C") < text.index("[   0.0 s]")
+    assert "[   6.0 s] lesson-start: Start it: four steps follow" in text
+    assert "[  24.0 s] Chapter scale-to-zero: Scale to zero, and a cold start" in text
+    assert re.search(r"^\[  40\.0 s\] lesson-idle: A request arrives", text, re.M)
+    stamps = [float(m) for m in re.findall(r"^\[ *([\d.]+) s\]", text, re.M)]
+    assert stamps == sorted(stamps) and len(stamps) >= 10
+    assert "Sandbox stopped." in rest and err == ""
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--scenario", "lessn"], r"^hops-widgets: No built-in scenario named 'lessn'; the built-in ones are: lesson"),
+        (["--scenario", "BROKEN"], r"^hops-widgets: .*broken\.json: not valid JSON at line 2, column \d+: "),
+        (["--scenario", "UNKNOWN_OP"], r"^hops-widgets: .*op\.json, step 1 \(teleport\): unknown operation"),
+        (["--scenario", "lesson", "--chapter", "nope"], r"^hops-widgets: lesson\.json: no chapter 'nope'"),
+        (["--chapter", "start"], r"^hops-widgets: --chapter needs --scenario"),
+        (["--scenario", "missing/file.json"], r"^hops-widgets: No scenario file at missing/file\.json"),
+    ],
+)
+def test_a_bad_scenario_exits_2_with_one_line_and_starts_nothing(tmp_path, arguments, message):
+    (tmp_path / "broken.json").write_text('{"title": "x",\n  "steps": [1,,]}')
+    (tmp_path / "op.json").write_text('{"steps": [{"at": 1, "do": "teleport", "name": "x"}]}')
+    paths = {"BROKEN": str(tmp_path / "broken.json"), "UNKNOWN_OP": str(tmp_path / "op.json")}
+    arguments = [paths.get(a, a) for a in arguments]
+    for command in ("sandbox", "demo", "dashboard"):
+        result = subprocess.run(
+            [sys.executable, "-m", "hops_widgets.cli", command, *arguments],
+            capture_output=True,
+            text=True,
+            env=_cli_env(tmp_path),
+            cwd=_REPO,
+            timeout=60,
+        )
+        assert result.returncode == 2, (command, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert re.search(message, result.stderr), result.stderr
+        assert "Traceback" not in result.stderr
+        assert result.stdout == ""  # no address: nothing was started
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("hops-")]
+
+
+def test_demo_plays_the_scenario_beside_the_demo_deployments(fake_jupyter):
+    args = cli.build_parser().parse_args(
+        ["demo", "--notebook", str(fake_jupyter), "--no-browser", "--scenario", "lesson", "--chapter", "stop"]
+    )
+    out = io.StringIO()
+    assert cli.run_demo(args, out=out) == 0
+    (proc,) = FakeJupyter.instances
+    assert proc.seen == ["fraud-detector", "recommender", "big-llm", "churn-model", "lesson-stop"]
+    text = out.getvalue()
+    assert (
+        "Playing the scenario 'Every status and condition of a deployment' (lesson.json, chapter 'stop' only)" in text
+    )
+    assert text.rstrip().endswith("Sandbox stopped.")
+
+
+def test_dashboard_shares_the_demo_start_up(fake_jupyter, monkeypatch):
+    monkeypatch.setattr(cli, "_wait_until_listening", lambda *args, **kwargs: True)
+    args = cli.build_parser().parse_args(
+        ["dashboard", "--notebook", str(fake_jupyter), "--no-browser", "--port", "8901", "--scenario", "lesson"]
+    )
+    out = io.StringIO()
+    assert cli.run_dashboard(args, out=out) == 0
+    (proc,) = FakeJupyter.instances
+    assert proc.command[:4] == [sys.executable, "-m", "voila", str(fake_jupyter.resolve())]
+    assert "--port=8901" in proc.command
+    assert "lesson-start" in proc.seen
+    text = out.getvalue()
+    assert "The dashboard is at\n\n    http://127.0.0.1:8901/" in text
+    assert "[   0.0 s] Chapter start: From Creating to Running" in text
+    port = int(proc.env[ENV_URL].rsplit(":", 1)[1])
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    assert not os.path.exists(proc.env[ENV_CA])
+
+
+@pytest.mark.parametrize("command", ["sandbox", "demo", "dashboard"])
+def test_scenario_options_are_documented(command):
+    text = _subparsers(cli.build_parser())[command].format_help()
+    assert "--scenario FILE_OR_NAME" in text and "--chapter ID" in text and "'lesson'" in text
