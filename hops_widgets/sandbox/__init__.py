@@ -10,7 +10,10 @@
 :func:`start` runs one in a background thread of this process;
 :func:`connect_or_start` reuses one started elsewhere (``hops-widgets demo``
 exports its address in the ``HOPS_WIDGETS_SANDBOX_*`` environment variables).
-Both handles have the same scenario methods (see :class:`Scenario`).
+Both handles have the same scenario methods (see :class:`Scenario`), among
+them :meth:`Scenario.play` for scenario files: timed steps in chapters, such
+as the built-in ``"lesson"`` (``start(scenario="lesson")`` plays it at once;
+the format is described in :mod:`hops_widgets.sandbox.script`).
 """
 
 from __future__ import annotations
