@@ -144,6 +144,7 @@ class DeploymentDetail(t.HasTraits):
         self._timeline_rev = 0
         self._logs_rev = 0
         self._focused: str | None = None  # the failure the Logs section last opened itself for
+        self._diagram_wanted = getattr(self, "_wanted_view", "") == "diagram"
         self._logs = LogBook(
             lambda component, tail: source.logs(component, tail),
             self._logs_delta,
@@ -256,8 +257,8 @@ class DeploymentDetail(t.HasTraits):
             self._timeline_rev = delta["rev"]
             values["timeline"] = delta
         s = snap.state
-        statuses = [entry["status"] for entry in self._poller.timeline.history]
-        values["diagram"] = _diagram.marks(statuses, s if snap.error_kind != "not_found" else None)
+        if self._diagram_wanted:  # only once a view shows the diagrams: they cost nothing until then
+            values["diagram"] = self._diagram_marks(snap)
         if s is not None:
             cond = s.condition
             reason = cond.reason if cond else ""
@@ -323,6 +324,21 @@ class DeploymentDetail(t.HasTraits):
             )
             self._pending_from = None
         return values
+
+    def _diagram_marks(self, snap: Snapshot) -> dict[str, Any]:
+        statuses = [entry["status"] for entry in self._poller.timeline.history]
+        return _diagram.marks(statuses, snap.state if snap.error_kind != "not_found" else None)
+
+    def _show_diagram(self, _content: dict | None = None) -> dict[str, Any]:
+        """A view draws the diagrams: from now on keep what they light up to date. Returns their layout."""
+        with self._lock:
+            self._diagram_wanted = True
+            marks = self._diagram_marks(self._poller.snapshot)
+            if marks != self.diagram:
+                with self._batch():
+                    self.diagram = marks
+                self._tell({"diagram": marks})
+        return _diagram.LAYOUT
 
     # ------------------------------------------------------------ commands
     def refresh(self) -> None:
@@ -520,7 +536,7 @@ class DeploymentDetail(t.HasTraits):
             "restart": action("restart"),
             "predict": lambda content: self.predict(content.get("body", "")),
             "timeline": lambda _content: self._poller.timeline.whole(),
-            "diagram_layout": lambda _content: _diagram.LAYOUT,
+            "diagram_layout": self._show_diagram,
             "logs": logs,
             "logs_buffer": lambda _content: self._logs.buffer(),
             "visibility": self.visibility,

@@ -1101,8 +1101,8 @@ export const SECTIONS = {
   },
 
   diagram: {
-    // the state diagrams (hops_widgets/diagrams.py): the layout is asked for once, when first shown
-    // (so the first paint costs nothing); the `diagram` trait says what to highlight
+    // the state diagrams (hops_widgets/diagrams.py): the layout is asked for once, when first shown,
+    // and only from then on does the kernel keep the `diagram` trait (what to light) up to date
     traits: ["diagram", "tone"],
     build(el, ctx) {
       const { source, channel } = ctx;
@@ -1117,7 +1117,7 @@ export const SECTIONS = {
       const uid = `hops-dia-${Math.random().toString(36).slice(2, 8)}`;
       /** @type {Map<string, {svg: SVGElement, nodes: Map<string, Element>, edges: Map<string, Element>, layout: any}>} */
       const drawn = new Map();
-      let asked = false;
+      let asked = null; // the layout request, once made
 
       const svg = (tag, attrs, parent) => {
         const node = document.createElementNS(SVG_NS, tag);
@@ -1208,17 +1208,15 @@ export const SECTIONS = {
         }
       };
       const ask = () => {
-        if (asked) return;
-        asked = true;
-        channel
+        asked ||= channel
           .request("diagram_layout")
           .then((reply) => {
-            if (!reply || !reply.ok) throw new Error("no layout");
+            if (!reply?.ok) throw new Error("no layout");
             draw(reply.body);
             paint();
           })
           .catch(() => {
-            asked = false; // asked again when next opened
+            asked = null; // asked again when next opened
           });
       };
       const onToggle = () => box.open && ask();
@@ -1228,10 +1226,7 @@ export const SECTIONS = {
         box.open = true;
         ask();
       }
-      return () => {
-        box.hidden = !source.get("diagram")?.text;
-        paint();
-      };
+      return paint;
     },
   },
 

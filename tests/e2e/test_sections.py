@@ -1606,9 +1606,10 @@ def test_section_diagram(harness, sb):
     box = live.q(".hops-diagram").first
     assert box.get_attribute("open") is None  # collapsed in the page view
     assert not any(m["type"] == "diagram_layout" for m in live.all_sent())  # nothing asked until it opens
-    assert "Now Stopped" in live.text(".hops-diagram-brief")
+    assert w.diagram == {} and not any("diagram" in d for d in live.deltas)  # costs nothing while folded
     open_diagram(live)  # the view asks for the layout once; Python answers; the view draws it
     assert sum(m["type"] == "diagram_layout" for m in live.all_sent()) == 1
+    assert live.text(".hops-dia-caption") == "Now Stopped. Condition: Stopped (True)."
     assert live.q(".hops-dia-node").count() == 8 + 12 + 3
     drawn = diagram_in_dom(live)
     assert drawn["status"]["current"] == ["STOPPED"] and drawn["start"]["current"] == []
