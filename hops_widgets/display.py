@@ -51,5 +51,6 @@ def diagram(deployment: Any, *, display: bool = True, first_update_s: float = 2.
     ``options`` are those of :func:`show`. Returns the widget.
     """
     if not hasattr(deployment, "get_state"):
-        raise TypeError(f"hops_widgets.diagram() needs a deployment (with get_state()), not {type(deployment).__name__}")
+        kind = type(deployment).__name__
+        raise TypeError(f"hops_widgets.diagram() needs a deployment (with get_state()), not {kind}")
     return show(deployment, display=display, first_update_s=first_update_s, view="diagram", **options)
