@@ -60,7 +60,7 @@ def test_diagram_follows_a_start_live_and_marks_a_failure(open_lab):
     steps = [s["start"] for s in seen if s["start"]]
     assert steps[-1] == "READY/true" and len(set(steps)) >= 4, seen  # the step moved along the start path
     assert root.locator('.hops-dia-edge[data-state=last][data-id="STARTING>RUNNING"]').count() == 1
-    label = root.locator('.hops-dia-figure[data-diagram=status] svg').get_attribute("aria-label")
+    label = root.locator(".hops-dia-figure[data-diagram=status] svg").get_attribute("aria-label")
     assert label.startswith("Status: now Running.") and "Stopped → Starting → Running" in label, label
     sizes = root.evaluate("el => ({scroll: el.scrollWidth, client: el.clientWidth})")
     assert sizes["scroll"] <= sizes["client"] + 1, sizes  # the 60-character name and the SVGs fit

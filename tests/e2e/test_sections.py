@@ -1638,8 +1638,9 @@ def test_section_diagram(harness, sb):
     # the start path up to READY/true is marked, every step of it, none of the failure branches
     assert "SCHEDULED/true>INITIALIZED/unknown" in drawn["start"]["taken"]
     assert not [e for e in drawn["start"]["taken"] if e.endswith("/false")]
-    assert drawn["status"]["label"].startswith("Status: now Running.") and "Stopped → Starting → Running" in (
-        drawn["status"]["label"]
+    assert (
+        drawn["status"]["label"].startswith("Status: now Running.")
+        and "Stopped → Starting → Running" in (drawn["status"]["label"])
     )
 
     # a start that fails at INITIALIZED: the failed step is lit in the error tone, its branch marked
