@@ -458,7 +458,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
 
             return run
 
-        return {kind: route(kind) for kind in [*table, "timeline", "restart", "predict"]}  # the last two: detail only
+        return {kind: route(kind) for kind in dict.fromkeys([*table, *DeploymentDetail.COMMAND_NAMES])}
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:

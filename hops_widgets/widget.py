@@ -508,6 +508,20 @@ class DeploymentDetail(t.HasTraits):
                         setattr(self, key, value)
                 self._tell(values)
 
+    # what a view may ask (the keys of commands()); the overview routes these to its open detail
+    COMMAND_NAMES = (
+        "refresh",
+        "start",
+        "stop",
+        "restart",
+        "predict",
+        "timeline",
+        "diagram_layout",
+        "logs",
+        "logs_buffer",
+        "visibility",
+    )
+
     def commands(self) -> dict[str, Callable[[dict], Any]]:
         """What a view may ask: the channel's dispatch table for this deployment."""
 

@@ -1688,3 +1688,33 @@ def test_diagram_view_opens_large_and_asks_for_its_layout_at_once(harness, sb):
     assert live.text(".hops-badge-text") == "Running"
     with pytest.raises(ValueError, match="view must be one of"):
         DeploymentWidget(d, poller=p, view="diagrams")
+
+
+def test_the_overview_detail_draws_the_diagram_through_the_overview_channel(harness, sb):
+    w, p = overview(sb, ("alpha", "Stopped"))
+    live = Live(harness, w, "o")
+    poll(live, p)
+    dp = manual_detail_poller(w, "alpha")
+    live.q("tr[data-name=alpha]").click()
+    live.sync()
+    poll(live, dp)
+    detail = ".hops-detail-holder .hops-deployment.hops-detail"
+    live.q(f"{detail} .hops-diagram > summary").click()
+    live.page.wait_for_function("id => H.sent(id).some(m => m.type === 'diagram_layout')", arg="o")
+    live.sync()
+    (asked,) = [m for m in live.all_sent() if m["type"] == "diagram_layout"]
+    assert asked["target"] == "detail"
+    assert live.q(f"{detail} .hops-dia-node").count() == 23
+    lit = f"{detail} .hops-dia-figure[data-diagram=status] .hops-dia-node[data-state=current]"
+    assert live.attr(lit, "data-id") == "STOPPED"
+    w.detail.start()
+    dp.tick()  # the action runs
+    for _ in range(40):
+        sb.advance(0.5)
+        dp.poll()
+        live.sync()
+        assert live.attr(lit, "data-id") == w.detail.status  # mirrored through detail_state, live
+        if w.detail.status == "RUNNING":
+            break
+    assert w.detail.status == "RUNNING"
+    w.close()

@@ -133,6 +133,14 @@ def test_commands_for_the_open_detail_reach_it_and_every_request_is_answered():
     replies = {m["id"]: m for m in w.comm.customs() if m.get("type") == "reply"}
     assert replies["d1"]["ok"] is True
     assert serving.deployments[0].actions == ["start:0"]
+    # every command of a detail reaches the open one (its logs and diagrams included)
+    assert set(w.detail.commands()) == set(w.detail.COMMAND_NAMES)
+    for kind in ("logs_buffer", "diagram_layout"):
+        click(w, {"type": kind, "target": "detail", "id": kind})
+    replies = {m["id"]: m for m in w.comm.customs() if m.get("type") == "reply"}
+    assert replies["logs_buffer"]["ok"] and "lines" in replies["logs_buffer"]["body"]
+    assert replies["diagram_layout"]["ok"] and replies["diagram_layout"]["body"]["diagrams"]
+    assert w.detail_state["diagram"]["status"]["current"] == w.detail.status  # now kept up to date, mirrored
     w.close()
 
 
