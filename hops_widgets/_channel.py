@@ -6,10 +6,19 @@ and is always answered, an error too: ``{"type": "reply", "id", "ok", "error",
 answer. A handler returns ``None`` or a dict (answered at once) or a Future
 (answered when it resolves); whatever it raises is answered as an error, with
 no secret in its text. Both widgets use this; neither imports the other.
+
+A Future's reply is sent from whichever thread finished the work (the
+poller's), and a host that drops messages from other threads (Colab) drops
+it. So those replies are kept for a while, and a view lists the ids it still
+waits for in its next message (``"waiting": [...]``, in its periodic pull):
+each kept one is sent again from there, the thread that handles messages. A
+view settles a request once, so a reply that did arrive the first time and
+comes again changes nothing.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 from collections.abc import Callable
@@ -43,11 +52,16 @@ class Channel:
         self.handlers = handlers
         self._secrets = secrets
         self._alive = alive
+        self._late: collections.OrderedDict[str, dict] = collections.OrderedDict()  # id -> a Future's reply
+        self._late_lock = threading.Lock()
+
+    KEEP_LATE = 32  # replies of finished Futures kept for views that may not have received them
 
     def __call__(self, _widget: Any, content: Any, _buffers: Any = None) -> None:
         """The ``on_msg`` callback."""
         if not isinstance(content, dict):
             return
+        self._resend(content.get("waiting"))
         kind = content.get("type")
         handler = self.handlers.get(kind) if isinstance(kind, str) else None
         if handler is None:
@@ -63,13 +77,34 @@ class Channel:
         else:
             self.reply(content, ok=True, body=result)
 
-    def reply(self, request: dict, *, ok: bool, error: str = "", body: Any = None) -> None:
-        """Answer ``request`` (only requests, the messages with an id, are answered)."""
+    def reply(self, request: dict, *, ok: bool, error: str = "", body: Any = None, keep: bool = False) -> None:
+        """Answer ``request`` (only requests, the messages with an id, are answered).
+
+        ``keep``: the reply may be sent from a thread whose messages a host drops; keep it to send
+        again when a view says it still waits for it.
+        """
         if request.get("id") is None or not self._alive():
             return
         message = {"type": "reply", "id": request["id"], "request": request.get("type"), "ok": ok, "error": error}
         if body is not None:
             message["body"] = body
+        if keep and isinstance(request["id"], str):
+            with self._late_lock:
+                self._late[request["id"]] = message
+                while len(self._late) > self.KEEP_LATE:
+                    self._late.popitem(last=False)
+        self._deliver(message)
+
+    def _resend(self, waiting: Any) -> None:
+        if not isinstance(waiting, list) or not waiting:
+            return
+        with self._late_lock:
+            found = [self._late[i] for i in waiting[: self.KEEP_LATE] if isinstance(i, str) and i in self._late]
+        for message in found:
+            if self._alive():
+                self._deliver(message)
+
+    def _deliver(self, message: dict) -> None:
         try:
             self._send(message)
         except Exception:  # the comm may be closing: nobody is listening any more
@@ -78,11 +113,11 @@ class Channel:
     def reply_when_done(self, request: dict, future: Future) -> None:
         def done(f: Future) -> None:
             if f.cancelled():
-                self.reply(request, ok=False, error="cancelled")
+                self.reply(request, ok=False, error="cancelled", keep=True)
             elif f.exception() is not None:
-                self.reply(request, ok=False, error=str(f.exception()))
+                self.reply(request, ok=False, error=str(f.exception()), keep=True)
             else:
-                self.reply(request, ok=True)
+                self.reply(request, ok=True, keep=True)
 
         future.add_done_callback(done)
 

@@ -218,6 +218,8 @@ export function createChannel(model) {
     notify(type, body = {}) {
       if (!closed) safeSend({ ...body, type });
     },
+    /** The ids of the requests still waiting for their reply. */
+    waiting: () => [...open.keys()],
     on(type, f) {
       if (!listeners.has(type)) listeners.set(type, new Set());
       listeners.get(type).add(f);
@@ -241,6 +243,7 @@ function targeted(channel, target) {
   return {
     request: (type, body = {}, timeoutMs) => channel.request(type, { ...body, target }, timeoutMs),
     notify: (type, body = {}) => channel.notify(type, { ...body, target }),
+    waiting: () => channel.waiting(),
     on: (type, f) => channel.on(type, f),
     close() {},
   };
@@ -1985,7 +1988,10 @@ function syncByPull(model, channel, root, visible) {
   let timer = null;
   const cadenceMs = () => Math.max(1, Number(model.get("interval_s")) || 5) * 1000;
   const tick = () => {
-    if (visible()) channel.notify("pull", { rev: model.get("_rev") || 0 });
+    // with the ids still waiting for a reply: one the kernel sent from its poller thread, and the
+    // host dropped, is sent again from the thread that handles this notice
+    const waiting = channel.waiting();
+    if (visible()) channel.notify("pull", { rev: model.get("_rev") || 0, ...(waiting.length ? { waiting } : {}) });
     timer = setTimeout(tick, cadenceMs());
   };
   tick(); // at once: a host that dropped even the first state shows it now

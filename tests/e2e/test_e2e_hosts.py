@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 import nbformat
 import pytest
@@ -151,14 +152,24 @@ def test_colab_like_host(page, lab_off, tmp_path):
     assert final.badge == "Stopped" and final.predictor == "0/2"
 
     # -- a click: asked inside the request (delivered), followed by pulling; its reply, sent when
-    # the poller has carried it out, is dropped like every push (the view gives up on it quietly)
+    # the poller has carried it out, is dropped like every push, then sent again when the view's
+    # next pull says it still waits for it (the button is enabled again: not after a 30 s timeout)
     view.record()
-    view.button("start").click()
+    start = view.button("start")
+    start.click()
     running = view.wait_status("RUNNING", timeout_s=40)
     log = view.stop_recording()
     trace = save_trace("colab-like-click", log)
     assert len({s.message for s in log if s.status == "STARTING"}) >= 2, trace
     assert running.badge == "Running" and delivery(view) == "pull"
+    refresh = view.button("refresh")
+    before = nb.kernel_json("colab_shim.STATS['dropped']")
+    refresh.click()
+    clicked = time.monotonic()
+    nb.page.wait_for_function("(b) => !b.disabled", arg=refresh.element_handle(), timeout=10_000)
+    settled_s = time.monotonic() - clicked
+    assert nb.kernel_json("colab_shim.STATS['dropped']") > before  # the first reply did not get through
+    assert settled_s < 10, settled_s
 
 
 def test_vscode_like_host(page, lab_server, tmp_path):
