@@ -54,9 +54,14 @@ def test_notebook_is_stored_executed_with_snapshots_and_no_secrets(source):
     assert found is None, f"secret-looking text in {path.name}: {found.group(0)!r}"
 
 
+# The lesson replays its chapters on a second run (each chapter makes its deployments afresh:
+# tests/integration/test_scenario_files.py); running it twice here would cost 100 s for that alone.
+GUIDES_TO_RERUN = [p for p in GUIDES if not p.stem.startswith("lesson")]
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("source", GUIDES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("source", GUIDES_TO_RERUN, ids=lambda p: p.stem)
 def test_guide_runs_twice_in_one_kernel_on_its_own_sandbox(source):
     """nbval runs each guide once; a reader may run it again in the same kernel (no demo around)."""
     import os
@@ -78,3 +83,33 @@ def test_guide_runs_twice_in_one_kernel_on_its_own_sandbox(source):
             assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
     assert printed[0].startswith("Started a sandbox in this process"), printed[0]
     assert printed[1].startswith("Using the sandbox started earlier in this process"), printed[1]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_lesson_runs_on_a_sandbox_of_another_process_as_in_the_demo(tmp_path):
+    """In ``hops-widgets demo`` the lesson plays its chapters on the demo's sandbox, over HTTP."""
+    import os
+
+    from nbclient import NotebookClient
+
+    from hops_widgets import sandbox
+
+    nb = jupytext.read(HERE / "lesson_every_state.py")
+    with sandbox.start(speed=6) as sb:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HOPS_WIDGETS_SANDBOX_", "HOPSWORKS_"))}
+        env.update(sb.env())
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE.parent), env.get("PYTHONPATH", "")) if p)
+        client = NotebookClient(nb, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(HERE)}})
+        client.km = client.create_kernel_manager()
+        with client.setup_kernel(env=env):
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)  # the last cell raises if a status or condition was not seen
+        plan = sb.script_progress()
+        assert plan["title"] == "Every status and condition of a deployment"
+        assert {s["chapter"] for s in plan["steps"]} == {"failures"}  # the last chapter the lesson played
+        assert {"lesson-start", "lesson-fail-ready"} <= set(sb.info()["deployments"])
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert "all 8 statuses and 14 conditions shown" in printed
+    connect = next(c for c in nb.cells if c.cell_type == "code" and "connect_or_start(" in c.source)
+    assert "Using the sandbox at" in "".join(o.get("text", "") for o in connect.outputs)

@@ -103,8 +103,15 @@ def test_inspect_deployment_state_guide_in_lab(open_guide):
     assert by_name["churn-model"]["status"] == "CREATED"
     nb.screenshot(overview.root, "overview", docs=True)  # the README's picture of ms.show()
 
-    # one widget per show(): nothing displayed twice
-    assert recorder.views("fraud-detector") and len(recorder.views("fraud-detector")) == 1
+    # the guide's diagrams of fraud-detector: drawn once asked for, Running lit
+    dia = nb.output(nb.cell_index_of("hops_widgets.diagram(deployment)"))
+    lit = dia.locator(".hops-dia-figure[data-diagram=status] .hops-dia-node[data-state=current]")
+    lit.wait_for(timeout=20_000)
+    assert lit.get_attribute("data-id") == "RUNNING"
+    # one widget per show() and per diagram(): nothing displayed twice
+    assert dia.locator(".hops-deployment").count() == 1
+    assert nb.output(nb.cell_index_of("widget = deployment.show()")).locator(".hops-deployment").count() == 1
+    assert len(recorder.views("fraud-detector")) == 2  # the page, and the diagrams
     recorder.stop()
     nb.assert_no_error_outputs()
 
