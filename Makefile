@@ -29,8 +29,11 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 ## test: everything: unit, integration, real SDK, notebooks (nbval), browser (e2e)
+# Two workers (TEST_WORKERS=0 for one process); --dist loadfile keeps each file's tests, and so a
+# notebook's cells and a module's servers, on one worker.
+TEST_WORKERS ?= 2
 test: $(STAMP) lint
-	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 ## test-fast: no browser, no notebooks
 test-fast: $(STAMP)
