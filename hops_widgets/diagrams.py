@@ -150,14 +150,13 @@ def _status_path(statuses: Iterable[str]) -> list[str]:
 
 def _start_marks(kind: str, progress: str) -> tuple[list[str], list[str]]:
     """Nodes and edges a start has walked to reach ``kind``/``progress`` (one order, so no history is needed)."""
-    visited, taken = [], []
+    visited: list[str] = []
     for before in _START_ORDER[: _START_ORDER.index(kind)]:
         visited += [f"{before}/unknown", f"{before}/true"]
     visited.append(f"{kind}/unknown")
     if progress != "unknown":
         visited.append(f"{kind}/{progress}")
-    taken = [f"{a}>{b}" for a, b in itertools.pairwise(visited)]
-    return visited, taken
+    return visited, [f"{a}>{b}" for a, b in itertools.pairwise(visited)]
 
 
 def _stop_marks(kind: str, progress: str) -> tuple[list[str], list[str]]:
