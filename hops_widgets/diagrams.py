@@ -140,12 +140,39 @@ def _stop_diagram() -> dict[str, Any]:
     }
 
 
-def _status_path(statuses: Iterable[str]) -> list[str]:
+def _status_path(statuses: Iterable[str]) -> tuple[list[str], set[str]]:
+    """The statuses in order, with the ones a poll missed put back where only one way leads through them.
+
+    A view off screen polls rarely, so a deployment may be seen Created and then Running; it cannot have
+    got there but through Starting. Such a move is filled in when the diagram has exactly one shortest way
+    for it (of at most three arrows); the arrows filled in are returned too (drawn dashed). A move with
+    no single way (a stop during a start) is left as seen: its statuses are marked, no arrow is.
+    """
     path: list[str] = []
+    seen: set[str] = set()
+    inferred: set[str] = set()
     for status in statuses:
-        if status in _STATUS_PLACES and (not path or path[-1] != status):
-            path.append(status)
-    return path
+        if status not in _STATUS_PLACES or (path and path[-1] == status):
+            continue
+        move = f"{path[-1]}>{status}" if path else ""
+        if move in _EDGES["status"]:
+            seen.add(move)
+        elif path and (between := _only_way(path[-1], status)):
+            inferred |= {f"{a}>{b}" for a, b in itertools.pairwise([path[-1], *between, status])}
+            path += between
+        path.append(status)
+    return path, inferred - seen
+
+
+def _only_way(a: str, b: str, limit: int = 3) -> list[str] | None:
+    """The statuses between ``a`` and ``b`` on the single shortest way of at most ``limit`` arrows, or None."""
+    ways = [[a]]
+    for _ in range(limit):
+        ways = [[*w, nxt] for w in ways for nxt in _NEXT.get(w[-1], ()) if nxt not in w]
+        done = [w for w in ways if w[-1] == b]
+        if done:
+            return done[0][1:-1] if len(done) == 1 else None
+    return None
 
 
 def _start_marks(kind: str, progress: str) -> tuple[list[str], list[str]]:
@@ -172,7 +199,7 @@ def marks(statuses: Sequence[str], state: DeploymentState | None) -> dict[str, A
     """
     empty = {"current": None, "visited": [], "taken": []}
     out: dict[str, Any] = {"status": dict(empty), "start": dict(empty), "stop": dict(empty), "focus": None}
-    path = _status_path([*statuses, state.status] if state is not None else statuses)
+    path, inferred = _status_path([*statuses, state.status] if state is not None else statuses)
     if path:
         taken = [f"{a}>{b}" for a, b in itertools.pairwise(path) if f"{a}>{b}" in _EDGES["status"]]
         current = path[-1] if state is not None and state.status in _STATUS_PLACES else None
@@ -180,6 +207,7 @@ def marks(statuses: Sequence[str], state: DeploymentState | None) -> dict[str, A
             "current": current,
             "visited": sorted(set(path)),
             "taken": sorted(set(taken)),
+            "inferred": sorted(inferred),  # taken, by the only way there, though no poll saw it
             "last": taken[-1] if taken and current and taken[-1].endswith(f">{current}") else None,
         }
     cond = state.condition if state is not None else None
@@ -248,11 +276,12 @@ def svg(m: dict[str, Any]) -> str:
     figures = []
     for d in LAYOUT["diagrams"]:
         mk = m.get(d["id"], {})
-        visited, taken = set(mk.get("visited", ())), set(mk.get("taken", ()))
+        visited, taken, inferred = (set(mk.get(k, ())) for k in ("visited", "taken", "inferred"))
         items = [f"<title>{e(d['title'])}</title>"]
         for edge in d["edges"]:
             state = "taken" if edge["id"] in taken else ""
-            items.append(f"<path class='hops-dia-edge' data-state='{state}' d='{edge['d']}'/>")
+            dashed = " stroke-dasharray='6 4'" if edge["id"] in inferred else ""
+            items.append(f"<path class='hops-dia-edge' data-state='{state}' d='{edge['d']}'{dashed}/>")
             if edge["label"]:
                 x, y = edge["at"]
                 items.append(
@@ -287,4 +316,7 @@ LAYOUT: dict[str, Any] = {
     "diagrams": [_routed(_status_diagram()), _routed(_start_diagram()), _routed(_stop_diagram())],
 }
 _EDGES = {d["id"]: {e["id"] for e in d["edges"]} for d in LAYOUT["diagrams"]}
+_NEXT: dict[str, list[str]] = {}
+for _a, _b, *_ in _STATUS_EDGES:
+    _NEXT.setdefault(_a, []).append(_b)
 _START_ORDER = list(_START_COLUMNS)

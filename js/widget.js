@@ -1192,6 +1192,7 @@ export const SECTIONS = {
           const mark = m[id] || {};
           const visited = new Set(mark.visited || []);
           const taken = new Set(mark.taken || []);
+          const inferred = new Set(mark.inferred || []); // taken, though no poll saw it: drawn dashed
           for (const [nid, g] of d.nodes) {
             const state = nid === mark.current ? "current" : visited.has(nid) ? "visited" : "";
             g.setAttribute("data-state", state);
@@ -1203,6 +1204,7 @@ export const SECTIONS = {
           for (const [eid, g] of d.edges) {
             const state = eid === mark.last ? "last" : taken.has(eid) ? "taken" : "";
             g.setAttribute("data-state", state);
+            g.setAttribute("data-inferred", String(inferred.has(eid)));
             g.querySelector("path").setAttribute("marker-end", `url(#${uid}-${id}-${state ? "taken" : "plain"})`);
           }
           const now = mark.current ? `now ${label(d, mark.current)}` : "not in use now";
@@ -1210,21 +1212,35 @@ export const SECTIONS = {
           d.svg.closest("figure").dataset.active = String(id === "status" || m.focus === id);
         }
       };
+      let retry = null;
+      const take = (layout) => {
+        if (drawn.size || !layout?.diagrams) return;
+        draw(layout);
+        paint();
+      };
       const ask = () => {
         asked ||= channel
           .request("diagram_layout")
           .then((reply) => {
             if (!reply?.ok) throw new Error("no layout");
-            draw(reply.body);
-            paint();
+            take(reply.body);
           })
           .catch(() => {
-            asked = null; // asked again when next opened
+            // not answered in time (a kernel busy with a long cell, a host holding messages back):
+            // ask again while open; a late answer to the first request is taken too (below)
+            asked = null;
+            clearTimeout(retry);
+            retry = setTimeout(() => box.open && !drawn.size && ask(), 2000);
           });
       };
+      const late = (msg) => msg.request === "diagram_layout" && msg.ok && take(msg.body);
       const onToggle = () => box.open && ask();
       box.addEventListener("toggle", onToggle);
-      ctx.cleanup(() => box.removeEventListener("toggle", onToggle));
+      ctx.cleanup(channel.on("reply", late));
+      ctx.cleanup(() => {
+        clearTimeout(retry);
+        box.removeEventListener("toggle", onToggle);
+      });
       if (big) {
         box.open = true;
         ask();

@@ -140,3 +140,49 @@ def test_deployment_lifecycle_guide_in_notebook7(open_guide):
     scripted = next(s for s in churn if s.status == "FAILED")
     assert "xgboost" in scripted.reason and "STARTED:failed" in scripted.steps.split(), trace
     recorder.stop()
+
+
+def _lit(nb: NotebookPage, cell: int, diagram: str) -> str | None:
+    node = nb.output(cell).locator(f".hops-dia-figure[data-diagram={diagram}] .hops-dia-node[data-state=current]")
+    return node.first.get_attribute("data-id") if node.count() else None
+
+
+def test_lesson_in_lab(open_guide):
+    """The lesson, Run All in JupyterLab: every chapter plays, its diagrams end where it ends."""
+    nb = open_guide("lab", "lesson_every_state.ipynb")
+    nb.page.set_viewport_size({"width": 1000, "height": 1000})
+    nb.run_all()
+    nb.wait_cells_done(timeout_s=240)  # also fails on any error output or stderr
+    final = nb.outputs_json(nb.cell_index_of("missing = []"))
+    assert "all 8 statuses and 14 conditions shown" in "".join("".join(o.get("text", "")) for o in final)
+    ends = {
+        "first_view = hops_widgets.diagram(first": ("RUNNING", "start", "READY/true"),
+        "halt_view = hops_widgets.diagram(halt": ("STOPPED", "stop", "STOPPED/true"),
+        'crash = hops_widgets.diagram(ms.get_deployment("lesson-fail-started"))': ("FAILED", "start", "STARTED/false"),
+    }
+    for source, (status, which, step) in ends.items():
+        cell = nb.cell_index_of(source)
+        nb.cell(cell).scroll_into_view_if_needed()  # JupyterLab skips painting cells far off screen
+        nb.output(cell).locator(".hops-dia-node").first.wait_for(state="attached", timeout=20_000)
+        assert (_lit(nb, cell, "status"), _lit(nb, cell, which)) == (status, step), source
+    start_cell = nb.cell_index_of("first_view = hops_widgets.diagram(first")
+    taken = nb.output(start_cell).locator(".hops-dia-figure[data-diagram=start] .hops-dia-edge[data-state=taken]")
+    assert taken.count() == 7  # every arrow of the start path, SCHEDULED Unknown to READY True
+    nb.cell(nb.cell_index_of("everything = ms.show(")).scroll_into_view_if_needed()
+    overview = OverviewView.wait(nb, nb.cell_index_of("everything = ms.show("))
+    rows = overview.wait_rows(
+        lambda rs: (
+            {r["name"]: r["status"] for r in rs if r["name"].startswith("lesson-fail")}
+            == {
+                "lesson-fail-scheduled": "FAILED",
+                "lesson-fail-initialized": "FAILED",
+                "lesson-fail-started": "FAILED",
+                "lesson-fail-ready": "RUNNING",
+            }
+        ),
+        "the four failures (the last one started again)",
+    )
+    assert rows
+    nb.cell(start_cell).scroll_into_view_if_needed()
+    nb.screenshot(nb.output(start_cell), "lesson-start-chapter", docs=True)
+    nb.assert_no_error_outputs()

@@ -134,3 +134,20 @@ def test_the_layout_travels_once_and_is_small():
     import json
 
     assert len(json.dumps(diagrams.LAYOUT)) < 12_000
+
+
+def test_a_move_no_poll_saw_is_filled_in_only_where_one_way_leads():
+    # a view off screen polls rarely: Created, then Running; it went through Starting
+    m = marks(["CREATED", "RUNNING"], state("Running", "READY", True))
+    assert m["status"]["taken"] == ["CREATED>STARTING", "STARTING>RUNNING"]
+    assert m["status"]["inferred"] == ["CREATED>STARTING", "STARTING>RUNNING"]  # drawn dashed
+    assert m["status"]["visited"] == ["CREATED", "RUNNING", "STARTING"]
+    assert "Created → Starting → Running" in m["text"]
+    missed_stop = marks(["RUNNING", "STOPPED"], state("Stopped", "STOPPED", True))
+    assert missed_stop["status"]["inferred"] == ["RUNNING>STOPPING", "STOPPING>STOPPED"]
+    # an arrow seen once and filled in another time is drawn as seen
+    again = marks(["STOPPED", "STARTING", "RUNNING", "IDLE", "RUNNING"], state("Running", "READY", True))
+    assert again["status"]["inferred"] == ["IDLE>STARTING"]
+    # two shortest ways (a stop during a start: through Running or through Failed): nothing made up
+    stop_while_starting = marks(["STARTING", "STOPPING"], state("Stopping", "STOPPED", None))
+    assert stop_while_starting["status"]["taken"] == [] and stop_while_starting["status"]["inferred"] == []
