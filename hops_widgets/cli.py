@@ -619,22 +619,27 @@ def run_demo(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
             print(f"hops-widgets: cannot run JupyterLab: {exc}", file=sys.stderr)
             return 1
         if _wait_until_serving(run.process, base_url, token):
-            print(
-                f"\nThe guide is at\n\n    {guide_url}\n\n"
-                f"{'Open it in a browser' if args.no_browser else 'Opening it in your browser'}. "
-                "Press Ctrl-C here to stop JupyterLab and the sandbox.",
-                file=out,
-                flush=True,
-            )
-            if not args.no_browser:
-                import webbrowser
-
-                webbrowser.open(guide_url)
+            _announce(args, out, "guide", guide_url, "JupyterLab")
         return run.process.wait()
 
     return _run_beside_sandbox(
         args, out, what="demo", server="JupyterLab", cert_prefix="hops-demo-certs-", launch=launch
     )
+
+
+def _announce(args: argparse.Namespace, out: TextIO, what: str, url: str, server: str) -> None:
+    """Say where ``what`` is served, and open it unless ``--no-browser``."""
+    print(
+        f"\nThe {what} is at\n\n    {url}\n\n"
+        f"{'Open it in a browser' if args.no_browser else 'Opening it in your browser'}. "
+        f"Press Ctrl-C here to stop {server} and the sandbox.",
+        file=out,
+        flush=True,
+    )
+    if not args.no_browser:
+        import webbrowser
+
+        webbrowser.open(url)
 
 
 def _wait_until_listening(process: subprocess.Popen, port: int, timeout: float = 120) -> bool:
@@ -674,17 +679,7 @@ def run_dashboard(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
             print(f"hops-widgets: cannot run Voilà: {exc}", file=sys.stderr)
             return 1
         if _wait_until_listening(run.process, port):
-            print(
-                f"\nThe dashboard is at\n\n    {url}\n\n"
-                f"{'Open it in a browser' if args.no_browser else 'Opening it in your browser'}. "
-                "Press Ctrl-C here to stop Voilà and the sandbox.",
-                file=out,
-                flush=True,
-            )
-            if not args.no_browser:
-                import webbrowser
-
-                webbrowser.open(url)
+            _announce(args, out, "dashboard", url, "Voilà")
         return run.process.wait()
 
     return _run_beside_sandbox(

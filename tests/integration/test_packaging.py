@@ -32,6 +32,11 @@ def test_wheel_ships_the_view_and_only_light_requirements(tmp_path):
         names = set(z.namelist())
         assert z.read("hops_widgets/static/widget.js") == (ROOT / "js/widget.js").read_bytes()
         assert z.read("hops_widgets/static/widget.css") == (ROOT / "js/widget.css").read_bytes()
+        scenarios = sorted((ROOT / "hops_widgets" / "sandbox" / "scenarios").glob("*.json"))
+        assert scenarios  # the built-in scenarios (the lesson) for `--scenario NAME`
+        for path in scenarios:
+            assert z.read(f"hops_widgets/sandbox/scenarios/{path.name}") == path.read_bytes()
+        assert "hops_widgets/sandbox/script.py" in names
         meta = next(n for n in names if n.endswith("METADATA"))
         requires = [
             line.split(":", 1)[1].strip()

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 import threading
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -253,29 +250,3 @@ def test_connect_or_start_in_process_reuses_the_sandbox_and_plays_again(monkeypa
             sandbox.connect_or_start(speed=1, seed=False, scenario="lessn")
     finally:
         first.stop()
-
-
-# ------------------------------------------------------------------ packaging
-def test_the_wheel_ships_the_builtin_scenarios(tmp_path):
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            str(ROOT),
-            "-w",
-            str(tmp_path),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = tmp_path.glob("hops_widgets-*.whl")
-    folder = ROOT / "hops_widgets" / "sandbox" / "scenarios"
-    with zipfile.ZipFile(wheel) as z:
-        for path in folder.glob("*.json"):
-            assert z.read(f"hops_widgets/sandbox/scenarios/{path.name}") == path.read_bytes()
-        assert "hops_widgets/sandbox/script.py" in z.namelist()
