@@ -144,7 +144,7 @@ class DeploymentDetail(t.HasTraits):
         self._timeline_rev = 0
         self._logs_rev = 0
         self._focused: str | None = None  # the failure the Logs section last opened itself for
-        self._diagram_wanted = getattr(self, "_wanted_view", "") == "diagram"
+        self._diagram_wanted = self._initial_traits().get("_view") == "diagram"  # drawn from the start
         self._logs = LogBook(
             lambda component, tail: source.logs(component, tail),
             self._logs_delta,
