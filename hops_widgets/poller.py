@@ -102,6 +102,7 @@ class Snapshot:
     interval_s: float | None = None
     failures: int = 0
     sharing: str = ""  # how this deployment is polled: its project's loop, or alone and why (for support)
+    poll: int = 0  # the round that brought it (0: none yet), so a waiter judges what it was handed
 
 
 def sdk_secrets() -> tuple[str, ...]:
@@ -212,7 +213,8 @@ class Poller:
         self._due: float | None = None  # when the project loop owes this poller its next round
         self.snapshot = Snapshot(sharing=self.sharing)
         self.timeline = Timeline()  # kept here, so every widget of the deployment shows the same history
-        self.polls = 0
+        self.polls = 0  # rounds whose result every subscriber has had
+        self._has_result = False
         self._thread: threading.Thread | None = None
         if autostart:
             self.start()
@@ -264,7 +266,7 @@ class Poller:
             self._subscribers[token] = callback
             if visible:
                 self._visible.add(token)
-        if self.polls:
+        if self._has_result:
             self._call(callback, self.snapshot)
         return token
 
@@ -456,8 +458,9 @@ class Poller:
             snapshot = replace(snapshot, mode=mode, interval_s=interval)
         with self._publishing:
             self._in_flight_since = None
-            self.polls += 1
-            self._publish(snapshot)
+            self._has_result = True
+            self._publish(replace(snapshot, poll=self.polls + 1))
+            self.polls += 1  # counted once delivered: whoever reads it sees the round's result
         return snapshot.interval_s
 
     def check_stall(self) -> bool:

@@ -153,6 +153,7 @@ class DeploymentDetail(t.HasTraits):
         )
         self._closed = False
         self._changed = threading.Condition()
+        self._round = 0  # the poll round whose result this widget shows
         if poller is None:
             poller = _poller.acquire(source, lambda: Poller(source, policy=wanted))
             if poller.policy is not wanted and (polling_options or policy is not None):
@@ -233,6 +234,7 @@ class DeploymentDetail(t.HasTraits):
         with self._lock:
             if self._closed:
                 return
+            self._round = max(self._round, snap.poll)
             values = self._values(snap)
             changed = {k: v for k, v in values.items() if getattr(self, k) != v}
             with self._batch():
@@ -566,7 +568,7 @@ class DeploymentDetail(t.HasTraits):
         with self._poller.watch() as poller, self._changed:
             seen = poller.polls  # judge only states polled after this call began
             while True:
-                s = self.state if poller.polls > seen else None
+                s = self.state if self._round > seen else None
                 if s is not None and s.status == target:
                     return s
                 if s is not None and s.status == "FAILED" and target != "FAILED":
@@ -582,7 +584,7 @@ class DeploymentDetail(t.HasTraits):
 
     def _await_first_update(self, timeout: float) -> None:
         with self._changed:
-            self._changed.wait_for(lambda: self._poller.polls > 0, timeout)
+            self._changed.wait_for(lambda: self._round > 0, timeout)
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:

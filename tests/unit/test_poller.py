@@ -153,6 +153,29 @@ def test_subscriber_exception_does_not_stop_others():
     assert len(seen) == 1
 
 
+def test_a_round_is_counted_only_once_every_subscriber_has_its_result():
+    # CI once saw `polls` reach 2 while the overview still listed a deleted deployment
+    p, _, _ = make()
+    inside, release = threading.Event(), threading.Event()
+    counted_inside = []
+
+    def slow(snap):
+        counted_inside.append((p.polls, snap.poll))
+        inside.set()
+        release.wait(5)
+
+    p.subscribe(slow)
+    worker = threading.Thread(target=p.poll)
+    worker.start()
+    assert inside.wait(5)
+    assert p.polls == 0  # a waiter on `polls` cannot yet read a stale subscriber
+    release.set()
+    worker.join(5)
+    assert p.polls == 1 and counted_inside == [(0, 1)]
+    p.poll()
+    assert p.snapshot.poll == 2
+
+
 def test_unknown_action_and_options_rejected():
     p, _, _ = make()
     with pytest.raises(ValueError):
