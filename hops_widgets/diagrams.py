@@ -24,6 +24,7 @@ NODE_W, NODE_H = 112, 36
 
 # status -> (x, y) of the node's centre; the order is the reading order of the accessible text
 _STATUS_PLACES = {
+    "CREATING": (70, 150),
     "CREATED": (70, 60),
     "STARTING": (250, 60),
     "RUNNING": (430, 60),
@@ -34,6 +35,7 @@ _STATUS_PLACES = {
     "STOPPING": (610, 240),
 }
 _STATUS_WORDS = {
+    "CREATING": "Creating",
     "CREATED": "Created",
     "STARTING": "Starting",
     "RUNNING": "Running",
@@ -45,6 +47,7 @@ _STATUS_WORDS = {
 }
 # (from, to, label, route): route "line", "arc" (over the top row) or "left"/"right" (one of a pair)
 _STATUS_EDGES = (
+    ("CREATING", "CREATED", "prepared", "line"),
     ("CREATED", "STARTING", "start", "line"),
     ("STOPPED", "STARTING", "start", "line"),
     ("STARTING", "RUNNING", "ready", "line"),

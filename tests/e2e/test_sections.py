@@ -1610,7 +1610,7 @@ def test_section_diagram(harness, sb):
     open_diagram(live)  # the view asks for the layout once; Python answers; the view draws it
     assert sum(m["type"] == "diagram_layout" for m in live.all_sent()) == 1
     assert live.text(".hops-dia-caption") == "Now Stopped. Condition: Stopped (True)."
-    assert live.q(".hops-dia-node").count() == 8 + 12 + 3
+    assert live.q(".hops-dia-node").count() == 9 + 12 + 3
     drawn = diagram_in_dom(live)
     assert drawn["status"]["current"] == ["STOPPED"] and drawn["start"]["current"] == []
     assert drawn["stop"]["current"] == ["STOPPED/true"] and drawn["stop"]["active"] == "true"
@@ -1704,7 +1704,7 @@ def test_the_overview_detail_draws_the_diagram_through_the_overview_channel(harn
     live.sync()
     (asked,) = [m for m in live.all_sent() if m["type"] == "diagram_layout"]
     assert asked["target"] == "detail"
-    assert live.q(f"{detail} .hops-dia-node").count() == 23
+    assert live.q(f"{detail} .hops-dia-node").count() == 24
     lit = f"{detail} .hops-dia-figure[data-diagram=status] .hops-dia-node[data-state=current]"
     assert live.attr(lit, "data-id") == "STOPPED"
     w.detail.start()

@@ -32,8 +32,8 @@ def state(status: str, ctype: str | None = None, cstatus: bool | None = None) ->
 
 
 def test_every_status_and_every_condition_row_has_a_node():
-    assert {n["id"] for n in BY_ID["status"]["nodes"]} == STATUS_ROWS
-    assert STATUS_ROWS <= set(STATUSES)
+    # every status the client knows, Creating included (a new deployment's first, before the reference's rows)
+    assert {n["id"] for n in BY_ID["status"]["nodes"]} == STATUS_ROWS | {"CREATING"} == set(STATUSES)
     condition_nodes = {tuple(n["id"].split("/")) for n in BY_ID["start"]["nodes"] + BY_ID["stop"]["nodes"]}
     assert CONDITION_ROWS <= condition_nodes
     for d in LAYOUT["diagrams"]:
@@ -112,6 +112,9 @@ def test_odd_input_lights_nothing_it_cannot_place():
     assert marks([], None)["text"] == "No state yet."
     odd = marks(["RUNNING", "HIBERNATING"], state("Hibernating", "WARMING", None))
     assert odd["status"]["current"] is None and odd["focus"] is None
+    creating = marks([], state("Creating", "STOPPED", None))
+    assert creating["status"]["current"] == "CREATING" and creating["focus"] is None
+    assert marks(["CREATING"], state("Created"))["status"]["last"] == "CREATING>CREATED"
     created = marks(["CREATED"], state("Created", "STOPPED", True))
     assert created["status"]["current"] == "CREATED" and created["focus"] is None  # never started: no step
     # a transition the diagram has no arrow for (a stop while starting) marks the nodes, not a made-up edge
