@@ -418,6 +418,42 @@ class ButtonRecorder:
         return log
 
 
+# -- the state diagrams (section `diagram` in js/widget.js) ----------------------------------------------
+
+_LIT_JS = """(root) => Object.fromEntries([...root.querySelectorAll('.hops-dia-figure')].map(f => [f.dataset.diagram,
+    [...f.querySelectorAll('.hops-dia-node[data-state=current]')].map(n => n.dataset.id).join(',')]))"""
+
+
+def lit(root: Locator) -> dict[str, str]:
+    """Per diagram (status, start, stop), the id of the node lit as current ("" for none)."""
+    return root.evaluate(_LIT_JS)
+
+
+def open_diagrams(root: Locator, timeout_s: float = 20) -> None:
+    """Unfold a detail's "State diagram" section and wait for its pictures (the layout is asked for then)."""
+    root.locator(".hops-diagram > summary").first.click()
+    root.locator(".hops-dia-node").first.wait_for(timeout=timeout_s * 1000)
+
+
+def wait_lit(root: Locator, want: dict[str, str], timeout_s: float = 30) -> dict[str, str]:
+    """Wait until the diagrams light ``want`` (a subset of :func:`lit`); returns what they light."""
+    deadline = time.monotonic() + timeout_s
+    now = lit(root)
+    while any(now.get(k) != v for k, v in want.items()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"diagrams light {now}, not {want}")
+        time.sleep(0.1)
+        now = lit(root)
+    return now
+
+
+def edge_state(root: Locator, edge: str) -> str | None:
+    """How the status diagram draws one move ("taken", "last", "" or None when absent)."""
+    return root.locator(f'.hops-dia-figure[data-diagram=status] .hops-dia-edge[data-id="{edge}"]').first.get_attribute(
+        "data-state"
+    )
+
+
 # -- the overview table (renderOverview in js/widget.js) ----------------------------------------------------
 
 OVERVIEW = ".hops-overview"

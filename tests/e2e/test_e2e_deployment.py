@@ -12,7 +12,18 @@ import re
 
 import pytest
 
-from .e2e_hops import POLL, SETUP, TRAITS, DeploymentView, assert_matches_kernel, describe, save_trace
+from .e2e_hops import (
+    POLL,
+    SETUP,
+    TRAITS,
+    DeploymentView,
+    assert_matches_kernel,
+    describe,
+    edge_state,
+    open_diagrams,
+    save_trace,
+    wait_lit,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -105,10 +116,17 @@ def test_render_and_stop_button_notebook7(open_nb):
         dialog.accept()
 
     nb.page.on("dialog", accept)
+    # the state diagrams, unfolded before the stop, follow it in Notebook 7 too
+    open_diagrams(view.root)
+    wait_lit(view.root, {"status": "RUNNING"})
     view.record()
     view.button("stop").click()
     view.wait_status("STOPPED", timeout_s=20)
     log = view.stop_recording()
+    wait_lit(view.root, {"status": "STOPPED", "start": "", "stop": "STOPPED/true"})
+    assert edge_state(view.root, "STOPPING>STOPPED") == "last"
+    # (a scale-to-zero model: on a slow machine its 30 s of quiet may have made it Idle first)
+    assert "taken" in (edge_state(view.root, "RUNNING>STOPPING"), edge_state(view.root, "IDLE>STOPPING"))
     assert dialogs and "recommender" in dialogs[0], dialogs
     assert any(s.status == "STOPPING" for s in log), describe(log)
     assert view.button("start").is_enabled()

@@ -8,17 +8,11 @@ import time
 
 import pytest
 
-from .e2e_hops import POLL, SETUP
+from .e2e_hops import POLL, SETUP, lit
 
 pytestmark = pytest.mark.e2e
 
 LONG_NAME = "customer-lifetime-value-forecaster-eu-west-production-v2-001"  # 60 characters
-_LIT = """(root) => Object.fromEntries([...root.querySelectorAll('.hops-dia-figure')].map(f => [f.dataset.diagram,
-    [...f.querySelectorAll('.hops-dia-node[data-state=current]')].map(n => n.dataset.id).join(',')]))"""
-
-
-def lit(root) -> dict[str, str]:
-    return root.evaluate(_LIT)
 
 
 def test_diagram_follows_a_start_live_and_marks_a_failure(open_lab):

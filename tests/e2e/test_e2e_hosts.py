@@ -26,7 +26,7 @@ import pytest
 
 from tests.hosts.kernels import HostLab, install_kernelspec, kernel_venv
 
-from .e2e_hops import POLL, SETUP, DeploymentView, save_trace
+from .e2e_hops import POLL, SETUP, DeploymentView, edge_state, open_diagrams, save_trace, wait_lit
 from .e2e_notebook import ARTIFACTS, NotebookPage
 
 pytestmark = pytest.mark.e2e
@@ -171,6 +171,15 @@ def test_colab_like_host(page, lab_off, tmp_path):
     assert nb.kernel_json("colab_shim.STATS['dropped']") > before  # the first reply did not get through
     assert settled_s < 10, settled_s
 
+    # -- the state diagrams: their layout is a reply, their marks a trait the poller thread sets;
+    # both reach the page by pulling, and follow a stop clicked in the page
+    open_diagrams(view.root)
+    wait_lit(view.root, {"status": "RUNNING", "start": "READY/true"})
+    nb.page.on("dialog", lambda dialog: dialog.accept())  # Stop asks for confirmation
+    view.button("stop").click()
+    wait_lit(view.root, {"status": "STOPPED", "stop": "STOPPED/true"}, timeout_s=40)
+    assert edge_state(view.root, "STOPPING>STOPPED") == "last" and delivery(view) == "pull"
+
 
 def test_vscode_like_host(page, lab_server, tmp_path):
     """Clicks wait for the running cell (VS Code); the poller's pushes still arrive meanwhile."""
@@ -191,8 +200,12 @@ def test_vscode_like_host(page, lab_server, tmp_path):
     # [*] shows as soon as the cell is queued: wait until the kernel really runs it (its first output)
     nb.wait_text(nb.output(2), re.compile(r"\bbusy\b"), timeout_s=30)
     view.button("start").click()  # held back by the host until the cell ends
+    # the diagrams' layout request too: it is asked again until answered, so they draw once the cell ends
+    open_diagrams(view.root, timeout_s=40)
     nb.wait_prompt(2, running=False, timeout_s=30)
     running = view.wait_status("RUNNING", timeout_s=40)
+    wait_lit(view.root, {"status": "RUNNING", "start": "READY/true"})
+    assert edge_state(view.root, "STARTING>RUNNING") == "last"
     log = view.stop_recording()
     trace = save_trace("vscode-like-click-during-cell", log)
     began = next(s.t for s in log if s.cell_running)

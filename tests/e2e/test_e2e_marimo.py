@@ -20,6 +20,7 @@ import pytest
 
 from hops_widgets import sandbox
 
+from .e2e_hops import edge_state, open_diagrams, wait_lit
 from .e2e_notebook import ARTIFACTS
 from .e2e_servers import REPO_ROOT, MarimoApp, require_tool
 from .hosts_recorder import RECORDER, seen
@@ -93,10 +94,15 @@ def test_marimo_app_is_live_and_rerun_releases_the_old_widget(marimo_app, page):
     assert info["threads"].strip().split(", ") == ["hops-widgets-poller[project demo]"], info
     _wait(lambda: detail.count() == 1 and detail.get_attribute("data-status") == "RUNNING", 30, "the new widget")
 
-    # The new widget is live and its actions work: Stop walks Stopping → Stopped, the row follows.
+    # The new widget is live and its actions work: Stop walks Stopping → Stopped, the row follows,
+    # and so do its state diagrams (unfolded first: drawn inside marimo's shadow root).
+    open_diagrams(detail)
+    wait_lit(detail, {"status": "RUNNING", "start": "READY/true"})
     page.evaluate("() => { window.__hopsSeen.detail = []; window.__hopsSeen['row:churn-model'] = []; }")
     detail.locator('button[data-action="stop"]').click()
     _wait(lambda: seen(page).get("detail", [])[-1:] == ["STOPPED"], 60, "the new detail to show Stopped")
+    wait_lit(detail, {"status": "STOPPED", "start": "", "stop": "STOPPED/true"})
+    assert edge_state(detail, "STOPPING>STOPPED") == "last" and edge_state(detail, "RUNNING>STOPPING") == "taken"
     _wait(lambda: seen(page).get("row:churn-model", [])[-1:] == ["Stopped"], 30, "the row to show Stopped")
     walked = seen(page)
     assert "STOPPING" in walked["detail"], walked

@@ -22,6 +22,7 @@ import pytest
 
 from hops_widgets.sandbox import ENV_CA, ENV_KEY, ENV_URL, RemoteSandbox
 
+from .e2e_hops import edge_state, open_diagrams, wait_lit
 from .e2e_notebook import ARTIFACTS
 from .e2e_servers import DashboardProcess, require_tool
 from .hosts_recorder import RECORDER, seen
@@ -96,10 +97,15 @@ def test_dashboard_is_live_in_voila(dashboard, page):
     overview.locator('tr.hops-row[data-name="churn-model"]').click()
     _wait(lambda: opened.locator(".hops-name").inner_text() == "churn-model", 30, "churn-model's detail")
     _wait(lambda: opened.get_attribute("data-status") == "RUNNING", 30, "churn-model's detail to show Running")
+    # its state diagrams, unfolded first, follow the stop through the overview's channel
+    open_diagrams(opened)
+    wait_lit(opened, {"status": "RUNNING", "start": "READY/true"})
     page.evaluate("() => { window.__hopsSeen.open = []; window.__hopsSeen['row:churn-model'] = []; }")
     opened.locator('button[data-action="stop"]').click()
     _wait(lambda: seen(page).get("row:churn-model", [])[-1:] == ["Stopped"], 60, "the row to show Stopped")
     _wait(lambda: seen(page).get("open", [])[-1:] == ["STOPPED"], 30, "the detail to show Stopped")
+    wait_lit(opened, {"status": "STOPPED", "start": "", "stop": "STOPPED/true"})
+    assert edge_state(opened, "STOPPING>STOPPED") == "last" and edge_state(opened, "RUNNING>STOPPING") == "taken"
     assert "STOPPING" in seen(page)["open"], seen(page)
     assert sb.status("churn-model") == "Stopped"
     live_s = time.monotonic() - started
