@@ -73,6 +73,7 @@ STEPS = (
     "refused start shown",
     "overview start/stop",
     "wait_for",
+    "diagram",
     "logs",
 )
 
@@ -296,6 +297,7 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
     from hops_widgets import _sdk, sandbox
     from hops_widgets.errors import DeploymentFailed
     from hops_widgets.state import DeploymentState
+    from hops_widgets.widget import snapshot_html
 
     fast = {"fast_s": 0.05, "stable_s": 0.05, "hidden_s": 0.05}
     with sandbox.start(tls=True, speed=50) as sb:
@@ -440,6 +442,22 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
                     failing.close()
             finally:
                 widget.close()
+        with steps.step("diagram"):
+            # hops_widgets.diagram() on the SDK's object: a stop and a start lit and marked, as in the browser
+            dia = hops_widgets.diagram(deployment, display=False, **fast)
+            try:
+                dia.wait_for("RUNNING", timeout=20)
+                dia.stop().result(timeout=20)
+                dia.wait_for("STOPPED", timeout=20)
+                dia.start().result(timeout=20)
+                dia.wait_for("RUNNING", timeout=20)
+                _until(lambda: dia.diagram.get("start", {}).get("current") == "READY/true", what="READY lit")
+                marks = dia.diagram["status"]
+                assert marks["current"] == "RUNNING" and marks["last"] == "STARTING>RUNNING", marks
+                assert {"RUNNING>STOPPING", "STOPPING>STOPPED", "STOPPED>STARTING"} <= set(marks["taken"]), marks
+                assert "data-id='RUNNING' data-state='current'" in snapshot_html(dia)
+            finally:
+                dia.close()
         info["logs_plan"] = _sdk.logs_plan(deployment)
         with steps.step("logs"):
             # the widget's read: plain dicts, nothing printed, one block per live instance
