@@ -269,6 +269,13 @@ def _until(predicate, timeout: float = 20.0, what: str = "condition") -> None:
         time.sleep(0.02)
 
 
+def _stopped_by(widget) -> None:
+    """Wait for Running, then stop through the widget and wait for Stopped."""
+    widget.wait_for("RUNNING", timeout=20)
+    widget.stop().result(timeout=20)
+    widget.wait_for("STOPPED", timeout=20)
+
+
 def _login(hopsworks, sb):
     import inspect
 
@@ -393,9 +400,7 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
         with steps.step("refused start shown"):
             widget = hops_widgets.show(deployment, display=False, **fast)
             try:
-                widget.wait_for("RUNNING", timeout=20)
-                widget.stop().result(timeout=20)
-                widget.wait_for("STOPPED", timeout=20)
+                _stopped_by(widget)
                 sb.http_error(500, endpoint="serving_action", times=1)
                 future = widget.start()
                 with contextlib.suppress(Exception):
@@ -446,9 +451,7 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
             # hops_widgets.diagram() on the SDK's object: a stop and a start lit and marked, as in the browser
             dia = hops_widgets.diagram(deployment, display=False, **fast)
             try:
-                dia.wait_for("RUNNING", timeout=20)
-                dia.stop().result(timeout=20)
-                dia.wait_for("STOPPED", timeout=20)
+                _stopped_by(dia)
                 dia.start().result(timeout=20)
                 dia.wait_for("RUNNING", timeout=20)
                 _until(lambda: dia.diagram.get("start", {}).get("current") == "READY/true", what="READY lit")
