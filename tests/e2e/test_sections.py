@@ -87,6 +87,9 @@ def open_harness(page, http_root, clock: bool = False):
         page.clock.install()  # the page's Date and timers, moved on by the test
     page.goto(f"{http_root}/tests/js/harness.html")
     page.wait_for_function("window.harnessReady === true")
+    if clock:
+        # stopped: only the test moves it (a clock left running gains real seconds on a loaded machine)
+        page.clock.pause_at(page.evaluate("() => Date.now()"))
     return page
 
 
@@ -923,6 +926,15 @@ def manual_detail_poller(w: DeploymentsWidget, name: str) -> Poller:
     return poller_mod.acquire(source, lambda: Poller(source, policy=w.poller.policy, autostart=False))
 
 
+def open_row(live: Live, w: DeploymentsWidget, name: str) -> Poller:
+    """Click ``name``'s row and give its detail a first poll (on a hand-driven poller, returned)."""
+    dp = manual_detail_poller(w, name)
+    live.q(f"tr[data-name={name}]").click()
+    live.sync()
+    poll(live, dp)
+    return dp
+
+
 def test_section_detail(harness, sb):
     w, p = overview(sb, ("alpha", "Stopped"), ("bravo", "Running"))
     live = Live(harness, w, "o")
@@ -1091,10 +1103,7 @@ def test_cleanup_leaves_no_listener_and_stops_the_timer(harness, sb):
     ov, op = overview(sb, ("alpha", "Stopped"))
     olive = Live(harness, ov, "o")
     poll(olive, op)
-    dp = manual_detail_poller(ov, "alpha")
-    olive.q("tr[data-name=alpha]").click()
-    olive.sync()
-    poll(olive, dp)
+    open_row(olive, ov, "alpha")
     assert olive.q(".hops-detail-holder .hops-detail").count() == 1
     assert harness.evaluate("() => H.intervals()") == 1, "one shared timer for every view on the page"
     left = live.close()
@@ -1694,10 +1703,7 @@ def test_the_overview_detail_draws_the_diagram_through_the_overview_channel(harn
     w, p = overview(sb, ("alpha", "Stopped"))
     live = Live(harness, w, "o")
     poll(live, p)
-    dp = manual_detail_poller(w, "alpha")
-    live.q("tr[data-name=alpha]").click()
-    live.sync()
-    poll(live, dp)
+    dp = open_row(live, w, "alpha")
     detail = ".hops-detail-holder .hops-deployment.hops-detail"
     live.q(f"{detail} .hops-diagram > summary").click()
     live.page.wait_for_function("id => H.sent(id).some(m => m.type === 'diagram_layout')", arg="o")
