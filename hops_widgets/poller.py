@@ -214,7 +214,6 @@ class Poller:
         self.snapshot = Snapshot(sharing=self.sharing)
         self.timeline = Timeline()  # kept here, so every widget of the deployment shows the same history
         self.polls = 0  # rounds whose result every subscriber has had
-        self._has_result = False
         self._thread: threading.Thread | None = None
         if autostart:
             self.start()
@@ -266,7 +265,7 @@ class Poller:
             self._subscribers[token] = callback
             if visible:
                 self._visible.add(token)
-        if self._has_result:
+        if self.snapshot.poll:  # a round's result is out: the newcomer gets it too
             self._call(callback, self.snapshot)
         return token
 
@@ -458,7 +457,6 @@ class Poller:
             snapshot = replace(snapshot, mode=mode, interval_s=interval)
         with self._publishing:
             self._in_flight_since = None
-            self._has_result = True
             self._publish(replace(snapshot, poll=self.polls + 1))
             self.polls += 1  # counted once delivered: whoever reads it sees the round's result
         return snapshot.interval_s
