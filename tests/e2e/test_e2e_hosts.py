@@ -194,6 +194,14 @@ def test_vscode_like_host(page, lab_server, tmp_path):
     run_and_wait(nb, 1)
     view = DeploymentView.wait(nb, 1)
     view.wait_status("STOPPED", timeout_s=15)
+    # JupyterLab makes the widget's comm a subshell of its own, a moment after the comm opens; until
+    # then its messages go on the main shell channel, where the kernel's own queue would hold them
+    # during the cell without the shim. Start once they come on the subshell (a Refresh sends one).
+    deadline = time.monotonic() + 30
+    while not any(t != "MainThread" for t in nb.kernel_json("vscode_shim.STATS['threads']")):
+        assert time.monotonic() < deadline, "JupyterLab never sent the widget's messages on a subshell"
+        view.button("refresh").click()
+        nb.page.wait_for_timeout(300)
     view.record(prompt_of_cell=2)
     nb.run_cell(2)
     nb.wait_cell_running(2)
@@ -215,6 +223,7 @@ def test_vscode_like_host(page, lab_server, tmp_path):
     assert moved - began > 5000, f"the click was handled during the cell:\n{trace}"
     assert running.badge == "Running"
     stats = nb.kernel_json("vscode_shim.STATS")
+    print("vscode-like host, the view's messages:", stats)
     assert stats["queued"] >= 1 and stats["released"] == stats["queued"], stats
     assert delivery(view) == "push", "pushes arrive in this host: the view must not fall back to pulling"
 

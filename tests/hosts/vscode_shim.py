@@ -6,14 +6,18 @@ VS Code's Jupyter extension holds the widgets' frontend -> kernel messages back 
 on whatever thread it arrives (a subshell thread with comms over subshells on), and handles them in
 order on the main thread when the cell ends. Kernel -> frontend messages are not touched.
 
-``STATS`` counts the messages queued and handled late, for the tests to read from a cell.
+``STATS`` counts the messages queued and handled late, and names the threads they arrived on, for
+the tests to read from a cell. JupyterLab sends a comm's messages on a subshell once it has made one
+for that comm; until then (or if it made none) they go on the main shell channel, where the kernel's
+own queue holds them until the cell ends (the same delay, reached without the shim; the test waits
+for the subshell first).
 """
 
 from __future__ import annotations
 
 import threading
 
-STATS = {"queued": 0, "released": 0, "direct": 0}
+STATS: dict = {"queued": 0, "released": 0, "direct": 0, "threads": []}
 _lock = threading.Lock()
 _queue: list[tuple] = []
 _running = False
@@ -29,6 +33,9 @@ def install(ip) -> None:
 
     def comm_msg(stream, ident, msg):
         with _lock:
+            name = threading.current_thread().name
+            if name not in STATS["threads"]:
+                STATS["threads"].append(name)
             if _running:
                 STATS["queued"] += 1
                 _queue.append((stream, ident, msg))
