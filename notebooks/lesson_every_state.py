@@ -210,7 +210,7 @@ crash = hops_widgets.diagram(ms.get_deployment("lesson-fail-started"))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-STATUSES = ["CREATING", "CREATED", "STARTING", "RUNNING", "IDLE", "UPDATING", "STOPPING", "STOPPED", "FAILED"]
+STATUSES = ["CREATED", "STARTING", "RUNNING", "IDLE", "UPDATING", "STOPPING", "STOPPED", "FAILED"]
 CONDITIONS = [("STOPPED", "Unknown"), ("STOPPED", "True")] + [
     (step, progress)
     for step in ("SCHEDULED", "INITIALIZED", "STARTED", "READY")

@@ -154,7 +154,7 @@ def test_lesson_in_lab(open_guide):
     nb.run_all()
     nb.wait_cells_done(timeout_s=240)  # also fails on any error output or stderr
     final = nb.outputs_json(nb.cell_index_of("missing = []"))
-    assert "all 9 statuses and 14 conditions shown" in "".join("".join(o.get("text", "")) for o in final)
+    assert "all 8 statuses and 14 conditions shown" in "".join("".join(o.get("text", "")) for o in final)
     ends = {
         "first_view = hops_widgets.diagram(first": ("RUNNING", "start", "READY/true"),
         "halt_view = hops_widgets.diagram(halt": ("STOPPED", "stop", "STOPPED/true"),

@@ -17,8 +17,8 @@ from hops_widgets.sandbox.script import load
 ROOT = Path(__file__).resolve().parents[2]
 API = "/hopsworks-api/api"
 
-# every status Hopsworks reports a deployment in, Creating first
-STATUSES = {"Creating", "Created", "Starting", "Running", "Idle", "Failed", "Updating", "Stopping", "Stopped"}
+# every status Hopsworks reports a deployment in (Creating comes first in the lesson too)
+STATUSES = {"Created", "Starting", "Running", "Idle", "Failed", "Updating", "Stopping", "Stopped"}
 ROWS = {
     ("STOPPED", None), ("STOPPED", True),
     ("SCHEDULED", None), ("SCHEDULED", False), ("SCHEDULED", True),
