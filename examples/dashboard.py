@@ -32,4 +32,4 @@ ms = sb.login().get_model_serving()
 overview = hops_widgets.show(ms)
 names = sorted(s.name for s in overview.states)
 if names:  # open one deployment's detail under the table; a click on another row replaces it
-    overview.open_detail("fraud-detector" if "fraud-detector" in names else names[0])
+    overview.open_detail("frauddetector" if "frauddetector" in names else names[0])

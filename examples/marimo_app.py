@@ -40,14 +40,14 @@ def _():
 @app.cell
 def _(mo):
     again = mo.ui.button(label="New widget", value=0, on_click=lambda n: n + 1, kind="neutral")
-    mo.hstack([mo.md("## churn-model"), again], justify="start")
+    mo.hstack([mo.md("## churnmodel"), again], justify="start")
     return (again,)
 
 
 @app.cell
 def _(again, hops_widgets, made, mo, ms, start_when_seen, threading):
     _run = again.value  # a click runs this cell again: the old widget closes with it
-    deployment = ms.get_deployment("churn-model")
+    deployment = ms.get_deployment("churnmodel")
     widget = hops_widgets.show(deployment, display=False)
     made.append(widget)
     if deployment.get_state().status in ("CREATED", "STOPPED"):

@@ -165,7 +165,7 @@ def _snippet(sb, out: TextIO) -> None:
         "    import hops_widgets",
         f"    project = hops_widgets.login(url={sb.url!r}, project={sb.project!r}, api_key={sb.api_key!r}, "
         f"verify={verify})",
-        "    hops_widgets.show(project.get_model_serving().get_deployment('fraud-detector'))",
+        "    hops_widgets.show(project.get_model_serving().get_deployment('frauddetector'))",
     ]
     if sb.tls:
         kw = sb.sdk_login_kwargs()

@@ -2,7 +2,7 @@
 
     project = hops_widgets.client.login(host="my.cluster", project="demo", api_key="...")
     serving = project.get_model_serving()
-    deployment = serving.get_deployment("fraud-detector")
+    deployment = serving.get_deployment("frauddetector")
     deployment.get_state().describe()
 
 It covers what the widgets need (reading state, start, stop) with one

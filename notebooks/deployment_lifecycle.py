@@ -35,11 +35,11 @@ print("connected to project", project.name)
 # %% [markdown]
 # ## From code
 #
-# `churn-model` has been deployed but never started: its status is **Created**.
+# `churnmodel` has been deployed but never started: its status is **Created**.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-churn = ms.get_deployment("churn-model")
+churn = ms.get_deployment("churnmodel")
 w = churn.show()
 w
 
@@ -84,12 +84,12 @@ print(w.wait_for("STOPPED", timeout=90).status)
 # %% [markdown]
 # ## A failure, and its reason
 #
-# `big-llm` asks for more GPUs than the cluster has, so it cannot be scheduled. The widget turns red,
+# `bigllm` asks for more GPUs than the cluster has, so it cannot be scheduled. The widget turns red,
 # the failed step is marked in the stepper, and the server's reason is shown under the message.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-llm = ms.get_deployment("big-llm")
+llm = ms.get_deployment("bigllm")
 llm_widget = llm.show()
 llm_widget
 
@@ -110,12 +110,12 @@ except DeploymentFailed as failure:
     print("failed at", failure.state.condition.type, "->", failure.state.condition.progress)
 
 # %% [markdown]
-# Failures can be scripted at any step. Here `churn-model` (stopped by the cell before last) fails while
+# Failures can be scripted at any step. Here `churnmodel` (stopped by the cell before last) fails while
 # its model server starts:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-sb.fail("churn-model", step="STARTED", reason="predictor.py raised ImportError: no module named 'xgboost'")
+sb.fail("churnmodel", step="STARTED", reason="predictor.py raised ImportError: no module named 'xgboost'")
 churn.start(await_running=0)
 try:
     w.wait_for("RUNNING", timeout=90)
@@ -143,7 +143,7 @@ print(log_text.strip().splitlines()[-1])  # the last line of the traceback: the 
 
 # %%
 # NBVAL_CHECK_OUTPUT
-sb.heal("churn-model")
+sb.heal("churnmodel")
 churn.stop(await_stopped=0)
 w.wait_for("STOPPED", timeout=90)
 churn.start(await_running=0)

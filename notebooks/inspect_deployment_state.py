@@ -52,7 +52,7 @@ print("connected to project", project.name)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-deployment = ms.get_deployment("fraud-detector")
+deployment = ms.get_deployment("frauddetector")
 print(deployment.name, "serves", deployment.model_name)
 
 # %% [markdown]
@@ -72,7 +72,7 @@ widget
 # Start the deployment and wait for it; the widget above follows every step while this cell waits.
 #
 # `start(await_running=0)` sends the request and returns at once. On a deployment that is already
-# running (as `fraud-detector` is in a fresh sandbox) it changes nothing, and the wait ends at the next
+# running (as `frauddetector` is in a fresh sandbox) it changes nothing, and the wait ends at the next
 # poll. One case needs care: the server refuses to start a deployment that is still stopping (say, a
 # moment after you pressed its **Stop** button), so the cell lets the stop finish first.
 

@@ -102,12 +102,12 @@ for chapter in lesson.chapters:
 
 # %%
 sb.play("lesson", chapter="start")
-first = ms.get_deployment("lesson-start")
+first = ms.get_deployment("lessonstart")
 first_view = hops_widgets.diagram(first, fast_s=0.5)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-watch("start", "lesson-start")
+watch("start", "lessonstart")
 
 # %% [markdown]
 # ## 2. Scale to zero, and a cold start
@@ -120,12 +120,12 @@ watch("start", "lesson-start")
 
 # %%
 sb.play("lesson", chapter="scale-to-zero")
-idle = ms.get_deployment("lesson-idle")
+idle = ms.get_deployment("lessonidle")
 idle_view = idle.show(fast_s=0.5)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-watch("scale-to-zero", "lesson-idle")
+watch("scale-to-zero", "lessonidle")
 
 # %% [markdown]
 # ## 3. Updating
@@ -136,12 +136,12 @@ watch("scale-to-zero", "lesson-idle")
 
 # %%
 sb.play("lesson", chapter="update")
-grow = ms.get_deployment("lesson-update")
+grow = ms.get_deployment("lessonupdate")
 grow_view = grow.show(fast_s=0.5)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-watch("update", "lesson-update")
+watch("update", "lessonupdate")
 print("instances now:", grow.get_state().predictor)
 
 # %% [markdown]
@@ -154,12 +154,12 @@ print("instances now:", grow.get_state().predictor)
 
 # %%
 sb.play("lesson", chapter="stop")
-halt = ms.get_deployment("lesson-stop")
+halt = ms.get_deployment("lessonstop")
 halt_view = hops_widgets.diagram(halt, fast_s=0.5)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-watch("stop", "lesson-stop")
+watch("stop", "lessonstop")
 
 # %% [markdown]
 # ## 5. A start failing at each step
@@ -183,7 +183,7 @@ everything = ms.show(fast_s=0.5)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-failing = ["lesson-fail-scheduled", "lesson-fail-initialized", "lesson-fail-started", "lesson-fail-ready"]
+failing = ["lessonfailscheduled", "lessonfailinitialized", "lessonfailstarted", "lessonfailready"]
 watch("failures", *failing)
 
 # %% [markdown]
@@ -200,7 +200,7 @@ for name in failing[:3]:
 # the failed branch are marked.
 
 # %%
-crash = hops_widgets.diagram(ms.get_deployment("lesson-fail-started"))
+crash = hops_widgets.diagram(ms.get_deployment("lessonfailstarted"))
 
 # %% [markdown]
 # ## What the lesson showed

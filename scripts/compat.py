@@ -326,8 +326,8 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
             names = [d.name for d in ms.get_deployments()]
             assert names == sb.world.names(), names
         with steps.step("get_deployment"):
-            deployment = ms.get_deployment("fraud-detector")
-            assert deployment.name == "fraud-detector"
+            deployment = ms.get_deployment("frauddetector")
+            assert deployment.name == "frauddetector"
             _missing_is_none(ms)
         with steps.step("get_state/describe"):
             state = deployment.get_state()
@@ -408,7 +408,7 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
                 _until(lambda: widget.action_error, what="the error on screen")
                 assert "500" in widget.action_error, widget.action_error
                 assert sb.api_key not in widget.action_error
-                assert sb.status("fraud-detector") == "Stopped"
+                assert sb.status("frauddetector") == "Stopped"
             finally:
                 widget.close()
         with steps.step("overview start/stop"):
@@ -418,12 +418,12 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
                 def row(name):
                     return next((s for s in overview.states if s.name == name), None)
 
-                _until(lambda: row("churn-model") is not None, what="the overview's first round")
-                overview.start("churn-model").result(timeout=20)
-                _until(lambda: row("churn-model").status == "RUNNING", what="churn-model RUNNING")
+                _until(lambda: row("churnmodel") is not None, what="the overview's first round")
+                overview.start("churnmodel").result(timeout=20)
+                _until(lambda: row("churnmodel").status == "RUNNING", what="churnmodel RUNNING")
                 assert overview.table.action_error == "", overview.table.action_error
-                overview.stop("churn-model").result(timeout=20)
-                _until(lambda: row("churn-model").status == "STOPPED", what="churn-model STOPPED")
+                overview.stop("churnmodel").result(timeout=20)
+                _until(lambda: row("churnmodel").status == "STOPPED", what="churnmodel STOPPED")
                 assert overview.table.action_error == "", overview.table.action_error
             finally:
                 overview.close()
@@ -433,8 +433,8 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
                 widget.start().result(timeout=20)
                 running = widget.wait_for("RUNNING", timeout=20)
                 assert running.predictor.available == running.predictor.requested == 2, running.summary()
-                sb.fail("churn-model", "STARTED", "Failed to run: the predictor script raised ImportError")
-                failing = hops_widgets.show(ms.get_deployment("churn-model"), display=False, **fast)
+                sb.fail("churnmodel", "STARTED", "Failed to run: the predictor script raised ImportError")
+                failing = hops_widgets.show(ms.get_deployment("churnmodel"), display=False, **fast)
                 try:
                     failing.start()
                     try:
@@ -470,12 +470,12 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
             assert out.getvalue() == "", out.getvalue()[:200]
             assert all(set(line) == {"instance", "content", "timestamp", "id"} for line in lines), lines[:1]
             assert len({line["instance"] for line in lines}) == 2 and len(lines) == 10, len(lines)
-            # churn-model failed at STARTED above: its predictor log ends in the script's traceback
-            broken = _sdk.logs(ms.get_deployment("churn-model"), "predictor", 20)
+            # churnmodel failed at STARTED above: its predictor log ends in the script's traceback
+            broken = _sdk.logs(ms.get_deployment("churnmodel"), "predictor", 20)
             assert broken and broken[-1]["content"].startswith("ModuleNotFoundError"), broken[-1:]
             # and the SDK's own get_logs prints the same instances
             deployment.get_logs(component="predictor", tail=3)
-            assert out.getvalue().count("fraud-detector-predictor-") >= 2, out.getvalue()[:300]
+            assert out.getvalue().count("frauddetector-predictor-") >= 2, out.getvalue()[:300]
         with contextlib.suppress(Exception):
             hopsworks.logout()
 

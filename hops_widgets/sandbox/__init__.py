@@ -3,7 +3,7 @@
 >>> from hops_widgets import sandbox
 >>> with sandbox.start(speed=10) as sb:            # doctest: +SKIP
 ...     project = sb.login()
-...     deployment = project.get_model_serving().get_deployment("fraud-detector")
+...     deployment = project.get_model_serving().get_deployment("frauddetector")
 ...     sb.http_error(503, retry_after=2, times=1)   # script a fault
 ...     sb.requests(path_contains="/serving")        # count what was asked
 

@@ -974,7 +974,7 @@ def seed(world: World) -> None:
     """The four demo deployments."""
     world.add(
         Blueprint(
-            "fraud-detector",
+            "frauddetector",
             model_name="fraud_model",
             model_version=3,
             requested_instances=2,
@@ -998,7 +998,7 @@ def seed(world: World) -> None:
     )
     world.add(
         Blueprint(
-            "big-llm",
+            "bigllm",
             model_name="llm_chat",
             model_version=1,
             requested_instances=1,
@@ -1007,13 +1007,13 @@ def seed(world: World) -> None:
             description="A large language model asking for more GPUs than the cluster has",
         ),
         status="Failed",
-        failure=("SCHEDULED", BIG_LLM_REASON),
+        failure=("SCHEDULED", BIGLLM_REASON),
     )
-    world.fail("big-llm", "SCHEDULED", BIG_LLM_REASON, sticky=True)
+    world.fail("bigllm", "SCHEDULED", BIGLLM_REASON, sticky=True)
     world.add(
-        Blueprint("churn-model", model_name="churn", model_version=2, description="Trained, deployed, never started"),
+        Blueprint("churnmodel", model_name="churn", model_version=2, description="Trained, deployed, never started"),
         status="Created",
     )
 
 
-BIG_LLM_REASON = "Failed to be scheduled: insufficient GPUs, 4 requested per instance and none free on any node"
+BIGLLM_REASON = "Failed to be scheduled: insufficient GPUs, 4 requested per instance and none free on any node"

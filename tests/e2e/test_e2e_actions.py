@@ -26,7 +26,7 @@ from .e2e_hops import (
 
 pytestmark = pytest.mark.e2e
 
-NAME = "fraud-detector"
+NAME = "frauddetector"
 # What reached the server: the action of every POST .../serving/<id>?action=...
 ACTIONS = f'[r["query"] for r in sb.requests(endpoint="serving_action", deployment="{NAME}")]'
 

@@ -85,7 +85,7 @@ def test_inspect_guide_runs_twice_in_the_demo(demo, page):
     assert current == "inspect_deployment_state.ipynb"
     shown = nb.cell_index_of("widget = deployment.show()")
     stored = nb.output(shown).inner_text()
-    assert "fraud-detector" in stored and "Running" in stored, stored
+    assert "frauddetector" in stored and "Running" in stored, stored
 
     # As a reader who reads before running: recommender has scaled to zero by now.
     deadline = time.monotonic() + 90
@@ -121,9 +121,9 @@ def test_lifecycle_guide_runs_twice_in_the_demo(demo, page):
         assert before.endswith("after:  RUNNING\n"), before
         failed = _stdout(nb, nb.cell_index_of("llm.start(await_running=0)"))
         assert failed == "failed at SCHEDULED -> false\n", f"run {run}: {failed!r}"
-        scripted = _stdout(nb, nb.cell_index_of('sb.fail("churn-model"'))
+        scripted = _stdout(nb, nb.cell_index_of('sb.fail("churnmodel"'))
         assert scripted.startswith("STARTED false\n"), f"run {run}: {scripted!r}"
-        recovered = _stdout(nb, nb.cell_index_of('sb.heal("churn-model")'))
+        recovered = _stdout(nb, nb.cell_index_of('sb.heal("churnmodel")'))
         assert recovered == "RUNNING\n", f"run {run}: {recovered!r}"
-        assert sb.status("churn-model") == "Running"
+        assert sb.status("churnmodel") == "Running"
     _record("deployment_lifecycle", seconds)

@@ -31,8 +31,8 @@ pytestmark = pytest.mark.e2e
 def test_live_update_lab(open_lab):
     nb = open_lab(
         [
-            SETUP + 'settle("fraud-detector", "stop", "Stopped")',
-            f'd = serving.get_deployment("fraud-detector")\nw = hops_widgets.show(d, {POLL})',
+            SETUP + 'settle("frauddetector", "stop", "Stopped")',
+            f'd = serving.get_deployment("frauddetector")\nw = hops_widgets.show(d, {POLL})',
             "d.start(await_running=0)",
             # Stop, then keep the kernel busy: everything after the stop request happens during the sleep.
             "sb.set_speed(0.5)\nd.stop(await_stopped=0)\ntime.sleep(30)",

@@ -12,7 +12,7 @@ from .e2e_hops import POLL, SETUP, lit
 
 pytestmark = pytest.mark.e2e
 
-LONG_NAME = "customer-lifetime-value-forecaster-eu-west-production-v2-001"  # 60 characters
+LONG_NAME = "customerLifetimeValueForecasterEuWestProductionV2release0001"  # 60 characters
 
 
 def test_diagram_follows_a_start_live_and_marks_a_failure(open_lab):

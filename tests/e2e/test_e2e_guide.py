@@ -61,9 +61,9 @@ def test_inspect_deployment_state_guide_in_lab(open_guide):
     nb.run_all()
     nb.wait_cells_done(timeout_s=120)  # also fails on any error output or stderr
 
-    # -- fraud-detector: Running, every step done, all instances up -------------------------
+    # -- frauddetector: Running, every step done, all instances up -------------------------
     fraud = DeploymentView.wait(nb, nb.cell_index_of("widget = deployment.show()"))
-    want = _requested(nb, "fraud-detector")
+    want = _requested(nb, "frauddetector")
     snap = fraud.wait_status("RUNNING")
     assert snap.badge == "Running" and snap.tone == "ok"
     assert fraud.root.get_attribute("data-status") == "RUNNING"
@@ -95,15 +95,15 @@ def test_inspect_deployment_state_guide_in_lab(open_guide):
     # -- the overview lists the four seeded deployments -------------------------------------
     overview = OverviewView.wait(nb, nb.cell_index_of("overview = ms.show()"))
     seeded = nb.kernel_json('sorted(d["name"] for d in sb.deployments())')
-    assert seeded == ["big-llm", "churn-model", "fraud-detector", "recommender"]
+    assert seeded == ["bigllm", "churnmodel", "frauddetector", "recommender"]
     rows = overview.wait_rows(lambda rs: [r["name"] for r in rs] == seeded, "the seeded deployments")
     assert all(r["badge"] for r in rows), rows
     by_name = {r["name"]: r for r in rows}
-    assert by_name["fraud-detector"]["status"] == "RUNNING" and by_name["big-llm"]["status"] == "FAILED"
-    assert by_name["churn-model"]["status"] == "CREATED"
+    assert by_name["frauddetector"]["status"] == "RUNNING" and by_name["bigllm"]["status"] == "FAILED"
+    assert by_name["churnmodel"]["status"] == "CREATED"
     nb.screenshot(overview.root, "overview", docs=True)  # the README's picture of ms.show()
 
-    # the guide's diagrams of fraud-detector: drawn once asked for, Running lit
+    # the guide's diagrams of frauddetector: drawn once asked for, Running lit
     dia = nb.output(nb.cell_index_of("hops_widgets.diagram(deployment)"))
     lit = dia.locator(".hops-dia-figure[data-diagram=status] .hops-dia-node[data-state=current]")
     lit.wait_for(timeout=20_000)
@@ -111,7 +111,7 @@ def test_inspect_deployment_state_guide_in_lab(open_guide):
     # one widget per show() and per diagram(): nothing displayed twice
     assert dia.locator(".hops-deployment").count() == 1
     assert nb.output(nb.cell_index_of("widget = deployment.show()")).locator(".hops-deployment").count() == 1
-    assert len(recorder.views("fraud-detector")) == 2  # the page, and the diagrams
+    assert len(recorder.views("frauddetector")) == 2  # the page, and the diagrams
     recorder.stop()
     nb.assert_no_error_outputs()
 
@@ -124,7 +124,7 @@ def test_deployment_lifecycle_guide_in_notebook7(open_guide):
 
     big = DeploymentView.wait(nb, nb.cell_index_of("llm_widget = llm.show()"))
     failed = big.wait_status("FAILED")
-    expected = nb.kernel_json('sb.deployment("big-llm")["condition"]')
+    expected = nb.kernel_json('sb.deployment("bigllm")["condition"]')
     assert failed.badge == "Failed" and failed.tone == "error"
     assert failed.reason == expected["reason"] and "GPU" in failed.reason, failed
     assert big.part(".hops-reason").is_visible()
@@ -132,8 +132,8 @@ def test_deployment_lifecycle_guide_in_notebook7(open_guide):
     assert big.part('.hops-step[data-type="SCHEDULED"]').get_attribute("data-state") == "failed"
     assert_matches_kernel(big, nb.kernel_json(traits_of("llm_widget")))
 
-    # churn-model went through the scripted failure and came back
-    churn = [s for s in recorder.log("churn-model") if s.status not in (None, "UNKNOWN")]
+    # churnmodel went through the scripted failure and came back
+    churn = [s for s in recorder.log("churnmodel") if s.status not in (None, "UNKNOWN")]
     trace = save_trace("nb7-guide-churn", churn)
     statuses = runs(s.status for s in churn)
     assert statuses[-1] == "RUNNING" and "FAILED" in statuses and "STOPPED" in statuses, trace
@@ -158,7 +158,7 @@ def test_lesson_in_lab(open_guide):
     ends = {
         "first_view = hops_widgets.diagram(first": ("RUNNING", "start", "READY/true"),
         "halt_view = hops_widgets.diagram(halt": ("STOPPED", "stop", "STOPPED/true"),
-        'crash = hops_widgets.diagram(ms.get_deployment("lesson-fail-started"))': ("FAILED", "start", "STARTED/false"),
+        'crash = hops_widgets.diagram(ms.get_deployment("lessonfailstarted"))': ("FAILED", "start", "STARTED/false"),
     }
     for source, (status, which, step) in ends.items():
         cell = nb.cell_index_of(source)
@@ -174,15 +174,15 @@ def test_lesson_in_lab(open_guide):
         lambda rs: (
             {r["name"]: r["status"] for r in rs if r["name"].startswith("lesson-fail")}
             == {
-                "lesson-fail-scheduled": "FAILED",
-                "lesson-fail-initialized": "FAILED",
-                "lesson-fail-started": "FAILED",
-                "lesson-fail-ready": "RUNNING",
+                "lessonfailscheduled": "FAILED",
+                "lessonfailinitialized": "FAILED",
+                "lessonfailstarted": "FAILED",
+                "lessonfailready": "RUNNING",
             }
         ),
         "the four failures (the last one started again)",
     )
     assert rows
     nb.cell(start_cell).scroll_into_view_if_needed()
-    nb.screenshot(nb.output(start_cell), "lesson-start-chapter", docs=True)
+    nb.screenshot(nb.output(start_cell), "lessonstart-chapter", docs=True)
     nb.assert_no_error_outputs()

@@ -96,8 +96,8 @@ def test_colab_like_host(page, lab_off, tmp_path):
         PROBE,  # 0
         "threading.Thread(target=lambda: setattr(probe, 'value', 1)).start(); time.sleep(0.5)",  # 1
         "probe.value = 2",  # 2
-        SETUP + 'settle("fraud-detector", "stop", "Stopped")\nfrom tests.hosts import colab_shim',  # 3
-        f'd = serving.get_deployment("fraud-detector")\nw = hops_widgets.show(d, {POLL})',  # 4
+        SETUP + 'settle("frauddetector", "stop", "Stopped")\nfrom tests.hosts import colab_shim',  # 3
+        f'd = serving.get_deployment("frauddetector")\nw = hops_widgets.show(d, {POLL})',  # 4
         "d.start(await_running=0)",  # 5
         "d.stop(await_stopped=0)\ntime.sleep(8)",  # 6
     ]
@@ -185,8 +185,8 @@ def test_vscode_like_host(page, lab_server, tmp_path):
     """Clicks wait for the running cell (VS Code); the poller's pushes still arrive meanwhile."""
     install_kernelspec(lab_server.workdir / "data", "hops-vscode", extensions=("tests.hosts.vscode_shim",))
     cells = [
-        SETUP + 'settle("fraud-detector", "stop", "Stopped")\nfrom tests.hosts import vscode_shim',  # 0
-        f'd = serving.get_deployment("fraud-detector")\nw = hops_widgets.show(d, {POLL})',  # 1
+        SETUP + 'settle("frauddetector", "stop", "Stopped")\nfrom tests.hosts import vscode_shim',  # 0
+        f'd = serving.get_deployment("frauddetector")\nw = hops_widgets.show(d, {POLL})',  # 1
         'print("busy", flush=True)\ntime.sleep(6)',  # 2
     ]
     nb = open_with_kernel(page, lab_server, tmp_path, "vscode-like", "hops-vscode", cells)
@@ -231,8 +231,8 @@ def test_vscode_like_host(page, lab_server, tmp_path):
 def test_lab_with_comms_over_subshells_off(page, lab_off, tmp_path):
     """ipykernel 7 with JupyterLab's comms over subshells off: handlers on the main thread."""
     cells = [
-        SETUP + 'settle("fraud-detector", "stop", "Stopped")\nimport ipykernel',  # 0
-        f'd = serving.get_deployment("fraud-detector")\nw = hops_widgets.show(d, {POLL})',  # 1
+        SETUP + 'settle("frauddetector", "stop", "Stopped")\nimport ipykernel',  # 0
+        f'd = serving.get_deployment("frauddetector")\nw = hops_widgets.show(d, {POLL})',  # 1
         "d.stop(await_stopped=0)\ntime.sleep(12)",  # 2
     ]
     nb = open_with_kernel(page, lab_off, tmp_path, "subshells-off", "python3", cells)
@@ -263,8 +263,8 @@ def test_lab_with_comms_over_subshells_off(page, lab_off, tmp_path):
 def test_ipykernel_6_29(page, lab_server, tmp_path, old_kernel_python):
     install_kernelspec(lab_server.workdir / "data", "hops-ipykernel-6.29", python=old_kernel_python)
     cells = [
-        SETUP + 'settle("fraud-detector", "stop", "Stopped")\nimport ipykernel',  # 0
-        f'd = serving.get_deployment("fraud-detector")\nw = hops_widgets.show(d, {POLL})',  # 1
+        SETUP + 'settle("frauddetector", "stop", "Stopped")\nimport ipykernel',  # 0
+        f'd = serving.get_deployment("frauddetector")\nw = hops_widgets.show(d, {POLL})',  # 1
         "d.stop(await_stopped=0)",  # 2
     ]
     nb = open_with_kernel(page, lab_server, tmp_path, "ipykernel-6-29", "hops-ipykernel-6.29", cells)

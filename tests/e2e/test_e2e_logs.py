@@ -33,8 +33,8 @@ def wait_lines(view: DeploymentView, predicate, what: str, timeout_s: float = 20
 def test_a_failed_start_opens_the_predictor_logs_on_the_traceback(open_lab):
     nb = open_lab(
         [
-            SETUP + 'sb.fail("churn-model", step="STARTED", reason="the predictor script raised an error")',
-            f'd = serving.get_deployment("churn-model")\nw = hops_widgets.show(d, {POLL})',
+            SETUP + 'sb.fail("churnmodel", step="STARTED", reason="the predictor script raised an error")',
+            f'd = serving.get_deployment("churnmodel")\nw = hops_widgets.show(d, {POLL})',
             "d.start(await_running=0)",
         ]
     )
@@ -65,9 +65,9 @@ def test_follow_shows_new_lines_switch_component_filter_and_payloads_stay_text(o
     nb = open_lab(
         [
             SETUP,
-            f'd = serving.get_deployment("fraud-detector")\nw = hops_widgets.show(d, {POLL})',
-            'for _ in range(3):\n    sb.predict("fraud-detector")',
-            f'sb.append_log("fraud-detector", {payload!r})',
+            f'd = serving.get_deployment("frauddetector")\nw = hops_widgets.show(d, {POLL})',
+            'for _ in range(3):\n    sb.predict("frauddetector")',
+            f'sb.append_log("frauddetector", {payload!r})',
         ]
     )
     nb.run_cell(0)

@@ -1,7 +1,7 @@
 """marimo: the example app (``examples/marimo_app.py``) under ``marimo run``, headless, in Chromium.
 
-The app shows churn-model's detail widget (``mo.ui.anywidget``) and the overview of every deployment,
-and starts churn-model once the widget is on screen: both walk Created → Starting → Running in the page
+The app shows churnmodel's detail widget (``mo.ui.anywidget``) and the overview of every deployment,
+and starts churnmodel once the widget is on screen: both walk Created → Starting → Running in the page
 with nobody touching it (marimo >= 0.23.14 delivers the poller thread's trait changes). Then "New widget"
 runs the widget's cell again: marimo closes the old comm, and hops-widgets closes the old widget with its
 cell, so its poller subscription ends (a poller per deployment, one subscriber each, and no thread left
@@ -69,27 +69,27 @@ def test_marimo_app_is_live_and_rerun_releases_the_old_widget(marimo_app, page):
     page.goto(app.url)
 
     detail = page.locator(DETAIL)
-    row = page.locator('.hops-overview tr.hops-row[data-name="churn-model"]')
-    # no interaction: the app starts churn-model, the detail and the overview row follow
+    row = page.locator('.hops-overview tr.hops-row[data-name="churnmodel"]')
+    # no interaction: the app starts churnmodel, the detail and the overview row follow
     _wait(lambda: seen(page).get("detail", [])[-1:] == ["RUNNING"], 60, "the detail to show Running")
-    _wait(lambda: seen(page).get("row:churn-model", [])[-1:] == ["Running"], 30, "the row to show Running")
-    assert sb.status("churn-model") == "Running"
+    _wait(lambda: seen(page).get("row:churnmodel", [])[-1:] == ["Running"], 30, "the row to show Running")
+    assert sb.status("churnmodel") == "Running"
     walked = seen(page)
     assert walked["detail"] == ["CREATED", "STARTING", "RUNNING"], walked
-    assert walked["row:churn-model"] == ["Created", "Starting", "Running"], walked
+    assert walked["row:churnmodel"] == ["Created", "Starting", "Running"], walked
     assert walked["delivery"] == ["push"], walked  # the poller thread's sends arrive (marimo >= 0.23.14)
     assert detail.count() == 1 and row.count() == 1
     live_s = time.monotonic() - started
 
     info = _diagnostics(page)
-    assert info["pollers"].split(", ") == ["churn-model=1", "deployments=1"], info
+    assert info["pollers"].split(", ") == ["churnmodel=1", "deployments=1"], info
     assert info["closed widgets"].strip() == "0", info
 
     # The cell runs again: the old widget closes with it, the new one takes its place.
     page.get_by_role("button", name="New widget").click()
     _wait(lambda: _diagnostics(page).get("closed widgets", "").strip() == "1", 30, "the old widget to close")
     info = _diagnostics(page)
-    assert info["pollers"].split(", ") == ["churn-model=1", "deployments=1"], info  # not churn-model=2
+    assert info["pollers"].split(", ") == ["churnmodel=1", "deployments=1"], info  # not churnmodel=2
     # the detail and the overview of one project share its one polling loop: one thread, not one each
     assert info["threads"].strip().split(", ") == ["hops-widgets-poller[project demo]"], info
     _wait(lambda: detail.count() == 1 and detail.get_attribute("data-status") == "RUNNING", 30, "the new widget")
@@ -98,13 +98,13 @@ def test_marimo_app_is_live_and_rerun_releases_the_old_widget(marimo_app, page):
     # and so do its state diagrams (unfolded first: drawn inside marimo's shadow root).
     open_diagrams(detail)
     wait_lit(detail, {"status": "RUNNING", "start": "READY/true"})
-    page.evaluate("() => { window.__hopsSeen.detail = []; window.__hopsSeen['row:churn-model'] = []; }")
+    page.evaluate("() => { window.__hopsSeen.detail = []; window.__hopsSeen['row:churnmodel'] = []; }")
     detail.locator('button[data-action="stop"]').click()
     _wait(lambda: seen(page).get("detail", [])[-1:] == ["STOPPED"], 60, "the new detail to show Stopped")
     wait_lit(detail, {"status": "STOPPED", "start": "", "stop": "STOPPED/true"})
     assert edge_state(detail, "STOPPING>STOPPED") == "last" and edge_state(detail, "RUNNING>STOPPING") == "taken"
-    _wait(lambda: seen(page).get("row:churn-model", [])[-1:] == ["Stopped"], 30, "the row to show Stopped")
+    _wait(lambda: seen(page).get("row:churnmodel", [])[-1:] == ["Stopped"], 30, "the row to show Stopped")
     walked = seen(page)
     assert "STOPPING" in walked["detail"], walked
-    assert sb.status("churn-model") == "Stopped"
+    assert sb.status("churnmodel") == "Stopped"
     print(f"marimo: Created → Running in {live_s:.1f} s from page load; whole test {time.monotonic() - started:.1f} s")

@@ -21,9 +21,9 @@ def test_outage_marks_the_badge_as_last_known_then_recovers(open_lab):
     nb = open_lab(
         [
             SETUP,
-            f'w = hops_widgets.show(serving.get_deployment("fraud-detector"), {POLL}, backoff_min_s=0.3, '
+            f'w = hops_widgets.show(serving.get_deployment("frauddetector"), {POLL}, backoff_min_s=0.3, '
             "backoff_max_s=0.6)",
-            'fault = sb.http_error(503, deployment="fraud-detector")',
+            'fault = sb.http_error(503, deployment="frauddetector")',
             "sb.clear_fault(fault)",
         ]
     )
@@ -53,10 +53,10 @@ def test_deleted_deployment_says_not_found_disables_actions_and_recovers(open_la
     nb = open_lab(
         [
             SETUP,
-            f'w = hops_widgets.show(serving.get_deployment("churn-model"), {POLL}, backoff_max_s=1)',
-            'gone = sb.http_error(404, deployment="churn-model")',  # the server forgets it for a while
+            f'w = hops_widgets.show(serving.get_deployment("churnmodel"), {POLL}, backoff_max_s=1)',
+            'gone = sb.http_error(404, deployment="churnmodel")',  # the server forgets it for a while
             "sb.clear_fault(gone)",
-            'sb.delete_deployment("churn-model")\nw.refresh()',  # and now for good
+            'sb.delete_deployment("churnmodel")\nw.refresh()',  # and now for good
         ]
     )
     nb.run_cell(0)
@@ -88,7 +88,7 @@ def test_rejected_api_key_says_what_to_do_waits_long_and_recovers(open_lab):
     nb = open_lab(
         [
             SETUP,
-            f'w = hops_widgets.show(serving.get_deployment("fraud-detector"), {POLL}, backoff_max_s=45)',
+            f'w = hops_widgets.show(serving.get_deployment("frauddetector"), {POLL}, backoff_max_s=45)',
             "key = sb.http_error(401)\nw.refresh()",
             "sb.clear_fault(key)",
         ]
@@ -123,9 +123,9 @@ def test_a_start_called_in_code_is_followed_live_with_default_polling(open_lab):
     # Stopped to Running at this speed and never show Starting.
     nb = open_lab(
         [
-            SETUP.replace("speed=1", "speed=10") + 'settle("churn-model", "start", "Running", speed=10)\n'
-            'settle("churn-model", "stop", "Stopped", speed=10)',
-            'd = serving.get_deployment("churn-model")\nw = hops_widgets.show(d)',
+            SETUP.replace("speed=1", "speed=10") + 'settle("churnmodel", "start", "Running", speed=10)\n'
+            'settle("churnmodel", "stop", "Stopped", speed=10)',
+            'd = serving.get_deployment("churnmodel")\nw = hops_widgets.show(d)',
             "d.start(await_running=0)",
         ]
     )
@@ -148,7 +148,7 @@ def test_a_start_called_in_code_is_followed_live_with_default_polling(open_lab):
     assert any(s.badge == "Starting" for s in log), trace
 
 
-LONG_NAME = "customer-lifetime-value-forecaster-eu-west-production-v2-001"  # 60 characters
+LONG_NAME = "customerLifetimeValueForecasterEuWestProductionV2release0001"  # 60 characters
 LONG_MODEL = "customer_lifetime_value_gradient_boosting_v2"  # 44 characters
 LONG_REASON = "predictor.py: ModuleNotFoundError: No module named 'lightgbm' " * 3300  # about 200 KB
 
@@ -166,13 +166,13 @@ def test_real_length_names_and_a_long_history_look_right_light_and_dark(open_lab
             SETUP.replace("speed=1", "speed=4")
             + f"sb.add_deployment({LONG_NAME!r}, model_name={LONG_MODEL!r}, model_version=12, "
             "requested_instances=3, min_instances=0, max_instances=4, transformer=True, status='Stopped')\n"
-            f"sb.add_deployment('scoring-{LONG_NAME[9:]}', model_name={LONG_MODEL!r}, status='Stopped')",
+            f"sb.add_deployment('scoring{LONG_NAME[9:]}', model_name={LONG_MODEL!r}, status='Stopped')",
             f"d = serving.get_deployment({LONG_NAME!r})\nw = hops_widgets.show(d, {POLL})",
             "d.start(await_running=0)\nw.wait_for('RUNNING', timeout=60)\n"
             "d.stop(await_stopped=0)\nw.wait_for('STOPPED', timeout=60)\n"
             "d.start(await_running=0)\nw.wait_for('RUNNING', timeout=60)",
-            f"sb.fail('scoring-{LONG_NAME[9:]}', step='STARTED', reason={LONG_REASON!r})\n"
-            f"f = serving.get_deployment('scoring-{LONG_NAME[9:]}')\nfw = hops_widgets.show(f, {POLL})\n"
+            f"sb.fail('scoring{LONG_NAME[9:]}', step='STARTED', reason={LONG_REASON!r})\n"
+            f"f = serving.get_deployment('scoring{LONG_NAME[9:]}')\nfw = hops_widgets.show(f, {POLL})\n"
             "f.start(await_running=0)",
         ]
     )

@@ -57,7 +57,7 @@ def test_overview_rows_sorting_detail_and_row_start(open_lab):
     assert overview.aria_sort("name") == "ascending" and overview.aria_sort("status") == "none"
     _check_badges(overview, nb.kernel_json(KERNEL_ROWS))
     by_name = {r["name"]: r for r in overview.rows()}
-    assert by_name["big-llm"]["status"] == "FAILED" and by_name["churn-model"]["status"] == "CREATED"
+    assert by_name["bigllm"]["status"] == "FAILED" and by_name["churnmodel"]["status"] == "CREATED"
     assert overview.detail.count() == 0, "no detail view before a row is clicked"
 
     # -- rows follow the sandbox: added ones appear, deleted ones go ---------------------------
@@ -79,7 +79,7 @@ def test_overview_rows_sorting_detail_and_row_start(open_lab):
     rows = overview.rows()
     by_status = [r["name"] for r in sorted(rows, key=status_sort_key)]
     assert [r["name"] for r in rows] == by_status, rows
-    assert by_status[0] == "big-llm" and by_status[-2:] == ["churn-model", "extra-002"], by_status  # FAILED first
+    assert by_status[0] == "bigllm" and by_status[-2:] == ["churnmodel", "extra-002"], by_status  # FAILED first
     overview.sort_button("status").click()
     assert overview.aria_sort("status") == "descending"
     assert overview.names() == list(reversed(by_status)), [(r["name"], r["status"]) for r in overview.rows()]
@@ -87,27 +87,27 @@ def test_overview_rows_sorting_detail_and_row_start(open_lab):
     assert overview.aria_sort("status") == "ascending" and overview.names() == by_status
 
     # -- clicking a row opens its detail view under the table; clicking it again closes it ----
-    overview.row("fraud-detector").click()
+    overview.row("frauddetector").click()
     overview.detail.first.wait_for(state="visible", timeout=15_000)
     detail = DeploymentView(nb, 1)
     detail.root = overview.detail.first
     snap = detail.wait_status("RUNNING", timeout_s=15)
-    assert snap.name == "fraud-detector" and snap.predictor == "2/2" and snap.transformer == "1/1"
+    assert snap.name == "frauddetector" and snap.predictor == "2/2" and snap.transformer == "1/1"
     assert overview.detail.count() == 1
-    assert overview.row("fraud-detector").get_attribute("aria-selected") == "true"
-    assert [r["name"] for r in overview.rows() if r["selected"] == "true"] == ["fraud-detector"]
+    assert overview.row("frauddetector").get_attribute("aria-selected") == "true"
+    assert [r["name"] for r in overview.rows() if r["selected"] == "true"] == ["frauddetector"]
     # under the table, in the same output
     table_box, detail_box = overview.root.bounding_box(), overview.detail.first.bounding_box()
     assert detail_box["y"] >= table_box["y"] + table_box["height"] - 1, (table_box, detail_box)
-    assert nb.kernel_json("ov.detail.name") == "fraud-detector"
+    assert nb.kernel_json("ov.detail.name") == "frauddetector"
     assert overview.names() == by_status, "opening a detail view lost the table's sort order"
 
-    overview.row("big-llm").click()  # another row: the detail view switches to it
-    detail.wait_until(lambda s: s.name == "big-llm" and s.status == "FAILED", "big-llm's detail", timeout_s=15)
+    overview.row("bigllm").click()  # another row: the detail view switches to it
+    detail.wait_until(lambda s: s.name == "bigllm" and s.status == "FAILED", "bigllm's detail", timeout_s=15)
     assert overview.detail.count() == 1
-    assert [r["name"] for r in overview.rows() if r["selected"] == "true"] == ["big-llm"]
+    assert [r["name"] for r in overview.rows() if r["selected"] == "true"] == ["bigllm"]
 
-    overview.row("big-llm").click()  # the selected row again: closed
+    overview.row("bigllm").click()  # the selected row again: closed
     overview.detail.first.wait_for(state="detached", timeout=15_000)
     # (the detail view's own close message may arrive before the table's `selected`)
     overview.wait_rows(lambda rows: all(r["selected"] == "false" for r in rows), "no row selected", timeout_s=5)
@@ -168,26 +168,26 @@ def test_overview_row_keyboard_enter_keeps_focus(open_lab):
     nb.run_all()
     overview = OverviewView.wait(nb, 1)
     nb.wait_cells_done()
-    overview.wait_rows(lambda rows: "churn-model" in [r["name"] for r in rows], "churn-model's row")
+    overview.wait_rows(lambda rows: "churnmodel" in [r["name"] for r in rows], "churnmodel's row")
     focused = "() => { const e = document.activeElement; return e && e.dataset ? e.dataset.name || e.tagName : null; }"
 
-    overview.row("churn-model").focus()
-    assert nb.page.evaluate(focused) == "churn-model"
+    overview.row("churnmodel").focus()
+    assert nb.page.evaluate(focused) == "churnmodel"
     nb.page.keyboard.press("Enter")  # what a click does, from the keyboard
     overview.detail.first.wait_for(state="visible", timeout=15_000)
     detail = DeploymentView(nb, 1)
     detail.root = overview.detail.first
-    detail.wait_until(lambda s: s.name == "churn-model", "churn-model's detail", timeout_s=15)
-    assert overview.row("churn-model").get_attribute("aria-selected") == "true"
+    detail.wait_until(lambda s: s.name == "churnmodel", "churnmodel's detail", timeout_s=15)
+    assert overview.row("churnmodel").get_attribute("aria-selected") == "true"
 
     # The row the user is on keeps the keyboard focus when the table redraws (rows are updated
     # in place), so Enter again closes the detail view.
     nb.page.wait_for_timeout(300)
-    assert nb.page.evaluate(focused) == "churn-model", "the focused row lost the focus when the table redrew"
+    assert nb.page.evaluate(focused) == "churnmodel", "the focused row lost the focus when the table redrew"
     nb.page.keyboard.press("Enter")
     overview.detail.first.wait_for(state="detached", timeout=15_000)
     overview.wait_rows(lambda rows: all(r["selected"] == "false" for r in rows), "no row selected", timeout_s=5)
-    assert nb.page.evaluate(focused) == "churn-model"
+    assert nb.page.evaluate(focused) == "churnmodel"
 
 
 # -- real-length names (issue 10, items 4, 5, 12, 13) -------------------------------------------
@@ -435,7 +435,7 @@ def test_overview_shown_once_and_its_static_snapshot_is_a_table(open_lab, browse
     overview = OverviewView(nb, 1)
     names = nb.kernel_json("[r['name'] for r in overview.table.rows]")
     overview.wait_rows(lambda rows: [r["name"] for r in rows] == names, "every row")
-    overview.row("fraud-detector").click()  # one detail under the table, not two
+    overview.row("frauddetector").click()  # one detail under the table, not two
     overview.detail.first.wait_for(state="visible", timeout=15_000)
     nb.page.wait_for_timeout(500)
     assert output.locator(".hops-deployment:not(.hops-overview)").count() == 1

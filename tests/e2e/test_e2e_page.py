@@ -12,7 +12,7 @@ from .e2e_hops import POLL, SETUP, DeploymentView
 
 pytestmark = pytest.mark.e2e
 
-LONG_NAME = "customer-lifetime-value-forecaster-eu-west-production-v2-001"  # 60 characters
+LONG_NAME = "customerLifetimeValueForecasterEuWestProductionV2release0001"  # 60 characters
 PLAIN_NAME = "fraud-scoring-without-transformer-eu-west-production-v2-0001"  # 60 characters
 LONG_MODEL = "customer_lifetime_value_gradient_boosting_v2"
 IDLE_NAME = "recommendations-scale-to-zero-eu-west-production-cold-v2-001"  # 60 characters
@@ -112,7 +112,7 @@ def test_resources_and_endpoints_with_and_without_a_transformer(open_lab):
 
 
 def test_restart_walks_stop_then_start(open_lab):
-    nb = open_lab([SETUP, f'w = hops_widgets.show(serving.get_deployment("fraud-detector"), {POLL})'])
+    nb = open_lab([SETUP, f'w = hops_widgets.show(serving.get_deployment("frauddetector"), {POLL})'])
     dialogs = accept_dialogs(nb)
     nb.run_cell(0)
     nb.run_cell(1)
@@ -126,7 +126,7 @@ def test_restart_walks_stop_then_start(open_lab):
     assert not restart.is_enabled()
     view.wait_until(lambda s: s.status == "RUNNING" and "READY:done" in s.steps, "running again", timeout_s=60)
     log = view.stop_recording()
-    assert len(dialogs) == 1 and "Restart fraud-detector?" in dialogs[0], dialogs
+    assert len(dialogs) == 1 and "Restart frauddetector?" in dialogs[0], dialogs
     statuses = [s.status for i, s in enumerate(log) if i == 0 or log[i - 1].status != s.status]
     assert statuses[0] == "RUNNING" and "STOPPING" in statuses and "STARTING" in statuses, statuses
     assert statuses.index("STOPPING") < statuses.index("STARTING") and statuses[-1] == "RUNNING"
@@ -209,7 +209,7 @@ FAKE_NOTIFICATION = """() => {
 
 
 def test_done_while_elsewhere_only_when_hidden(open_lab):
-    nb = open_lab([SETUP, f'w = hops_widgets.show(serving.get_deployment("fraud-detector"), {POLL})'])
+    nb = open_lab([SETUP, f'w = hops_widgets.show(serving.get_deployment("frauddetector"), {POLL})'])
     accept_dialogs(nb)
     nb.run_cell(0)
     nb.run_cell(1)
@@ -236,8 +236,8 @@ def test_done_while_elsewhere_only_when_hidden(open_lab):
     view.wait_status("STARTING", timeout_s=20)
     nb.page.evaluate(HIDE)
     view.wait_until(lambda s: s.status == "RUNNING" and "READY:done" in s.steps, "running", timeout_s=60)
-    nb.page.wait_for_function("() => document.title.startsWith('✓ fraud-detector: Running')", timeout=10_000)
+    nb.page.wait_for_function("() => document.title.startsWith('✓ frauddetector: Running')", timeout=10_000)
     notes = nb.page.evaluate("() => window.__notes")
-    assert notes == [{"title": "Start ended", "body": "fraud-detector: Running"}], notes
+    assert notes == [{"title": "Start ended", "body": "frauddetector: Running"}], notes
     nb.page.evaluate(SHOW)
     nb.page.wait_for_function("(t) => document.title === t", arg=title, timeout=10_000)

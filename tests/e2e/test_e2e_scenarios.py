@@ -50,7 +50,7 @@ def test_two_views_of_one_widget_stay_in_sync(open_lab):
     nb = open_lab(
         [
             SETUP,
-            f'w = hops_widgets.show(serving.get_deployment("churn-model"), {POLL})',
+            f'w = hops_widgets.show(serving.get_deployment("churnmodel"), {POLL})',
             "w",  # the same widget object again: a second view of one model
         ]
     )
@@ -84,9 +84,9 @@ def test_error_banner_while_503_then_recovery(open_lab):
     nb = open_lab(
         [
             SETUP,
-            f'w = hops_widgets.show(serving.get_deployment("fraud-detector"), {POLL}, backoff_min_s=0.5, '
+            f'w = hops_widgets.show(serving.get_deployment("frauddetector"), {POLL}, backoff_min_s=0.5, '
             "backoff_max_s=1)",
-            'fault = sb.http_error(503, deployment="fraud-detector")',
+            'fault = sb.http_error(503, deployment="frauddetector")',
             "sb.clear_fault(fault)",
         ]
     )
@@ -158,10 +158,10 @@ def test_failure_shows_its_reason_as_text(open_lab):
     reason = "<b>predictor.py</b> exited & said <script>alert(1)</script>"
     nb = open_lab(
         [
-            SETUP + 'settle("fraud-detector", "stop", "Stopped")',
-            f'd = serving.get_deployment("fraud-detector")\nw = hops_widgets.show(d, {POLL})',
-            f'big = hops_widgets.show(serving.get_deployment("big-llm"), {POLL})',
-            f'sb.fail("fraud-detector", step="STARTED", reason={reason!r})\nd.start(await_running=0)',
+            SETUP + 'settle("frauddetector", "stop", "Stopped")',
+            f'd = serving.get_deployment("frauddetector")\nw = hops_widgets.show(d, {POLL})',
+            f'big = hops_widgets.show(serving.get_deployment("bigllm"), {POLL})',
+            f'sb.fail("frauddetector", step="STARTED", reason={reason!r})\nd.start(await_running=0)',
         ]
     )
     nb.run_all()
@@ -171,7 +171,7 @@ def test_failure_shows_its_reason_as_text(open_lab):
 
     # The seeded deployment that cannot be scheduled.
     seeded = big.wait_status("FAILED")
-    expected = nb.kernel_json('sb.deployment("big-llm")["condition"]')
+    expected = nb.kernel_json('sb.deployment("bigllm")["condition"]')
     assert seeded.badge == "Failed" and seeded.tone == "error"
     assert seeded.reason == expected["reason"]
     assert "SCHEDULED:failed" in seeded.steps.split(), seeded.steps
@@ -190,8 +190,8 @@ def test_light_and_dark_theme(open_lab):
     nb = open_lab(
         [
             SETUP,
-            f'w = hops_widgets.show(serving.get_deployment("fraud-detector"), {POLL})',
-            f'big = hops_widgets.show(serving.get_deployment("big-llm"), {POLL})',
+            f'w = hops_widgets.show(serving.get_deployment("frauddetector"), {POLL})',
+            f'big = hops_widgets.show(serving.get_deployment("bigllm"), {POLL})',
         ]
     )
     nb.run_all()

@@ -1,8 +1,8 @@
 """Voilà: ``hops-widgets dashboard`` (examples/dashboard.ipynb on its own sandbox), as a user runs it.
 
 The command starts a sandbox, hands it to Voilà through the environment and prints the dashboard's
-address; the test opens it in Chromium: the overview of every deployment with fraud-detector's detail
-open under it. A start made elsewhere (through the sandbox, not the page) walks churn-model's row
+address; the test opens it in Chromium: the overview of every deployment with frauddetector's detail
+open under it. A start made elsewhere (through the sandbox, not the page) walks churnmodel's row
 Created → Starting → Running with nobody touching the page; a click on the row opens its detail, whose
 Stop button works. SIGTERM (and SIGHUP) stop Voilà, its kernel and the sandbox, and remove their
 temporary files, as for ``hops-widgets demo``.
@@ -79,35 +79,35 @@ def test_dashboard_is_live_in_voila(dashboard, page):
     overview = page.locator(OVERVIEW)
     opened = page.locator(".hops-detail")  # the overview's open row, drawn below its table
     _wait(lambda: overview.locator("tr.hops-row").count() == 4, 60, "the overview's rows")
-    _wait(lambda: opened.count() == 1 and opened.locator(".hops-name").inner_text() == "fraud-detector", 30, "detail")
+    _wait(lambda: opened.count() == 1 and opened.locator(".hops-name").inner_text() == "frauddetector", 30, "detail")
     assert "connect_or_start" not in page.locator("body").inner_text(), "Voilà shows the outputs, not the code"
     first_paint_s = time.monotonic() - started
 
     # Live: a start made elsewhere walks the row with nobody touching the page. Nothing tells the
     # kernel of it, so the overview finds it at its stable cadence (5 s); at the dashboard's real-time
     # speed Starting lasts 6 s, so every phase is seen.
-    assert sb.status("churn-model") == "Created"
-    sb.start_deployment("churn-model")
-    _wait(lambda: seen(page).get("row:churn-model", [])[-1:] == ["Running"], 60, "the row to show Running")
+    assert sb.status("churnmodel") == "Created"
+    sb.start_deployment("churnmodel")
+    _wait(lambda: seen(page).get("row:churnmodel", [])[-1:] == ["Running"], 60, "the row to show Running")
     walked = seen(page)
-    assert walked["row:churn-model"] == ["Created", "Starting", "Running"], walked
-    assert walked["open"][-1] == "RUNNING", walked  # fraud-detector's detail, all along
+    assert walked["row:churnmodel"] == ["Created", "Starting", "Running"], walked
+    assert walked["open"][-1] == "RUNNING", walked  # frauddetector's detail, all along
 
     # A click on the row opens its detail in place of the other; its Stop works, the row follows.
-    overview.locator('tr.hops-row[data-name="churn-model"]').click()
-    _wait(lambda: opened.locator(".hops-name").inner_text() == "churn-model", 30, "churn-model's detail")
-    _wait(lambda: opened.get_attribute("data-status") == "RUNNING", 30, "churn-model's detail to show Running")
+    overview.locator('tr.hops-row[data-name="churnmodel"]').click()
+    _wait(lambda: opened.locator(".hops-name").inner_text() == "churnmodel", 30, "churnmodel's detail")
+    _wait(lambda: opened.get_attribute("data-status") == "RUNNING", 30, "churnmodel's detail to show Running")
     # its state diagrams, unfolded first, follow the stop through the overview's channel
     open_diagrams(opened)
     wait_lit(opened, {"status": "RUNNING", "start": "READY/true"})
-    page.evaluate("() => { window.__hopsSeen.open = []; window.__hopsSeen['row:churn-model'] = []; }")
+    page.evaluate("() => { window.__hopsSeen.open = []; window.__hopsSeen['row:churnmodel'] = []; }")
     opened.locator('button[data-action="stop"]').click()
-    _wait(lambda: seen(page).get("row:churn-model", [])[-1:] == ["Stopped"], 60, "the row to show Stopped")
+    _wait(lambda: seen(page).get("row:churnmodel", [])[-1:] == ["Stopped"], 60, "the row to show Stopped")
     _wait(lambda: seen(page).get("open", [])[-1:] == ["STOPPED"], 30, "the detail to show Stopped")
     wait_lit(opened, {"status": "STOPPED", "start": "", "stop": "STOPPED/true"})
     assert edge_state(opened, "STOPPING>STOPPED") == "last" and edge_state(opened, "RUNNING>STOPPING") == "taken"
     assert "STOPPING" in seen(page)["open"], seen(page)
-    assert sb.status("churn-model") == "Stopped"
+    assert sb.status("churnmodel") == "Stopped"
     live_s = time.monotonic() - started
 
     page.close()

@@ -82,7 +82,7 @@ def test_sandbox_command_prints_what_is_needed_to_connect():
         assert "hopsworks.login(" in text and "hops_widgets.login(" in text
         assert f"export {ENV_URL}={url}" in text
         with login(url=url, project="demo", api_key="cli-key-123456", verify=ca) as project:
-            assert project.get_model_serving().get_deployment("fraud-detector") is not None
+            assert project.get_model_serving().get_deployment("frauddetector") is not None
     finally:
         stop.set()
         thread.join(5)
@@ -209,7 +209,7 @@ def test_demo_runs_jupyter_with_the_sandbox_in_its_env(fake_jupyter, interrupt, 
     token = proc.env["JUPYTER_TOKEN"]
     assert len(token) >= 32 and token not in " ".join(proc.command)  # in the environment, not in `ps`
     assert f"http://127.0.0.1:8899/lab/tree/guide.ipynb?token={token}" in out.getvalue()
-    assert proc.seen == ["fraud-detector", "recommender", "big-llm", "churn-model"]
+    assert proc.seen == ["frauddetector", "recommender", "bigllm", "churnmodel"]
     env = proc.env
     assert env[ENV_URL].startswith("https://127.0.0.1:")
     assert env["HOPSWORKS_HOST"] == "127.0.0.1"
@@ -310,7 +310,7 @@ def test_sandbox_command_plays_a_scenario_and_prints_each_step(tmp_path):
         lines = []
         for line in process.stdout:
             lines.append(line.rstrip("\n"))
-            if "lesson-idle:" in line:  # the first note of the second chapter's request, at 40 s
+            if "lessonidle:" in line:  # the first note of the second chapter's request, at 40 s
                 break
         process.send_signal(signal.SIGINT)
         rest, err = process.communicate(timeout=10)
@@ -324,9 +324,9 @@ def test_sandbox_command_plays_a_scenario_and_prints_each_step(tmp_path):
     for chapter in ("start", "scale-to-zero", "update", "stop", "failures"):
         assert re.search(rf"^    {re.escape(chapter)} +\d+ s to +\d+ s  \S", text, re.M), chapter
     assert text.index("Playing the scenario") < text.index("Press Ctrl-C") < text.index("[   0.0 s]")
-    assert "[   6.0 s] lesson-start: Start it: four steps follow" in text
+    assert "[   6.0 s] lessonstart: Start it: four steps follow" in text
     assert "[  24.0 s] Chapter scale-to-zero: Scale to zero, and a cold start" in text
-    assert re.search(r"^\[  40\.0 s\] lesson-idle: A request arrives", text, re.M)
+    assert re.search(r"^\[  40\.0 s\] lessonidle: A request arrives", text, re.M)
     stamps = [float(m) for m in re.findall(r"^\[ *([\d.]+) s\]", text, re.M)]
     assert stamps == sorted(stamps) and len(stamps) >= 10
     assert "Sandbox stopped." in rest and err == ""
@@ -372,7 +372,7 @@ def test_demo_plays_the_scenario_beside_the_demo_deployments(fake_jupyter):
     out = io.StringIO()
     assert cli.run_demo(args, out=out) == 0
     (proc,) = FakeJupyter.instances
-    assert proc.seen == ["fraud-detector", "recommender", "big-llm", "churn-model", "lesson-stop"]
+    assert proc.seen == ["frauddetector", "recommender", "bigllm", "churnmodel", "lessonstop"]
     text = out.getvalue()
     assert (
         "Playing the scenario 'Every status and condition of a deployment' (lesson.json, chapter 'stop' only)" in text
@@ -390,7 +390,7 @@ def test_dashboard_shares_the_demo_start_up(fake_jupyter, monkeypatch):
     (proc,) = FakeJupyter.instances
     assert proc.command[:4] == [sys.executable, "-m", "voila", str(fake_jupyter.resolve())]
     assert "--port=8901" in proc.command
-    assert "lesson-start" in proc.seen
+    assert "lessonstart" in proc.seen
     text = out.getvalue()
     assert "The dashboard is at\n\n    http://127.0.0.1:8901/" in text
     assert "[   0.0 s] Chapter start: From Creating to Running" in text

@@ -50,7 +50,7 @@ def test_login_argument_checks(sb, monkeypatch):
 
 
 def test_one_get_per_state_and_one_per_listing(serving, sb):
-    d = serving.get_deployment("fraud-detector")
+    d = serving.get_deployment("frauddetector")
     sb.clear_log()
     for _ in range(5):
         d.get_state()
@@ -62,7 +62,7 @@ def test_one_get_per_state_and_one_per_listing(serving, sb):
 
 
 def test_start_and_stop_fire_and_return_with_one_request(serving, sb):
-    d = serving.get_deployment("churn-model")
+    d = serving.get_deployment("churnmodel")
     sb.clear_log()
     assert d.start(await_running=0) is None
     assert d.stop(await_stopped=0) is None
@@ -71,7 +71,7 @@ def test_start_and_stop_fire_and_return_with_one_request(serving, sb):
 
 def test_start_awaits_running_and_stop_awaits_stopped(fast_sb):
     with fast_sb.login() as project:
-        d = project.get_model_serving().get_deployment("churn-model")
+        d = project.get_model_serving().get_deployment("churnmodel")
         state = d.start(await_running=10, poll_interval_s=0.02)
         assert state.status == "RUNNING"
         assert d.is_running()
@@ -81,9 +81,9 @@ def test_start_awaits_running_and_stop_awaits_stopped(fast_sb):
 
 
 def test_start_raises_deployment_failed_with_the_reason(fast_sb):
-    fast_sb.fail("churn-model", "STARTED", "Failed to run: predictor.py raised KeyError")
+    fast_sb.fail("churnmodel", "STARTED", "Failed to run: predictor.py raised KeyError")
     with fast_sb.login() as project:
-        d = project.get_model_serving().get_deployment("churn-model")
+        d = project.get_model_serving().get_deployment("churnmodel")
         with pytest.raises(errors.DeploymentFailed) as info:
             d.start(await_running=10, poll_interval_s=0.02)
         assert "predictor.py raised KeyError" in str(info.value)
@@ -92,7 +92,7 @@ def test_start_raises_deployment_failed_with_the_reason(fast_sb):
 
 
 def test_start_times_out(clock, sb, serving):
-    d = serving.get_deployment("churn-model")  # the manual clock never moves: it never gets there
+    d = serving.get_deployment("churnmodel")  # the manual clock never moves: it never gets there
     started = time.perf_counter()
     with pytest.raises(errors.Timeout, match=r"did not become Running or Idle within 0\.2 s"):
         d.start(await_running=0.2, poll_interval_s=0.05)
@@ -100,8 +100,8 @@ def test_start_times_out(clock, sb, serving):
 
 
 def test_attributes_follow_the_last_fetch(serving, sb):
-    d = serving.get_deployment("fraud-detector")
-    sb.update_deployment("fraud-detector", requested_instances=5, min_instances=0)
+    d = serving.get_deployment("frauddetector")
+    sb.update_deployment("frauddetector", requested_instances=5, min_instances=0)
     assert d.resources.num_instances == 2
     d.get_state()
     assert d.resources.num_instances == 5
@@ -110,7 +110,7 @@ def test_attributes_follow_the_last_fetch(serving, sb):
 
 
 def test_poller_keys(serving, sb):
-    a = serving.get_deployment("fraud-detector")
+    a = serving.get_deployment("frauddetector")
     b = serving.get_deployment_by_id(1)
     assert a._hops_widgets_key == b._hops_widgets_key == (sb.url, 119, 1)
     assert hash(a._hops_widgets_key)
@@ -143,7 +143,7 @@ def test_show_goes_through_the_display_module(serving, monkeypatch):
 
     calls = []
     monkeypatch.setattr(display, "show", lambda obj, **kw: calls.append((obj, kw)) or "shown")
-    d = serving.get_deployment("fraud-detector")
+    d = serving.get_deployment("frauddetector")
     assert d.show(fast_s=0.5) == "shown"
     assert serving.show() == "shown"
     assert calls == [(d, {"fast_s": 0.5}), (serving, {})]

@@ -11,7 +11,7 @@ from hops_widgets.sandbox import Timing
 
 
 def test_round_trips_are_quick(serving):
-    d = serving.get_deployment("fraud-detector")
+    d = serving.get_deployment("frauddetector")
     d.get_state()
     started = time.perf_counter()
     for _ in range(20):

@@ -113,7 +113,7 @@ def test_list_is_bare_list_with_required_fields(http):
     assert r.status_code == 200
     items = r.json()
     assert isinstance(items, list)
-    assert [s["name"] for s in items] == ["fraud-detector", "recommender", "big-llm", "churn-model"]
+    assert [s["name"] for s in items] == ["frauddetector", "recommender", "bigllm", "churnmodel"]
     for item in items:
         assert REQUIRED <= set(item), REQUIRED - set(item)
         assert "minInstances" in item["predictorScalingConfig"]
@@ -129,7 +129,7 @@ def test_list_filters(http):
     by_model = http.get("/project/119/serving", params={"model": "recsys"}).json()
     assert [s["name"] for s in by_model] == ["recommender"]
     running = http.get("/project/119/serving", params={"status": "Running"}).json()
-    assert {s["name"] for s in running} == {"fraud-detector", "recommender"}
+    assert {s["name"] for s in running} == {"frauddetector", "recommender"}
 
 
 def test_get_by_name_is_single_object(http):
@@ -153,29 +153,29 @@ def test_get_by_name_missing_is_404_240000(http):
 def test_get_by_id(http):
     r = http.get("/project/119/serving/3")
     assert r.status_code == 200
-    assert r.json()["name"] == "big-llm"
+    assert r.json()["name"] == "bigllm"
     assert http.get("/project/119/serving/99").json()["errorCode"] == 240000
 
 
 def test_seed_states(serving):
     states = {s.name: s for s in serving.list_states()}
-    assert states["fraud-detector"].status == "RUNNING"
-    assert states["fraud-detector"].transformer is not None
+    assert states["frauddetector"].status == "RUNNING"
+    assert states["frauddetector"].transformer is not None
     assert states["recommender"].scale_to_zero
-    big = states["big-llm"]
+    big = states["bigllm"]
     assert big.status == "FAILED"
     assert (big.condition.type, big.condition.status) == ("SCHEDULED", False)
     assert "insufficient GPUs" in big.condition.reason
-    assert states["churn-model"].status == "CREATED"
+    assert states["churnmodel"].status == "CREATED"
 
 
 def test_action_start_stop_empty_200(http, sb):
     r = http.post("/project/119/serving/4", params={"action": "START"})
     assert (r.status_code, r.content) == (200, b"")
-    assert sb.status("churn-model") == "Starting"
+    assert sb.status("churnmodel") == "Starting"
     r = http.post("/project/119/serving/4", params={"action": "stop"})
     assert (r.status_code, r.content) == (200, b"")
-    assert sb.status("churn-model") == "Stopping"
+    assert sb.status("churnmodel") == "Stopping"
 
 
 def test_action_errors(http):
@@ -218,15 +218,15 @@ def test_create_by_put_goes_creating_then_created(http, sb):
 
 def test_delete(http, serving):
     assert http("DELETE", "/project/119/serving/4").status_code == 200
-    assert serving.get_deployment("churn-model") is None
+    assert serving.get_deployment("churnmodel") is None
     assert http("DELETE", "/project/119/serving/4").status_code == 404
 
 
 def test_predict_endpoint(http, sb):
-    r = http.post("/project/119/inference/models/fraud-detector:predict", json={"instances": [[1], [2]]})
+    r = http.post("/project/119/inference/models/frauddetector:predict", json={"instances": [[1], [2]]})
     assert r.status_code == 200
     assert len(r.json()["predictions"]) == 2
-    stopped = http.post("/project/119/inference/models/churn-model:predict", json={"instances": [[1]]})
+    stopped = http.post("/project/119/inference/models/churnmodel:predict", json={"instances": [[1]]})
     assert (stopped.status_code, stopped.json()["errorCode"]) == (400, 250001)
     missing = http.post("/project/119/inference/models/nobody:predict", json={})
     assert missing.status_code == 404
@@ -234,8 +234,8 @@ def test_predict_endpoint(http, sb):
 
 # ------------------------------------------------------------- through the client
 def test_client_get_deployment_and_attributes(serving):
-    d = serving.get_deployment("fraud-detector")
-    assert (d.name, d.id, d.model_name, d.model_version) == ("fraud-detector", 1, "fraud_model", 3)
+    d = serving.get_deployment("frauddetector")
+    assert (d.name, d.id, d.model_name, d.model_version) == ("frauddetector", 1, "fraud_model", 3)
     assert d.resources.num_instances == d.resources.requested_instances == 2
     assert d.transformer is not None
     assert d.transformer.resources.num_instances == 1
@@ -251,11 +251,11 @@ def test_client_missing_is_none_like_the_sdk(serving):
 
 def test_client_by_id_and_list(serving):
     assert serving.get_deployment_by_id(2).name == "recommender"
-    assert [d.name for d in serving.get_deployments()] == ["fraud-detector", "recommender", "big-llm", "churn-model"]
+    assert [d.name for d in serving.get_deployments()] == ["frauddetector", "recommender", "bigllm", "churnmodel"]
 
 
 def test_client_get_state_is_deployment_state(serving, capsys):
-    state = serving.get_deployment("fraud-detector").get_state()
+    state = serving.get_deployment("frauddetector").get_state()
     assert isinstance(state, DeploymentState)
     assert (state.status, state.predictor.available, state.transformer.available) == ("RUNNING", 2, 1)
     state.describe()
@@ -263,7 +263,7 @@ def test_client_get_state_is_deployment_state(serving, capsys):
 
 
 def test_client_describe_resources(serving, capsys):
-    d = serving.get_deployment("fraud-detector")
+    d = serving.get_deployment("frauddetector")
     d.resources.describe()
     d.transformer.resources.describe()
     out = capsys.readouterr().out
@@ -272,8 +272,8 @@ def test_client_describe_resources(serving, capsys):
 
 
 def test_client_deleted_deployment_raises_not_found(serving, sb):
-    d = serving.get_deployment("churn-model")
-    sb.delete_deployment("churn-model")
+    d = serving.get_deployment("churnmodel")
+    sb.delete_deployment("churnmodel")
     with pytest.raises(DeploymentNotFound) as info:
         d.get_state()
     assert info.value.status_code == 404
@@ -281,7 +281,7 @@ def test_client_deleted_deployment_raises_not_found(serving, sb):
 
 
 def test_client_start_while_stopping_is_lifecycle_error(serving, sb):
-    d = serving.get_deployment("fraud-detector")
+    d = serving.get_deployment("frauddetector")
     d.stop(await_stopped=0)
     assert d.get_state().status == "STOPPING"
     with pytest.raises(HopsError) as info:

@@ -14,7 +14,7 @@ SERVING_1 = "/serving/1"
 
 @pytest.fixture
 def fraud(serving):
-    return serving.get_deployment("fraud-detector")
+    return serving.get_deployment("frauddetector")
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,7 @@ def fraud(serving):
     ],
 )
 def test_http_error_statuses(fraud, sb, status, exc_type, code):
-    sb.http_error(status, deployment="fraud-detector", times=1)
+    sb.http_error(status, deployment="frauddetector", times=1)
     with pytest.raises(exc_type) as info:
         fraud.get_state()
     assert info.value.status_code == status
@@ -45,8 +45,8 @@ def test_401_carries_www_authenticate(fraud, sb):
 
 def test_404_on_lookup_means_none(serving, sb):
     sb.http_error(404, endpoint="serving_by_name", times=1)
-    assert serving.get_deployment("fraud-detector") is None
-    assert serving.get_deployment("fraud-detector") is not None
+    assert serving.get_deployment("frauddetector") is None
+    assert serving.get_deployment("frauddetector") is not None
 
 
 def test_502_is_retried_twice_then_raised(fraud, sb):
@@ -66,7 +66,7 @@ def test_one_shot_503_without_retry_after_is_absorbed_by_a_retry(fraud, sb):
 
 
 def test_503_with_retry_after_reaches_the_caller_at_once(fraud, sb):
-    sb.http_error(503, retry_after=7, deployment="fraud-detector")
+    sb.http_error(503, retry_after=7, deployment="frauddetector")
     sb.clear_log()
     with pytest.raises(errors.ServerError) as info:
         fraud.get_state()
@@ -82,7 +82,7 @@ def test_post_is_never_retried(fraud, sb):
     with pytest.raises(errors.ServerError):
         fraud.stop(await_stopped=0)
     assert len(sb.requests(method="POST")) == 1
-    assert sb.status("fraud-detector") == "Running"
+    assert sb.status("frauddetector") == "Running"
 
 
 def test_latency_is_added(fraud, sb):
@@ -95,7 +95,7 @@ def test_latency_is_added(fraud, sb):
 
 def test_delay_beyond_the_client_timeout_is_timeout(sb):
     with sb.login(timeout=0.3) as project:
-        d = project.get_model_serving().get_deployment("fraud-detector")
+        d = project.get_model_serving().get_deployment("frauddetector")
         sb.latency(5, times=1)
         started = time.perf_counter()
         with pytest.raises(errors.Timeout) as info:
@@ -133,7 +133,7 @@ def test_stop_interrupts_a_pending_delay(clock):
 
 
 def test_malformed_json(fraud, sb):
-    sb.malformed_json(deployment="fraud-detector", times=1)
+    sb.malformed_json(deployment="frauddetector", times=1)
     with pytest.raises(errors.InvalidResponse) as info:
         fraud.get_state()
     assert "JSON" in str(info.value)
@@ -165,7 +165,7 @@ def test_disconnect_is_connection_failed(fraud, sb):
 
 
 def test_unknown_status_string(fraud, sb):
-    sb.unknown_status("Hibernating", deployment="fraud-detector")
+    sb.unknown_status("Hibernating", deployment="frauddetector")
     state = fraud.get_state()
     assert state.status == "HIBERNATING"
     assert not state.known
@@ -173,14 +173,14 @@ def test_unknown_status_string(fraud, sb):
 
 
 def test_missing_condition(fraud, sb):
-    sb.missing_fields("condition", deployment="fraud-detector")
+    sb.missing_fields("condition", deployment="frauddetector")
     state = fraud.get_state()
     assert state.condition is None
     assert state.status == "RUNNING"
 
 
 def test_null_and_negative_counts(fraud, sb):
-    sb.mutate(set={"availableInstances": None, "availableTransformerInstances": -3}, deployment="fraud-detector")
+    sb.mutate(set={"availableInstances": None, "availableTransformerInstances": -3}, deployment="frauddetector")
     state = fraud.get_state()
     assert state.predictor.available is None
     assert state.transformer.available is None
@@ -188,7 +188,7 @@ def test_null_and_negative_counts(fraud, sb):
 
 
 def test_huge_reason(fraud, sb):
-    sb.mutate(set={"condition.reason": "x" * 1_000_000}, deployment="fraud-detector")
+    sb.mutate(set={"condition.reason": "x" * 1_000_000}, deployment="frauddetector")
     state = fraud.get_state()
     assert len(state.condition.reason) == 1_000_000  # parsed; the state layer shortens it for display
     assert len(state.report()) < 5_000
@@ -198,7 +198,7 @@ def test_data_faults_apply_to_list_items_of_their_deployment_only(serving, sb):
     sb.unknown_status("Dreaming", deployment="recommender")
     states = {s.name: s.status for s in serving.list_states()}
     assert states["recommender"] == "DREAMING"
-    assert states["fraud-detector"] == "RUNNING"
+    assert states["frauddetector"] == "RUNNING"
     sb.clear_faults()
     sb.unknown_status("Everywhere")
     assert {s.status for s in serving.list_states()} == {"EVERYWHERE"}
@@ -206,7 +206,7 @@ def test_data_faults_apply_to_list_items_of_their_deployment_only(serving, sb):
 
 def test_http_faults_for_one_deployment_leave_others_and_listing_alone(serving, sb):
     sb.http_error(500, deployment="recommender")
-    assert serving.get_deployment("fraud-detector").get_state().status == "RUNNING"
+    assert serving.get_deployment("frauddetector").get_state().status == "RUNNING"
     assert len(serving.list_states()) == 4
     with pytest.raises(errors.ServerError):
         serving.get_deployment("recommender")
@@ -216,7 +216,7 @@ def test_fault_filters_by_endpoint_method_and_path(serving, sb):
     sb.http_error(500, endpoint="serving_list")
     with pytest.raises(errors.ServerError):
         serving.list_states()
-    assert serving.get_deployment("fraud-detector") is not None
+    assert serving.get_deployment("frauddetector") is not None
     sb.clear_faults()
     sb.http_error(500, path="/serving/2")
     assert serving.get_deployment_by_id(1) is not None
@@ -224,7 +224,7 @@ def test_fault_filters_by_endpoint_method_and_path(serving, sb):
         serving.get_deployment_by_id(2)
     sb.clear_faults()
     sb.http_error(403, method="POST")
-    d = serving.get_deployment("churn-model")
+    d = serving.get_deployment("churnmodel")
     with pytest.raises(errors.PermissionDenied):
         d.start(await_running=0)
 

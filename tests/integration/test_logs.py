@@ -39,22 +39,22 @@ def parse(stamp: str) -> datetime:
 
 # ------------------------------------------------------------------ endpoint
 def test_kubernetes_source_is_one_entry_per_live_instance_with_the_server_default_tail(sb, http):
-    response = http.get(logs_path(sb, "fraud-detector"), params={"component": "predictor"})
+    response = http.get(logs_path(sb, "frauddetector"), params={"component": "predictor"})
     assert response.status_code == 200
     body = response.json()
-    assert len(body) == 2  # fraud-detector asks for two predictor instances
+    assert len(body) == 2  # frauddetector asks for two predictor instances
     names = [entry["instanceName"] for entry in body]
     assert len(set(names)) == 2
     for entry in body:
         assert set(entry) == {"instanceName", "content"}
         match = POD.match(entry["instanceName"])
-        assert match and match["name"] == "fraud-detector" and match["component"] == "predictor"
+        assert match and match["name"] == "frauddetector" and match["component"] == "predictor"
         assert len(lines_of(entry)) == 5  # no tail sent: the server's default
         assert entry["content"].endswith("\n")
 
 
 def test_tail_bounds_each_instance_and_bad_tails_are_refused(sb, http):
-    path = logs_path(sb, "fraud-detector")
+    path = logs_path(sb, "frauddetector")
     two = http.get(path, params={"component": "predictor", "tail": 2}).json()
     many = http.get(path, params={"component": "predictor", "tail": 1000}).json()
     assert [len(lines_of(e)) for e in two] == [2, 2]
@@ -70,19 +70,19 @@ def test_tail_bounds_each_instance_and_bad_tails_are_refused(sb, http):
 
 
 def test_components_and_the_errors_of_the_endpoint(sb, http):
-    transformer = http.get(logs_path(sb, "fraud-detector"), params={"component": "transformer"}).json()
+    transformer = http.get(logs_path(sb, "frauddetector"), params={"component": "transformer"}).json()
     assert len(transformer) == 1 and POD.match(transformer[0]["instanceName"])["component"] == "transformer"
     assert (
         "Loading transformer script"
-        in http.get(logs_path(sb, "fraud-detector"), params={"component": "transformer", "tail": 100}).json()[0][
+        in http.get(logs_path(sb, "frauddetector"), params={"component": "transformer", "tail": 100}).json()[0][
             "content"
         ]
     )
-    # churn-model has no transformer; a missing or unknown component is refused
-    assert http.get(logs_path(sb, "churn-model"), params={"component": "transformer"}).status_code == 400
-    assert http.get(logs_path(sb, "churn-model"), params={}).status_code == 400
-    assert http.get(logs_path(sb, "churn-model"), params={"component": "explainer"}).status_code == 400
-    assert http.get(logs_path(sb, "churn-model"), params={"component": "predictor", "source": "s3"}).status_code == 400
+    # churnmodel has no transformer; a missing or unknown component is refused
+    assert http.get(logs_path(sb, "churnmodel"), params={"component": "transformer"}).status_code == 400
+    assert http.get(logs_path(sb, "churnmodel"), params={}).status_code == 400
+    assert http.get(logs_path(sb, "churnmodel"), params={"component": "explainer"}).status_code == 400
+    assert http.get(logs_path(sb, "churnmodel"), params={"component": "predictor", "source": "s3"}).status_code == 400
     missing = http.get(f"/project/{sb.project_id}/serving/999/logs", params={"component": "predictor"})
     assert missing.status_code == 404 and missing.json()["errorCode"] == 240000
     other_project = http.get("/project/1/serving/1/logs", params={"component": "predictor"})
@@ -90,7 +90,7 @@ def test_components_and_the_errors_of_the_endpoint(sb, http):
 
 
 def test_opensearch_source_is_the_history_one_document_per_line(sb, http):
-    path = logs_path(sb, "fraud-detector")
+    path = logs_path(sb, "frauddetector")
     docs = http.get(path, params={"component": "predictor", "source": "opensearch", "tail": 1000}).json()
     assert len(docs) > 20
     for doc in docs:
@@ -108,7 +108,7 @@ def test_opensearch_source_is_the_history_one_document_per_line(sb, http):
 
 
 def test_since_and_until_bound_the_history_and_the_live_source_ignores_them(sb, http):
-    path = logs_path(sb, "fraud-detector")
+    path = logs_path(sb, "frauddetector")
     docs = http.get(path, params={"component": "predictor", "source": "opensearch", "tail": 1000}).json()
     middle = docs[len(docs) // 2]["timestamp"]
     after = http.get(
@@ -140,7 +140,7 @@ def test_since_and_until_bound_the_history_and_the_live_source_ignores_them(sb, 
 
 
 def test_pod_keeps_one_instance_on_both_sources(sb, http):
-    path = logs_path(sb, "fraud-detector")
+    path = logs_path(sb, "frauddetector")
     names = [e["instanceName"] for e in http.get(path, params={"component": "predictor"}).json()]
     one = http.get(path, params={"component": "predictor", "pod": names[1]}).json()
     assert [e["instanceName"] for e in one] == [names[1]]
@@ -152,7 +152,7 @@ def test_pod_keeps_one_instance_on_both_sources(sb, http):
 
 
 def test_timestamps_true_prefixes_live_lines_with_the_time_they_were_printed(sb, http):
-    path = logs_path(sb, "fraud-detector")
+    path = logs_path(sb, "frauddetector")
     plain = http.get(path, params={"component": "predictor", "tail": 3}).json()[0]
     stamped = http.get(path, params={"component": "predictor", "tail": 3, "timestamps": "true"}).json()[0]
     for bare, line in zip(lines_of(plain), lines_of(stamped), strict=True):
@@ -162,7 +162,7 @@ def test_timestamps_true_prefixes_live_lines_with_the_time_they_were_printed(sb,
 
 
 def test_auth_is_checked_and_the_key_never_shows(sb, http):
-    path = logs_path(sb, "fraud-detector")
+    path = logs_path(sb, "frauddetector")
     no_key = http.session.get(
         f"{sb.url}/hopsworks-api/api{path}", params={"component": "predictor"}, headers={"Authorization": ""}, timeout=5
     )
@@ -175,7 +175,7 @@ def test_auth_is_checked_and_the_key_never_shows(sb, http):
     )
     assert wrong.status_code == 401 and wrong.json()["errorCode"] == 320012
     with sb.login(timeout=5) as project:
-        deployment = project.get_model_serving().get_deployment("fraud-detector")
+        deployment = project.get_model_serving().get_deployment("frauddetector")
         sb.http_error(401, endpoint="serving_logs", times=1)
         with pytest.raises(AuthenticationError) as caught:
             deployment.read_logs()
@@ -184,8 +184,8 @@ def test_auth_is_checked_and_the_key_never_shows(sb, http):
 
 # ------------------------------------------------------------------- faults
 def test_the_logs_endpoint_can_fail_or_be_slow_by_scenario(sb, serving):
-    deployment = serving.get_deployment("fraud-detector")
-    fault = sb.fail_logs(503, deployment="fraud-detector")
+    deployment = serving.get_deployment("frauddetector")
+    fault = sb.fail_logs(503, deployment="frauddetector")
     with pytest.raises(ServerError) as caught:
         deployment.read_logs()
     assert caught.value.status_code == 503 and sb.api_key not in str(caught.value)
@@ -207,16 +207,16 @@ def test_the_logs_endpoint_can_fail_or_be_slow_by_scenario(sb, serving):
 
 def test_log_faults_over_http_and_append_log_from_another_process_handle(sb, serving):
     remote = sandbox.RemoteSandbox(sb.url, sb.api_key)
-    remote.fail_logs(500, deployment="fraud-detector", times=1)
-    deployment = serving.get_deployment("fraud-detector")
+    remote.fail_logs(500, deployment="frauddetector", times=1)
+    deployment = serving.get_deployment("frauddetector")
     with pytest.raises(ServerError):
         deployment.read_logs()
-    written = remote.append_log("fraud-detector", "remote hello <b>bold</b>\n", instance=1)
+    written = remote.append_log("frauddetector", "remote hello <b>bold</b>\n", instance=1)
     assert len(written) == 1 and POD.match(written[0])
     assert deployment.read_logs(pod=written[0], tail=1) == "remote hello <b>bold</b>\n"
-    assert remote.instances("fraud-detector", "predictor")[1] == written[0]
+    assert remote.instances("frauddetector", "predictor")[1] == written[0]
     with pytest.raises(ScenarioError):
-        remote.append_log("churn-model", "nobody runs")
+        remote.append_log("churnmodel", "nobody runs")
 
 
 # ------------------------------------------------------------- the content
@@ -285,14 +285,14 @@ def test_a_transformer_failure_puts_the_traceback_in_the_transformer_log(sb, ser
 
 
 def test_a_failure_at_scheduled_has_no_pod_logs(sb, serving):
-    sb.start_deployment("big-llm")
+    sb.start_deployment("bigllm")
     sb.advance(STARTUP_S)
-    deployment = serving.get_deployment("big-llm")
+    deployment = serving.get_deployment("bigllm")
     state = deployment.get_state()
     assert state.status == "FAILED" and state.condition.type == "SCHEDULED"
     assert deployment.log_entries(tail=100) == []
     assert deployment.log_entries(tail=100, source="opensearch") == []
-    assert sb.instances("big-llm") == []
+    assert sb.instances("bigllm") == []
 
 
 def test_a_failure_at_initialized_shows_the_image_pull_error(sb, serving):
@@ -306,12 +306,12 @@ def test_a_failure_at_initialized_shows_the_image_pull_error(sb, serving):
 
 
 def test_failing_now_leaves_a_traceback_even_without_a_start(sb, serving):
-    sb.fail("churn-model", "STARTED", now=True)
-    assert "ModuleNotFoundError" in serving.get_deployment("churn-model").read_logs(tail=5)
+    sb.fail("churnmodel", "STARTED", now=True)
+    assert "ModuleNotFoundError" in serving.get_deployment("churnmodel").read_logs(tail=5)
 
 
 def test_inference_requests_append_lines_across_instances(sb, serving):
-    deployment = serving.get_deployment("fraud-detector")
+    deployment = serving.get_deployment("frauddetector")
     before = {
         e["instance"]: len([x for x in deployment.log_entries(tail=1000) if x["instance"] == e["instance"]])
         for e in deployment.log_entries(tail=1)
@@ -325,11 +325,11 @@ def test_inference_requests_append_lines_across_instances(sb, serving):
     after = {name: len([x for x in entries if x["instance"] == name]) for name in before}
     assert all(after[name] == before[name] + 2 for name in before)
     transformer = deployment.log_entries(component="transformer", tail=1000)
-    assert len([e for e in transformer if '"POST /v1/models/fraud-detector:predict HTTP/1.1" 200' in e["content"]]) == 4
+    assert len([e for e in transformer if '"POST /v1/models/frauddetector:predict HTTP/1.1" 200' in e["content"]]) == 4
 
 
 def test_a_stop_prints_the_shutdown_then_the_live_source_is_empty(sb, serving):
-    deployment = serving.get_deployment("fraud-detector")
+    deployment = serving.get_deployment("frauddetector")
     deployment.predict()
     deployment.stop(await_stopped=0)
     sb.advance(1.0)
@@ -360,22 +360,22 @@ def test_scale_to_zero_and_the_cold_start_change_instances(sb, serving):
 
 def test_append_log_keeps_the_text_as_given(sb, serving):
     payload = "\x1b[31mred\x1b[0m <img src=x onerror=alert(1)>\nprogress 10%\rprogress 100%\nünïcode ✓"
-    names = sb.append_log("fraud-detector", payload, component="transformer")
+    names = sb.append_log("frauddetector", payload, component="transformer")
     assert len(names) == 1
-    entries = serving.get_deployment("fraud-detector").log_entries(component="transformer", tail=3)
+    entries = serving.get_deployment("frauddetector").log_entries(component="transformer", tail=3)
     assert [e["content"] for e in entries] == payload.split("\n")
-    both = sb.append_log("fraud-detector", "to every instance", instance="all")
+    both = sb.append_log("frauddetector", "to every instance", instance="all")
     assert len(both) == 2
-    assert sb.log_lines("fraud-detector", "predictor")[-1]["text"] == "to every instance"
+    assert sb.log_lines("frauddetector", "predictor")[-1]["text"] == "to every instance"
     with pytest.raises(ScenarioError):
-        sb.append_log("fraud-detector", "x", instance=7)
+        sb.append_log("frauddetector", "x", instance=7)
     with pytest.raises(ScenarioError):
-        sb.append_log("big-llm", "never scheduled")
+        sb.append_log("bigllm", "never scheduled")
 
 
 # ------------------------------------------------------------------ client
 def test_read_logs_text_has_headers_only_for_several_instances(sb, serving):
-    deployment = serving.get_deployment("fraud-detector")
+    deployment = serving.get_deployment("frauddetector")
     text = deployment.read_logs(tail=2)
     headers = [line for line in text.splitlines() if line.startswith("==> ")]
     assert len(headers) == 2 and all(POD.match(h[4:-4]) for h in headers)
@@ -390,7 +390,7 @@ def test_read_logs_text_has_headers_only_for_several_instances(sb, serving):
 
 
 def test_only_the_parameters_that_are_set_are_sent(sb, serving):
-    deployment = serving.get_deployment("fraud-detector")
+    deployment = serving.get_deployment("frauddetector")
     sb.clear_log()
     deployment.log_entries(tail=None)
     deployment.read_logs(source="opensearch", since=datetime(2020, 1, 2, 3, 4, 5, tzinfo=timezone.utc), pod="p")
@@ -400,10 +400,10 @@ def test_only_the_parameters_that_are_set_are_sent(sb, serving):
 
 
 def test_get_logs_prints_like_the_sdk_and_says_when_there_is_nothing_live(sb, serving, capsys):
-    deployment = serving.get_deployment("fraud-detector")
+    deployment = serving.get_deployment("frauddetector")
     assert deployment.get_logs(tail=3) is None
     out = capsys.readouterr().out
-    assert out.count("Instance name: fraud-detector-predictor-") == 2
+    assert out.count("Instance name: frauddetector-predictor-") == 2
     assert deployment.get_url() in out
     deployment.stop(await_stopped=0)
     sb.clear_log()
@@ -438,15 +438,15 @@ def _wait_for(predicate, limit: float = 5.0) -> None:
 
 
 def test_tail_logs_on_the_live_source_yields_each_new_line_once_and_stops(sb, serving):
-    deployment = serving.get_deployment("fraud-detector")
+    deployment = serving.get_deployment("frauddetector")
     stop, done, chunks = threading.Event(), threading.Event(), []
     thread = _follow(deployment.tail_logs(interval=0.05, stop=stop), chunks, done)
     _wait_for(lambda: len(sb.requests(endpoint="serving_logs")) >= 2)
     assert chunks == []  # since="now": what was there before is not news
     for _ in range(3):
         deployment.predict()
-    sb.append_log("fraud-detector", "same line", instance=0)
-    sb.append_log("fraud-detector", "same line", instance=0)  # a repeat is a new line too
+    sb.append_log("frauddetector", "same line", instance=0)
+    sb.append_log("frauddetector", "same line", instance=0)  # a repeat is a new line too
     _wait_for(lambda: "".join(chunks).count("same line") == 2)
     time.sleep(0.2)  # a few more polls: nothing may come twice
     stop.set()
@@ -458,7 +458,7 @@ def test_tail_logs_on_the_live_source_yields_each_new_line_once_and_stops(sb, se
 
 
 def test_tail_logs_on_the_history_dedupes_by_document_and_ends_on_timeout_or_status(sb, serving):
-    deployment = serving.get_deployment("fraud-detector")
+    deployment = serving.get_deployment("frauddetector")
     sb.advance(5)  # the sandbox's timestamps are now ahead of the wall clock's "now"
     started = time.monotonic()
     chunks = list(deployment.tail_logs(source="opensearch", interval=0.05, timeout=0.3))
@@ -485,10 +485,10 @@ def test_tail_logs_on_the_history_dedupes_by_document_and_ends_on_timeout_or_sta
 
 
 def test_tail_logs_can_be_closed_by_the_caller(sb, serving):
-    deployment = serving.get_deployment("fraud-detector")
+    deployment = serving.get_deployment("frauddetector")
     generator = deployment.tail_logs(since=None, interval=0.05)
     first = next(generator)  # since=None: the current window first
-    assert "==> fraud-detector-predictor-" in first
+    assert "==> frauddetector-predictor-" in first
     generator.close()
     with pytest.raises(StopIteration):
         next(generator)
@@ -498,7 +498,7 @@ def test_tail_logs_can_be_closed_by_the_caller(sb, serving):
 
 # ------------------------------------------------------- the widget's source
 def test_deployment_source_logs_returns_plain_dicts_for_the_built_in_client(sb, serving, capsys):
-    source = DeploymentSource(serving.get_deployment("fraud-detector"))
+    source = DeploymentSource(serving.get_deployment("frauddetector"))
     assert _sdk.logs_plan(source.deployment) == "client"
     live = source.logs("predictor", 3)
     assert len(live) == 6
@@ -510,7 +510,7 @@ def test_deployment_source_logs_returns_plain_dicts_for_the_built_in_client(sb, 
     assert stamp and all(e["timestamp"] and e["id"] for e in stamp)
     newest = stamp[-1]["timestamp"]
     assert all(parse(e["timestamp"]) >= parse(newest) for e in source.logs("predictor", 100, since=newest))
-    sb.stop_deployment("fraud-detector")
+    sb.stop_deployment("frauddetector")
     sb.advance(5)
     assert source.logs("predictor", 10) == []
     assert capsys.readouterr().out == ""

@@ -21,7 +21,7 @@ def live():
 
 
 def test_predict_answers_like_a_model_server(serving):
-    d = serving.get_deployment("fraud-detector")
+    d = serving.get_deployment("frauddetector")
     assert d.predict(data={"instances": [[1, 2], [3, 4]]}) == {"predictions": [0.5, 0.5]}
     assert d.predict([[1]]) == {"predictions": [0.5]}
     with pytest.raises(ValueError):
@@ -29,7 +29,7 @@ def test_predict_answers_like_a_model_server(serving):
 
 
 def test_predict_on_a_stopped_deployment_fails_like_one(serving):
-    d = serving.get_deployment("churn-model")
+    d = serving.get_deployment("churnmodel")
     with pytest.raises(errors.HopsError, match="not running") as info:
         d.predict(data={"instances": [[1]]})
     assert info.value.status_code == 400
@@ -48,20 +48,20 @@ def test_predict_on_idle_waits_for_the_cold_start(live):
 
 
 def test_client_restart_walks_stop_then_start(live):
-    d = live.login().get_model_serving().get_deployment("fraud-detector")
+    d = live.login().get_model_serving().get_deployment("frauddetector")
     d.restart(await_stopped=30, await_running=30)
     assert [r["query"] for r in live.requests(endpoint="serving_action")] == ["action=STOP", "action=START"]
     assert d.get_state().status == "RUNNING"
 
 
 def test_resources_and_links_through_the_client(serving):
-    d = serving.get_deployment("fraud-detector")
+    d = serving.get_deployment("frauddetector")
     s = d.get_state()
     assert set(s.resources) == {"predictor", "transformer"}
     assert s.resources["predictor"]["requests"] == {"cores": 0.5, "memory": 512, "gpus": 0}
     assert s.endpoint["api_protocol"] == "REST" and s.endpoint["serving_tool"] == "KSERVE"
     assert set(serving.get_deployment("recommender").get_state().resources) == {"predictor"}
-    assert d.get_inference_url().endswith("/hopsworks-api/api/project/119/inference/models/fraud-detector:predict")
+    assert d.get_inference_url().endswith("/hopsworks-api/api/project/119/inference/models/frauddetector:predict")
 
 
 def statuses_while(widget, until, timeout=20.0):
@@ -77,7 +77,7 @@ def statuses_while(widget, until, timeout=20.0):
 
 
 def test_widget_restart_shows_stop_then_start(live):
-    d = live.login().get_model_serving().get_deployment("fraud-detector")
+    d = live.login().get_model_serving().get_deployment("frauddetector")
     w = DeploymentWidget(d, fast_s=0.05, stable_s=0.2)
     try:
         w._await_first_update(5)
@@ -115,7 +115,7 @@ def test_the_overviews_open_detail_routes_restart_and_predict(live):
     ms = live.login().get_model_serving()
     overview = DeploymentsWidget(ms, fast_s=0.05, stable_s=0.2)
     try:
-        overview.open_detail("fraud-detector")
+        overview.open_detail("frauddetector")
         table = overview.commands()
         deadline = time.monotonic() + 10
         while overview._detail.status != "RUNNING" and time.monotonic() < deadline:

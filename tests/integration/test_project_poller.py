@@ -33,7 +33,7 @@ def round_of(loop):
 
 
 def test_k_widgets_of_one_project_one_list_request_per_round(sb, serving):
-    names = ["fraud-detector", "recommender", "big-llm", "churn-model"]
+    names = ["frauddetector", "recommender", "bigllm", "churnmodel"]
     widgets = [hops_widgets.show(serving.get_deployment(n), display=False, hidden_s=None) for n in names]
     try:
         loop = widgets[0].poller._loop
@@ -48,7 +48,7 @@ def test_k_widgets_of_one_project_one_list_request_per_round(sb, serving):
             round_of(loop)
         log = sb.requests()
         assert [r["endpoint"] for r in log] == ["serving_list"] * 3
-        assert {w.name: w.status for w in widgets}["fraud-detector"] == "RUNNING"
+        assert {w.name: w.status for w in widgets}["frauddetector"] == "RUNNING"
         assert all(w.poller.snapshot.sharing.startswith("project loop") for w in widgets)
     finally:
         for w in widgets:
@@ -58,7 +58,7 @@ def test_k_widgets_of_one_project_one_list_request_per_round(sb, serving):
 
 
 def test_one_widget_alone_makes_a_single_get(sb, serving):
-    w = hops_widgets.show(serving.get_deployment("fraud-detector"), display=False, hidden_s=None)
+    w = hops_widgets.show(serving.get_deployment("frauddetector"), display=False, hidden_s=None)
     try:
         loop = w.poller._loop
         wait_for(lambda: w.poller.polls >= 1)
@@ -88,12 +88,12 @@ def test_detail_widgets_and_the_overview_share_the_overviews_list(sb, serving):
 
 def test_a_deployment_leaving_the_list_shows_as_deleted(sb, serving):
     widgets = [
-        hops_widgets.show(serving.get_deployment(n), display=False, hidden_s=None) for n in ("big-llm", "recommender")
+        hops_widgets.show(serving.get_deployment(n), display=False, hidden_s=None) for n in ("bigllm", "recommender")
     ]
     try:
         loop = widgets[0].poller._loop
         wait_for(lambda: all(w.poller.polls for w in widgets))
-        sb.delete_deployment("big-llm")
+        sb.delete_deployment("bigllm")
         round_of(loop)
         gone, kept = widgets
         assert gone.poller.snapshot.error_kind == "not_found"
@@ -105,7 +105,7 @@ def test_a_deployment_leaving_the_list_shows_as_deleted(sb, serving):
 
 def test_a_list_error_shows_on_every_subscriber_and_recovers(sb, serving):
     widgets = [
-        hops_widgets.show(serving.get_deployment(n), display=False, hidden_s=None) for n in ("big-llm", "recommender")
+        hops_widgets.show(serving.get_deployment(n), display=False, hidden_s=None) for n in ("bigllm", "recommender")
     ]
     try:
         loop = widgets[0].poller._loop
@@ -124,7 +124,7 @@ def test_a_list_error_shows_on_every_subscriber_and_recovers(sb, serving):
 
 def test_actions_still_go_to_the_one_deployment(sb, serving):
     widgets = [
-        hops_widgets.show(serving.get_deployment(n), display=False, hidden_s=None) for n in ("big-llm", "recommender")
+        hops_widgets.show(serving.get_deployment(n), display=False, hidden_s=None) for n in ("bigllm", "recommender")
     ]
     try:
         wait_for(lambda: all(w.poller.polls for w in widgets))

@@ -135,7 +135,7 @@ def test_the_real_api_sees_the_steps_without_any_admin_read(bare):
     with bare.login(timeout=5) as project:
         bare.play("lesson", chapter="stop")
         bare.advance(3)  # the stop came at 2 s; nobody has read since
-        deployment = project.get_model_serving().get_deployment("lesson-stop")
+        deployment = project.get_model_serving().get_deployment("lessonstop")
         state = deployment.get_state()
         assert (state.status, state.condition.type, state.condition.status) == ("STOPPING", "SCHEDULED", None)
         bare.advance(10)
@@ -206,8 +206,8 @@ def _server_threads() -> list[str]:
 def test_start_plays_the_scenario_from_time_zero():
     with sandbox.start(clock=ManualClock(), scenario="lesson", chapter="failures") as sb:
         assert sb.scenario["chapters"][0]["id"] == "failures" and sb.scenario["start"] == 0
-        assert sb.status("lesson-fail-ready") == "Stopped"
-        assert {"fraud-detector", "lesson-fail-ready"} <= set(sb.info()["deployments"])  # beside the demo ones
+        assert sb.status("lessonfailready") == "Stopped"
+        assert {"frauddetector", "lessonfailready"} <= set(sb.info()["deployments"])  # beside the demo ones
 
 
 def test_a_bad_scenario_starts_nothing():
@@ -228,7 +228,7 @@ def test_connect_or_start_plays_on_the_sandbox_named_by_the_env(bare, monkeypatc
         out = capsys.readouterr().out
         assert "Not applied" not in out
         assert f"Playing the scenario {LESSON.title!r} (chapter 'update') from the start" in out
-        assert bare.status("lesson-update") == "Running"
+        assert bare.status("lessonupdate") == "Running"
         assert bare.script_progress()["steps"][0]["chapter"] == "update"
     finally:
         handle.stop()
@@ -241,10 +241,10 @@ def test_connect_or_start_in_process_reuses_the_sandbox_and_plays_again(monkeypa
     first = sandbox.connect_or_start(speed=1, seed=False, scenario="lesson", chapter="stop")
     try:
         assert "Playing the scenario" in capsys.readouterr().out
-        first.stop_deployment("lesson-stop")
+        first.stop_deployment("lessonstop")
         assert sandbox.connect_or_start(speed=1, seed=False, scenario="lesson", chapter="stop") is first
         assert "started earlier in this process" in capsys.readouterr().out
-        assert first.status("lesson-stop") == "Running"  # played again from the top
+        assert first.status("lessonstop") == "Running"  # played again from the top
         assert sandbox.connect_or_start(speed=1, seed=False) is first  # the scenario is not compared
         with pytest.raises(ScenarioError, match="lessn"):
             sandbox.connect_or_start(speed=1, seed=False, scenario="lessn")

@@ -34,7 +34,7 @@ def test_log_entries_have_method_path_query_status_time(serving, sb):
 
 def test_log_filters_count_per_endpoint(serving, sb):
     sb.clear_log()
-    fraud = serving.get_deployment("fraud-detector")
+    fraud = serving.get_deployment("frauddetector")
     fraud.get_state()
     fraud.get_state()
     serving.get_deployment("recommender").get_state()
@@ -83,23 +83,23 @@ def test_connect_or_start_without_env_starts_one(monkeypatch):
 def test_remote_scenario_matches_in_process(remote, sb):
     with remote.login() as project:
         serving = project.get_model_serving()
-        d = serving.get_deployment("churn-model")
-        remote.http_error(503, retry_after=3, deployment="churn-model", times=1)
+        d = serving.get_deployment("churnmodel")
+        remote.http_error(503, retry_after=3, deployment="churnmodel", times=1)
         with pytest.raises(errors.ServerError) as info:
             d.get_state()
         assert info.value.retry_after_s == 3
         d.start(await_running=0)
         remote.advance(sb.world.timing.start_s)
         assert d.get_state().status == "RUNNING"
-        remote.set_state("churn-model", "Hibernating")
+        remote.set_state("churnmodel", "Hibernating")
         assert d.get_state().status == "HIBERNATING"
-        remote.fail("churn-model", "READY", "Failed to setup connectivity: no route", now=True)
+        remote.fail("churnmodel", "READY", "Failed to setup connectivity: no route", now=True)
         assert d.get_state().condition.reason == "Failed to setup connectivity: no route"
     assert remote.add_deployments(50, prefix="many") == [f"many-{i:03d}" for i in range(1, 51)]
     assert len(sb.deployments()) == 54
     assert remote.requests("/serving/4") == sb.requests("/serving/4")
     assert len(sb.requests("/serving/4")) >= 4
-    remote.mutate(drop=["condition"], deployment="fraud-detector")
+    remote.mutate(drop=["condition"], deployment="frauddetector")
     assert [f["kind"] for f in sb.faults()] == ["mutate"]
     remote.reset()
     assert len(sb.deployments()) == 4
@@ -134,7 +134,7 @@ def test_remote_over_tls_with_the_ca(tls_sb, monkeypatch):
         monkeypatch.setenv(name, value)
     with sandbox.connect_or_start() as remote:
         assert remote.ca_path == tls_sb.ca_path
-        assert remote.status("fraud-detector") == "Running"
+        assert remote.status("frauddetector") == "Running"
         kwargs = remote.sdk_login_kwargs()
         assert kwargs["trust_store_path"] == tls_sb.ca_path and kwargs["hostname_verification"] is True
 

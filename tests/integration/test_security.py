@@ -57,7 +57,7 @@ def test_wrong_key_login_is_authentication_error_without_the_key(sb):
 
 
 def test_key_never_in_reprs_or_errors(sb, serving, project):
-    d = serving.get_deployment("fraud-detector")
+    d = serving.get_deployment("frauddetector")
     for obj in (sb, project, serving, d, d.resources, d.transformer, project._client):
         assert sb.api_key not in repr(obj)
     sb.http_error(500, message=f"leaked ApiKey {sb.api_key} here", times=1)
@@ -116,7 +116,7 @@ def test_tls_verified_with_the_run_ca(tls_sb):
     with open(tls_sb.ca_path, "rb") as handle:
         assert handle.read().startswith(b"-----BEGIN CERTIFICATE-----")
     with tls_sb.login(verify=tls_sb.ca_path) as project:
-        assert project.get_model_serving().get_deployment("fraud-detector").get_state().status == "RUNNING"
+        assert project.get_model_serving().get_deployment("frauddetector").get_state().status == "RUNNING"
 
 
 def test_tls_without_the_ca_is_certificate_error(tls_sb):

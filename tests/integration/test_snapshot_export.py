@@ -11,9 +11,9 @@ CELLS = [
     "from hops_widgets import sandbox\n"
     "import hops_widgets\n"
     "sb = sandbox.start(speed=50)\n"
-    "sb.set_state('fraud-detector', 'Failed', condition={'type': 'STARTED', 'status': False,\n"
+    "sb.set_state('frauddetector', 'Failed', condition={'type': 'STARTED', 'status': False,\n"
     "             'reason': '<script>window.__pwned=1</script> boom'})\n"
-    "d = sb.login().get_model_serving().get_deployment('fraud-detector')",
+    "d = sb.login().get_model_serving().get_deployment('frauddetector')",
     "w = d.show(fast_s=0.05)\nw.wait_for('FAILED', timeout=20)\nw",
     "%load_ext hops_widgets",
 ]
@@ -29,15 +29,15 @@ def test_snapshot_in_mime_bundle_and_html_export(tmp_path):
     data = outputs[0]["data"]
     assert "application/vnd.jupyter.widget-view+json" in data
     snapshot = data["text/html"]
-    assert "Failed" in snapshot and "fraud-detector" in snapshot
+    assert "Failed" in snapshot and "frauddetector" in snapshot
     assert "<script>window.__pwned" not in snapshot and "&lt;script&gt;" in snapshot
-    assert data["text/plain"].startswith("fraud-detector: Failed")
+    assert data["text/plain"].startswith("frauddetector: Failed")
     assert not nb.cells[2].outputs or all(o.get("output_type") != "error" for o in nb.cells[2].outputs)
 
     # Without saved widget state (as on GitHub's viewer) the export falls back to the snapshot.
     nb.metadata.pop("widgets", None)
     body, _ = HTMLExporter().from_notebook_node(nb)
-    assert "hops-snapshot" in body and "fraud-detector" in body
+    assert "hops-snapshot" in body and "frauddetector" in body
     assert "<script>window.__pwned" not in body
     nbformat.write(nb, tmp_path / "exported.ipynb")
 
@@ -48,9 +48,9 @@ def test_the_diagram_view_saves_its_diagrams_in_the_snapshot():
 
     with sandbox.start(speed=50) as sb:
         sb.set_state(
-            "fraud-detector", "Failed", condition={"type": "SCHEDULED", "status": False, "reason": "<b>full</b>"}
+            "frauddetector", "Failed", condition={"type": "SCHEDULED", "status": False, "reason": "<b>full</b>"}
         )
-        d = sb.login().get_model_serving().get_deployment("fraud-detector")
+        d = sb.login().get_model_serving().get_deployment("frauddetector")
         page = DeploymentWidget(d, fast_s=0.05)
         dia = DeploymentWidget(d, fast_s=0.05, view="diagram")
         try:

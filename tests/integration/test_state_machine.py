@@ -17,8 +17,8 @@ def observe(d):
 
 
 def test_start_walks_every_step_null_then_true(serving, sb):
-    sb.update_deployment("churn-model", requested_instances=3)
-    d = serving.get_deployment("churn-model")
+    sb.update_deployment("churnmodel", requested_instances=3)
+    d = serving.get_deployment("churnmodel")
     assert observe(d) == ("CREATED", ("STOPPED", True), 0)
     d.start(await_running=0)
     seen = []
@@ -43,7 +43,7 @@ def test_start_walks_every_step_null_then_true(serving, sb):
 
 
 def test_start_from_stopped_and_transformer_ramps(serving, sb):
-    d = serving.get_deployment("fraud-detector")
+    d = serving.get_deployment("frauddetector")
     d.stop(await_stopped=0)
     sb.advance(T.stop_s)
     assert observe(d) == ("STOPPED", ("STOPPED", True), 0)
@@ -57,9 +57,9 @@ def test_start_from_stopped_and_transformer_ramps(serving, sb):
 
 
 def test_stop_walks_scheduled_then_stopped_with_instances_ramping_down(serving, sb):
-    sb.update_deployment("fraud-detector", requested_instances=4)
+    sb.update_deployment("frauddetector", requested_instances=4)
     sb.advance(T.update_s)
-    d = serving.get_deployment("fraud-detector")
+    d = serving.get_deployment("frauddetector")
     assert observe(d) == ("RUNNING", ("READY", True), 4)
     d.stop(await_stopped=0)
     first = d.get_state()
@@ -78,7 +78,7 @@ def test_stop_walks_scheduled_then_stopped_with_instances_ramping_down(serving, 
 
 
 def test_stop_while_starting_ramps_down_from_where_it_was(serving, sb):
-    d = serving.get_deployment("churn-model")
+    d = serving.get_deployment("churnmodel")
     d.start(await_running=0)
     sb.advance(HALF)
     d.stop(await_stopped=0)
@@ -109,11 +109,11 @@ def test_scale_to_zero_then_cold_start(serving, sb):
 
 def test_deployment_without_scale_to_zero_never_idles(serving, sb):
     sb.advance(T.retention_s * 10)
-    assert serving.get_deployment("fraud-detector").get_state().status == "RUNNING"
+    assert serving.get_deployment("frauddetector").get_state().status == "RUNNING"
 
 
 def test_update_passes_through_updating(serving, sb):
-    d = serving.get_deployment("fraud-detector")
+    d = serving.get_deployment("frauddetector")
     d.update(requested_instances=4)
     first = d.get_state()
     assert first.status == "UPDATING"
@@ -126,8 +126,8 @@ def test_update_passes_through_updating(serving, sb):
 
 
 def test_update_of_stopped_deployment_just_saves(serving, sb):
-    d = serving.get_deployment("churn-model")
-    assert sb.update_deployment("churn-model", requested_instances=2) == "saved"
+    d = serving.get_deployment("churnmodel")
+    assert sb.update_deployment("churnmodel", requested_instances=2) == "saved"
     assert d.resources.requested_instances == 1  # until fetched again
     assert observe(d)[0] == "CREATED"
     assert d.resources.requested_instances == 2
@@ -136,8 +136,8 @@ def test_update_of_stopped_deployment_just_saves(serving, sb):
 @pytest.mark.parametrize("step", ["SCHEDULED", "INITIALIZED", "STARTED", "READY"])
 def test_failure_at_each_step(serving, sb, step):
     reason = f"Failed at {step.lower()}: made up by the test"
-    sb.fail("churn-model", step, reason)
-    d = serving.get_deployment("churn-model")
+    sb.fail("churnmodel", step, reason)
+    d = serving.get_deployment("churnmodel")
     d.start(await_running=0)
     order = ["SCHEDULED", "INITIALIZED", "STARTED", "READY"]
     in_progress_at = order.index(step) * 2 * HALF
@@ -155,10 +155,10 @@ def test_failure_at_each_step(serving, sb, step):
 
 
 def test_failure_armed_past_its_step_hits_the_next_start(serving, sb):
-    d = serving.get_deployment("churn-model")
+    d = serving.get_deployment("churnmodel")
     d.start(await_running=0)
     sb.advance(HALF * 3)  # past SCHEDULED
-    assert sb.fail("churn-model", "SCHEDULED") == "armed_for_next_start"
+    assert sb.fail("churnmodel", "SCHEDULED") == "armed_for_next_start"
     sb.advance(T.start_s)
     assert observe(d)[0] == "RUNNING"
     d.stop(await_stopped=0)
@@ -169,7 +169,7 @@ def test_failure_armed_past_its_step_hits_the_next_start(serving, sb):
 
 
 def test_sticky_failure_like_big_llm(serving, sb):
-    d = serving.get_deployment("big-llm")
+    d = serving.get_deployment("bigllm")
     for _ in range(2):
         d.start(await_running=0)
         assert observe(d)[:2] == ("STARTING", ("SCHEDULED", None))
@@ -177,20 +177,20 @@ def test_sticky_failure_like_big_llm(serving, sb):
         state = d.get_state()
         assert state.status == "FAILED"
         assert state.condition.reason.startswith("Failed to be scheduled: insufficient GPUs")
-    sb.heal("big-llm")
+    sb.heal("bigllm")
     d.start(await_running=0)
     sb.advance(T.start_s)
     assert observe(d)[0] == "RUNNING"
 
 
 def test_fail_now_from_running(serving, sb):
-    sb.fail("fraud-detector", "READY", "Failed to setup connectivity: route lost", now=True)
-    state = serving.get_deployment("fraud-detector").get_state()
+    sb.fail("frauddetector", "READY", "Failed to setup connectivity: route lost", now=True)
+    state = serving.get_deployment("frauddetector").get_state()
     assert (state.status, state.condition.type, state.condition.status) == ("FAILED", "READY", False)
 
 
 def test_stop_from_failed(serving, sb):
-    d = serving.get_deployment("big-llm")
+    d = serving.get_deployment("bigllm")
     d.stop(await_stopped=0)
     assert observe(d)[0] == "STOPPING"
     sb.advance(T.stop_s)
@@ -212,16 +212,16 @@ def test_creating_then_created_and_start_refused_while_creating(serving, sb):
 
 
 def test_start_and_stop_are_idempotent(serving, sb):
-    d = serving.get_deployment("fraud-detector")
-    assert sb.start_deployment("fraud-detector") == "unchanged"
+    d = serving.get_deployment("frauddetector")
+    assert sb.start_deployment("frauddetector") == "unchanged"
     d.start(await_running=0)
     assert observe(d)[0] == "RUNNING"
-    assert sb.stop_deployment("churn-model") == "unchanged"
+    assert sb.stop_deployment("churnmodel") == "unchanged"
 
 
 def test_set_state_pins_until_next_action(serving, sb):
-    sb.set_state("fraud-detector", "Updating", available_instances=1)
-    d = serving.get_deployment("fraud-detector")
+    sb.set_state("frauddetector", "Updating", available_instances=1)
+    d = serving.get_deployment("frauddetector")
     state = d.get_state()
     assert (state.status, state.predictor.available, state.condition.type) == ("UPDATING", 1, "STARTED")
     sb.advance(1000)
@@ -231,8 +231,8 @@ def test_set_state_pins_until_next_action(serving, sb):
 
 
 def test_set_state_with_odd_values(serving, sb):
-    sb.set_state("churn-model", "Teleporting", condition=None, available_instances=-2)
-    state = serving.get_deployment("churn-model").get_state()
+    sb.set_state("churnmodel", "Teleporting", condition=None, available_instances=-2)
+    state = serving.get_deployment("churnmodel").get_state()
     assert state.status == "TELEPORTING" and not state.known
     assert state.condition is None
     assert state.predictor.available is None
@@ -241,7 +241,7 @@ def test_set_state_with_odd_values(serving, sb):
 
 def test_speed_factor_scales_durations(serving, sb):
     sb.set_speed(10)
-    d = serving.get_deployment("churn-model")
+    d = serving.get_deployment("churnmodel")
     d.start(await_running=0)
     sb.advance(T.start_s / 10)
     assert observe(d)[0] == "RUNNING"
@@ -269,13 +269,13 @@ def test_add_and_delete_deployments(serving, sb):
 
 def test_scenario_argument_errors(sb):
     with pytest.raises(ScenarioError):
-        sb.fail("churn-model", "LUNCH")
+        sb.fail("churnmodel", "LUNCH")
     with pytest.raises(ScenarioError):
         sb.set_speed(0)
     with pytest.raises(ScenarioError):
         sb.advance(-1)
     with pytest.raises(ScenarioError):
-        sb.update_deployment("churn-model", colour="red")
+        sb.update_deployment("churnmodel", colour="red")
 
 
 def test_many_deployments_one_request_per_listing(serving, sb):
@@ -288,10 +288,10 @@ def test_many_deployments_one_request_per_listing(serving, sb):
 
 
 def test_reset_restores_the_seed(serving, sb):
-    sb.delete_deployment("fraud-detector")
+    sb.delete_deployment("frauddetector")
     sb.add_deployments(2)
     sb.http_error(500)
     sb.reset()
-    assert [s.name for s in serving.list_states()] == ["fraud-detector", "recommender", "big-llm", "churn-model"]
+    assert [s.name for s in serving.list_states()] == ["frauddetector", "recommender", "bigllm", "churnmodel"]
     assert sb.faults() == []
     assert len(sb.requests()) == 1

@@ -45,19 +45,19 @@ def test_overview_rows_follow_the_sandbox(sb, serving):
     try:
         wait_polls(overview.poller, 1)
         names = [r["name"] for r in overview.table.rows]
-        assert names == sorted(["fraud-detector", "recommender", "big-llm", "churn-model"])
-        sb.delete_deployment("big-llm")
+        assert names == sorted(["frauddetector", "recommender", "bigllm", "churnmodel"])
+        sb.delete_deployment("bigllm")
         sb.add_deployment("new-model")
         overview.refresh()
         wait_polls(overview.poller, 2)
         names = [r["name"] for r in overview.table.rows]
-        assert "big-llm" not in names and "new-model" in names
+        assert "bigllm" not in names and "new-model" in names
     finally:
         overview.close()
 
 
 def test_n_widgets_on_one_deployment_one_thread_one_request_per_round(sb, serving):
-    deployments = [serving.get_deployment("fraud-detector") for _ in range(10)]
+    deployments = [serving.get_deployment("frauddetector") for _ in range(10)]
     sb.clear_log()
     widgets = [hops_widgets.show(d, display=False, hidden_s=3600) for d in deployments]
     try:
@@ -76,18 +76,18 @@ def test_n_widgets_on_one_deployment_one_thread_one_request_per_round(sb, servin
 
 def test_client_deployment_wait_for_and_widget_wait_for(fast_sb):
     serving = fast_sb.login(timeout=5).get_model_serving()
-    churn = serving.get_deployment("churn-model")
+    churn = serving.get_deployment("churnmodel")
     widget = hops_widgets.show(churn, display=False, fast_s=0.02, stable_s=0.02, hidden_s=0.02)
     try:
         churn.start(await_running=0)
         assert widget.wait_for("RUNNING", timeout=10).status == "RUNNING"
-        fast_sb.fail("churn-model", step="INITIALIZED", reason="image pull back-off")
+        fast_sb.fail("churnmodel", step="INITIALIZED", reason="image pull back-off")
         churn.stop(await_stopped=0)
         widget.wait_for("STOPPED", timeout=10)
         churn.start(await_running=0)
         with pytest.raises(DeploymentFailed, match="image pull back-off"):
             widget.wait_for("RUNNING", timeout=10)
-        fast_sb.heal("churn-model")
+        fast_sb.heal("churnmodel")
         churn.stop(await_stopped=0)
         widget.wait_for("STOPPED", timeout=10)
         with pytest.raises(Timeout, match="did not reach RUNNING"):
@@ -98,10 +98,10 @@ def test_client_deployment_wait_for_and_widget_wait_for(fast_sb):
 
 
 def test_client_deployment_wait_for(fast_sb):
-    churn = fast_sb.login(timeout=5).get_model_serving().get_deployment("churn-model")
+    churn = fast_sb.login(timeout=5).get_model_serving().get_deployment("churnmodel")
     churn.start(await_running=0)
     assert churn.wait_for("running", timeout=10, poll_interval_s=0.01).status == "RUNNING"
-    llm = fast_sb.login(timeout=5).get_model_serving().get_deployment("big-llm")
+    llm = fast_sb.login(timeout=5).get_model_serving().get_deployment("bigllm")
     llm.start(await_running=0)
     with pytest.raises(DeploymentFailed, match="GPU"):
         llm.wait_for("RUNNING", timeout=10, poll_interval_s=0.01)

@@ -24,7 +24,7 @@ from tests.sdk.conftest import hopsworks_sdk, sdk_env, sdk_project, sdk_sandbox 
 
 # A key nobody would type by chance: any occurrence of it anywhere is a leak.
 SECRET_KEY = "hwk-SECRET-7f3a9c2e51d84b6c-reliability"
-NAME = "fraud-detector"
+NAME = "frauddetector"
 
 # Small intervals: the tests are about behaviour, not about the default figures
 # (those are checked with the injectable clock in test_backoff.py).

@@ -191,7 +191,7 @@ def test_kernel_shutdown_with_widgets_open(kernel):
         SETUP + "opts = dict(fast_s=0.05, stable_s=0.05, hidden_s=0.05, backoff_min_s=0.05, backoff_max_s=0.2)\n"
         "ws = [hops_widgets.show(serving.get_deployment(n), **opts) for n in sb.info()['deployments']]\n"
         "ov = hops_widgets.show(serving, **opts)\n"
-        "sb.start_deployment('churn-model')\n"
+        "sb.start_deployment('churnmodel')\n"
         "sb.latency(60, endpoint='serving_list')  # the project's round hangs on the server at shutdown\n"
         "time.sleep(0.5)\n"
         "print(len(active_pollers()), sum(w.poller.alive for w in ws), len(sb.requests(endpoint='serving_list')) > 0)"

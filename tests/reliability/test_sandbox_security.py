@@ -50,7 +50,7 @@ def chunked(*parts: bytes):
     ("method", "path"),
     [
         ("PUT", f"{API}/project/119/serving"),
-        ("POST", f"{API}/project/119/inference/models/fraud-detector:predict"),
+        ("POST", f"{API}/project/119/inference/models/frauddetector:predict"),
         ("POST", "/_sandbox/add_deployment"),
     ],
     ids=["serving_update", "predict", "admin"],

@@ -22,16 +22,16 @@ def test_sdk_start_in_code_makes_the_widget_poll_fast(sdk_project, sdk_sandbox):
     hops_widgets.enable()
     sdk_sandbox.set_speed(2)  # a start of a few seconds: long enough to see Starting
     ms = sdk_project.get_model_serving()
-    shown = ms.get_deployment("churn-model")
+    shown = ms.get_deployment("churnmodel")
     w = shown.show(display=False, stable_s=60, hidden_s=60)  # no poll of its own for a minute
     try:
         assert w.status == "CREATED" and w.polling == "hidden"
         polls = w.poller.polls
-        other = ms.get_deployment("churn-model")  # another SDK object of the same deployment
+        other = ms.get_deployment("churnmodel")  # another SDK object of the same deployment
         other.start(await_running=0)
         wait_until(lambda: w.status == "STARTING", 5, "the widget showing Starting")
         assert w.polling == "fast" and w.poller.polls > polls
-        assert sdk_sandbox.status("churn-model") in ("Starting", "Running")
+        assert sdk_sandbox.status("churnmodel") in ("Starting", "Running")
     finally:
         w.close()
 

@@ -10,7 +10,7 @@ import pytest
 from hops_widgets import _sdk
 from hops_widgets.poller import DeploymentSource
 
-HEADER = re.compile(r"^==> fraud-detector-predictor-\d{5}-deployment-[a-z0-9]{10}-[a-z0-9]{5} <==$", re.M)
+HEADER = re.compile(r"^==> frauddetector-predictor-\d{5}-deployment-[a-z0-9]{10}-[a-z0-9]{5} <==$", re.M)
 
 
 def _logs_queries(sandbox) -> list[str]:
@@ -18,7 +18,7 @@ def _logs_queries(sandbox) -> list[str]:
 
 
 def test_sdk_read_logs_gets_every_live_instance(sdk_project, sdk_sandbox):
-    deployment = sdk_project.get_model_serving().get_deployment("fraud-detector")
+    deployment = sdk_project.get_model_serving().get_deployment("frauddetector")
     text = deployment.read_logs()
     assert len(HEADER.findall(text)) == 2
     assert "Application startup complete" in text
@@ -28,7 +28,7 @@ def test_sdk_read_logs_gets_every_live_instance(sdk_project, sdk_sandbox):
 
 
 def test_sdk_read_logs_from_the_history_with_since_and_until(sdk_project, sdk_sandbox):
-    deployment = sdk_project.get_model_serving().get_deployment("fraud-detector")
+    deployment = sdk_project.get_model_serving().get_deployment("frauddetector")
     docs = sdk_sandbox_docs(sdk_sandbox)
     middle = docs[len(docs) // 2]["time"]
     with warnings.catch_warnings():
@@ -44,7 +44,7 @@ def test_sdk_read_logs_from_the_history_with_since_and_until(sdk_project, sdk_sa
 
 
 def sdk_sandbox_docs(sandbox) -> list[dict]:
-    return sandbox.log_lines("fraud-detector", "predictor")
+    return sandbox.log_lines("frauddetector", "predictor")
 
 
 def _strip_headers(text: str) -> list[str]:
@@ -52,10 +52,10 @@ def _strip_headers(text: str) -> list[str]:
 
 
 def test_sdk_get_logs_prints_and_reads_nothing_once_stopped(sdk_project, sdk_sandbox, capsys):
-    deployment = sdk_project.get_model_serving().get_deployment("fraud-detector")
+    deployment = sdk_project.get_model_serving().get_deployment("frauddetector")
     assert deployment.get_logs(component="transformer", tail=3) is None
     out = capsys.readouterr().out
-    assert "fraud-detector-transformer-" in out and "Application startup complete" in out
+    assert "frauddetector-transformer-" in out and "Application startup complete" in out
     assert _logs_queries(sdk_sandbox)[-1] == "component=transformer&tail=3"
     deployment.stop(await_stopped=30)
     sdk_sandbox.clear_log()
@@ -89,13 +89,13 @@ def test_a_failed_start_points_at_logs_that_hold_the_traceback(sdk_project, sdk_
 
 
 def test_sdk_tail_logs_yields_only_what_is_new(sdk_project, sdk_sandbox):
-    deployment = sdk_project.get_model_serving().get_deployment("fraud-detector")
+    deployment = sdk_project.get_model_serving().get_deployment("frauddetector")
     follow = deployment.tail_logs(since=None, interval=0.01)
     first = next(follow)
     assert len(HEADER.findall(first)) == 2
-    sdk_sandbox.append_log("fraud-detector", "one new line", instance=1)
+    sdk_sandbox.append_log("frauddetector", "one new line", instance=1)
     assert next(follow).splitlines()[-1] == "one new line"
-    sdk_sandbox.predict("fraud-detector")
+    sdk_sandbox.predict("frauddetector")
     assert ":predict 200" in next(follow)
     follow.close()
     assert any("timestamps=true" in q for q in _logs_queries(sdk_sandbox))

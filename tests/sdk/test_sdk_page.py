@@ -24,7 +24,7 @@ def _no_kernel_comm(monkeypatch):
 FAST = {"fast_s": 0.05, "stable_s": 0.05, "hidden_s": 0.05}
 
 
-@pytest.mark.parametrize("name", ["fraud-detector", "recommender"])  # with and without a transformer
+@pytest.mark.parametrize("name", ["frauddetector", "recommender"])  # with and without a transformer
 def test_sdk_and_client_show_the_same_page_fields(sdk_project, sdk_sandbox, name):
     d = sdk_project.get_model_serving().get_deployment(name)
     from_sdk = DeploymentState.from_sdk(d)
@@ -32,12 +32,12 @@ def test_sdk_and_client_show_the_same_page_fields(sdk_project, sdk_sandbox, name
         from_client = project.get_model_serving().get_deployment(name).get_state()
     assert from_sdk.resources == from_client.resources
     assert from_sdk.endpoint == from_client.endpoint
-    assert ("transformer" in from_sdk.resources) == (name == "fraud-detector")
+    assert ("transformer" in from_sdk.resources) == (name == "frauddetector")
     assert from_sdk.resources["predictor"]["requests"]["memory"] == 512
 
 
 def test_links_are_the_sdks_own(sdk_project):
-    d = sdk_project.get_model_serving().get_deployment("fraud-detector")
+    d = sdk_project.get_model_serving().get_deployment("frauddetector")
     links = _sdk.links(d)
     assert links["ui"] == d.get_url()
     assert links["ui"].endswith(f"/p/119/deployments/{d.id}")
@@ -46,18 +46,18 @@ def test_links_are_the_sdks_own(sdk_project):
 
 
 def test_predict_through_the_sdk(sdk_project):
-    d = sdk_project.get_model_serving().get_deployment("fraud-detector")
+    d = sdk_project.get_model_serving().get_deployment("frauddetector")
     assert _sdk.predict(d, {"instances": [[1, 2, 3]]}) == {"predictions": [0.5]}
 
 
 def test_restart_plan_is_the_sdks_restart_on_52(sdk_project):
-    d = sdk_project.get_model_serving().get_deployment("fraud-detector")
+    d = sdk_project.get_model_serving().get_deployment("frauddetector")
     assert _sdk.sdk_version(d)[:2] >= (5, 2)
     assert _sdk.restart_plan(d) == "public"
 
 
 def test_widget_restart_on_sdk_deployment(sdk_project, sdk_sandbox):
-    d = sdk_project.get_model_serving().get_deployment("fraud-detector")
+    d = sdk_project.get_model_serving().get_deployment("frauddetector")
     sdk_sandbox.set_speed(20)
     w = hops_widgets.show(d, display=False, **FAST)
     try:

@@ -59,13 +59,13 @@ def old_sdk_path(monkeypatch):
 
 
 def test_the_installed_sdk_takes_the_public_start(sdk_project):
-    deployment = sdk_project.get_model_serving().get_deployment("churn-model")
+    deployment = sdk_project.get_model_serving().get_deployment("churnmodel")
     assert _sdk.sdk_version(deployment)[:2] >= _sdk.FIXED_START
     assert _sdk.start_plan(deployment) == "public"
 
 
 def test_the_older_sdks_path_on_a_real_sdk_object(sdk_project, sdk_sandbox, old_sdk_path):
-    deployment = sdk_project.get_model_serving().get_deployment("churn-model")
+    deployment = sdk_project.get_model_serving().get_deployment("churnmodel")
     assert _sdk.start_plan(deployment) == "post"
     widget = hops_widgets.show(deployment, display=False, **FAST)
     try:
@@ -74,7 +74,7 @@ def test_the_older_sdks_path_on_a_real_sdk_object(sdk_project, sdk_sandbox, old_
         widget.start().result(timeout=10)
         assert widget.wait_for("RUNNING", timeout=30).status == "RUNNING"
         assert widget.action_error == ""
-        posts = [r["query"] for r in sdk_sandbox.requests(method="POST", deployment="churn-model")]
+        posts = [r["query"] for r in sdk_sandbox.requests(method="POST", deployment="churnmodel")]
         assert posts == ["action=START"], posts
     finally:
         widget.close()
@@ -84,7 +84,7 @@ def test_the_older_sdks_path_on_a_real_sdk_object(sdk_project, sdk_sandbox, old_
 def test_a_refused_start_is_shown_on_either_path(sdk_project, sdk_sandbox, monkeypatch, path):
     if path == "post":
         monkeypatch.setattr(_sdk, "FIXED_START", (99, 0))
-    deployment = sdk_project.get_model_serving().get_deployment("churn-model")
+    deployment = sdk_project.get_model_serving().get_deployment("churnmodel")
     assert _sdk.start_plan(deployment) == path
     widget = hops_widgets.show(deployment, display=False, **FAST)
     try:
@@ -95,7 +95,7 @@ def test_a_refused_start_is_shown_on_either_path(sdk_project, sdk_sandbox, monke
         _until(lambda: widget.action_error)
         assert widget.action_error.startswith("Start failed") and "500" in widget.action_error
         assert sdk_sandbox.api_key not in widget.action_error
-        assert sdk_sandbox.status("churn-model") == "Created"
+        assert sdk_sandbox.status("churnmodel") == "Created"
     finally:
         widget.close()
 
@@ -104,9 +104,9 @@ def test_the_overview_row_start_on_the_older_path(sdk_project, sdk_sandbox, old_
     ms = sdk_project.get_model_serving()
     overview = hops_widgets.show(ms, display=False, **FAST)
     try:
-        _until(lambda: any(s.name == "churn-model" for s in overview.states))
-        overview.start("churn-model").result(timeout=10)
-        _until(lambda: next(s for s in overview.states if s.name == "churn-model").status == "RUNNING", 30)
+        _until(lambda: any(s.name == "churnmodel" for s in overview.states))
+        overview.start("churnmodel").result(timeout=10)
+        _until(lambda: next(s for s in overview.states if s.name == "churnmodel").status == "RUNNING", 30)
         assert overview.table.action_error == ""
     finally:
         overview.close()
@@ -143,7 +143,7 @@ def test_the_sdk_with_a_load_balancer_endpoint(hopsworks_sdk, sdk_sandbox, capsy
     capsys.readouterr()
     ms = project.get_model_serving()
     assert "External IP not configured" not in capsys.readouterr().out
-    deployment = ms.get_deployment("churn-model")
+    deployment = ms.get_deployment("churnmodel")
     sdk_sandbox.clear_log()
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # a route never seen would warn
@@ -151,7 +151,7 @@ def test_the_sdk_with_a_load_balancer_endpoint(hopsworks_sdk, sdk_sandbox, capsy
         deployment.start(await_running=30)
     assert deployment.get_state().status == "Running"
     probes = sdk_sandbox.requests(endpoint="gateway_model")
-    assert probes and probes[-1]["status"] == 200 and probes[-1]["path"] == "/v1/demo/churn-model/v1/models/churn-model"
+    assert probes and probes[-1]["status"] == 200 and probes[-1]["path"] == "/v1/demo/churnmodel/v1/models/churnmodel"
 
 
 def test_without_a_load_balancer_the_sdk_says_so(hopsworks_sdk, sdk_sandbox, capsys):
@@ -167,6 +167,6 @@ def test_a_backend_before_4_6_sends_the_scale_to_zero_as_zero_requested(sdk_sand
     sdk_sandbox.app.hopsworks_version = "4.4.0"
     rows = {s["name"]: s for s in _get(sdk_sandbox, f"project/{sdk_sandbox.project_id}/serving")}
     assert all("predictorScalingConfig" not in s for s in rows.values())
-    assert rows["recommender"]["requestedInstances"] == 0 and rows["fraud-detector"]["requestedInstances"] == 2
+    assert rows["recommender"]["requestedInstances"] == 0 and rows["frauddetector"]["requestedInstances"] == 2
     assert DeploymentState.from_json(rows["recommender"]).scale_to_zero
-    assert not DeploymentState.from_json(rows["fraud-detector"]).scale_to_zero
+    assert not DeploymentState.from_json(rows["frauddetector"]).scale_to_zero

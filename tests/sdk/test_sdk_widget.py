@@ -28,9 +28,9 @@ def test_widget_on_sdk_deployment_follows_start_to_running(sdk_project, sdk_sand
     from hsml.deployment import Deployment
 
     ms = sdk_project.get_model_serving()
-    deployment = ms.get_deployment("fraud-detector")
+    deployment = ms.get_deployment("frauddetector")
     assert isinstance(deployment, Deployment)
-    sdk_sandbox.stop_deployment("fraud-detector")  # seeded as Running
+    sdk_sandbox.stop_deployment("frauddetector")  # seeded as Running
     sdk_sandbox.set_speed(20)  # slow enough for the widget to see the steps
     widget = hops_widgets.show(deployment, display=False, **fast)
     try:
@@ -62,7 +62,7 @@ def test_enable_adds_show_to_sdk_classes_and_widget_actions_use_the_sdk(sdk_proj
     assert "hsml.deployment.Deployment" in patched and "hsml.model_serving.ModelServing" in patched
     assert callable(Deployment.show) and callable(ModelServing.show)
     ms = sdk_project.get_model_serving()
-    deployment = ms.get_deployment("churn-model")
+    deployment = ms.get_deployment("churnmodel")
     widget = deployment.show(display=False, **fast)
     try:
         assert widget.wait_for("CREATED", timeout=10)
@@ -101,11 +101,11 @@ def test_sdk_overview_uses_one_list_request_per_round(sdk_project, sdk_sandbox, 
 
 def test_sdk_errors_become_widget_state(sdk_project, sdk_sandbox, fast):
     ms = sdk_project.get_model_serving()
-    deployment = ms.get_deployment("fraud-detector")
+    deployment = ms.get_deployment("frauddetector")
     widget = hops_widgets.show(deployment, display=False, **fast)
     try:
         widget.wait_for("RUNNING", timeout=10)
-        sdk_sandbox.delete_deployment("fraud-detector")
+        sdk_sandbox.delete_deployment("frauddetector")
         widget.refresh()
         deadline = time.monotonic() + 10
         while not widget.error and time.monotonic() < deadline:
@@ -120,7 +120,7 @@ def test_sdk_errors_become_widget_state(sdk_project, sdk_sandbox, fast):
 
 def test_sdk_poll_that_hangs_is_shown_then_cleared(sdk_project, sdk_sandbox):
     """The SDK sends its requests with no timeout: the watchdog shows a hanging poll as a fault."""
-    deployment = sdk_project.get_model_serving().get_deployment("fraud-detector")
+    deployment = sdk_project.get_model_serving().get_deployment("frauddetector")
     widget = hops_widgets.show(deployment, display=False, fast_s=0.05, stable_s=0.05, hidden_s=0.05, stall_s=1)
     try:
         widget.wait_for("RUNNING", timeout=10)

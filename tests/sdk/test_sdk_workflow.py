@@ -45,8 +45,8 @@ def test_wrong_key_is_rejected(hopsworks_sdk, sdk_sandbox):
 
 def test_the_guide(sdk_project, capsys):
     ms = sdk_project.get_model_serving()
-    deployment = ms.get_deployment("fraud-detector")
-    assert deployment.name == "fraud-detector"
+    deployment = ms.get_deployment("frauddetector")
+    assert deployment.name == "frauddetector"
     state = deployment.get_state()
     assert state.status == "Running"
     assert (state.condition.type, state.condition.status) == ("READY", True)
@@ -62,18 +62,18 @@ def test_the_guide(sdk_project, capsys):
 
 def test_listing_lookup_and_missing(sdk_project):
     ms = sdk_project.get_model_serving()
-    assert [d.name for d in ms.get_deployments()] == ["fraud-detector", "recommender", "big-llm", "churn-model"]
+    assert [d.name for d in ms.get_deployments()] == ["frauddetector", "recommender", "bigllm", "churnmodel"]
     assert ms.get_deployment_by_id(2).name == "recommender"
     assert ms.get_deployment("missing") is None
     assert ms.get_deployment("recommender").transformer is None
 
 
 def test_stop_then_start_with_await(sdk_project, sdk_sandbox, hopsworks_sdk):
-    deployment = sdk_project.get_model_serving().get_deployment("fraud-detector")
+    deployment = sdk_project.get_model_serving().get_deployment("frauddetector")
     sdk_sandbox.clear_log()
     deployment.stop(await_stopped=30)
     assert deployment.get_state().status == "Stopped"
-    assert sdk_sandbox.status("fraud-detector") == "Stopped"
+    assert sdk_sandbox.status("frauddetector") == "Stopped"
     deployment.start(await_running=30)
     assert deployment.get_state().status == "Running"
     assert deployment.is_running()
@@ -83,7 +83,7 @@ def test_stop_then_start_with_await(sdk_project, sdk_sandbox, hopsworks_sdk):
 
 
 def test_start_and_stop_without_await(sdk_project, sdk_sandbox):
-    deployment = sdk_project.get_model_serving().get_deployment("churn-model")
+    deployment = sdk_project.get_model_serving().get_deployment("churnmodel")
     assert deployment.get_state().status == "Created"
     deployment.start(await_running=0)
     assert sdk_sandbox.requests(method="POST")[-1]["query"] == "action=START"
@@ -92,8 +92,8 @@ def test_start_and_stop_without_await(sdk_project, sdk_sandbox):
 
 
 def test_failure_reason_reaches_the_sdk(sdk_project, sdk_sandbox):
-    sdk_sandbox.fail("churn-model", "STARTED", "Failed to run: predictor.py cannot import sklearn")
-    deployment = sdk_project.get_model_serving().get_deployment("churn-model")
+    sdk_sandbox.fail("churnmodel", "STARTED", "Failed to run: predictor.py cannot import sklearn")
+    deployment = sdk_project.get_model_serving().get_deployment("churnmodel")
     with pytest.raises(sdk_errors().ModelServingException, match="cannot import sklearn"):
         deployment.start(await_running=30)
     state = deployment.get_state()
@@ -104,10 +104,10 @@ def test_states_the_sdk_must_survive(sdk_project, sdk_sandbox):
     ms = sdk_project.get_model_serving()
     sdk_sandbox.set_state("recommender", "Idle", available_instances=0)
     assert ms.get_deployment("recommender").get_state().status == "Idle"
-    big = ms.get_deployment("big-llm").get_state()
+    big = ms.get_deployment("bigllm").get_state()
     assert big.status == "Failed" and "insufficient GPUs" in big.condition.reason
-    sdk_sandbox.unknown_status("Hibernating", deployment="fraud-detector")
-    assert ms.get_deployment("fraud-detector").get_state().status == "Hibernating"
+    sdk_sandbox.unknown_status("Hibernating", deployment="frauddetector")
+    assert ms.get_deployment("frauddetector").get_state().status == "Hibernating"
 
 
 def test_logout_removes_the_certificates(hopsworks_sdk, sdk_sandbox, sdk_env):

@@ -247,8 +247,8 @@ def test_one_big_advance_gives_the_same_states_as_many_small_ones():
     assert big["progress"]["now"] == small["progress"]["now"] == 100
     assert big == small
     assert {s["state"] for s in big["progress"]["steps"]} == {"done"}
-    # the request at 40 s found lesson-idle Idle and woke it; 12 quiet seconds later it slept again
-    idle = next(s for s in big["servings"] if s["name"] == "lesson-idle")
+    # the request at 40 s found lessonidle Idle and woke it; 12 quiet seconds later it slept again
+    idle = next(s for s in big["servings"] if s["name"] == "lessonidle")
     assert idle["status"] == "Idle"
 
 
