@@ -679,7 +679,8 @@ def _sdk_resources(deployment: Any, transformer: Any) -> dict[str, dict[str, Any
 
 
 def _json_endpoint(data: Mapping[str, Any]) -> dict[str, str]:
-    env = _get(data, "predictorEnvironment", "predictor_environment")
+    # environmentDto is what a backend from before per-component environments sends (SDK 5.2.1 reads it too)
+    env = _get(data, "predictorEnvironment", "predictor_environment", "environmentDto", "environment_dto")
     return _endpoint_fields(
         {
             "model_server": _get(data, "modelServer", "model_server"),
