@@ -11,6 +11,7 @@ SUITES = (
     ("tests/e2e/", "browser (e2e)"),
     ("tests/hosts/", "hosts"),
     ("tests/sdk/", "hopsworks SDK"),
+    ("tests/conformance/", "conformance"),
     ("tests/reliability/", "reliability"),
     ("tests/integration/", "integration"),
     ("tests/unit/", "unit"),
