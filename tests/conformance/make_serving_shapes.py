@@ -156,7 +156,11 @@ def serving(n: int, server: str, protocol: str, transformer: bool, env_key: str 
 def shapes() -> list[dict[str, Any]]:
     out = []
     combos = itertools.product(
-        SERVERS, ("REST", "GRPC"), (False, True), ("predictorEnvironment", "environmentDto", None), ("one", "zero", "none")
+        SERVERS,
+        ("REST", "GRPC"),
+        (False, True),
+        ("predictorEnvironment", "environmentDto", None),
+        ("one", "zero", "none"),
     )
     for n, (server, protocol, transformer, env_key, scaling) in enumerate(combos):
         if server == "VLLM" and (protocol == "GRPC" or transformer):
@@ -222,7 +226,9 @@ def main() -> None:
     data = {"servings": shapes(), "logs": LOGS, "lists": LISTS}
     # one shape per line: a diff shows which shapes changed
     lines = [
-        f"  {json.dumps(group)}: [\n" + ",\n".join("    " + json.dumps(item, sort_keys=True) for item in items) + "\n  ]"
+        f"  {json.dumps(group)}: [\n"
+        + ",\n".join("    " + json.dumps(item, sort_keys=True) for item in items)
+        + "\n  ]"
         for group, items in data.items()
     ]
     OUT.write_text("{\n" + ",\n".join(lines) + "\n}\n")

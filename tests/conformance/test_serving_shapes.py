@@ -70,8 +70,18 @@ def test_the_shapes_cover_what_the_sdk_fixtures_cover():
     servers = {b.get("modelServer", b.get("model_server")) for b in bodies}
     assert servers == {"PYTHON", "TENSORFLOW_SERVING", "VLLM"}
     statuses = {s["expect"]["status"] for s in SERVINGS}
-    assert statuses == {"CREATING", "CREATED", "STARTING", "RUNNING", "IDLE", "FAILED", "UPDATING", "STOPPING", "STOPPED"}
-    assert sum(_leaves(s["expect"]) for s in SERVINGS) > 1500  # field checks, printed by the run below
+    assert statuses == {
+        "CREATING",
+        "CREATED",
+        "STARTING",
+        "RUNNING",
+        "IDLE",
+        "FAILED",
+        "UPDATING",
+        "STOPPING",
+        "STOPPED",
+    }
+    assert sum(_leaves(s["expect"]) for s in SERVINGS) > 1500  # field checks
 
 
 @pytest.mark.parametrize("shape", SERVINGS, ids=[s["id"] for s in SERVINGS])
