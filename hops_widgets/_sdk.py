@@ -106,8 +106,36 @@ def start_plan(deployment: Any) -> str:
     return "post"
 
 
+# What the SDK's own status check (``ServingEngine._check_status``, every version) does before its POST:
+# start on these prints a line ("already running", "in failed state") and sends nothing; stop on these
+# prints "already stopped". The widget asks first and says so instead (a refusal, not a silent no-op).
+_SDK_START_SKIPS = frozenset({"RUNNING", "IDLE", "STARTING", "UPDATING", "FAILED", "STOPPING", "CREATING"})
+_SDK_STOP_SKIPS = frozenset({"CREATING", "CREATED", "STOPPED", "STOPPING"})
+
+
+def _refuse_if_skipped(deployment: Any, action: str) -> None:
+    """Raise :class:`~hops_widgets.errors.LifecycleRefused` where the SDK would skip ``action`` silently."""
+    from .errors import LifecycleRefused
+
+    get_state = getattr(deployment, "get_state", None)
+    if not _is_sdk(deployment) or not callable(get_state):
+        return  # the built-in client and test doubles send the request; the server answers
+    status = str(getattr(get_state(), "status", "") or "").upper()
+    skips = _SDK_START_SKIPS if action == "start" else _SDK_STOP_SKIPS
+    if status in skips:
+        raise LifecycleRefused(
+            f"Not sent: the SDK does not {action} a deployment that is {status.lower()} (it would only print a line).",
+            status=status,
+        )
+
+
 def start(deployment: Any) -> None:
-    """Ask the deployment to start without waiting for it; a refused request raises."""
+    """Ask the deployment to start without waiting for it; a refused request raises.
+
+    Where the SDK would print a line and send nothing (a failed, running or starting
+    deployment), :class:`~hops_widgets.errors.LifecycleRefused` is raised instead.
+    """
+    _refuse_if_skipped(deployment, "start")
     if start_plan(deployment) == "public":
         deployment.start(await_running=0)
     else:
@@ -115,7 +143,8 @@ def start(deployment: Any) -> None:
 
 
 def stop(deployment: Any) -> None:
-    """Ask the deployment to stop without waiting for it; a refused request raises."""
+    """Ask the deployment to stop without waiting for it; a refused request raises (as in :func:`start`)."""
+    _refuse_if_skipped(deployment, "stop")
     deployment.stop(await_stopped=0)
 
 

@@ -16,12 +16,20 @@ __all__ = [
     "DeploymentNotFound",
     "HopsError",
     "InvalidResponse",
+    "LifecycleRefused",
     "PermissionDenied",
     "ServerError",
     "Timeout",
+    "action_refusal",
+    "error_code",
     "explain",
+    "no_logs",
     "redact",
 ]
+
+# The serving API's error codes the widget acts on (RESTCodes.ServingErrorCode: 240000 + n)
+LIFECYCLE_ERROR = 240003  # 400: start or stop refused in this status ("stop it first", "try later")
+LOGS_NOT_AVAILABLE = 240027  # 404: no pod runs, so there are no server logs to read
 
 MAX_MESSAGE_CHARS = 500
 
@@ -69,6 +77,16 @@ class InvalidResponse(HopsError, ValueError):
 
 class Timeout(HopsError, TimeoutError):
     kind = "timeout"
+
+
+class LifecycleRefused(HopsError):
+    """The cluster would refuse (or the SDK would silently skip) this start or stop in the status it has."""
+
+    kind = "refused"
+
+    def __init__(self, message: str, *, status: str = "") -> None:
+        super().__init__(message, status_code=400, error_code=LIFECYCLE_ERROR)
+        self.status = status
 
 
 class DeploymentFailed(HopsError):
@@ -179,6 +197,48 @@ def _http_status(exc: BaseException) -> int | None:
     except Exception:  # noqa: BLE001 - only a hint
         return found
     return found
+
+
+def error_code(exc: BaseException) -> int | None:
+    """The backend's ``errorCode`` behind ``exc`` (ours, the SDK's ``RestAPIError``, or its response body)."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen and len(seen) < 8:
+        seen.add(id(link))
+        code = _attr(link, "error_code")
+        if isinstance(code, str) and code.isdigit():
+            code = int(code)
+        if isinstance(code, int) and not isinstance(code, bool):
+            return int(code)
+        try:
+            body = _attr(link, "response").json()  # type: ignore[union-attr]
+        except Exception:  # noqa: BLE001 - no readable body: no code
+            body = None
+        code = body.get("errorCode") if isinstance(body, dict) else None
+        if isinstance(code, int) and not isinstance(code, bool):
+            return code
+        link = _attr(link, "__cause__") or _attr(link, "__context__")  # type: ignore[assignment]
+        if not isinstance(link, BaseException):
+            link = None
+    return None
+
+
+def action_refusal(exc: BaseException) -> str:
+    """Why a start/stop/restart was refused: ``"lifecycle"`` (400 / 240003: not in this status),
+    ``"forbidden"`` (403: the user's role may not), or ``""`` (another error)."""
+    if isinstance(exc, LifecycleRefused):
+        return "lifecycle"
+    status = _http_status(exc)
+    if status == 403 or isinstance(exc, PermissionDenied):
+        return "forbidden"
+    if error_code(exc) == LIFECYCLE_ERROR and status in (400, None):
+        return "lifecycle"
+    return ""
+
+
+def no_logs(exc: BaseException) -> bool:
+    """A logs request answered "no pod runs" (404 / 240027): nothing to read, not a fault."""
+    return error_code(exc) == LOGS_NOT_AVAILABLE
 
 
 def retry_after(exc: BaseException) -> float | None:

@@ -7,6 +7,11 @@ otherwise, and never when closed or hidden. New lines are told apart from the
 ones already seen by :class:`~hops_widgets.client.LogDeduper` and published as a
 delta (``on_delta``), so an update carries the new lines, not the buffer; a
 view drawn later asks for :meth:`LogBook.buffer`.
+
+A deployment with no pod (Created, Stopped, Stopping, Idle, Creating) has no logs: the
+backend answers 404 / 240027. The book then asks nothing and says so (``quiet``, calm
+text, not an error) until the status changes (:meth:`LogBook.set` ``status``); lines read
+before stay in the buffer.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from .errors import explain
+from .errors import explain, no_logs
 
 __all__ = ["LogBook", "clean_line", "strip_ansi"]
 
@@ -79,6 +84,9 @@ class LogBook:
         self.visible = False
         self.component = "predictor"
         self._want = False
+        self.status = ""  # the deployment's status, as the widget last told it
+        self.runs = True  # a pod may run (the status says so), so there may be logs to read
+        self._no_pods = False  # the backend said "no logs" (404 / 240027) in this status
         self._reset_buffer()
         self.requests = 0  # fetches made (for tests and the benchmark)
 
@@ -100,10 +108,24 @@ class LogBook:
         component: str | None = None,
         follow: bool | None = None,
         visible: bool | None = None,
+        status: str | None = None,
+        runs: bool | None = None,
     ) -> None:
-        """Change what the section shows; fetching starts or stops to match."""
+        """Change what the section shows; fetching starts or stops to match.
+
+        ``status``/``runs``: the deployment's status and whether a pod may run in it; a new status
+        that runs makes an open section read again (a deployment that starts has logs again).
+        """
         reset = False
+        quiet_before = self.quiet
         with self._lock:
+            if status is not None and status != self.status:
+                self.status = status
+                self._no_pods = False  # the answer was for the old status
+                if runs or (runs is None and self.runs):
+                    self._want = True
+            if runs is not None:
+                self.runs = bool(runs)
             was_open = self.open
             if component is not None and component in ("predictor", "transformer") and component != self.component:
                 self.component = component
@@ -121,6 +143,8 @@ class LogBook:
                 self._want = True  # just opened, switched or back on screen: fetch once even if not following
         if reset:
             self._publish([], reset=True)
+        elif self.quiet != quiet_before and self.open:
+            self._publish([])  # the note changes: "no logs while nothing runs", or not any more
         if wanted:
             self._ensure_thread()
             self._wake.set()  # fetch now: the user just opened, switched or came back
@@ -128,6 +152,11 @@ class LogBook:
     @property
     def active(self) -> bool:
         return self.open and self.visible and not self._stopping
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing to read: no pod runs (by the status, or the backend's 404 / 240027)."""
+        return not self.runs or self._no_pods
 
     def close(self) -> None:
         self._stopping = True
@@ -144,12 +173,12 @@ class LogBook:
         """Fetch while open and visible: every interval when following, else once per opening."""
         while self.active:
             self._wake.clear()
-            if self.follow or self._want:
+            if (self.follow or self._want) and not self.quiet:
                 self._want = False
                 self.fetch_once()
             if not self.active:
                 break
-            self._wake.wait(self.interval_s if self.follow else None)
+            self._wake.wait(self.interval_s if self.follow and not self.quiet else None)
         with self._lock:
             self._thread = None
 
@@ -161,7 +190,12 @@ class LogBook:
             entries = self._fetch(component, self.TAIL)
         except Exception as exc:  # noqa: BLE001 - any source error is shown in the section, never raised
             with self._lock:
-                self._error = explain(exc, self._secrets())
+                if no_logs(exc):  # no pod runs: nothing to read until the status changes; not an error
+                    self._no_pods = True
+                    self._error = ""
+                    self._fetched = True
+                else:
+                    self._error = explain(exc, self._secrets())
             self._publish([])
             return
         with self._lock:
@@ -198,6 +232,7 @@ class LogBook:
                 "instances": list(self._instances),
                 "error": self._error,
                 "fetched": self._fetched,
+                "quiet": self.quiet,
             }
         try:
             self._on_delta(delta)
@@ -215,6 +250,7 @@ class LogBook:
                 "instances": list(self._instances),
                 "error": self._error,
                 "fetched": self._fetched,
+                "quiet": self.quiet,
             }
 
     def tail(self, n: int = 20) -> list[dict[str, Any]]:

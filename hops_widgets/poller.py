@@ -25,7 +25,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from . import _actions
-from .errors import DeploymentNotFound, error_kind, explain, retry_after
+from .errors import DeploymentNotFound, action_refusal, error_kind, explain, retry_after
 from .state import DeploymentState
 from .timeline import Timeline
 
@@ -400,7 +400,8 @@ class Poller:
                     getattr(self.source, name)(*args)
                     self._action_until = self._clock() + self.policy.after_action_s
             except Exception as exc:  # noqa: BLE001 - any source error is shown, never raised here
-                done.append((future, name, _SafeError(explain(exc, self.source.secrets))))
+                # a refusal changes nothing: no fast polling after it (_action_until is left as it was)
+                done.append((future, name, _SafeError(explain(exc, self.source.secrets), refusal=action_refusal(exc))))
             else:
                 done.append((future, name, None))
 
@@ -527,7 +528,14 @@ class _Watch:
 
 
 class _SafeError(RuntimeError):
-    """An action error whose message was already made safe by :func:`explain`."""
+    """An action error whose message was already made safe by :func:`explain`.
+
+    ``refusal`` says why the cluster refused it, if it did (see :func:`errors.action_refusal`).
+    """
+
+    def __init__(self, message: str, *, refusal: str = "") -> None:
+        super().__init__(message)
+        self.refusal = refusal
 
 
 class _Watchdog:

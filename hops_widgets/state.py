@@ -38,8 +38,16 @@ STATUSES: dict[str, tuple[str, str]] = {
     "STOPPED": ("off", "Stopped; nothing is allocated."),
 }
 TRANSITIONAL = frozenset({"CREATING", "STARTING", "UPDATING", "STOPPING"})
-_STARTABLE = frozenset({"CREATED", "STOPPED", "FAILED"})
+# What a real cluster accepts (the backend's KubeServingController start/stop): Start only on a
+# deployment that is not deployed; a failed one must be stopped first (or restarted: stop, then start).
+_STARTABLE = frozenset({"CREATED", "STOPPED"})
+# Stop is accepted on Running, Idle and Failed. Starting and Updating are refused ("try later") but the
+# button stays: the refusal offers "stop once it has started", which the widget then carries out.
 _STOPPABLE = frozenset({"STARTING", "RUNNING", "IDLE", "UPDATING", "FAILED"})
+# Restart (stop unless stopped, then start): where Stop is accepted, and on a stopped deployment.
+RESTARTABLE = frozenset({"RUNNING", "IDLE", "FAILED", "STOPPED"})
+# statuses with no pod, where the backend has no logs to give (404 / 240027)
+NO_PODS = frozenset({"CREATING", "CREATED", "STOPPED", "STOPPING", "IDLE"})
 CONDITION_TYPES = ("STOPPED", "SCHEDULED", "INITIALIZED", "STARTED", "READY")
 START_STEPS = ("SCHEDULED", "INITIALIZED", "STARTED", "READY")
 STOP_STEPS = ("SCHEDULED", "STOPPED")
@@ -65,6 +73,8 @@ def step_label(type_: str | None, stopping: bool = False) -> str:
 # (condition type, condition status) -> plain-language message. None = in progress.
 _MESSAGES: dict[tuple[str, bool | None], str] = {
     ("STOPPED", None): "Shutting down: the instances are being removed.",
+    # SCHEDULED, INITIALIZED and STARTED are never True on a real cluster (a done step is replaced by
+    # the next step's condition); their True rows are for other sources, which may still send them.
     ("STOPPED", True): "Stopped: no instance runs and no cluster resources are held.",
     ("SCHEDULED", None): "Waiting for the cluster to find room for the instances.",
     ("SCHEDULED", False): "Could not be placed on the cluster, usually because it lacks the CPU, "
@@ -94,6 +104,12 @@ _STOP_SCHEDULING = {
     True: "The cluster's resources are released.",
     False: "The cluster's resources could not be released.",
 }
+# A starting (or updating) deployment with STOPPED/null: the storage initializer could not copy the
+# model files and the pod is restarting it (after more than two restarts the start fails at INITIALIZED).
+STORAGE_RETRY_MESSAGE = (
+    "Preparing the instances: loading the model files failed and is being retried "
+    "(the start fails if it keeps failing)."
+)
 MAX_REASON_CHARS = 2000
 # Where SDK-shaped resources keep the requested count. The SDK's public
 # ``num_instances`` warns that it is deprecated, so its private field comes first.
@@ -193,6 +209,13 @@ class Instances:
 
         return f"{show(self.available)}/{show(self.requested)}"
 
+    def pods_text(self) -> str:
+        """``"1 of 2 requested pods exist"``: what the count is (pods in any phase), never "ready"."""
+        have = "?" if self.available is None else str(self.available)
+        want = "?" if self.requested is None else str(self.requested)
+        verb = "exists" if self.available == 1 else "exist"
+        return f"{have} of {want} requested {'pod' if self.requested == 1 else 'pods'} {verb}"
+
 
 @dataclass(frozen=True)
 class DeploymentState:
@@ -247,13 +270,68 @@ class DeploymentState:
 
     @property
     def can_start(self) -> bool:
-        """Starting makes sense: never started, stopped, or failed."""
+        """A real cluster accepts Start: never started, or stopped (not failed: stop or restart that)."""
         return self.status in _STARTABLE
 
     @property
     def can_stop(self) -> bool:
         """Stopping makes sense: something is (or is becoming) allocated."""
         return self.status in _STOPPABLE
+
+    @property
+    def can_restart(self) -> bool:
+        """Restart (stop unless stopped, then start) is how a failed deployment comes back."""
+        return self.status in RESTARTABLE
+
+    @property
+    def pods_run(self) -> bool:
+        """Some pod may exist (so the backend has logs to give): not Created/Stopped/Stopping/Idle/Creating."""
+        return self.known and self.status not in NO_PODS
+
+    @property
+    def storage_retry(self) -> bool:
+        """Starting or updating with STOPPED/null: the storage initializer is being retried."""
+        cond = self.condition
+        return self.status in ("STARTING", "UPDATING") and cond is not None and cond.type == "STOPPED"
+
+    @property
+    def readiness(self) -> str:
+        """Whether the pods serve: ``"ready"`` only when the condition says READY/True.
+
+        ``"not serving"`` for a failed deployment (its pods may exist and crash: 1 of 1 is
+        not healthy), ``"not ready yet"`` while one starts or updates, ``""`` when nothing runs.
+        """
+        cond = self.condition
+        if cond is not None and cond.type == "READY" and cond.status is True and self.status in ("RUNNING", "IDLE"):
+            return "ready"
+        if self.status == "FAILED" or (cond is not None and cond.status is False):
+            return "not serving"
+        if self.status in ("STARTING", "UPDATING") or (self.status == "RUNNING" and self.transitional):
+            return "not ready yet"
+        return ""
+
+    @property
+    def advice(self) -> str:
+        """What to do now, where the cluster leaves one way (a failed deployment), else ""."""
+        if self.status != "FAILED":
+            return ""
+        cond = self.condition
+        text = (
+            "To bring it back, restart it (stop, then start), or stop it: the cluster refuses a plain start "
+            "of a failed deployment."
+        )
+        if cond is not None and cond.type == "SCHEDULED":
+            text += " It may also recover by itself once the cluster has room for it."
+        return text
+
+    def pods_summary(self) -> str:
+        """The instance counts in words: pods that exist of the requested, and whether they are ready."""
+        text = f"predictor {self.predictor.pods_text()}"
+        if self.transformer is not None:
+            text += f", transformer {self.transformer.pods_text()}"
+        if self.readiness:
+            text += f" ({self.readiness})"
+        return text
 
     @property
     def message(self) -> str:
@@ -263,6 +341,8 @@ class DeploymentState:
         if self.condition is None or self.status in ("CREATED", "CREATING"):
             return self.status_description
         cond = self.condition
+        if self.storage_retry:
+            return STORAGE_RETRY_MESSAGE
         if cond.type == "SCHEDULED" and self.status in ("STOPPING", "STOPPED"):
             return _STOP_SCHEDULING[cond.status]
         return cond.message
@@ -271,13 +351,17 @@ class DeploymentState:
     def on_stop_path(self) -> bool:
         """The condition describes stopping (its SCHEDULED step then means releasing resources)."""
         cond = self.condition
-        return self.status in ("STOPPING", "STOPPED") or (cond is not None and cond.type == "STOPPED")
+        if self.status in ("STOPPING", "STOPPED"):
+            return True
+        return cond is not None and cond.type == "STOPPED" and not self.storage_retry
 
     def steps(self) -> list[dict[str, str]]:
         """The stepper: the start or stop path, each step pending/active/done/failed."""
         cond = self.condition
         if cond is None or cond.type not in CONDITION_TYPES or self.status in ("CREATING", "CREATED"):
             return []
+        if self.storage_retry:  # preparing the instances again: the start is at its INITIALIZED step
+            cond = Condition("INITIALIZED", None, cond.reason)
         stopping = self.on_stop_path
         path = STOP_STEPS if stopping else START_STEPS
         if cond.type not in path:
@@ -301,9 +385,7 @@ class DeploymentState:
             parts.append(f"{self.message}{reason}")
         else:
             parts.append(self.message)
-        counts = f"predictor {self.predictor}"
-        if self.transformer is not None:
-            counts += f", transformer {self.transformer}"
+        counts = self.pods_summary()
         if self.scale_to_zero:
             counts += ", scale-to-zero"
         parts.append(counts)
@@ -328,9 +410,14 @@ class DeploymentState:
             lines.append(f"condition    {c.type} = {c.progress}: {c.message}")
             if c.reason:
                 lines.append(f"reason       {_preview(c.reason, 300)[1:-1]}")
-        lines.append(f"predictor    {self.predictor} instances available/requested")
+        if self.advice:
+            lines.append(f"what to do   {self.advice}")
+        lines.append(f"predictor    {self.predictor.pods_text()} (pods in any phase: pending and crashing ones count)")
         if self.transformer is not None:
-            lines.append(f"transformer  {self.transformer} instances available/requested")
+            lines.append(f"transformer  {self.transformer.pods_text()}")
+        if self.readiness:
+            says = "the condition says READY/True" if self.readiness == "ready" else "only READY/True means ready"
+            lines.append(f"serving      {self.readiness} ({says})")
         if self.scale_to_zero:
             lines.append("scaling      scale-to-zero on (0 instances while idle is healthy)")
         for component, fields in self.resources.items():

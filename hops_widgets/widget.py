@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import html
+import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from typing import Any
 
 import anywidget
 import traitlets as t
 
-from . import _hosts
+from . import _actions, _hosts
 from . import diagrams as _diagram
+from . import errors as _errors
 from . import poller as _poller
 from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Visibility
@@ -28,7 +30,15 @@ from .errors import DeploymentFailed, explain, redact
 from .errors import Timeout as WaitTimeout
 from .logs import LogBook, strip_ansi
 from .poller import DeploymentSource, Policy, Poller, Snapshot
-from .state import ENDPOINT_LABELS, MAX_REASON_CHARS, DeploymentState, resources_text, strip_hidden, visible
+from .state import (
+    ENDPOINT_LABELS,
+    MAX_REASON_CHARS,
+    RESTARTABLE,
+    DeploymentState,
+    resources_text,
+    strip_hidden,
+    visible,
+)
 
 __all__ = ["DeploymentDetail", "DeploymentWidget", "snapshot_html"]
 
@@ -45,6 +55,122 @@ _ADVICE = {
 def _with_advice(error: str, kind: str, slow_s: float) -> str:
     advice = _ADVICE.get(kind)
     return f"{advice.format(slow=f'{slow_s:g}')} ({error})" if advice and error else error
+
+
+# ------------------------------------------------------------------ refusals
+FORBIDDEN_MESSAGE = (
+    "Your role in this project cannot start or stop deployments: the cluster answered 403 (only a Data Owner "
+    "may; a Data Scientist may read deployments, their logs and send requests). Ask a Data Owner of the "
+    "project to do it, or to give you that role. Start, Stop and Restart stay off in every widget of this "
+    "project until an action on it succeeds (here or in code), or until you press Try again."
+)
+# (action, status) -> what a lifecycle refusal (400 / 240003) means and what to do; "*" = any other status
+_REFUSALS = {
+    ("start", "FAILED"): "The cluster does not start a failed deployment. Restart it (stop, then start), or stop it.",
+    ("start", "RUNNING"): "It is already started: there is nothing to start.",
+    ("start", "IDLE"): "It is already started (scaled to zero: a request wakes it): there is nothing to start.",
+    ("start", "STARTING"): "It is already starting: wait for it to finish.",
+    ("start", "UPDATING"): "It is already started and is rolling out an update: there is nothing to start.",
+    ("start", "STOPPING"): "It is still stopping: start it once it is stopped.",
+    ("start", "CREATING"): "It is still being prepared: start it once it is created.",
+    ("start", "*"): "The cluster is busy with a start or stop of it: try again in a moment.",
+    ("stop", "STARTING"): "The cluster does not stop a deployment while it starts. Stop it once it has started: "
+    "the widget can do that for you.",
+    ("stop", "UPDATING"): "The cluster does not stop a deployment while it rolls out an update. Stop it once the "
+    "update is done: the widget can do that for you.",
+    ("stop", "STOPPING"): "It is already stopping: there is nothing to stop.",
+    ("stop", "*"): "It is not running (nothing to stop), or the cluster is busy with it: try again in a moment.",
+    ("restart", "*"): "The cluster refused the restart in this status: try again once the status has settled.",
+}
+# statuses where a refused Stop can be carried out later, once the status is left
+DEFERRABLE = {"STARTING": "Stop once it has started", "UPDATING": "Stop once the update is done"}
+
+
+def refusal_text(action: str, status: str) -> str:
+    """Plain words for a lifecycle refusal of ``action`` in ``status``, with what to do."""
+    if action == "stop" and status in ("CREATING", "CREATED", "STOPPED"):
+        return "It is already stopped: there is nothing to stop."
+    return _REFUSALS.get((action, status)) or _REFUSALS.get((action, "*")) or _REFUSALS[("restart", "*")]
+
+
+def project_key(source: Any) -> Hashable:
+    """The project a source belongs to, for rights shared by its widgets (its own key if none is found)."""
+    try:
+        found = _poller.project_of(source)
+    except Exception:  # noqa: BLE001 - an odd object is its own project
+        found = ""
+    if isinstance(found, tuple):
+        return found[0]
+    try:
+        return ("alone", source.key)
+    except Exception:  # noqa: BLE001
+        return ("alone", id(source))
+
+
+class ProjectRights:
+    """Projects whose start/stop was refused for the user's role (403), shared by every widget in the kernel.
+
+    The rule is simple on purpose: after a 403 on a start, stop or restart, the actions of every widget
+    of that project are off (reading, logs and Try it go on) until an action on that project succeeds,
+    in a widget or in code (the client and the SDK methods patched by ``enable()`` announce theirs), or
+    the user presses Try again (after a Data Owner gave them that role).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._blocked: dict[Hashable, str] = {}
+        self._watchers: dict[Hashable, dict[int, Callable[[str], None]]] = {}
+        self._ids = itertools.count(1)
+
+    def message(self, key: Hashable) -> str:
+        with self._lock:
+            return self._blocked.get(key, "")
+
+    def watch(self, key: Hashable, callback: Callable[[str], None]) -> int:
+        with self._lock:
+            token = next(self._ids)
+            self._watchers.setdefault(key, {})[token] = callback
+        return token
+
+    def unwatch(self, key: Hashable, token: int) -> None:
+        with self._lock:
+            watchers = self._watchers.get(key, {})
+            watchers.pop(token, None)
+            if not watchers:
+                self._watchers.pop(key, None)
+
+    def block(self, key: Hashable, message: str = FORBIDDEN_MESSAGE) -> None:
+        self._set(key, message)
+
+    def allow(self, key: Hashable) -> None:
+        self._set(key, "")
+
+    def _set(self, key: Hashable, message: str) -> None:
+        with self._lock:
+            if self._blocked.get(key, "") == message:
+                return
+            if message:
+                self._blocked[key] = message
+            else:
+                self._blocked.pop(key, None)
+            callbacks = list(self._watchers.get(key, {}).values())
+        for callback in callbacks:
+            try:
+                callback(message)
+            except Exception:  # noqa: BLE001 - one closed widget must not keep the others blocked
+                continue
+
+
+rights = ProjectRights()
+
+
+def _announced(deployment: Any, action: str) -> None:
+    """An action asked in code went through: its project's actions are allowed again."""
+    if action in ("start", "stop", "restart"):
+        rights.allow(project_key(DeploymentSource(deployment)))
+
+
+_actions.listen(_announced)
 
 
 class DeploymentDetail(t.HasTraits):
@@ -101,6 +227,13 @@ class DeploymentDetail(t.HasTraits):
     endpoint = t.Dict().tag(sync=True)
     links = t.Dict().tag(sync=True)  # {"ui", "model", "inference"}: URLs, where known
     can_restart = t.Bool(False).tag(sync=True)
+    # a refusal: "lifecycle" (400 / 240003, action_error says what to do) or "" (another error, or none)
+    action_refusal = t.Unicode("").tag(sync=True)
+    offer = t.Unicode("").tag(sync=True)  # what a refusal offers: the label of "stop once it has started", or ""
+    deferred_action = t.Unicode("").tag(sync=True)  # "stop": to be carried out once the status is left
+    actions_blocked = t.Unicode("").tag(sync=True)  # why start/stop/restart are off for this project (403), or ""
+    advice = t.Unicode("").tag(sync=True)  # what to do now (a failed deployment: restart or stop)
+    readiness = t.Unicode("").tag(sync=True)  # "ready" only on READY/True; "not serving", "not ready yet", ""
     try_it = t.Bool(True).tag(sync=True)  # the request panel (off with try_it=False or actions=False)
     tryit_body = t.Unicode("").tag(sync=True)  # the last body sent (the panel's prefill)
     tryit_pending = t.Bool(False).tag(sync=True)
@@ -141,6 +274,7 @@ class DeploymentDetail(t.HasTraits):
         # and ipywidgets' hold_sync is not thread-safe. Taken before the overview's lock, never after.
         self._lock = threading.RLock()
         self._pending_from: str | None = None
+        self._deferred_from: str | None = None  # the status a deferred stop waits to see left
         self._timeline_rev = 0
         self._logs_rev = 0
         self._focused: str | None = None  # the failure the Logs section last opened itself for
@@ -161,11 +295,30 @@ class DeploymentDetail(t.HasTraits):
                 poller.set_policy(Policy.from_options(policy or poller.policy, **polling_options))
         self._poller = poller
         self.visibility = Visibility(self.set_visible)
+        self._project = project_key(source)
+        self._rights_token = rights.watch(self._project, self._rights_changed)
+        self.actions_blocked = rights.message(self._project)
         self._token = poller.subscribe(self._apply)
 
     def _initial_traits(self) -> dict[str, Any]:
         """Traits a subclass sets before the first state is sent (the widget's view)."""
         return {}
+
+    def _set_values(self, values: dict[str, Any]) -> None:
+        """Write traits as one message (and tell the overview that mirrors this detail)."""
+        with self._lock:
+            if self._closed:
+                return
+            with self._batch():
+                for key, value in values.items():
+                    setattr(self, key, value)
+            self._tell(values)
+
+    def _rights_changed(self, message: str) -> None:
+        values: dict[str, Any] = {"actions_blocked": message}
+        if message:  # the refusal's own line would repeat it
+            values.update(action_error="", action_refusal="", offer="")
+        self._set_values(values)
 
     # ------------------------------------------------------------ state in
     @property
@@ -242,8 +395,44 @@ class DeploymentDetail(t.HasTraits):
                     setattr(self, key, value)
             if changed and self._on_values is not None:
                 self._on_values(changed)
+            self._carry_out_deferred(snap.state)
         with self._changed:
             self._changed.notify_all()
+
+    def _carry_out_deferred(self, s: DeploymentState | None) -> None:
+        """A stop the cluster refused mid-start is sent once the status it waited on is left."""
+        if not self.deferred_action or s is None or self._deferred_from is None or s.status == self._deferred_from:
+            return
+        self._deferred_from = None
+        self._set_values({"deferred_action": "", "offer": ""})
+        if s.can_stop and s.status not in DEFERRABLE:
+            self._act("stop")  # Running, Idle or Failed: the cluster accepts it now
+        elif s.status in DEFERRABLE:  # Starting turned into Updating (or back): keep waiting
+            self._deferred_from = s.status
+            self._set_values({"deferred_action": "stop"})
+        # stopped or stopping meanwhile (someone else stopped it): nothing left to do
+
+    def stop_later(self) -> bool:
+        """Remember a stop for when the status leaves Starting (or Updating), where the cluster refuses one now.
+
+        Returns whether it was armed. Shown as pending in the view; :meth:`cancel_stop_later` forgets it.
+        """
+        with self._lock:
+            if self.status not in DEFERRABLE or self.actions_blocked:
+                return False
+            self._deferred_from = self.status
+            self._set_values({"deferred_action": "stop", "offer": "", "action_error": "", "action_refusal": ""})
+        return True
+
+    def cancel_stop_later(self) -> None:
+        """Forget a deferred stop."""
+        with self._lock:
+            self._deferred_from = None
+            self._set_values({"deferred_action": ""})
+
+    def allow_actions(self) -> None:
+        """Turn this project's actions back on after a 403 (say, once a Data Owner gave you the role)."""
+        rights.allow(self._project)
 
     def _values(self, snap: Snapshot) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -286,7 +475,9 @@ class DeploymentDetail(t.HasTraits):
                 scale_to_zero=s.scale_to_zero,
                 can_start=s.can_start,
                 can_stop=s.can_stop,
-                can_restart=s.status in _RESTARTABLE,
+                can_restart=s.can_restart,
+                advice=s.advice,
+                readiness=s.readiness,
                 resources=dict(s.resources),
                 endpoint=dict(s.endpoint),
             )
@@ -296,6 +487,11 @@ class DeploymentDetail(t.HasTraits):
             if self._pending_from is not None and s.status != self._pending_from:
                 self._pending_from = None
                 values["pending_action"] = ""
+            if self.offer and s.status not in DEFERRABLE:
+                values["offer"] = ""  # the status the refusal was about is left: its offer is moot
+            self._logs.set(
+                status=s.status, runs=s.pods_run
+            )  # no pod, no logs: the section says so and asks again once one runs
             focus = failing_component(s)
             if focus and focus != self._focused:
                 # a start failed where the logs say why: open the section there, once per failure
@@ -323,6 +519,8 @@ class DeploymentDetail(t.HasTraits):
                 can_restart=False,
                 stale=False,
                 pending_action="",
+                advice="",
+                readiness="",
             )
             self._pending_from = None
         return values
@@ -387,10 +585,14 @@ class DeploymentDetail(t.HasTraits):
                     own = getattr(source, "restart", None)
                     own() if callable(own) else _sdk.restart(source.deployment)
                 except Exception as exc:  # noqa: BLE001 - shown as the action's error
-                    future.set_exception(RuntimeError(explain(exc, source.secrets)))
+                    error = _poller._SafeError(explain(exc, source.secrets), refusal=_errors.action_refusal(exc))
                 else:
-                    future.set_result(None)
-            poller.expect_change()
+                    error = None
+            if error is None:
+                poller.expect_change()  # a refused restart changes nothing: no fast polling for it
+                future.set_result(None)
+            else:
+                future.set_exception(error)
 
         threading.Thread(target=work, name=f"hops-widgets-restart-{source.label}", daemon=True).start()
         return future
@@ -466,13 +668,16 @@ class DeploymentDetail(t.HasTraits):
         allowed = {"start": self.can_start, "stop": self.can_stop, "restart": self.can_restart}.get(name, True)
         if self.pending_action and name != "refresh":
             return None  # one action at a time: a double click sends one
+        if self.actions_blocked and name != "refresh":
+            return None  # the user's role may not (403): actions_blocked says so
         if not allowed:
             self.action_error = f"Cannot {name} while the deployment is {self.status_label.lower()}."
+            if name == "start" and self.status == "FAILED":
+                self.action_error = refusal_text("start", "FAILED")
             return None
         if name != "refresh":
             self._pending_from = self.status
-            self.pending_action = name
-            self._tell({"pending_action": name, "action_error": ""})
+            self._set_values({"pending_action": name, "action_error": "", "action_refusal": "", "offer": ""})
         self.action_error = ""
         if name == "restart":
             self._pending_from = None  # stays pending through the stop, until the start is asked
@@ -490,6 +695,8 @@ class DeploymentDetail(t.HasTraits):
         if future.cancelled() or self._closed:
             return
         exc = future.exception()
+        if exc is None and name != "refresh":
+            rights.allow(self._project)  # it went through: whatever refused before allows now
         if exc is None and name == "restart":
             with self._lock:
                 # the start is asked: pending until the status leaves the one it has now
@@ -502,13 +709,23 @@ class DeploymentDetail(t.HasTraits):
                     self._tell(values)
             return
         if exc is not None:
+            refusal = getattr(exc, "refusal", "") or _errors.action_refusal(exc)
+            if refusal == "forbidden":
+                with self._lock:
+                    self._pending_from = None
+                    self._set_values({"pending_action": ""})
+                rights.block(self._project)  # every widget of the project turns its actions off (no lock held)
+                return
             with self._lock:
                 self._pending_from = None
-                values = {"pending_action": "", "action_error": f"{name.capitalize()} failed: {exc}"}
-                with self._batch():
-                    for key, value in values.items():
-                        setattr(self, key, value)
-                self._tell(values)
+                values: dict[str, Any] = {"pending_action": "", "action_refusal": refusal, "offer": ""}
+                if refusal == "lifecycle":
+                    values["action_error"] = f"{name.capitalize()} refused. {refusal_text(name, self.status)}"
+                    if name == "stop" and self.status in DEFERRABLE:
+                        values["offer"] = DEFERRABLE[self.status]
+                else:
+                    values["action_error"] = f"{name.capitalize()} failed: {exc}"
+                self._set_values(values)
 
     # what a view may ask (the keys of commands()); the overview routes these to its open detail
     COMMAND_NAMES = (
@@ -522,6 +739,9 @@ class DeploymentDetail(t.HasTraits):
         "logs",
         "logs_buffer",
         "visibility",
+        "stop_later",
+        "cancel_stop_later",
+        "allow_actions",
     )
 
     def commands(self) -> dict[str, Callable[[dict], Any]]:
@@ -535,6 +755,10 @@ class DeploymentDetail(t.HasTraits):
                 return future
 
             return run
+
+        def stop_later(_content: dict) -> None:
+            if not self.stop_later():
+                raise _Refused("Nothing to stop later: the deployment is not starting or updating any more.")
 
         def logs(content: dict) -> None:
             component = content.get("component")
@@ -556,6 +780,9 @@ class DeploymentDetail(t.HasTraits):
             "logs": logs,
             "logs_buffer": lambda _content: self._logs.buffer(),
             "visibility": self.visibility,
+            "stop_later": stop_later,
+            "cancel_stop_later": lambda _content: self.cancel_stop_later(),
+            "allow_actions": lambda _content: self.allow_actions(),
         }
 
     def wait_for(self, status: str, timeout: float = 600.0) -> DeploymentState:
@@ -591,6 +818,7 @@ class DeploymentDetail(t.HasTraits):
         if not getattr(self, "_closed", True):
             self._closed = True
             self._logs.close()
+            rights.unwatch(self._project, self._rights_token)
             _poller.release(self._poller, self._token)
         closer = getattr(super(), "close", None)
         if closer is not None:
@@ -609,7 +837,7 @@ class _Refused(RuntimeError):
 
 
 # Restart makes sense where Stop does and nothing moves (the SDK's restart starts a stopped one in place too).
-_RESTARTABLE = frozenset({"RUNNING", "IDLE", "FAILED", "STOPPED"})
+_RESTARTABLE = RESTARTABLE
 DEFAULT_BODY = '{"instances": [[1.0, 2.0, 3.0, 4.0]]}'
 MAX_BODY_CHARS = 1_000_000
 MAX_RESPONSE_CHARS = 20_000

@@ -12,6 +12,7 @@ import types
 import pytest
 
 from hops_widgets import _sdk
+from hops_widgets.errors import LifecycleRefused, action_refusal
 from hops_widgets.state import DeploymentState
 
 
@@ -58,6 +59,9 @@ class SdkDeployment:
     def __init__(self, engine=None):
         self._serving_engine = engine if engine is not None else _Engine()
         self.public_calls: list = []
+
+    def get_state(self):
+        return types.SimpleNamespace(status=self._serving_engine.status)
 
     def start(self, await_running=600):
         self.public_calls.append(("start", await_running))
@@ -149,12 +153,32 @@ def test_an_old_sdk_checks_the_status_then_posts_start_and_returns(hsml_version,
     assert d.public_calls == []  # the SDK's own start() would crash after its POST
 
 
-@pytest.mark.parametrize("status", ["Running", "Idle", "Starting", "Updating", "Failed"])
-def test_an_old_sdk_sends_no_post_when_the_sdk_says_there_is_nothing_to_do(hsml_version, status):
-    hsml_version("4.8.8")
+@pytest.mark.parametrize("version", ["4.8.8", "5.2.1"])
+@pytest.mark.parametrize("status", ["Running", "Idle", "Starting", "Updating", "Failed", "Stopping"])
+def test_a_start_the_sdk_would_skip_with_a_print_is_a_refusal_and_sends_nothing(hsml_version, status, version):
+    # SDK 5.2.1 start() on FAILED prints "in failed state" and sends nothing: the widget says so instead
+    hsml_version(version)
     d = SdkDeployment(_Engine(status))
-    _sdk.start(d)
-    assert d._serving_engine.calls == [("GET", "Running")]
+    with pytest.raises(LifecycleRefused, match=status.lower()) as info:
+        _sdk.start(d)
+    assert action_refusal(info.value) == "lifecycle"
+    assert d._serving_engine.calls == [] and d.public_calls == []
+
+
+@pytest.mark.parametrize("status", ["Created", "Stopped", "Stopping"])
+def test_a_stop_the_sdk_would_skip_with_a_print_is_a_refusal_and_sends_nothing(hsml_version, status):
+    hsml_version("5.2.1")
+    d = SdkDeployment(_Engine(status))
+    with pytest.raises(LifecycleRefused):
+        _sdk.stop(d)
+    assert d.public_calls == []
+
+
+def test_a_stop_while_starting_is_sent_and_the_backend_decides(hsml_version):
+    hsml_version("5.2.1")
+    d = SdkDeployment(_Engine("Starting"))
+    _sdk.stop(d)
+    assert d.public_calls == [("stop", 0)]
 
 
 def test_a_refused_start_is_stopped_and_raised_as_the_sdk_does(hsml_version):
@@ -190,6 +214,7 @@ def test_a_check_that_raises_is_raised(hsml_version):
         raise RuntimeError("Deployment is stopping, please wait until it completely stops")
 
     engine._check_status = stopping
+    engine.status = "Stopped"  # the check itself (a race: it stops meanwhile) raises
     with pytest.raises(RuntimeError, match="stopping"):
         _sdk.start(SdkDeployment(engine))
     assert engine.calls == []
@@ -198,7 +223,7 @@ def test_a_check_that_raises_is_raised(hsml_version):
 @pytest.mark.parametrize("version", ["3.7.2", "4.8.8", "5.2.1"])
 def test_stop_is_the_public_call_on_every_version(hsml_version, version):
     hsml_version(version)
-    d = SdkDeployment()
+    d = SdkDeployment(_Engine("Running"))
     _sdk.stop(d)
     assert d.public_calls == [("stop", 0)]
 

@@ -206,9 +206,11 @@ def test_describe_and_summary(capsys):
     )
     s.describe()
     out = capsys.readouterr().out
-    assert "Running" in out and "all good" in out and "transformer  1/1" in out
+    assert "Running" in out and "all good" in out and "transformer  1 of 1 requested pod exists" in out
+    assert "serving      ready" in out  # READY/True says so; the counts alone never do
     line = s.summary()
-    assert "\n" not in line and line.startswith("fraud: Running") and "predictor 2/2" in line
+    assert "\n" not in line and line.startswith("fraud: Running")
+    assert "predictor 2 of 2 requested pods exist" in line and "(ready)" in line and "available" not in line
 
 
 def test_action_rules():
@@ -218,7 +220,80 @@ def test_action_rules():
     assert can["RUNNING"] == (False, True)
     assert can["STOPPING"] == (False, False)
     assert can["CREATING"] == (False, False)
-    assert can["FAILED"] == (True, True)
+    # a real cluster refuses Start on Failed (400 / 240003, "stop it first"): Restart or Stop bring it back
+    assert can["FAILED"] == (False, True)
+    assert DeploymentState(status="FAILED").can_restart
+    assert not DeploymentState(status="STARTING").can_restart
+
+
+def _failed_with_a_crashing_pod():
+    return DeploymentState.from_json(
+        serving(
+            status="Failed",
+            availableInstances=1,
+            requestedInstances=1,
+            condition={"type": "STARTED", "status": False, "reason": "CrashLoopBackOff"},
+        )
+    )
+
+
+def test_a_failed_deployment_with_its_crashing_pod_does_not_read_as_healthy():
+    s = _failed_with_a_crashing_pod()
+    assert s.predictor.available == s.predictor.requested == 1  # the backend counts the crashing pod
+    assert s.readiness == "not serving" and s.tone == "error"
+    assert "1 of 1 requested pod exists (not serving)" in s.summary()
+    assert "restart it (stop, then start), or stop it" in s.advice
+    assert "what to do" in s.report() and "available" not in s.report()
+
+
+@pytest.mark.parametrize(
+    ("status", "ctype", "cstatus", "word"),
+    [
+        ("Running", "READY", True, "ready"),
+        ("Idle", "READY", True, "ready"),
+        ("Starting", "SCHEDULED", None, "not ready yet"),  # N of N pods at SCHEDULED is not ready
+        ("Starting", "READY", None, "not ready yet"),
+        ("Updating", "READY", None, "not ready yet"),
+        ("Failed", "SCHEDULED", False, "not serving"),
+        ("Stopped", "STOPPED", True, ""),
+    ],
+)
+def test_ready_is_said_only_when_the_condition_says_ready_true(status, ctype, cstatus, word):
+    s = DeploymentState.from_json(
+        serving(status=status, availableInstances=2, requestedInstances=2, condition={"type": ctype, "status": cstatus})
+    )
+    assert s.readiness == word
+
+
+def test_the_real_start_sequence_of_null_conditions_walks_the_steps():
+    # the backend never sends SCHEDULED/INITIALIZED/STARTED as True: each done step is replaced by the next
+    seen = []
+    for ctype, cstatus in [("SCHEDULED", None), ("INITIALIZED", None), ("STARTED", None), ("READY", None)]:
+        s = DeploymentState.from_json(serving(status="Starting", condition={"type": ctype, "status": cstatus}))
+        seen.append([step["state"] for step in s.steps()])
+        assert "in progress" not in s.message and s.message != condition_message(ctype, True)
+    assert seen == [
+        ["active", "pending", "pending", "pending"],
+        ["done", "active", "pending", "pending"],
+        ["done", "done", "active", "pending"],
+        ["done", "done", "done", "active"],
+    ]
+    ready = DeploymentState.from_json(serving(status="Running", condition={"type": "READY", "status": True}))
+    assert [step["state"] for step in ready.steps()] == ["done"] * 4
+
+
+def test_starting_with_stopped_unknown_reads_as_a_storage_retry_not_a_stop():
+    s = DeploymentState.from_json(
+        serving(status="Starting", condition={"type": "STOPPED", "status": None, "reason": "storage initializer"})
+    )
+    assert s.storage_retry and not s.on_stop_path
+    assert "retried" in s.message and "Shutting down" not in s.message
+    assert [(step["type"], step["state"]) for step in s.steps()][:2] == [
+        ("SCHEDULED", "done"),
+        ("INITIALIZED", "active"),
+    ]
+    stopping = DeploymentState.from_json(serving(status="Stopping", condition={"type": "STOPPED", "status": None}))
+    assert stopping.on_stop_path and not stopping.storage_retry and "Shutting down" in stopping.message
 
 
 def test_stop_path_and_never_started_messages():
