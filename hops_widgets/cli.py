@@ -154,7 +154,9 @@ def _snippet(sb, out: TextIO) -> None:
         "hops-widgets sandbox is running",
         f"  URL       {sb.url}",
         f"  project   {sb.project} (id {sb.project_id})",
-        f"  API key   {sb.api_key}   (a throwaway key for this local server only)",
+        "  API keys  (throwaway keys for this local server only)",
+        f"    Data Owner      {sb.api_key}   (may do everything, and script the sandbox)",
+        f"    Data Scientist  {sb.api_keys['data_scientist']}   (may read, read logs and predict; no start/stop)",
     ]
     if sb.ca_path:
         lines.append(f"  CA file   {sb.ca_path}")

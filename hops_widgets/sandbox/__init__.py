@@ -14,6 +14,14 @@ Both handles have the same scenario methods (see :class:`Scenario`), among
 them :meth:`Scenario.play` for scenario files: timed steps in chapters, such
 as the built-in ``"lesson"`` (``start(scenario="lesson")`` plays it at once;
 the format is described in :mod:`hops_widgets.sandbox.script`).
+
+Two API keys, one per project role, as on a real cluster: ``sb.api_keys`` is
+``{"data_owner": ..., "data_scientist": ...}``. ``sb.api_key`` is the Data
+Owner's (everything allowed, and the scenario operations). The Data
+Scientist may list and read deployments, read their logs and send
+predictions; creating, updating, starting, stopping and deleting answer 403.
+``sb.login(role="data_scientist")`` and ``sb.sdk_login_kwargs(role=...)`` log
+in as either.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 try:
-    from .app import API_PREFIX, MAX_BODY_BYTES, SandboxApp, serve
+    from .app import API_PREFIX, DATA_OWNER, DATA_SCIENTIST, MAX_BODY_BYTES, ROLES, SandboxApp, serve
 except ImportError as exc:  # werkzeug is an extra, not a requirement of the widget
     raise ImportError(
         f"The hops-widgets sandbox needs its extra dependencies ({exc.name} is missing): "
@@ -42,11 +50,15 @@ from .script import Script, builtin_names, load
 
 __all__ = [
     "API_PREFIX",
+    "DATA_OWNER",
+    "DATA_SCIENTIST",
     "ENV_CA",
+    "ENV_DS_KEY",
     "ENV_KEY",
     "ENV_PROJECT",
     "ENV_URL",
     "FAULT_KINDS",
+    "ROLES",
     "Blueprint",
     "LifecycleError",
     "ManualClock",
@@ -66,6 +78,8 @@ ENV_URL = "HOPS_WIDGETS_SANDBOX_URL"
 ENV_KEY = "HOPS_WIDGETS_SANDBOX_KEY"
 ENV_PROJECT = "HOPS_WIDGETS_SANDBOX_PROJECT"
 ENV_CA = "HOPS_WIDGETS_SANDBOX_CA"
+# the Data Scientist's key; optional for RemoteSandbox, which otherwise asks the sandbox (admin ``info``)
+ENV_DS_KEY = "HOPS_WIDGETS_SANDBOX_DS_KEY"
 
 
 def _display_host(host: str) -> str:
@@ -80,7 +94,8 @@ class _Handle(Scenario):
     """What both handles share: addresses, login helpers, the environment to export."""
 
     url: str
-    api_key: str
+    api_key: str  # the Data Owner's
+    api_keys: dict[str, str]  # role -> key: "data_owner", "data_scientist"
     project: str
     project_id: int
     ca_path: str | None
@@ -94,15 +109,25 @@ class _Handle(Scenario):
     def tls(self) -> bool:
         return self.url.startswith("https://")
 
-    def login(self, **kwargs: Any):
-        """Log in with the built-in client; returns a :class:`hops_widgets.client.Project`."""
+    def key_for(self, role: str = DATA_OWNER) -> str:
+        """The API key of ``role``: ``"data_owner"`` or ``"data_scientist"``."""
+        if role not in ROLES:
+            raise ScenarioError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
+        key = self.api_keys.get(role)
+        if not key:
+            raise ScenarioError(f"This sandbox has no {role} key.")
+        return key
+
+    def login(self, *, role: str = DATA_OWNER, **kwargs: Any):
+        """Log in with the built-in client as ``role`` (``"data_owner"`` by default, or
+        ``"data_scientist"``); returns a :class:`hops_widgets.client.Project`."""
         from ..client import login
 
         kwargs.setdefault("verify", self.ca_path or True)
-        return login(url=self.url, project=self.project, api_key=self.api_key, **kwargs)
+        return login(url=self.url, project=self.project, api_key=self.key_for(role), **kwargs)
 
-    def sdk_login_kwargs(self, *, verify: bool = True) -> dict[str, Any]:
-        """Arguments for ``hopsworks.login(**...)`` (the SDK needs a TLS sandbox)."""
+    def sdk_login_kwargs(self, *, verify: bool = True, role: str = DATA_OWNER) -> dict[str, Any]:
+        """Arguments for ``hopsworks.login(**...)`` as ``role`` (the SDK needs a TLS sandbox)."""
         if not self.tls:
             raise ScenarioError("The hopsworks SDK only speaks HTTPS: start the sandbox with tls=True.")
         host, _, port = self.url.split("://", 1)[1].rpartition(":")
@@ -110,7 +135,7 @@ class _Handle(Scenario):
             "host": host.strip("[]"),
             "port": int(port),
             "project": self.project,
-            "api_key_value": self.api_key,
+            "api_key_value": self.key_for(role),
             "engine": "python",
             "hostname_verification": bool(verify and self.ca_path),
         }
@@ -119,8 +144,13 @@ class _Handle(Scenario):
         return kwargs
 
     def env(self) -> dict[str, str]:
-        """The ``HOPS_WIDGETS_SANDBOX_*`` variables that let another process connect."""
+        """The ``HOPS_WIDGETS_SANDBOX_*`` variables that let another process connect.
+
+        ``..._KEY`` is the Data Owner's key (the scenario operations need it);
+        ``..._DS_KEY`` the Data Scientist's."""
         values = {ENV_URL: self.url, ENV_KEY: self.api_key, ENV_PROJECT: self.project}
+        if self.api_keys.get(DATA_SCIENTIST):
+            values[ENV_DS_KEY] = self.api_keys[DATA_SCIENTIST]
         if self.ca_path:
             values[ENV_CA] = self.ca_path
         return values
@@ -154,6 +184,7 @@ class Sandbox(_Handle):
         max_body_bytes: int = MAX_BODY_BYTES,
         scenario: Any = None,
         chapter: str | None = None,
+        data_scientist_key: str | None = None,
     ) -> None:
         # a bad scenario is reported before anything is made or bound
         script = load(scenario) if scenario is not None else None
@@ -161,6 +192,10 @@ class Sandbox(_Handle):
             script.chapter(chapter)
         self.host = host
         self.api_key = api_key or secrets.token_urlsafe(24)
+        ds_key = data_scientist_key or secrets.token_urlsafe(24)
+        if ds_key == self.api_key:
+            raise ScenarioError("The Data Scientist key must differ from the Data Owner key.")
+        self.api_keys = {DATA_OWNER: self.api_key, DATA_SCIENTIST: ds_key}
         self.project = project
         self.project_id = project_id
         self.world = World(
@@ -171,6 +206,7 @@ class Sandbox(_Handle):
         self.fault_book = FaultBook()
         self.request_log = RequestLog()
         self.admin = Admin(self.world, self.fault_book, self.request_log, seeded=seed)
+        self.admin.api_keys = dict(self.api_keys)
         # the plan of the scenario given to start() (None without one); it plays from sandbox time 0
         self.scenario: dict[str, Any] | None = self.admin.player.play(script, chapter) if script else None
         self._stopping = threading.Event()
@@ -180,6 +216,7 @@ class Sandbox(_Handle):
             self.request_log,
             self.admin,
             self.api_key,
+            data_scientist_key=ds_key,
             stopping=self._stopping,
             max_body_bytes=max_body_bytes,
         )
@@ -265,8 +302,17 @@ class RemoteSandbox(_Handle):
     """A handle on a sandbox running in another process, scripted over ``/_sandbox/<op>``."""
 
     def __init__(
-        self, url: str, api_key: str, *, project: str | None = None, ca_path: str | None = None, timeout: float = 10
+        self,
+        url: str,
+        api_key: str,
+        *,
+        project: str | None = None,
+        ca_path: str | None = None,
+        timeout: float = 10,
+        data_scientist_key: str | None = None,
     ) -> None:
+        """``api_key`` is the Data Owner's; the Data Scientist's is ``data_scientist_key``, or
+        else what the sandbox's ``info`` operation reports."""
         import requests
 
         self.url = url.rstrip("/")
@@ -278,6 +324,10 @@ class RemoteSandbox(_Handle):
         self._session.headers["Authorization"] = f"ApiKey {api_key}"
         self._session.verify = self.ca_path or True
         info = self.info()
+        self.api_keys = {DATA_OWNER: api_key}
+        ds_key = data_scientist_key or (info.get("api_keys") or {}).get(DATA_SCIENTIST)
+        if ds_key:
+            self.api_keys[DATA_SCIENTIST] = ds_key
         self.project = project or info["project"]
         self.project_id = info["project_id"]
         host_port = self.url.split("://", 1)[1]
@@ -289,7 +339,13 @@ class RemoteSandbox(_Handle):
         env = os.environ if environ is None else environ
         if not env.get(ENV_URL) or not env.get(ENV_KEY):
             raise ScenarioError(f"Set {ENV_URL} and {ENV_KEY} to reach a running sandbox.")
-        return cls(env[ENV_URL], env[ENV_KEY], project=env.get(ENV_PROJECT) or None, ca_path=env.get(ENV_CA))
+        return cls(
+            env[ENV_URL],
+            env[ENV_KEY],
+            project=env.get(ENV_PROJECT) or None,
+            ca_path=env.get(ENV_CA),
+            data_scientist_key=env.get(ENV_DS_KEY) or None,
+        )
 
     def _call(self, op: str, **kwargs: Any) -> Any:
         import requests
@@ -304,6 +360,9 @@ class RemoteSandbox(_Handle):
             body = {}
         if response.status_code >= 400:
             message = body.get("errorMsg") if isinstance(body, dict) else None
+            code = body.get("errorCode") if isinstance(body, dict) else None
+            if code == LifecycleError.error_code and response.status_code == LifecycleError.status_code:
+                raise LifecycleError(message or "The sandbox refused the action.")
             raise ScenarioError(
                 message or f"The sandbox answered HTTP {response.status_code}.",
                 status_code=response.status_code,
@@ -334,6 +393,7 @@ def start(
     max_body_bytes: int = MAX_BODY_BYTES,
     scenario: Any = None,
     chapter: str | None = None,
+    data_scientist_key: str | None = None,
 ) -> Sandbox:
     """Run a sandbox in a background thread; returns its handle (also a context manager).
 
@@ -343,6 +403,8 @@ def start(
     ``scenario`` (a dict, a file path or a built-in name such as ``"lesson"``) starts
     playing at once, all of it or only ``chapter``; its plan is ``handle.scenario``.
     A bad scenario raises :class:`ScenarioError` before anything is started.
+    ``api_key`` and ``data_scientist_key`` fix the two roles' keys (random by default;
+    ``handle.api_keys`` has both).
     """
     return Sandbox(
         host=host,
@@ -358,6 +420,7 @@ def start(
         max_body_bytes=max_body_bytes,
         scenario=scenario,
         chapter=chapter,
+        data_scientist_key=data_scientist_key,
     )
 
 

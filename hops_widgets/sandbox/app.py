@@ -26,10 +26,20 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from .machine import Blueprint, ManualClock, ScenarioError, World
+from .machine import Blueprint, LifecycleError, ManualClock, ScenarioError, World
 from .scenario import Admin, FaultBook, Plan, RequestLog, http_error_body
 
-__all__ = ["API_PREFIX", "ENV_HOPSWORKS_VERSION", "ENV_LOAD_BALANCER", "MAX_BODY_BYTES", "SandboxApp", "serve"]
+__all__ = [
+    "API_PREFIX",
+    "DATA_OWNER",
+    "DATA_SCIENTIST",
+    "ENV_HOPSWORKS_VERSION",
+    "ENV_LOAD_BALANCER",
+    "MAX_BODY_BYTES",
+    "ROLES",
+    "SandboxApp",
+    "serve",
+]
 
 log = logging.getLogger("hops_widgets.sandbox")
 
@@ -38,6 +48,21 @@ MAX_BODY_BYTES = 1 << 20  # 1 MiB: serving bodies are a few kB
 HOPSWORKS_VERSION = "5.2.0"  # reported when no hopsworks SDK is installed to match
 ENV_HOPSWORKS_VERSION = "HOPS_WIDGETS_SANDBOX_HOPSWORKS_VERSION"
 ENV_LOAD_BALANCER = "HOPS_WIDGETS_SANDBOX_LOAD_BALANCER"
+
+# The two project roles the sandbox issues keys for (ServingService's @AllowedProjectRoles).
+DATA_OWNER = "data_owner"
+DATA_SCIENTIST = "data_scientist"
+ROLES = (DATA_OWNER, DATA_SCIENTIST)
+_TEAM_ROLE = {DATA_OWNER: "Data owner", DATA_SCIENTIST: "Data scientist"}
+# what only a Data Owner may do: create/update (PUT), start/stop (POST ?action=) and delete
+_OWNER_ONLY = frozenset({"serving_update", "serving_action", "serving_delete"})
+_ROLE_FORBIDDEN = 150068  # ProjectErrorCode.PROJECT_ROLE_FORBIDDEN, sent by the backend's ProjectAuthFilter
+_ILLEGAL_ARGUMENT = 120001  # GenericErrorCode.ILLEGAL_ARGUMENT: an IllegalArgumentException, 422
+_SERVING_NAME = re.compile(r"[a-zA-Z0-9]+")
+# the fields a PUT answers without: its state is computed on reads only
+_STATE_FIELDS = ("status", "condition", "availableInstances", "availableTransformerInstances")
+# statuses in which a deployment has no pod to read logs from (KubeServingController.getLogs)
+_NO_PODS = frozenset({"creating", "created", "idle", "stopped", "stopping"})
 
 _A = API_PREFIX
 _URLS = Map(
@@ -59,6 +84,9 @@ _URLS = Map(
         # what the SDK sends through the ingress gateway when an endpoint of type LOAD_BALANCER is listed
         Rule("/v1/<ns>/<name>/v1/models/<model>:predict", endpoint="gateway_predict", methods=["POST"]),
         Rule("/v1/<ns>/<name>/v1/models/<model>", endpoint="gateway_model", methods=["GET"]),
+        # what SDKs 4.3-4.7 send to the ingress: the deployment is named by the Host header
+        # ("{name}.{namespace}.{domain}"), the path only by the model server's own route
+        Rule("/v1/models/<model>:predict", endpoint="ingress_predict", methods=["POST"]),
         Rule("/_sandbox/<op>", endpoint="admin", methods=["GET", "POST"]),
     ],
     strict_slashes=False,
@@ -83,6 +111,9 @@ _HTML_PAGE = (
     "<hr><p>sandbox-gateway</p></body></html>\n"
 )
 _SERVING_ENDPOINTS = frozenset({"serving_list", "serving_get", "serving_by_name", "serving_update"})
+
+
+_STATES_KEY = "hops_widgets.sandbox.states"  # where an endpoint notes the states it computed (the cost)
 
 
 class _ApiError(Exception):
@@ -121,6 +152,7 @@ class SandboxApp:
         admin: Admin,
         api_key: str,
         *,
+        data_scientist_key: str | None = None,
         stopping: threading.Event | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
         hopsworks_version: str | None = None,
@@ -138,6 +170,10 @@ class SandboxApp:
         self.log = log_
         self.admin = admin
         self._api_key = api_key
+        # role -> key; the Data Scientist's key may read and predict, not change anything
+        self.api_keys: dict[str, str] = {DATA_OWNER: api_key}
+        if data_scientist_key:
+            self.api_keys[DATA_SCIENTIST] = data_scientist_key
         self.stopping = stopping or threading.Event()
         self.max_body_bytes = max_body_bytes
 
@@ -151,7 +187,8 @@ class SandboxApp:
         # one byte of slack: a streamed (chunked) body is cut at this limit without an error,
         # so _read_json reads one byte more than allowed to tell "at the cap" from "over it"
         request.max_content_length = self.max_body_bytes + 1
-        endpoint, deployment = "unknown", None
+        endpoint, deployment, role = "unknown", None, None
+        environ[_STATES_KEY] = 0
         try:
             try:
                 rule, args = _URLS.bind_to_environ(environ).match()
@@ -165,9 +202,17 @@ class SandboxApp:
             endpoint = rule
             if request.content_length is not None and request.content_length > self.max_body_bytes:
                 raise _ApiError(413, 120003, f"The request body is larger than {self.max_body_bytes} bytes.")
-            self._authenticate(request)
+            role = self._authenticate(request)
             if "pid" in args and args["pid"] != self.world.project_id:
-                raise _ApiError(400, 150004, "No project with that id in the sandbox.")
+                raise _ApiError(404, 150004, "Project not found.", f"No project with id {args['pid']} in the sandbox.")
+            if endpoint in _OWNER_ONLY and role != DATA_OWNER:
+                raise _ApiError(
+                    403,
+                    _ROLE_FORBIDDEN,
+                    "Your project role does not allow this action.",
+                    "A Data Scientist can read deployments and their logs but cannot create, update, start, "
+                    "stop or delete them; ask a Data Owner of the project.",
+                )
             if endpoint == "serving_list" and "name" in request.args:
                 endpoint = "serving_by_name"
             # a playing scenario's due steps first, each as of its own time: every request sees them
@@ -184,6 +229,8 @@ class SandboxApp:
                 response = getattr(self, f"_ep_{endpoint}")(request, plan, **args)
         except _ApiError as exc:
             response = _error(exc.status, exc.code, exc.message, exc.user, exc.headers)
+        except LifecycleError as exc:
+            response = _error(exc.status_code, exc.error_code, exc.summary, str(exc))
         except ScenarioError as exc:
             response = _error(exc.status_code, exc.error_code, str(exc))
         except RequestEntityTooLarge:
@@ -201,6 +248,8 @@ class SandboxApp:
                 "status": response.status_code,
                 "endpoint": endpoint,
                 "deployment": deployment,
+                "role": role,
+                "states": environ.get(_STATES_KEY, 0),
                 "time": time.time(),
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3),
             }
@@ -225,7 +274,8 @@ class SandboxApp:
             if self.stopping.wait(min(left, 0.05)) or not main.is_alive():
                 return True
 
-    def _authenticate(self, request: Request) -> None:
+    def _authenticate(self, request: Request) -> str:
+        """The role of the request's API key; 401 without a valid one."""
         header = request.headers.get("Authorization", "")
         scheme, _, value = header.strip().partition(" ")
         if not header or scheme.lower() != "apikey":
@@ -235,10 +285,16 @@ class SandboxApp:
                 "Authorization header not set or not an ApiKey.",
                 headers={"WWW-Authenticate": _WWW_AUTHENTICATE},
             )
-        if not hmac.compare_digest(value.strip().encode(), self._api_key.encode()):
+        given = value.strip().encode()
+        found = None
+        for role, key in self.api_keys.items():
+            if hmac.compare_digest(given, key.encode()):
+                found = role
+        if found is None:
             raise _ApiError(
                 401, 320012, "Invalid or incorrect API key.", headers={"WWW-Authenticate": _WWW_AUTHENTICATE}
             )
+        return found
 
     def _target(self, endpoint: str, args: Mapping[str, Any], request: Request) -> str | None:
         """The deployment a request is about, for faults and the log."""
@@ -246,6 +302,8 @@ class SandboxApp:
             return request.args.get("name")
         if endpoint in ("predict", "gateway_predict", "gateway_model"):
             return args.get("name")
+        if endpoint == "ingress_predict":
+            return self._ingress_target(request)
         if "sid" in args:
             return self.world.name_of(args["sid"])
         return None
@@ -345,6 +403,7 @@ class SandboxApp:
 
     def _ep_projects(self, request, plan):
         w = self.world
+        role = self._authenticate(request)
         user = {
             "email": f"{w.username}@sandbox.local",
             "username": w.username,
@@ -362,7 +421,7 @@ class SandboxApp:
                         "created": "2025-01-01T00:00:00.000Z",
                     },
                     "user": user,
-                    "teamRole": "Data owner",
+                    "teamRole": _TEAM_ROLE.get(role, "Data owner"),
                     "timestamp": "2025-01-01T00:00:00.000Z",
                 }
             ]
@@ -406,12 +465,32 @@ class SandboxApp:
             }
         )
 
+    @staticmethod
+    def _cost(request: Request, states: int) -> None:
+        """Note the deployment states this request made the backend compute (KubeServingController)."""
+        request.environ[_STATES_KEY] = request.environ.get(_STATES_KEY, 0) + states
+
     def _ep_serving_list(self, request, plan, pid):
-        items = self.world.servings()
+        # the backend filters by model (and version) in its database, computes the state of
+        # every deployment left, then drops those of another status: the cost is before `status`
         model = request.args.get("model")
+        version = request.args.get("modelVersion")
         status = request.args.get("status")
+        if version and not model:
+            raise _ApiError(422, _ILLEGAL_ARGUMENT, "A model version filter needs a model name filter too.")
+        names = None
         if model:
-            items = [s for s in items if s.get("modelName") == model or s.get("name") == model]
+            names = []
+            for spec_name in self.world.names():
+                spec = self.world.spec_of(spec_name)
+                model_name = spec.model_name or spec.name.replace("-", "_")
+                if model_name != model and spec.name != model:
+                    continue
+                if version and str(spec.model_version) != version:
+                    continue
+                names.append(spec_name)
+        items = self.world.servings(names)
+        self._cost(request, len(items))
         if status:
             items = [s for s in items if str(s.get("status", "")).lower() == status.lower()]
         return _json([self._shaped(plan, s) for s in items])
@@ -420,30 +499,50 @@ class SandboxApp:
         name = request.args.get("name", "")
         if self.world.find(name) is None:
             raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment named {name!r}.")
+        self._cost(request, 1)
         return _json(self._shaped(plan, self.world.serving(name)))
 
     def _ep_serving_get(self, request, plan, pid, sid):
         if self.world.name_of(sid) is None:
             raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {sid}.")
+        self._cost(request, 1)
         return _json(self._shaped(plan, self.world.serving(sid)))
 
     def _ep_serving_action(self, request, plan, pid, sid):
         action = (request.args.get("action") or "").upper()
         if not action:
-            raise _ApiError(400, 240008, "No action given; use ?action=START or ?action=STOP.")
+            raise _ApiError(
+                422, _ILLEGAL_ARGUMENT, "No action given.", "Add ?action=START or ?action=STOP to the request."
+            )
+        if action not in ("START", "STOP"):
+            raise _ApiError(400, 240007, f"Unknown action {action!r}.", "The action is START or STOP.")
         if self.world.name_of(sid) is None:
             raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {sid}.")
+        self._cost(request, 1)  # the state is computed to decide, whatever the answer
         if action == "START":
             self.world.start(sid)
-        elif action == "STOP":
-            self.world.stop(sid)
         else:
-            raise _ApiError(400, 240008, f"Unknown action {action!r}; use START or STOP.")
+            self.world.stop(sid)
         return Response(b"", 200)
+
+    def _busy(self, sid: int, status: int, code: int, what: str) -> None:
+        """A deployment that is Starting or Updating cannot be updated or deleted (500, as the backend)."""
+        state = self.world.status_of(sid)
+        if str(state).lower() in ("starting", "updating"):
+            verb = "starting" if str(state).lower() == "starting" else "rolling out an update"
+            raise _ApiError(
+                status,
+                code,
+                f"The deployment could not be {what}.",
+                f"The deployment is {verb}; try again once it is Running.",
+            )
 
     def _ep_serving_delete(self, request, plan, pid, sid):
         if self.world.name_of(sid) is None:
             raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {sid}.")
+        if self.world.serving(sid).get("deployed") is not None:
+            self._cost(request, 1)  # only a deployed one has its state checked first
+            self._busy(sid, 500, 240001, "deleted")
         self.world.delete(sid)
         return Response(b"", 200)
 
@@ -459,26 +558,37 @@ class SandboxApp:
         elif isinstance(body.get("name"), str) and self.world.find(body["name"]) is not None:
             target = self.world.find(body["name"])
         if target is not None:
+            self._cost(request, 1)
+            self._busy(target, 500, 240002, "updated")
             self.world.update(target, **changes)
-            return _json(self._shaped(plan, self.world.serving(target)))
+            return _json(_without_state(self._shaped(plan, self.world.serving(target))), 201)
         if ident is not None:
             raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {ident}.")
         name = body.get("name")
         if not isinstance(name, str) or not name:
-            raise _ApiError(400, 240001, "A new deployment needs a name.")
+            raise _ApiError(422, _ILLEGAL_ARGUMENT, "A new deployment needs a name.")
+        if not _SERVING_NAME.fullmatch(name):
+            # (the scenario API's add_deployment stays permissive, to play a server that sends odd names)
+            raise _ApiError(
+                422,
+                _ILLEGAL_ARGUMENT,
+                "The deployment name may only hold letters and digits.",
+                f"{name!r} cannot be a deployment name: it becomes part of the inference URL, so only "
+                "letters a-z, A-Z and digits 0-9 are allowed (no spaces, dashes or underscores).",
+            )
         try:
             new_id = self.world.add(Blueprint(name=name, **changes), status="Creating")
         except TypeError as exc:
             raise _ApiError(400, 240001, f"Bad deployment fields: {exc}") from None
-        return _json(self._shaped(plan, self.world.serving(new_id)), 201)
+        return _json(_without_state(self._shaped(plan, self.world.serving(new_id))), 201)
 
     def _ep_serving_logs(self, request, plan, pid, sid):
         if self.world.name_of(sid) is None:
             raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {sid}.")
         args = request.args
-        component = args.get("component")
-        if component is None:
-            raise _ApiError(400, 240001, "The component query parameter is required (predictor or transformer).")
+        component = args.get("component") or "predictor"
+        if component not in ("predictor", "transformer"):
+            raise _ApiError(422, _ILLEGAL_ARGUMENT, f"Unknown component {component!r}; use predictor or transformer.")
         source = (args.get("source") or "kubernetes").lower()
         tail = _log_tail(args.get("tail"))
         since = until = None
@@ -487,11 +597,29 @@ class SandboxApp:
             until = _log_instant(args.get("until"), "until")
         timestamps = (args.get("timestamps") or "").lower() == "true"
         pod = args.get("pod") or None
-        return _json(
-            self.world.logs(
-                sid, component, source=source, tail=tail, since=since, until=until, pod=pod, timestamps=timestamps
+        self._cost(request, 1)
+        status = str(self.world.status_of(sid)).lower()
+        if source == "kubernetes" and status in _NO_PODS:
+            raise _ApiError(
+                404,
+                240027,
+                "Server logs are not available.",
+                f"The deployment is {status.capitalize()}: no instance runs, so there are no server logs to read. "
+                "They appear once it is started and an instance is up.",
             )
+        if component == "transformer" and not self.world.spec_of(sid).transformer:
+            raise _ApiError(
+                422,
+                _ILLEGAL_ARGUMENT,
+                "This deployment has no transformer.",
+                "Only a deployment with a transformer has transformer logs; ask for the predictor's.",
+            )
+        entries = self.world.logs(
+            sid, component, source=source, tail=tail, since=since, until=until, pod=pod, timestamps=timestamps
         )
+        if source == "kubernetes":
+            self._cost(request, len(entries))  # one read per pod
+        return _json(entries)
 
     def _ep_gateway_model(self, request, plan, ns, name, model):
         # a gateway with no route for a deployment answers 404 with an empty body
@@ -504,6 +632,24 @@ class SandboxApp:
     def _ep_gateway_predict(self, request, plan, ns, name, model):
         if ns != self.world.namespace:
             return Response(b"", 404)
+        return self._ep_predict(request, plan, self.world.project_id, name)
+
+    def _ingress_target(self, request: Request) -> str | None:
+        """The deployment a Host header such as ``frauddetector.demo.example.com`` names (any case)."""
+        host = (request.headers.get("Host") or "").split(":")[0].strip().lower()
+        label, _, rest = host.partition(".")
+        namespace = rest.partition(".")[0]
+        if not label or namespace != self.world.namespace.lower():
+            return None
+        for name in self.world.names():
+            if name.lower() == label:
+                return name
+        return None
+
+    def _ep_ingress_predict(self, request, plan, model):
+        name = self._ingress_target(request)
+        if name is None:
+            return Response(b"", 404)  # no route for that host: the ingress answers 404, empty
         return self._ep_predict(request, plan, self.world.project_id, name)
 
     def _ep_predict(self, request, plan, pid, name):
@@ -526,7 +672,7 @@ class SandboxApp:
             return  # a test moves this clock by hand: it would never move while the request waits
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:
-            if self.world.find(name) is None or self.world.status_of(name) != "Starting":
+            if self.world.find(name) is None or not self.world.waking(name):
                 return
             if self._pause(0.05):
                 return
@@ -534,7 +680,13 @@ class SandboxApp:
     # ----------------------------------------------------------------- admin
     def _admin(self, request: Request, op: str) -> Response:
         try:
-            self._authenticate(request)
+            if self._authenticate(request) != DATA_OWNER:
+                raise _ApiError(
+                    403,
+                    _ROLE_FORBIDDEN,
+                    "Your project role does not allow this action.",
+                    "The sandbox's scenario operations need the Data Owner key.",
+                )
             if request.method == "GET":
                 kwargs: Any = {k: _maybe_number(v) for k, v in request.args.items()}
             else:
@@ -544,6 +696,8 @@ class SandboxApp:
             return _json({"result": self.admin.dispatch(op, kwargs)})
         except _ApiError as exc:
             return _error(exc.status, exc.code, exc.message, exc.user, exc.headers)
+        except LifecycleError as exc:
+            return _error(exc.status_code, exc.error_code, str(exc), exc.summary)
         except ScenarioError as exc:
             return _error(exc.status_code, exc.error_code, str(exc))
         except RequestEntityTooLarge:
@@ -619,6 +773,14 @@ def _maybe_number(text: str) -> Any:
         except ValueError:
             continue
     return text
+
+
+def _without_state(serving: Any) -> Any:
+    """A PUT's answer: the serving as stored, without what only a read computes."""
+    if isinstance(serving, dict):
+        for key in _STATE_FIELDS:
+            serving.pop(key, None)
+    return serving
 
 
 def _int_field(body: Mapping[str, Any], key: str) -> Any:

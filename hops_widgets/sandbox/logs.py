@@ -387,6 +387,14 @@ def _pull_error(ctx: Context, pod: Pod) -> str:
     )
 
 
+def storage_retry_line(restart: int) -> str:
+    """What the storage initializer prints when copying the model fails and the pod restarts."""
+    return (
+        "storage-initializer ERROR Copying the model files failed: the connection to the file system was reset; "
+        f"the pod restarts (restart {restart})"
+    )
+
+
 def _traceback(ctx: Context, pod: Pod) -> str:
     script = _script(ctx, pod)
     module = "featurestore_client" if _is_transformer(pod) else "xgboost"

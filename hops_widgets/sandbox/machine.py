@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import math
 import threading
 import time
@@ -39,18 +40,19 @@ STATUSES = ("Creating", "Created", "Starting", "Running", "Idle", "Failed", "Upd
 CONDITION_TYPES = ("STOPPED", "SCHEDULED", "INITIALIZED", "STARTED", "READY")
 START_STEPS = ("SCHEDULED", "INITIALIZED", "STARTED", "READY")
 
-# The start walk: every step is first in progress (None), then done (True);
-# READY done is the Running state itself. Each entry lasts half a step.
+# The start walk, as the backend reports it: each step is only ever *in progress* (None);
+# a step that is done is not reported as done, the next step's in-progress condition
+# replaces it (KubeServingUtils.getDeploymentCondition). READY done is the Running state
+# itself. Each entry lasts half a step, seven halves in all.
 _START_WALK: tuple[tuple[str, bool | None, str], ...] = (
     ("SCHEDULED", None, "Asking the cluster for room to place the instances"),
-    ("SCHEDULED", True, "The instances have a node and their resources are reserved"),
-    ("INITIALIZED", None, "Pulling container images and mounting volumes"),
-    ("INITIALIZED", True, "Images are pulled and volumes mounted"),
+    ("INITIALIZED", None, "The instances have a node; pulling the container images"),
+    ("INITIALIZED", None, "Copying the model files and mounting volumes"),
     ("STARTED", None, "Booting the model server and loading the scripts"),
-    ("STARTED", True, "The model server is up"),
+    ("STARTED", None, "Loading the model into the server"),
     ("READY", None, "Wiring the network route to the instances"),
+    ("READY", None, "Waiting for the instances to pass their readiness checks"),
 )
-_RAMP_FROM = 4  # instances come up from the STARTED step on
 _STOP_WALK: tuple[tuple[str, bool | None, str], ...] = (
     ("SCHEDULED", None, "Releasing the instances' place on the cluster"),
     ("STOPPED", None, "Shutting the instances down"),
@@ -59,10 +61,9 @@ _UPDATE_WALK: tuple[tuple[str, bool | None, str], ...] = (
     ("STARTED", None, "Rolling the new configuration out to the instances"),
     ("READY", None, "Moving traffic over to the updated instances"),
 )
-_COLD_WALK: tuple[tuple[str, bool | None, str], ...] = (
-    ("STARTED", None, "Cold start: waking an instance for a waiting request"),
-    ("READY", None, "Cold start: routing the waiting request to the new instance"),
-)
+STORAGE_RETRY_REASON = "The storage initializer could not copy the model files and is being retried (restart {n})"
+STORAGE_FAILED_REASON = "The storage initializer kept failing: it gave up after three restarts"
+STORAGE_MAX_RESTARTS = 2  # the backend reports Starting while a pod restarted at most this often
 REASON_RUNNING = "Serving requests"
 REASON_IDLE = "Scaled to zero after a quiet spell; the next request wakes it up"
 REASON_STOPPED = "Not running; nothing is allocated"
@@ -73,7 +74,33 @@ DEFAULT_FAILURES = {
     "INITIALIZED": "Failed to initialize: the container image could not be pulled",
     "STARTED": "Failed to run: the predictor script exited with code 1",
     "READY": "Failed to setup connectivity: the network route was not accepted",
-    "STOPPED": "Failed to stop: the instances did not shut down",
+}
+
+# Why START / STOP is refused in each reported status (KubeServingController start/stop), in our words.
+_START_REFUSALS = {
+    "creating": (
+        "The deployment {name} is still being prepared and cannot be started yet; try again once it reads Created."
+    ),
+    "starting": "The deployment {name} is already starting; wait until it is Running.",
+    "running": "The deployment {name} is already started. To start it afresh, stop it first (or restart it).",
+    "idle": "The deployment {name} is already started: it is Idle (scaled to zero) and the next request wakes it up.",
+    "updating": "The deployment {name} is already started and is rolling out an update; wait until it is Running.",
+    "stopping": "The deployment {name} is stopping; wait until it reads Stopped, then start it.",
+    "failed": (
+        "The deployment {name} has failed, and a failed deployment cannot be started: "
+        "stop it first, then start it again (or restart it)."
+    ),
+}
+_STOP_REFUSALS = {
+    "creating": "The deployment {name} is already stopped: it is still being prepared and has never run.",
+    "created": "The deployment {name} is already stopped: it has never been started.",
+    "stopped": "The deployment {name} is already stopped.",
+    "stopping": "The deployment {name} is already stopping; it reads Stopped in a moment.",
+    "starting": "The deployment {name} is starting and cannot be stopped yet; wait until it is Running, then stop it.",
+    "updating": (
+        "The deployment {name} is rolling out an update and cannot be stopped yet; "
+        "wait until it is Running, then stop it."
+    ),
 }
 
 # internal phases
@@ -112,10 +139,20 @@ class NotFound(ScenarioError):
 
 
 class LifecycleError(ScenarioError):
-    """An action the backend refuses in the current state (its LIFECYCLE_ERROR, 240003)."""
+    """An action the backend refuses in the current state (its LIFECYCLE_ERROR, 240003).
+
+    ``str(error)`` says why and what to do (the REST answer's ``usrMsg``); ``summary`` is
+    the general ``errorMsg``.
+    """
 
     status_code = 400
     error_code = 240003
+    summary = "The deployment cannot be started or stopped in its current state."
+
+    def __init__(self, message: str, *, summary: str | None = None, **codes: Any) -> None:
+        super().__init__(message, **codes)
+        if summary is not None:
+            self.summary = summary
 
 
 class ManualClock:
@@ -221,8 +258,13 @@ class _Record:
     armed: tuple[str, str] | None = None  # failure for the start in progress
     next_failure: tuple[str, str, bool] | None = None  # (type, reason, sticky) for the next start
     pinned: dict[str, Any] | None = None  # state set directly by a scenario
-    revision: int = 1
-    deployed: str | None = None
+    revision: int = 1  # a counter, for the pods' names
+    revision_id: str | None = None  # the opaque revision the API reports (None until the first start)
+    deployed: str | None = None  # set by START, cleared by STOP (so it stays set while Failed)
+    storage: tuple[int, float] | None = None  # (restarts, seconds each) of the start in progress
+    next_storage: tuple[int, float] | None = None  # the same, for the next start
+    heal_after: float | None = None  # the coming failure's cause goes away this long after it happens
+    heal_at: float | None = None  # while FAILED: when the cause goes away by itself
     book: _logs.LogBook | None = None  # its instances and their log lines
 
 
@@ -393,8 +435,10 @@ class World:
             record = _Record(id=new_id, spec=spec, created=_iso(), phase=phase, since=now, last_request=now)
             if phase == FAILED:
                 record.failure = failure or ("SCHEDULED", DEFAULT_FAILURES["SCHEDULED"])
-            if phase in (RUNNING, IDLE, UPDATING):
+            if phase in (RUNNING, IDLE, UPDATING, STARTING, FAILED):
                 record.deployed = _iso()
+            if phase not in (CREATING, CREATED):  # it was started once: it has a revision
+                record.revision_id = self._new_revision(record)
             if phase == UPDATING:
                 record.ramp_from = (spec.requested_instances, spec.requested_transformer_instances)
             self._next_id = max(self._next_id, new_id + 1)
@@ -414,7 +458,7 @@ class World:
                     self._context(record), self._idle_pods(record, now - 0.5), now - 0.5, now - 0.1, why="idle"
                 )
         elif record.phase == STARTING:
-            self._boot(record, now)
+            self._boot_walk(record, now)
         elif record.phase == FAILED and record.failure is not None:
             step, reason = record.failure
             book.fail(self._context(record, reason), step, now, alive_only=False)
@@ -432,11 +476,18 @@ class World:
             reason=reason,
         )
 
-    def _boot(self, record: _Record, t0: float, length: float | None = None, *, transformers: bool = True) -> list:
+    def _boot(
+        self,
+        record: _Record,
+        t0: float,
+        length: float | None = None,
+        *,
+        transformers: bool = True,
+        windows: tuple[float, ...] | None = None,
+    ) -> list:
         """Write a start beginning at ``t0``: the start walk's pace, or squeezed into ``length`` seconds."""
         spec = record.spec
         half = self.timing.step_s / 2
-        windows = None
         if length is not None:
             windows = tuple(t0 + length * k / 7 for k in range(1, 8))
         return record.book.boot(
@@ -466,44 +517,65 @@ class World:
             self._next_id = 1
 
     # ------------------------------------------------------------- actions
+    def _new_revision(self, record: _Record) -> str:
+        """An opaque 8-digit revision id, as the backend makes one on every (re)deploy."""
+        digest = hashlib.sha256(f"{self._salt}|{record.id}|{record.revision}".encode()).hexdigest()
+        return f"{int(digest[:12], 16) % 10**8:08d}"
+
+    def _reported(self, record: _Record) -> str:
+        """The status word the API would report now (the pinned one for a pinned deployment)."""
+        view = self._view(record, self.now())
+        return str(view.status)
+
     def start(self, key: int | str) -> str:
-        """The START action. Returns what happened: ``"starting"`` or ``"unchanged"``."""
+        """The START action, refused as the backend refuses it (:class:`LifecycleError`, 400 / 240003).
+
+        Accepted only from Created and Stopped; returns ``"starting"``.
+        """
         with self._lock:
             record = self._settled(key)
-            if record.phase == STOPPING:
-                raise LifecycleError("The deployment is stopping; wait until it has stopped before starting it.")
-            if record.phase == CREATING:
-                raise LifecycleError("The deployment is still being prepared and cannot start yet.")
-            if record.phase in (STARTING, RUNNING, IDLE, COLD_START, UPDATING):
-                return "unchanged"
+            status = self._reported(record).lower()
+            refusal = _START_REFUSALS.get(status)
+            if refusal is not None:
+                raise LifecycleError(refusal.format(name=record.spec.name))
             self._enter(record, STARTING)
             record.pinned = None
             record.failure = None
             record.armed = None
+            record.heal_at = None
             record.deployed = _iso()
-            start_at = record.since
-            record.book.cut(start_at)
-            record.book.shutdown(self._context(record), record.book.alive(start_at), start_at, start_at)
-            self._boot(record, start_at)
+            record.revision += 1
+            record.revision_id = self._new_revision(record)
             if record.next_failure is not None:
                 step, reason, sticky = record.next_failure
                 record.armed = (step, reason)
                 if not sticky:
                     record.next_failure = None
+            record.storage, record.next_storage = record.next_storage, None
+            start_at = record.since
+            record.book.cut(start_at)
+            record.book.shutdown(self._context(record), record.book.alive(start_at), start_at, start_at)
+            self._boot_walk(record, start_at)
             return "starting"
 
     def stop(self, key: int | str) -> str:
+        """The STOP action, refused as the backend refuses it; accepted from Running, Idle and Failed."""
         with self._lock:
             record = self._settled(key)
-            if record.phase == CREATING:
-                raise LifecycleError("The deployment is still being prepared and cannot be stopped.")
-            if record.phase in (STOPPED, CREATED, STOPPING):
-                return "unchanged"
+            status = self._reported(record).lower()
+            refusal = _STOP_REFUSALS.get(status)
+            if refusal is not None:
+                raise LifecycleError(refusal.format(name=record.spec.name))
             view = self._view(record, self.now())
-            record.ramp_from = (view.available or 0, view.available_transformer or 0)
+            available = view.available if isinstance(view.available, int) else 0
+            available_t = view.available_transformer if isinstance(view.available_transformer, int) else 0
+            record.ramp_from = (available, available_t)
             self._enter(record, STOPPING)
             record.pinned = None
             record.armed = None
+            record.storage = None
+            record.heal_at = None
+            record.failure = None
             record.deployed = None
             at = record.since
             record.book.cut(at)
@@ -511,7 +583,11 @@ class World:
             return "stopping"
 
     def update(self, key: int | str, **changes: Any) -> str:
-        """Change the configuration; a running deployment passes through Updating."""
+        """Change the configuration; a deployed one (Running, Idle, Failed) is redeployed through Updating.
+
+        This is the scenario form and accepts any state; the REST PUT refuses an update
+        while Starting or Updating (500 / 240002), as the backend does.
+        """
         with self._lock:
             record = self._settled(key)
             allowed = {f.name for f in fields(Blueprint)} - {"name"}
@@ -522,9 +598,12 @@ class World:
             spec.check()
             view = self._view(record, self.now())
             record.spec = spec
-            record.revision += 1
-            if record.phase in (RUNNING, IDLE, UPDATING, COLD_START):
+            if record.phase in (RUNNING, IDLE, UPDATING, COLD_START, FAILED):
+                record.revision += 1
+                record.revision_id = self._new_revision(record)
                 record.ramp_from = (view.available or 0, view.available_transformer or 0)
+                record.failure = None
+                record.heal_at = None
                 self._enter(record, UPDATING)
                 at, length = record.since, self.timing.update_s
                 record.book.cut(at)
@@ -534,8 +613,13 @@ class World:
                 return "updating"
             return "saved"
 
+    def waking(self, key: int | str) -> bool:
+        """Whether ``key`` is in a cold start (Running, its first instance not serving yet)."""
+        with self._lock:
+            return self._settled(key).phase == COLD_START
+
     def infer(self, key: int | str) -> str:
-        """An inference request: keeps a deployment awake, or wakes an idle one."""
+        """An inference request: keeps a deployment awake, or wakes an idle one (Idle -> Running)."""
         with self._lock:
             record = self._settled(key)
             now = self.now()
@@ -570,47 +654,72 @@ class World:
         *,
         now: bool = False,
         sticky: bool = False,
+        heals_after: float | None = None,
     ) -> str:
-        """Make a start fail at ``step`` with ``reason``.
+        """Make a start fail at ``step`` (SCHEDULED, INITIALIZED, STARTED or READY) with ``reason``.
 
-        ``now=True`` fails the deployment at once, whatever it is doing.
+        ``now=True`` fails the deployment at once, whatever it is doing (it counts as
+        deployed afterwards, as a failed deployment on a cluster is).
         Otherwise the start in progress fails when it reaches ``step`` (or the
         next start does, if this one is past it); ``sticky`` makes every later
-        start fail the same way until :meth:`heal`.
+        start fail the same way until :meth:`heal` or :meth:`resolve`.
+        ``heals_after`` (sandbox seconds): the cause goes away that long after the
+        failure happens, and the deployment recovers by itself (Starting, then
+        Running) with no action by anyone, as a real one does when, say, its
+        unschedulable pod is finally placed.
         """
         step = str(step).upper()
-        if step not in CONDITION_TYPES:
-            raise ScenarioError(f"Unknown step {step!r}; use one of {', '.join(CONDITION_TYPES)}.")
+        if step not in START_STEPS:
+            raise ScenarioError(f"Unknown step {step!r}; use one of {', '.join(START_STEPS)}.")
         if reason is not None and not isinstance(reason, str):
             raise ScenarioError("reason must be text")
+        if heals_after is not None and (
+            isinstance(heals_after, bool) or not isinstance(heals_after, (int, float)) or not heals_after >= 0
+        ):
+            raise ScenarioError("heals_after must be a number of seconds >= 0.")
         reason = reason if reason is not None else DEFAULT_FAILURES[step]
         with self._lock:
             record = self._settled(key)
+            record.heal_after = None if heals_after is None else float(heals_after)
             if now:
                 self._enter(record, FAILED)
                 record.failure = (step, reason)
                 at = record.since
+                if record.deployed is None:
+                    record.deployed = _iso()
+                    record.revision_id = record.revision_id or self._new_revision(record)
                 record.book.cut(at)
-                if step in ("SCHEDULED", "STOPPED", "READY"):
-                    if step == "SCHEDULED":
-                        record.book.shutdown(self._context(record), record.book.alive(at), at, at)
-                else:
+                if step == "SCHEDULED":
+                    record.book.shutdown(self._context(record), record.book.alive(at), at, at)
+                elif step != "READY":
                     record.book.fail(self._context(record, reason), step, at)
                 record.pinned = None
                 record.armed = None
+                record.storage = None
+                self._arm_heal(record, at)
                 if sticky:
                     record.next_failure = (step, reason, True)
                 return "failed"
-            if step not in START_STEPS:
-                raise ScenarioError("Only a start step can fail later; pass now=True to fail at once.")
             if sticky:
                 record.next_failure = (step, reason, True)
-            if record.phase == STARTING and self._walk_index(record) <= self._fail_index(step):
+            if record.phase == STARTING and self._before_step_ends(record, step):
                 record.armed = (step, reason)
                 return "armed"
             if not sticky:
                 record.next_failure = (step, reason, False)
             return "armed_for_next_start"
+
+    def _before_step_ends(self, record: _Record, step: str) -> bool:
+        half = max(self.timing.step_s / 2, 1e-9)
+        shift = 0.0
+        if record.storage is not None and step != "SCHEDULED":
+            shift = record.storage[0] * record.storage[1]
+        return self.now() - record.since < (self._fail_index(step) + 1) * half + shift
+
+    def _arm_heal(self, record: _Record, failed_at: float) -> None:
+        if record.heal_after is not None:
+            record.heal_at = failed_at + record.heal_after
+            record.heal_after = None
 
     def heal(self, key: int | str) -> None:
         """Forget planned failures (the deployment's current state is kept)."""
@@ -618,6 +727,59 @@ class World:
             record = self._get(key)
             record.armed = None
             record.next_failure = None
+            record.next_storage = None
+            record.heal_after = None
+
+    def resolve(self, key: int | str) -> str:
+        """The cause of a failure goes away: a Failed deployment recovers *by itself*.
+
+        The backend computes the state from the cluster on every read, so a failed
+        deployment whose cause disappears (its pending pod is finally placed, the
+        missing image appears) reads Starting, then Running, on later GETs with no
+        action by anyone. The start walk resumes at the step after the one that
+        failed. Planned failures are forgotten too. Returns ``"starting"``, or
+        ``"cleared"`` when the deployment is not Failed (only the plans are dropped).
+        """
+        with self._lock:
+            record = self._settled(key)
+            record.armed = None
+            record.next_failure = None
+            record.next_storage = None
+            record.heal_after = None
+            if record.phase != FAILED:
+                record.storage = None
+                return "cleared"
+            self._recover(record, self.now())
+            return "starting"
+
+    def storage_retry(self, key: int | str, restarts: int = 3, *, retry_s: float | None = None) -> str:
+        """Make the storage initializer of the start in progress (or the next one) fail ``restarts`` times.
+
+        While it retries the deployment reads Starting with condition STOPPED / null
+        (being prepared), as the backend reports a pod whose storage initializer failed
+        and restarted at most twice. With ``restarts`` <= 2 it then recovers and the start
+        goes on; with more, it becomes Failed, INITIALIZED / false. Each retry lasts
+        ``retry_s`` sandbox seconds (one start step by default). The start in progress
+        takes it only while it is still at SCHEDULED; otherwise the next start does.
+        Returns ``"armed"`` or ``"armed_for_next_start"``.
+        """
+        if isinstance(restarts, bool) or not isinstance(restarts, int) or not 1 <= restarts <= 100:
+            raise ScenarioError("restarts must be a whole number between 1 and 100.")
+        if retry_s is not None and (
+            isinstance(retry_s, bool) or not isinstance(retry_s, (int, float)) or not retry_s > 0
+        ):
+            raise ScenarioError("retry_s must be a number of seconds > 0.")
+        with self._lock:
+            record = self._settled(key)
+            plan = (restarts, float(retry_s) if retry_s is not None else self.timing.step_s)
+            if record.phase == STARTING and self._walk_index(record) == 0 and record.storage is None:
+                record.storage = plan
+                at = self.now()
+                record.book.cut(at)
+                self._boot_walk(record, record.since, after=at)
+                return "armed"
+            record.next_storage = plan
+            return "armed_for_next_start"
 
     def set_state(
         self,
@@ -774,11 +936,68 @@ class World:
 
     @staticmethod
     def _fail_index(step: str) -> int:
-        return next(i for i, (t, s, _) in enumerate(_START_WALK) if t == step and s is None)
+        """The last half-step of ``step`` in the start walk: a failure there ends the walk after it."""
+        return max(i for i, (t, _, _) in enumerate(_START_WALK) if t == step)
 
     def _walk_index(self, record: _Record) -> int:
         half = max(self.timing.step_s / 2, 1e-9)
         return min(int((self.now() - record.since) // half), len(_START_WALK) - 1)
+
+    def _walk(self, record: _Record) -> tuple[list[tuple[float, tuple[str, bool | None, str]]], float, Any]:
+        """The start in progress: its conditions (offset from the start, condition), when it
+        ends Running, and the failure it meets first as (offset, step, reason), or None."""
+        half = max(self.timing.step_s / 2, 1e-9)
+        entries: list[tuple[float, tuple[str, bool | None, str]]] = [(0.0, _START_WALK[0])]
+        shift = 0.0
+        if record.storage is not None:
+            restarts, retry = record.storage
+            for k in range(min(restarts, STORAGE_MAX_RESTARTS + 1)):
+                entries.append((half + k * retry, ("STOPPED", None, STORAGE_RETRY_REASON.format(n=k + 1))))
+            if restarts > STORAGE_MAX_RESTARTS:
+                at = half + (STORAGE_MAX_RESTARTS + 1) * retry
+                if record.armed is not None and record.armed[0] == "SCHEDULED":
+                    return entries, math.inf, (half, *record.armed)
+                return entries, math.inf, (at, "INITIALIZED", STORAGE_FAILED_REASON)
+            shift = restarts * retry
+        for i in range(1, len(_START_WALK)):
+            entries.append((i * half + shift, _START_WALK[i]))
+        end = len(_START_WALK) * half + shift
+        failure = None
+        if record.armed is not None:
+            step, reason = record.armed
+            at = (self._fail_index(step) + 1) * half + (shift if step != "SCHEDULED" else 0.0)
+            failure = (at, step, reason)
+        return entries, end, failure
+
+    def _boot_walk(self, record: _Record, t0: float) -> None:
+        """Write the logs of a start beginning at ``t0``, at the pace of its walk (storage retries included)."""
+        half = self.timing.step_s / 2
+        shift = 0.0
+        if record.storage is not None:
+            restarts, retry = record.storage
+            shift = min(restarts, STORAGE_MAX_RESTARTS + 1) * retry
+        windows = (t0 + half, *(t0 + (k + 1) * half + shift for k in range(1, 7)))
+        pods = self._boot(record, t0, windows=windows)
+        if record.storage is not None:
+            restarts, retry = record.storage
+            for pod in pods:
+                for k in range(min(restarts, STORAGE_MAX_RESTARTS + 1)):
+                    record.book.add(pod, t0 + half + (k + 0.5) * retry, _logs.storage_retry_line(k + 1))
+
+    def _recover(self, record: _Record, at: float) -> None:
+        """A failure whose cause went away at ``at``: the start walk resumes after the failed step."""
+        step = record.failure[0] if record.failure else "STARTED"
+        half = max(self.timing.step_s / 2, 1e-9)
+        offset = min((self._fail_index(step) + 1) * half, (len(_START_WALK) - 1) * half)
+        self._enter(record, STARTING, at - offset)
+        record.failure = None
+        record.heal_at = None
+        record.armed = None
+        record.storage = None
+        record.pinned = None
+        record.book.cut(at)
+        record.book.shutdown(self._context(record), record.book.alive(at), at, at)
+        self._boot(record, at, len(_START_WALK) * half - offset)
 
     def _settle(self, record: _Record, now: float) -> None:
         """Move ``record`` past every phase that has finished by ``now``."""
@@ -788,22 +1007,24 @@ class World:
             if phase == CREATING and now >= since + t.creating_s:
                 self._enter(record, CREATED, since + t.creating_s)
             elif phase == STARTING:
-                half = t.step_s / 2
-                if record.armed is not None:
-                    step, reason = record.armed
-                    end = since + (self._fail_index(step) + 1) * half
-                    if now >= end:
-                        self._enter(record, FAILED, end)
-                        record.failure = (step, reason)
-                        record.armed = None
-                        record.book.cut(end)
-                        record.book.fail(self._context(record, reason), step, end)
-                        continue
-                end = since + len(_START_WALK) * half
-                if now < end:
+                _entries, end, failure = self._walk(record)
+                if failure is not None and now >= since + failure[0]:
+                    at, step, reason = since + failure[0], failure[1], failure[2]
+                    self._enter(record, FAILED, at)
+                    record.failure = (step, reason)
+                    record.armed = None
+                    record.storage = None
+                    record.book.cut(at)
+                    record.book.fail(self._context(record, reason), step, at)
+                    self._arm_heal(record, at)
+                    continue
+                if now < since + end:
                     return
-                self._enter(record, RUNNING, end)
-                record.last_request = end
+                self._enter(record, RUNNING, since + end)
+                record.storage = None
+                record.last_request = since + end
+            elif phase == FAILED and record.heal_at is not None and now >= record.heal_at:
+                self._recover(record, record.heal_at)
             elif phase in (UPDATING, COLD_START):
                 length = t.update_s if phase == UPDATING else t.cold_start_s
                 if now < since + length:
@@ -825,6 +1046,8 @@ class World:
                 return
 
     def _view(self, record: _Record, now: float) -> View:
+        """The reported state. Instance counts are pods of the current revision in any phase
+        (KubeKServeController.getInternalStatus): pending, crash-looping and terminating ones count."""
         t = self.timing
         spec = record.spec
         want = spec.requested_instances
@@ -832,21 +1055,20 @@ class World:
         elapsed = max(0.0, now - record.since)
         phase = record.phase
         if phase == STARTING:
-            half = max(t.step_s / 2, 1e-9)
-            index = min(int(elapsed // half), len(_START_WALK) - 1)
-            ramp = _clamp((elapsed - _RAMP_FROM * half) / ((len(_START_WALK) - _RAMP_FROM) * half))
-            return View("Starting", _START_WALK[index], math.floor(want * ramp), math.floor(want_t * ramp))
-        if phase in (UPDATING, COLD_START):
-            walk = _UPDATE_WALK if phase == UPDATING else _COLD_WALK
-            length = max(t.update_s if phase == UPDATING else t.cold_start_s, 1e-9)
+            entries, _end, _failure = self._walk(record)
+            condition = entries[0][1]
+            for offset, entry in entries:
+                if elapsed < offset:
+                    break
+                condition = entry
+            return View("Starting", condition, want, want_t)
+        if phase == COLD_START:
+            # the service stays Ready while it scales from zero: the first pod makes it Running at once
+            return View("Running", ("READY", True, REASON_RUNNING), want, want_t)
+        if phase == UPDATING:
+            length = max(t.update_s, 1e-9)
             index = min(int(elapsed // (length / 2)), 1)
-            ramp = _clamp((elapsed - length / 2) / (length / 2))
-            if phase == UPDATING:
-                was, was_t = record.ramp_from
-                available = round(was + (want - was) * ramp)
-                available_t = round(was_t + (want_t - was_t) * ramp)
-                return View("Updating", walk[index], available, available_t)
-            return View("Starting", walk[index], math.floor(want * ramp), math.floor(want_t * ramp))
+            return View("Updating", _UPDATE_WALK[index], want, want_t)
         if phase == STOPPING:
             step = max(t.stop_step_s, 1e-9)
             index = min(int(elapsed // step), 1)
@@ -859,8 +1081,9 @@ class World:
             idle_t = 0 if spec.transformer_min_instances == 0 else want_t
             return View("Idle", ("READY", True, REASON_IDLE), 0, idle_t)
         if phase == FAILED:
+            # its pods are there: pending (SCHEDULED), crash-looping (INITIALIZED, STARTED) or unreachable
             step, reason = record.failure or ("STARTED", DEFAULT_FAILURES["STARTED"])
-            return View("Failed", (step, False, reason), 0, 0)
+            return View("Failed", (step, False, reason), want, want_t)
         if phase == CREATING:
             return View("Creating", ("STOPPED", None, REASON_CREATING), 0, 0)
         if phase == CREATED:
@@ -922,8 +1145,8 @@ class World:
             "hopsworksInferencePath": f"/project/{pid}/inference/models/{spec.name}",
             "modelServerInferencePath": f"/v1/models/{spec.name}:predict",
             "internalPort": None,
-            "revision": str(record.revision),
-            "deployed": record.deployed if view.status in ("Running", "Idle", "Updating", "Starting") else None,
+            "revision": record.revision_id,
+            "deployed": record.deployed,
             "missingMandatoryTags": [],
             "status": view.status,
             "condition": condition,
@@ -948,7 +1171,9 @@ class World:
             )
         else:
             body["availableTransformerInstances"] = view.available_transformer
-        return body
+        # the backend leaves null fields out; a state pinned by a scenario is sent as given
+        pinned = set(view.extra) if view.extra else set()
+        return {k: v for k, v in body.items() if v is not None or k in pinned}
 
 
 def _default_condition(status: Any) -> dict[str, Any] | None:

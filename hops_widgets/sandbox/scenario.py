@@ -253,15 +253,35 @@ def http_error_body(status: int, fault_params: Mapping[str, Any] | None = None) 
 
 
 class RequestLog:
-    """Every API request the sandbox answered (admin calls excluded)."""
+    """Every API request the sandbox answered (admin calls excluded), and what they cost the backend.
+
+    The cost is in *states*: the real backend computes a deployment's state from Kubernetes
+    on every read (an InferenceService lookup and a pod listing), so each entry's ``states``
+    says how many it computed (see the app's endpoints). The totals are kept apart from the
+    entries, so they stay exact when old entries fall off the end of the log.
+    """
 
     def __init__(self, maxlen: int = 20_000) -> None:
         self._lock = threading.Lock()
         self._entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=maxlen)
+        self._cost: collections.Counter[str] = collections.Counter()
 
     def add(self, entry: dict[str, Any]) -> None:
         with self._lock:
             self._entries.append(entry)
+            states = entry.get("states") or 0
+            if states:
+                self._cost[str(entry.get("endpoint"))] += states
+
+    def cost(self) -> dict[str, Any]:
+        """``{"total": states, "by_endpoint": {endpoint: states}}`` since the last reset."""
+        with self._lock:
+            by_endpoint = dict(sorted(self._cost.items()))
+        return {"total": sum(by_endpoint.values()), "by_endpoint": by_endpoint}
+
+    def reset_cost(self) -> None:
+        with self._lock:
+            self._cost.clear()
 
     def select(
         self,
@@ -287,6 +307,7 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._cost.clear()
 
 
 class Admin:
@@ -303,6 +324,7 @@ class Admin:
             name[4:]: getattr(self, name) for name in dir(self) if name.startswith("_op_")
         }
         self.player = _script.ScriptPlayer(world, self._apply)
+        self.api_keys: dict[str, str] = {}  # role -> key, set by the handle that serves this sandbox
 
     @property
     def operations(self) -> list[str]:
@@ -339,6 +361,8 @@ class Admin:
             "manual_clock": isinstance(w.clock, ManualClock),
             "timing": asdict(w.timing),
             "deployments": w.names(),
+            # the keys of both roles (this answer itself needs the Data Owner key)
+            "api_keys": dict(self.api_keys),
         }
 
     def _op_deployments(self) -> list[dict[str, Any]]:
@@ -365,7 +389,7 @@ class Admin:
         names, n = [], 0
         while len(names) < count:
             n += 1
-            candidate = f"{prefix}-{n:03d}"
+            candidate = f"{prefix}{n:03d}"
             if candidate not in taken:
                 names.append(candidate)
         for name in names:
@@ -393,9 +417,21 @@ class Admin:
         return self.world.infer(name)
 
     def _op_fail(
-        self, name: str, step: str = "STARTED", reason: str | None = None, now: bool = False, sticky: bool = False
+        self,
+        name: str,
+        step: str = "STARTED",
+        reason: str | None = None,
+        now: bool = False,
+        sticky: bool = False,
+        heals_after: float | None = None,
     ) -> str:
-        return self.world.fail(name, step, reason, now=now, sticky=sticky)
+        return self.world.fail(name, step, reason, now=now, sticky=sticky, heals_after=heals_after)
+
+    def _op_resolve(self, name: str) -> str:
+        return self.world.resolve(name)
+
+    def _op_storage_retry(self, name: str, restarts: int = 3, retry_s: float | None = None) -> str:
+        return self.world.storage_retry(name, restarts, retry_s=retry_s)
 
     def _op_append_log(
         self, name: str, text: str, component: str = "predictor", instance: int | str | None = None
@@ -459,6 +495,12 @@ class Admin:
 
     def _op_clear_log(self) -> None:
         self.log.clear()
+
+    def _op_backend_cost(self) -> dict[str, Any]:
+        return self.log.cost()
+
+    def _op_reset_cost(self) -> None:
+        self.log.reset_cost()
 
     # ------------------------------------------------------------- scripts
     def _op_play(self, script: Any, chapter: str | None = None, source: str | None = None) -> dict[str, Any]:
@@ -541,11 +583,17 @@ class Scenario:
     def add_deployment(self, name: str, *, status: str = "Stopped", **spec: Any) -> dict[str, Any]:
         """Add one deployment. ``spec``: model_name, model_version, requested_instances,
         min_instances, max_instances, transformer, requested_transformer_instances,
-        transformer_min_instances, model_server, description, gpus."""
+        transformer_min_instances, model_server, description, gpus.
+
+        Unlike a create through the REST API (a PUT, which answers 422 unless the name is
+        letters and digits, as the backend does), this accepts any name on purpose: tests use
+        it to play a hostile or broken server that sends names with markup or spaces."""
         return self._call("add_deployment", name=name, status=status, **spec)
 
     def add_deployments(self, count: int, *, prefix: str = "deployment", status: str = "Running", **spec: Any):
-        """Add ``count`` deployments named ``{prefix}-001``...; returns their names."""
+        """Add ``count`` deployments named ``{prefix}001``, ``{prefix}002``...; returns their names.
+
+        With a prefix of letters and digits the names are ones a real cluster accepts."""
         return self._call("add_deployments", count=count, prefix=prefix, status=status, **spec)
 
     def delete_deployment(self, name: str) -> None:
@@ -553,9 +601,14 @@ class Scenario:
 
     # transitions
     def start_deployment(self, name: str) -> str:
+        """START ``name`` as a Data Owner would: only from Created or Stopped.
+
+        Refused otherwise with :class:`LifecycleError` (the REST API's 400 / 240003), as
+        the backend refuses it: a Failed deployment must be stopped first."""
         return self._call("start_deployment", name=name)
 
     def stop_deployment(self, name: str) -> str:
+        """STOP ``name``: only from Running, Idle or Failed; refused otherwise (:class:`LifecycleError`)."""
         return self._call("stop_deployment", name=name)
 
     def update_deployment(self, name: str, **changes: Any) -> str:
@@ -567,10 +620,49 @@ class Scenario:
         return self._call("predict", name=name)
 
     def fail(
-        self, name: str, step: str = "STARTED", reason: str | None = None, *, now: bool = False, sticky: bool = False
+        self,
+        name: str,
+        step: str = "STARTED",
+        reason: str | None = None,
+        *,
+        now: bool = False,
+        sticky: bool = False,
+        heals_after: float | None = None,
     ) -> str:
-        """Make ``name`` fail at ``step`` (SCHEDULED, INITIALIZED, STARTED, READY) with ``reason``."""
-        return self._call("fail", name=name, step=step, reason=reason, now=now, sticky=sticky)
+        """Make ``name`` fail at ``step`` (SCHEDULED, INITIALIZED, STARTED, READY) with ``reason``.
+
+        The start in progress fails when it reaches ``step``, else the next one; ``now=True``
+        fails it at once; ``sticky=True`` fails every later start too. ``heals_after``
+        (sandbox seconds): the cause goes away that long after the failure, and the
+        deployment recovers *by itself*, reading Starting then Running with no action by
+        anyone (see :meth:`resolve`)."""
+        kwargs: dict[str, Any] = {"name": name, "step": step, "reason": reason, "now": now, "sticky": sticky}
+        if heals_after is not None:
+            kwargs["heals_after"] = heals_after
+        return self._call("fail", **kwargs)
+
+    def resolve(self, name: str) -> str:
+        """The cause of ``name``'s failure goes away now: a Failed deployment recovers by itself.
+
+        As on a real cluster (an unschedulable pod finally placed), the next reads report
+        Starting, from the step after the one that failed, then Running; nobody starts it.
+        Failures planned for later starts are forgotten too. Returns ``"starting"``, or
+        ``"cleared"`` if it was not Failed."""
+        return self._call("resolve", name=name)
+
+    def storage_retry(self, name: str, restarts: int = 3, *, retry_s: float | None = None) -> str:
+        """Make the storage initializer of ``name``'s start fail ``restarts`` times.
+
+        While it retries, ``name`` reads Starting with condition STOPPED / null (being
+        prepared), as the backend reports while the pod restarted at most twice. With
+        ``restarts`` <= 2 the start then goes on to Running; with 3 or more it ends Failed,
+        INITIALIZED / false. Each retry lasts ``retry_s`` sandbox seconds (one start step by
+        default). Applies to the start in progress if it is still at SCHEDULED, else to the
+        next start. Returns ``"armed"`` or ``"armed_for_next_start"``."""
+        kwargs: dict[str, Any] = {"name": name, "restarts": restarts}
+        if retry_s is not None:
+            kwargs["retry_s"] = retry_s
+        return self._call("storage_retry", **kwargs)
 
     def heal(self, name: str) -> None:
         """Forget failures planned for ``name``."""
@@ -705,7 +797,9 @@ class Scenario:
         deployment: str | None = None,
     ) -> list[dict[str, Any]]:
         """Logged API requests, oldest first: dicts with method, path, query, status, endpoint,
-        deployment, time (epoch seconds) and duration_ms."""
+        deployment, role (``"data_owner"``, ``"data_scientist"`` or None when no valid key was
+        sent), states (what the request cost the backend, see :meth:`backend_cost`), time
+        (epoch seconds) and duration_ms."""
         filters = {
             k: v
             for k, v in {
@@ -720,7 +814,25 @@ class Scenario:
         return self._call("requests", **filters)
 
     def clear_log(self) -> None:
+        """Empty the request log; this also sets the backend cost back to zero."""
         self._call("clear_log")
+
+    def backend_cost(self) -> dict[str, Any]:
+        """What the requests so far cost the real backend, in deployment *states* computed.
+
+        The backend computes each deployment's state from Kubernetes on every read, so it
+        is priced in states, not requests: a list costs one per deployment it returns after
+        the ``model``/``modelVersion`` filters (the ``status`` filter is applied after
+        computing), a get (by id or by name) one, logs one plus one per pod read, a start,
+        stop, update or delete of a deployed one one each. Answers refused before the
+        backend looks (401, 403, 404 project, injected faults) cost nothing. Returns
+        ``{"total": int, "by_endpoint": {endpoint: int}}``; :meth:`reset_cost` (or
+        :meth:`clear_log`) starts again from zero."""
+        return self._call("backend_cost")
+
+    def reset_cost(self) -> None:
+        """Set the backend cost counter back to zero (the request log is kept)."""
+        self._call("reset_cost")
 
     def reset(self) -> None:
         """Stop any script, seed deployments again, remove every fault, empty the log."""

@@ -73,6 +73,8 @@ SCRIPT_OPS = (
     "predict",
     "fail",
     "heal",
+    "resolve",
+    "storage_retry",
     "set_state",
     "append_log",
     "set_timing",
