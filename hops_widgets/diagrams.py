@@ -52,9 +52,13 @@ _STATUS_EDGES = (
     ("STOPPED", "STARTING", "start", "line"),
     ("STARTING", "RUNNING", "ready", "line"),
     ("STARTING", "FAILED", "a step fails", "left"),
-    ("FAILED", "STARTING", "start", "right"),
+    # no "start" from Failed: the cluster refuses it (stop it first, or restart). A failure can end by itself
+    # when its cause goes away (a pod finally placed): the next poll reports Starting, or Running.
+    ("FAILED", "STARTING", "cause gone", "right"),
+    ("FAILED", "RUNNING", "", "line"),
     ("RUNNING", "IDLE", "no requests", "line"),
-    ("IDLE", "STARTING", "a request wakes it", "arc"),
+    # a cold start: the service stays Ready while idle, so the first pod makes it Running (no Starting)
+    ("IDLE", "RUNNING", "a request wakes it", "arc"),
     ("RUNNING", "UPDATING", "update", "left"),
     ("UPDATING", "RUNNING", "rolled out", "right"),
     ("RUNNING", "STOPPING", "stop", "line"),
@@ -95,18 +99,22 @@ def _status_diagram() -> dict[str, Any]:
 
 
 def _start_diagram() -> dict[str, Any]:
+    """The conditions of a start as the backend sends them: each step in progress (Unknown) or failed
+    (False); a done step is never sent as True but replaced by the next step's Unknown. Only READY is True."""
     nodes, edges = [], []
     types = list(_START_COLUMNS)
     for i, kind in enumerate(types):
         x = _START_COLUMNS[kind]
         for progress, y in _START_ROWS.items():
+            if progress == "true" and kind != "READY":
+                continue  # never sent: the next step's Unknown says this one is done
             hint = f"{kind} {_PROGRESS_WORDS[progress]}: {_START_HINTS[kind]}, {_PROGRESS_MEANING[progress]}"
             nodes.append(_node(f"{kind}/{progress}", STEP_LABELS[kind], _PROGRESS_WORDS[progress], x, y, hint))
-        edges.append({"id": f"{kind}/unknown>{kind}/true", "from": f"{kind}/unknown", "to": f"{kind}/true"})
         edges.append({"id": f"{kind}/unknown>{kind}/false", "from": f"{kind}/unknown", "to": f"{kind}/false"})
         if i + 1 < len(types):
             nxt = types[i + 1]
-            edges.append({"id": f"{kind}/true>{nxt}/unknown", "from": f"{kind}/true", "to": f"{nxt}/unknown"})
+            edges.append({"id": f"{kind}/unknown>{nxt}/unknown", "from": f"{kind}/unknown", "to": f"{nxt}/unknown"})
+    edges.append({"id": "READY/unknown>READY/true", "from": "READY/unknown", "to": "READY/true"})
     for edge in edges:
         edge.update(label="", route="line")
     return {
@@ -179,10 +187,14 @@ def _only_way(a: str, b: str, limit: int = 3) -> list[str] | None:
 
 
 def _start_marks(kind: str, progress: str) -> tuple[list[str], list[str]]:
-    """Nodes and edges a start has walked to reach ``kind``/``progress`` (one order, so no history is needed)."""
-    visited: list[str] = []
-    for before in _START_ORDER[: _START_ORDER.index(kind)]:
-        visited += [f"{before}/unknown", f"{before}/true"]
+    """Nodes and edges a start has walked to reach ``kind``/``progress`` (one order, so no history is needed).
+
+    Each step done is the next one's Unknown, as the backend sends them. A True on a step before READY
+    (which the backend never sends; another source might) means the same: the next step is under way.
+    """
+    if progress == "true" and kind != "READY":
+        kind, progress = _START_ORDER[_START_ORDER.index(kind) + 1], "unknown"
+    visited = [f"{before}/unknown" for before in _START_ORDER[: _START_ORDER.index(kind)]]
     visited.append(f"{kind}/unknown")
     if progress != "unknown":
         visited.append(f"{kind}/{progress}")
@@ -220,8 +232,9 @@ def marks(statuses: Sequence[str], state: DeploymentState | None) -> dict[str, A
             visited, taken = _stop_marks(*key)
             out["stop"] = {"current": visited[-1], "visited": visited, "taken": taken}
             out["focus"] = "stop"
-        elif not state.on_stop_path and cond.type in _START_COLUMNS:
-            visited, taken = _start_marks(*key)
+        elif state.storage_retry or (not state.on_stop_path and cond.type in _START_COLUMNS):
+            # Starting with STOPPED/Unknown: the model files are loaded again, the start is at INITIALIZED
+            visited, taken = _start_marks(*(("INITIALIZED", "unknown") if state.storage_retry else key))
             out["start"] = {"current": visited[-1], "visited": visited, "taken": taken}
             out["focus"] = "start"
     out["text"] = describe(out, path)

@@ -20,13 +20,14 @@ import anywidget
 import traitlets as t
 
 from . import _hosts
+from . import errors as _errors
 from . import poller as _poller
 from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Visibility
-from .errors import InvalidResponse, redact
+from .errors import InvalidResponse, explain, redact
 from .poller import Policy, Poller, Snapshot
 from .state import DeploymentState, strip_hidden, visible
-from .widget import DeploymentDetail, snapshot_html
+from .widget import DEFERRABLE, DeploymentDetail, project_key, refusal_text, rights, snapshot_html
 
 __all__ = ["DeploymentsWidget", "ServingSource"]
 
@@ -104,17 +105,24 @@ class ServingSource:
 
         _sdk.stop(self.deployment(name))
 
+    def restart(self, name: str) -> None:
+        """Stop, wait for Stopped, then start (blocking: run it off the polling thread)."""
+        from . import _sdk
+
+        _sdk.restart(self.deployment(name))
+
 
 REASON_CHARS = 300  # of the server's reason, per row (the detail view has the rest)
 
 
-def _row(s: DeploymentState, pending: str) -> dict[str, Any]:
+def _row(s: DeploymentState, pending: str, offer: str = "", deferred: str = "") -> dict[str, Any]:
     model = s.model_name or ""
     if model and s.model_version is not None:
         model += f" v{s.model_version}"
-    counts = f"{s.predictor}"
+    # pods that exist (any phase) of the requested: "1 of 1", never "available"; ready only on READY/True
+    counts = f"{_n(s.predictor.available)} of {_n(s.predictor.requested)}"
     if s.transformer is not None:
-        counts += f" + {s.transformer}"
+        counts += f" + {_n(s.transformer.available)} of {_n(s.transformer.requested)}"
     reason = (s.condition.reason if s.condition else "") or ""
     # A failed or moving deployment leads with the server's reason: it says what is wrong or
     # what is happening now. A settled one leads with the plain sentence.
@@ -132,11 +140,19 @@ def _row(s: DeploymentState, pending: str) -> dict[str, Any]:
         "reason": reason[:REASON_CHARS],
         "condition_shows": shows,
         "instances": counts,
+        "readiness": s.readiness,
         "scale_to_zero": s.scale_to_zero,
         "can_start": s.can_start and not pending,
         "can_stop": s.can_stop and not pending,
+        "can_restart": s.status == "FAILED" and not pending,  # the row's way back from a failure
         "pending": pending,
+        "offer": offer,  # a refused stop mid-start offers to stop once started (the button's label)
+        "deferred": deferred,  # "stop": remembered, carried out once the status is left
     }
+
+
+def _n(count: int | None) -> str:
+    return "?" if count is None else str(count)
 
 
 _DIGITS = re.compile(r"(\d+)")
@@ -198,10 +214,23 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
     error = t.Unicode("").tag(sync=True)
     last_ok_ms = t.Float(None, allow_none=True).tag(sync=True)
     action_error = t.Unicode("").tag(sync=True)
+    action_refusal = t.Unicode("").tag(sync=True)  # "lifecycle" when action_error is the cluster's refusal
     actions_enabled = t.Bool(True).tag(sync=True)
+    actions_blocked = t.Unicode("").tag(sync=True)  # why start/stop are off for this project (403), or ""
     detail_state = t.Dict().tag(sync=True)  # the open row's detail traits ({} when none is open)
 
-    PULLED = ("row_ops", "selected", "polling", "interval_s", "error", "last_ok_ms", "action_error", "detail_state")
+    PULLED = (
+        "row_ops",
+        "selected",
+        "polling",
+        "interval_s",
+        "error",
+        "last_ok_ms",
+        "action_error",
+        "action_refusal",
+        "actions_blocked",
+        "detail_state",
+    )
 
     def __init__(
         self,
@@ -221,6 +250,8 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         self._last_ok_ms: float | None = None  # for the static snapshot; synced only with an error
         self._pending: dict[str, str] = {}  # name -> action, until the status moves
         self._pending_from: dict[str, str] = {}
+        self._offers: dict[str, str] = {}  # name -> the deferred stop a refusal offers (its label)
+        self._deferred: dict[str, str] = {}  # name -> the status a deferred stop waits to see left
         self._detail: DeploymentDetail | None = None
         self._detail_lock = threading.RLock()
         self._actions = actions
@@ -233,6 +264,9 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
                 # explicit options win on a shared poller too; the others stay as they were
                 poller.set_policy(Policy.from_options(policy or poller.policy, **polling_options))
         self._poller = poller
+        self._project = project_key(self.source)
+        self.actions_blocked = rights.message(self._project)
+        self._rights_token = rights.watch(self._project, self._rights_changed)
         self.visibility = Visibility(self._set_visible)
         self.on_msg(Channel(self.send, self.commands(), secrets=lambda: self.source.secrets, alive=self._open))
         _hosts.adopt(self)  # marimo: closed with the cell that made it (it closes only the comm)
@@ -261,6 +295,20 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
 
     def refresh(self) -> None:
         self._poller.refresh()
+
+    def _rights_changed(self, message: str) -> None:
+        with self._detail_lock:
+            if self._closed:
+                return
+            with self.hold_sync():
+                self.actions_blocked = message
+                if message:
+                    self.action_error = ""
+                    self.action_refusal = ""
+
+    def allow_actions(self) -> None:
+        """Turn this project's actions back on after a 403 (say, once a Data Owner gave you the role)."""
+        rights.allow(self._project)
 
     def _await_first_update(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -304,8 +352,17 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
                     self._pending_from.pop(name, None)
                     self._pending.pop(name, None)
             self._states = states
+            due = self._deferred_due(states)
             ordered = sorted(states.values(), key=lambda s: natural_key(s.name))
-            table = {s.name: _row(s, self._pending.get(s.name, "")) for s in ordered}
+            table = {
+                s.name: _row(
+                    s,
+                    self._pending.get(s.name, ""),
+                    self._offers.get(s.name, ""),
+                    "stop" if s.name in self._deferred else "",
+                )
+                for s in ordered
+            }
             ops = row_changes(self._table, table)
             if ops is not None or list(table) != list(self._table):
                 base, self._table_rev = self._table_rev, self._table_rev + 1
@@ -318,7 +375,46 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
             for key, value in values.items():
                 if getattr(self, key) != value:
                     setattr(self, key, value)
+        for name in due:
+            self._act_locked("stop", name)  # the start it waited for ended: the cluster accepts a stop now
         return gone
+
+    def _deferred_due(self, states: dict[str, DeploymentState]) -> list[str]:
+        """Deferred stops whose status was left (to send now); offers made moot by a status change."""
+        for name in [n for n in self._offers if n not in states or states[n].status not in DEFERRABLE]:
+            self._offers.pop(name, None)
+        due = []
+        for name, waiting in list(self._deferred.items()):
+            now = states.get(name)
+            if now is None or now.status == waiting:
+                if now is None:
+                    self._deferred.pop(name, None)
+                continue
+            if now.status in DEFERRABLE:  # Starting turned into Updating: keep waiting
+                self._deferred[name] = now.status
+                continue
+            self._deferred.pop(name, None)
+            if now.can_stop:
+                due.append(name)
+        return due
+
+    def stop_later(self, name: str) -> bool:
+        """Remember a stop of ``name`` for when it leaves Starting (or Updating); see DeploymentDetail.stop_later."""
+        with self._detail_lock:
+            state = self._states.get(name)
+            if state is None or state.status not in DEFERRABLE or self.actions_blocked:
+                return False
+            self._deferred[name] = state.status
+            self._offers.pop(name, None)
+            self.action_error = ""
+            self.action_refusal = ""
+            self._apply(self._poller.snapshot)
+        return True
+
+    def cancel_stop_later(self, name: str) -> None:
+        with self._detail_lock:
+            if self._deferred.pop(name, None) is not None:
+                self._apply(self._poller.snapshot)
 
     def whole_table(self, _content: dict | None = None) -> dict[str, Any]:
         """The whole table as one reset change (a new view's first request, and pulls)."""
@@ -382,6 +478,10 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
     def stop(self, name: str):
         return self._act("stop", name)
 
+    def restart(self, name: str):
+        """Stop, then start ``name`` (how a failed deployment comes back), in the background."""
+        return self._act("restart", name)
+
     def _act(self, action: str, name: str):
         with self._detail_lock:  # check and mark pending at once: two threads clicking make one action
             return self._act_locked(action, name)
@@ -393,28 +493,79 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
             return None
         if self._pending.get(name):
             return None  # one action per click, however fast the clicks
-        allowed = state.can_start if action == "start" else state.can_stop
+        if self.actions_blocked:
+            return None  # the user's role may not (403): actions_blocked says so
+        allowed = {"start": state.can_start, "stop": state.can_stop, "restart": state.can_restart}[action]
         if not allowed:
             self.action_error = f"Cannot {action} {name} while it is {state.status_label.lower()}."
+            if action == "start" and state.status == "FAILED":
+                self.action_error = f"{name}: {refusal_text('start', 'FAILED')}"
             return None
         self._pending[name] = action
         self._pending_from[name] = state.status
+        self._offers.pop(name, None)
         self.action_error = ""
+        self.action_refusal = ""
         self._apply(self._poller.snapshot)
-        future = self._poller.run_action(action, name)
+        if action == "restart":
+            future = self._run_restart(name)
+        else:
+            future = self._poller.run_action(action, name)
         future.add_done_callback(lambda f: self._action_done(action, name, f))
+        return future
+
+    def _run_restart(self, name: str):
+        """The (blocking) restart on a thread of its own, so the table keeps showing each status."""
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        source, poller = self.source, self._poller
+
+        def work() -> None:
+            with poller.watch():  # poll fast for as long as the restart runs
+                try:
+                    source.restart(name)
+                except Exception as exc:  # noqa: BLE001 - shown as the action's error
+                    error = _poller._SafeError(explain(exc, source.secrets), refusal=_errors.action_refusal(exc))
+                else:
+                    error = None
+            if error is None:
+                poller.expect_change()
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+        threading.Thread(target=work, name=f"hops-widgets-restart-{name}", daemon=True).start()
         return future
 
     def _action_done(self, action: str, name: str, future) -> None:
         if future.cancelled() or self._closed:
             return
         exc = future.exception()
-        if exc is not None:
-            with self._detail_lock:
-                self._pending.pop(name, None)
-                self._pending_from.pop(name, None)
+        if exc is None:
+            rights.allow(self._project)  # it went through: whatever refused before allows now
+            if action == "restart":
+                with self._detail_lock:
+                    self._pending.pop(name, None)
+                    self._pending_from.pop(name, None)
+                    self._apply(self._poller.snapshot)
+            return
+        refusal = getattr(exc, "refusal", "") or _errors.action_refusal(exc)
+        with self._detail_lock:
+            self._pending.pop(name, None)
+            self._pending_from.pop(name, None)
+            if refusal == "lifecycle":
+                state = self._states.get(name)
+                status = state.status if state is not None else ""
+                self.action_error = f"{action.capitalize()} {name} refused. {refusal_text(action, status)}"
+                if action == "stop" and status in DEFERRABLE:
+                    self._offers[name] = DEFERRABLE[status]
+            elif refusal != "forbidden":
                 self.action_error = f"{action.capitalize()} {name} failed: {exc}"
-                self._apply(self._poller.snapshot)
+            self.action_refusal = refusal if refusal == "lifecycle" else ""
+            self._apply(self._poller.snapshot)
+        if refusal == "forbidden":
+            rights.block(self._project)  # every widget of the project turns its actions off (no lock held)
 
     def commands(self) -> dict[str, Any]:
         """The channel's dispatch table: the table's commands, and the open detail's (``target: "detail"``)."""
@@ -427,6 +578,10 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
                 return future
 
             return run
+
+        def stop_later(content: dict) -> None:
+            if not self.stop_later(str(content.get("name", ""))):
+                raise _Refused("Nothing to stop later: it is not starting or updating any more.")
 
         def select(content: dict) -> None:
             name = str(content.get("name", ""))
@@ -442,6 +597,10 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
             "select": select,
             "start": row_action("start"),
             "stop": row_action("stop"),
+            "restart": row_action("restart"),
+            "stop_later": stop_later,
+            "cancel_stop_later": lambda content: self.cancel_stop_later(str(content.get("name", ""))),
+            "allow_actions": lambda _content: self.allow_actions(),
             "visibility": self.visibility,
         }
 
@@ -464,6 +623,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
     def close(self) -> None:
         if not getattr(self, "_closed", True):
             self._closed = True
+            rights.unwatch(self._project, self._rights_token)
             _poller.release(self._poller, self._token)
             with self._detail_lock:
                 old, self._detail = self._detail, None
@@ -536,13 +696,14 @@ def overview_html(w: DeploymentsWidget) -> str:
         lead, other = (r["reason"], r["message"]) if shows_reason else (r["message"], r["reason"])
         note = f"<p class='hops-muted'>{_server(other)}</p>" if other and shows_reason else ""
         s2z = " <span class='hops-muted'>scale-to-zero</span>" if r.get("scale_to_zero") else ""
+        ready = f" <span class='hops-muted'>{e(r['readiness'])}</span>" if r.get("readiness") else ""
         body.append(
             f"<tr data-status='{e(r['status'])}'>"
             f"<td class='hops-cell-name'><strong>{_server(r['name'])}</strong></td>"
             f"<td class='hops-cell-model'>{_server(r['model'])}</td>"
             f"<td><span class='hops-badge' data-tone='{e(r['tone'])}'>{_server(r['status_label'])}</span></td>"
             f"<td class='hops-cell-message'><p>{_server(lead)}</p>{note}</td>"
-            f"<td class='hops-cell-instances'>{e(r['instances'])}{s2z}</td></tr>"
+            f"<td class='hops-cell-instances'>{e(r['instances'])}{ready}{s2z}</td></tr>"
         )
     if not rows:
         body.append("<tr><td colspan='5' class='hops-muted'>No deployments shown yet.</td></tr>")
@@ -562,6 +723,8 @@ def overview_html(w: DeploymentsWidget) -> str:
         f"<div class='hops-snapshot-overview'>"
         f"<p><strong>Deployments</strong> <span class='hops-muted'>{len(rows)}"
         f"{' · ' + summary if summary else ''}</span>{when}</p>"
-        "<table><thead><tr><th>Name</th><th>Model</th><th>Status</th><th>Condition</th><th>Instances</th>"
+        "<table><thead><tr><th>Name</th><th>Model</th><th>Status</th><th>Condition</th>"
+        "<th title='Pods that exist, in any phase (pending and crashing ones count), of the requested'>"
+        "Pods (exist of requested)</th>"
         f"</tr></thead><tbody>{''.join(body)}</tbody></table>{error}</div>{detail}"
     )

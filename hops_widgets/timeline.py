@@ -63,6 +63,8 @@ class Timeline:
             if cond and cond.type
             else None
         )
+        if step and s.storage_retry:  # STOPPED/Unknown while starting: not a stop, the model files again
+            step["label"] = f"{step_label('INITIALIZED')}: loading the model files again"
         with self._lock:
             rev = self.rev + 1
             changed = False

@@ -35,6 +35,7 @@ from .state import (
     MAX_REASON_CHARS,
     RESTARTABLE,
     DeploymentState,
+    Instances,
     resources_text,
     strip_hidden,
     visible,
@@ -976,11 +977,13 @@ def snapshot_html(w: DeploymentWidget) -> str:
         return f"<bdi>{html.escape(strip_hidden(text), quote=True)}</bdi>"
 
     def count(available: int | None, requested: int | None) -> str:
-        return f"{'?' if available is None else available}/{'?' if requested is None else requested}"
+        return Instances(available, requested).pods_text()  # pods in any phase: never "available"
 
     counts = f"predictor {count(w.predictor_available, w.predictor_requested)}"
     if w.has_transformer:
         counts += f" · transformer {count(w.transformer_available, w.transformer_requested)}"
+    if w.readiness:
+        counts += f" · {w.readiness}"
     if w.scale_to_zero:
         counts += " · scale-to-zero"
     # the server's own spelling (hidden characters are dropped by server()), not the view's escaped one
@@ -1009,6 +1012,7 @@ def snapshot_html(w: DeploymentWidget) -> str:
         f"{'<em class=hops-stale>(last known)</em> ' if w.stale else ''}"
         f"<strong class='hops-name'>{server(name)}</strong>{model}</p>"
         f"<p class='hops-message'>{e(w.message or w.status_description)}</p>{reason}"
+        f"{f'<p class=hops-advice>{e(w.advice)}</p>' if w.advice else ''}"
         f"<p class='hops-instances'>{e(counts)}</p>{page}{logs}{error}</div>"
     )
 

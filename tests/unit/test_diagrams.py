@@ -13,13 +13,16 @@ from hops_widgets.state import STATUSES, DeploymentState
 BY_ID = {d["id"]: d for d in LAYOUT["diagrams"]}
 # the rows of the status and condition tables every deployment walks
 STATUS_ROWS = {"CREATED", "STARTING", "RUNNING", "IDLE", "FAILED", "UPDATING", "STOPPING", "STOPPED"}
+# the condition rows the backend sends: SCHEDULED, INITIALIZED and STARTED are never True (a done
+# step is replaced by the next one's Unknown); READY is Unknown, True or False; STOPPED Unknown or True
 CONDITION_ROWS = {
     ("STOPPED", "unknown"),
     ("STOPPED", "true"),
+    ("READY", "true"),
     *(
         (kind, progress)
         for kind in ("SCHEDULED", "INITIALIZED", "STARTED", "READY")
-        for progress in ("unknown", "false", "true")
+        for progress in ("unknown", "false")
     ),
 }
 
@@ -35,7 +38,7 @@ def test_every_status_and_every_condition_row_has_a_node():
     # every status the client knows, Creating included (a new deployment's first, before the reference's rows)
     assert {n["id"] for n in BY_ID["status"]["nodes"]} == STATUS_ROWS | {"CREATING"} == set(STATUSES)
     condition_nodes = {tuple(n["id"].split("/")) for n in BY_ID["start"]["nodes"] + BY_ID["stop"]["nodes"]}
-    assert CONDITION_ROWS <= condition_nodes
+    assert CONDITION_ROWS == condition_nodes  # no node for a row the backend never sends
     for d in LAYOUT["diagrams"]:
         ids = [n["id"] for n in d["nodes"]]
         assert len(ids) == len(set(ids)), d["id"]
@@ -86,13 +89,8 @@ def test_the_path_of_statuses_is_marked_with_the_last_step_apart():
 def test_a_start_lights_every_step_before_the_current_one_and_a_failure_its_branch():
     m = marks(["STOPPED", "STARTING"], state("Starting", "STARTED", None))
     assert m["focus"] == "start" and m["start"]["current"] == "STARTED/unknown"
-    assert m["start"]["visited"] == [
-        "SCHEDULED/unknown",
-        "SCHEDULED/true",
-        "INITIALIZED/unknown",
-        "INITIALIZED/true",
-        "STARTED/unknown",
-    ]
+    assert m["start"]["visited"] == ["SCHEDULED/unknown", "INITIALIZED/unknown", "STARTED/unknown"]
+    assert m["start"]["taken"] == ["SCHEDULED/unknown>INITIALIZED/unknown", "INITIALIZED/unknown>STARTED/unknown"]
     failed = marks(["STOPPED", "STARTING", "FAILED"], state("Failed", "SCHEDULED", False))
     assert failed["start"]["current"] == "SCHEDULED/false"
     assert failed["start"]["taken"] == ["SCHEDULED/unknown>SCHEDULED/false"]
@@ -149,8 +147,49 @@ def test_a_move_no_poll_saw_is_filled_in_only_where_one_way_leads():
     missed_stop = marks(["RUNNING", "STOPPED"], state("Stopped", "STOPPED", True))
     assert missed_stop["status"]["inferred"] == ["RUNNING>STOPPING", "STOPPING>STOPPED"]
     # an arrow seen once and filled in another time is drawn as seen
-    again = marks(["STOPPED", "STARTING", "RUNNING", "IDLE", "RUNNING"], state("Running", "READY", True))
-    assert again["status"]["inferred"] == ["IDLE>STARTING"]
+    missed_start = marks(["STOPPED", "RUNNING"], state("Running", "READY", True))
+    assert missed_start["status"]["inferred"] == ["STARTING>RUNNING", "STOPPED>STARTING"]
     # two shortest ways (a stop during a start: through Running or through Failed): nothing made up
     stop_while_starting = marks(["STARTING", "STOPPING"], state("Stopping", "STOPPED", None))
     assert stop_while_starting["status"]["taken"] == [] and stop_while_starting["status"]["inferred"] == []
+
+
+def test_the_real_start_sequence_walks_the_unknown_row_and_ends_ready_true():
+    # null SCHEDULED -> null INITIALIZED -> null STARTED -> null READY -> READY True, as the backend sends it
+    seen = []
+    for ctype, cstatus in [("SCHEDULED", None), ("INITIALIZED", None), ("STARTED", None), ("READY", None)]:
+        seen.append(marks(["STOPPED", "STARTING"], state("Starting", ctype, cstatus))["start"]["current"])
+    assert seen == ["SCHEDULED/unknown", "INITIALIZED/unknown", "STARTED/unknown", "READY/unknown"]
+    ready = marks(["STOPPED", "STARTING", "RUNNING"], state("Running", "READY", True))["start"]
+    assert ready["current"] == "READY/true" and ready["taken"][-1] == "READY/unknown>READY/true"
+    assert set(ready["taken"]) <= {e["id"] for e in BY_ID["start"]["edges"]}
+    # a source that still sends a middle step as True: the next step is under way, the same picture
+    assert marks([], state("Starting", "INITIALIZED", True))["start"]["current"] == "STARTED/unknown"
+
+
+def test_a_cold_start_goes_from_idle_straight_to_running_on_its_own_arrow():
+    m = marks(["RUNNING", "IDLE", "RUNNING"], state("Running", "READY", True))
+    assert m["status"]["last"] == "IDLE>RUNNING" and "IDLE>RUNNING" in m["status"]["taken"]
+    assert m["status"]["inferred"] == [] and "STARTING" not in m["status"]["visited"]  # not filled in through Starting
+    assert "Idle → Running" in m["text"]
+
+
+def test_a_failure_that_ends_by_itself_and_a_restart_have_their_arrows():
+    healed = marks(["STARTING", "FAILED", "RUNNING"], state("Running", "READY", True))
+    assert healed["status"]["last"] == "FAILED>RUNNING" and healed["status"]["inferred"] == []
+    assert marks(["FAILED", "STARTING"], state("Starting", "SCHEDULED", None))["status"]["last"] == "FAILED>STARTING"
+    restart = marks(["FAILED", "STOPPING", "STOPPED", "STARTING", "RUNNING"], state("Running", "READY", True))
+    assert restart["status"]["taken"] == [
+        "FAILED>STOPPING",
+        "STARTING>RUNNING",
+        "STOPPED>STARTING",
+        "STOPPING>STOPPED",
+    ]
+    start_edges = {e["label"] for e in BY_ID["status"]["edges"] if e["from"] == "FAILED"}
+    assert "start" not in start_edges  # the cluster refuses a start of a failed deployment
+
+
+def test_a_storage_retry_lights_the_start_at_initialized_not_the_stop():
+    m = marks(["STOPPED", "STARTING"], state("Starting", "STOPPED", None))
+    assert m["focus"] == "start" and m["start"]["current"] == "INITIALIZED/unknown"
+    assert m["stop"]["current"] is None
