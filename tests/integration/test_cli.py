@@ -324,7 +324,7 @@ def test_sandbox_command_plays_a_scenario_and_prints_each_step(tmp_path):
     for chapter in ("start", "scale-to-zero", "update", "stop", "failures"):
         assert re.search(rf"^    {re.escape(chapter)} +\d+ s to +\d+ s  \S", text, re.M), chapter
     assert text.index("Playing the scenario") < text.index("Press Ctrl-C") < text.index("[   0.0 s]")
-    assert "[   6.0 s] lessonstart: Start it: four steps follow" in text
+    assert "[   6.0 s] lessonstart: Start it: SCHEDULED in progress" in text
     assert "[  24.0 s] Chapter scale-to-zero: Scale to zero, and a cold start" in text
     assert re.search(r"^\[  40\.0 s\] lessonidle: A request arrives", text, re.M)
     stamps = [float(m) for m in re.findall(r"^\[ *([\d.]+) s\]", text, re.M)]

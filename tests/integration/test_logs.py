@@ -78,15 +78,21 @@ def test_components_and_the_errors_of_the_endpoint(sb, http):
             "content"
         ]
     )
-    # churnmodel has no transformer; a missing or unknown component is refused
-    assert http.get(logs_path(sb, "churnmodel"), params={"component": "transformer"}).status_code == 400
-    assert http.get(logs_path(sb, "churnmodel"), params={}).status_code == 400
-    assert http.get(logs_path(sb, "churnmodel"), params={"component": "explainer"}).status_code == 400
-    assert http.get(logs_path(sb, "churnmodel"), params={"component": "predictor", "source": "s3"}).status_code == 400
+    # recommender runs without a transformer: its transformer logs are 422; the component defaults to
+    # the predictor; an unknown one is 422 (the backend's IllegalArgumentException)
+    no_transformer = http.get(logs_path(sb, "recommender"), params={"component": "transformer"})
+    assert (no_transformer.status_code, no_transformer.json()["errorCode"]) == (422, 120001)
+    default = http.get(logs_path(sb, "recommender"), params={})
+    assert default.status_code == 200 and POD.match(default.json()[0]["instanceName"])["component"] == "predictor"
+    assert http.get(logs_path(sb, "recommender"), params={"component": "explainer"}).status_code == 422
+    assert http.get(logs_path(sb, "recommender"), params={"component": "predictor", "source": "s3"}).status_code == 400
+    # churnmodel never ran: no pod, no logs (404 / 240027), whichever component
+    created = http.get(logs_path(sb, "churnmodel"), params={"component": "transformer"})
+    assert (created.status_code, created.json()["errorCode"]) == (404, 240027)
     missing = http.get(f"/project/{sb.project_id}/serving/999/logs", params={"component": "predictor"})
     assert missing.status_code == 404 and missing.json()["errorCode"] == 240000
     other_project = http.get("/project/1/serving/1/logs", params={"component": "predictor"})
-    assert other_project.status_code == 400
+    assert (other_project.status_code, other_project.json()["errorCode"]) == (404, 150004)
 
 
 def test_opensearch_source_is_the_history_one_document_per_line(sb, http):
@@ -223,7 +229,8 @@ def test_log_faults_over_http_and_append_log_from_another_process_handle(sb, ser
 def test_a_start_prints_pull_mount_boot_and_load_in_order(sb, http):
     sb.add_deployment("scorer", model_name="scorer_model", model_version=4, transformer=True)
     path = logs_path(sb, "scorer")
-    assert http.get(path, params={"component": "predictor"}).json() == []  # stopped: no instance
+    stopped = http.get(path, params={"component": "predictor"})  # stopped: no instance, no logs
+    assert (stopped.status_code, stopped.json()["errorCode"]) == (404, 240027)
     sb.start_deployment("scorer")
     sb.advance(0.5)
     assert http.get(path, params={"component": "predictor"}).json() == []  # still being scheduled
@@ -269,7 +276,9 @@ def test_a_failure_at_started_leaves_the_predictor_scripts_traceback(sb, serving
     assert len(deployment.log_entries(tail=1)) == 1
     sb.stop_deployment("broken")
     sb.advance(5)
-    assert deployment.read_logs() == ""
+    with pytest.raises(HopsError) as info:  # stopped: the live source has no pod to read
+        deployment.read_logs()
+    assert (info.value.status_code, info.value.error_code) == (404, 240027)
     history = deployment.read_logs(source="opensearch", tail=1000)
     assert "ModuleNotFoundError" in history
 
@@ -285,6 +294,8 @@ def test_a_transformer_failure_puts_the_traceback_in_the_transformer_log(sb, ser
 
 
 def test_a_failure_at_scheduled_has_no_pod_logs(sb, serving):
+    sb.stop_deployment("bigllm")  # it is Failed: stopped first, then started again
+    sb.advance(5)
     sb.start_deployment("bigllm")
     sb.advance(STARTUP_S)
     deployment = serving.get_deployment("bigllm")
@@ -334,11 +345,15 @@ def test_a_stop_prints_the_shutdown_then_the_live_source_is_empty(sb, serving):
     deployment.stop(await_stopped=0)
     sb.advance(1.0)
     assert deployment.get_state().status == "STOPPING"
-    midway = deployment.read_logs(tail=100)
+    with pytest.raises(HopsError) as info:  # the backend serves no live logs while stopping
+        deployment.read_logs(tail=100)
+    assert (info.value.status_code, info.value.error_code) == (404, 240027)
+    midway = deployment.read_logs(tail=100, source="opensearch")
     assert "Received SIGTERM" in midway
     sb.advance(5)
     assert deployment.get_state().status == "STOPPED"
-    assert deployment.log_entries() == []
+    with pytest.raises(HopsError):
+        deployment.log_entries()
     history = deployment.read_logs(source="opensearch", tail=10_000)
     assert "Finished server process [1]" in history and "Stopped after serving 1 requests" in history
 
@@ -349,7 +364,9 @@ def test_scale_to_zero_and_the_cold_start_change_instances(sb, serving):
     assert len(first) == 1
     sb.advance(40)  # past the 30 s retention
     assert deployment.get_state().status == "IDLE"
-    assert deployment.log_entries() == []
+    with pytest.raises(HopsError) as info:  # Idle: no pod, no live logs
+        deployment.log_entries()
+    assert (info.value.status_code, info.value.error_code) == (404, 240027)
     assert "Scaling to zero" in deployment.read_logs(source="opensearch", tail=1000)
     deployment.predict()
     sb.advance(5)

@@ -19,11 +19,13 @@ API = "/hopsworks-api/api"
 
 # every status Hopsworks reports a deployment in (Creating comes first in the lesson too)
 STATUSES = {"Created", "Starting", "Running", "Idle", "Failed", "Updating", "Stopping", "Stopped"}
+# every condition row the backend sends (KubeServingUtils): SCHEDULED, INITIALIZED and STARTED are only
+# ever in progress (None) or failed (False), never True; STOPPED is never False
 ROWS = {
     ("STOPPED", None), ("STOPPED", True),
-    ("SCHEDULED", None), ("SCHEDULED", False), ("SCHEDULED", True),
-    ("INITIALIZED", None), ("INITIALIZED", False), ("INITIALIZED", True),
-    ("STARTED", None), ("STARTED", False), ("STARTED", True),
+    ("SCHEDULED", None), ("SCHEDULED", False),
+    ("INITIALIZED", None), ("INITIALIZED", False),
+    ("STARTED", None), ("STARTED", False),
     ("READY", None), ("READY", False), ("READY", True),
 }  # fmt: skip
 FALSE_ROWS = {row for row in ROWS if row[1] is False}
@@ -98,7 +100,9 @@ def test_every_row_lasts_long_enough_for_a_view_refreshing_each_second(bare, pha
     session.close()
 
 
-@pytest.mark.parametrize("chapter", [c.id for c in LESSON.chapters])
+# "stop" is left out: the failures chapter recovers its failed deployment the real way, by a stop and
+# then a start, so it passes through Stopping and Stopped as well (checked just below)
+@pytest.mark.parametrize("chapter", [c.id for c in LESSON.chapters if c.id != "stop"])
 def test_without_any_one_chapter_something_is_never_seen(bare, chapter):
     plan = bare.play(_without(chapter))
     statuses, rows = statuses_and_rows(watch(bare, plan["end"] + 1, every=0.5))
@@ -107,13 +111,23 @@ def test_without_any_one_chapter_something_is_never_seen(bare, chapter):
         assert "Failed" not in statuses and not rows & FALSE_ROWS
 
 
+def test_the_failures_chapter_recovers_by_stop_then_start(bare):
+    plan = bare.play("lesson", chapter="failures")
+    seen = watch(bare, plan["end"] - plan["start"] + 1, every=0.5)
+    recovered = seen["lessonfailready"]
+    assert {s for s, _, _ in recovered} >= {"Failed", "Stopping", "Stopped", "Starting", "Running"}
+    steps = [(s["do"], s["name"]) for s in bare.script_progress()["steps"] if s["name"] == "lessonfailready"]
+    assert steps[-2:] == [("stop_deployment", "lessonfailready"), ("start_deployment", "lessonfailready")]
+    assert {s["state"] for s in bare.script_progress()["steps"]} == {"done"}  # nothing refused
+
+
 def _trace(handle, chapter) -> list:
     names = {d["name"] for d in chapter.deployments}
     trace = []
     for _ in range(round(chapter.length / 0.5) + 1):
         for s in handle.deployments():
             if s["name"] in names:
-                trace.append((s["id"], s["name"], s["status"], _row(s), s["availableInstances"], s["revision"]))
+                trace.append((s["id"], s["name"], s["status"], _row(s), s["availableInstances"], s.get("revision")))
         handle.advance(0.5)
     return trace
 

@@ -95,7 +95,7 @@ def test_remote_scenario_matches_in_process(remote, sb):
         assert d.get_state().status == "HIBERNATING"
         remote.fail("churnmodel", "READY", "Failed to setup connectivity: no route", now=True)
         assert d.get_state().condition.reason == "Failed to setup connectivity: no route"
-    assert remote.add_deployments(50, prefix="many") == [f"many-{i:03d}" for i in range(1, 51)]
+    assert remote.add_deployments(50, prefix="many") == [f"many{i:03d}" for i in range(1, 51)]
     assert len(sb.deployments()) == 54
     assert remote.requests("/serving/4") == sb.requests("/serving/4")
     assert len(sb.requests("/serving/4")) >= 4

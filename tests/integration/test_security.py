@@ -74,7 +74,7 @@ def test_body_cap(sb):
     r = requests.put(f"{sb.url}{API}/project/119/serving", data=big, headers=headers, timeout=10)
     assert r.status_code == 413
     assert r.json()["errorCode"] == 120003
-    small = requests.put(f"{sb.url}{API}/project/119/serving", json={"name": "ok-one"}, headers=headers, timeout=5)
+    small = requests.put(f"{sb.url}{API}/project/119/serving", json={"name": "okone"}, headers=headers, timeout=5)
     assert small.status_code == 201
 
 

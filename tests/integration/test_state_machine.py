@@ -16,7 +16,9 @@ def observe(d):
     return s.status, cond, s.predictor.available
 
 
-def test_start_walks_every_step_null_then_true(serving, sb):
+def test_start_walks_every_step_in_progress_only(serving, sb):
+    # as the backend: a done step is replaced by the next step's in-progress condition, never sent as True;
+    # the pods exist (pending) from the start, so they count from the first step
     sb.update_deployment("churnmodel", requested_instances=3)
     d = serving.get_deployment("churnmodel")
     assert observe(d) == ("CREATED", ("STOPPED", True), 0)
@@ -27,17 +29,15 @@ def test_start_walks_every_step_null_then_true(serving, sb):
         sb.advance(HALF)
     assert [s[1] for s in seen] == [
         ("SCHEDULED", None),
-        ("SCHEDULED", True),
         ("INITIALIZED", None),
-        ("INITIALIZED", True),
+        ("INITIALIZED", None),
         ("STARTED", None),
-        ("STARTED", True),
+        ("STARTED", None),
+        ("READY", None),
         ("READY", None),
     ]
     assert {s[0] for s in seen} == {"STARTING"}
-    counts = [s[2] for s in seen]
-    assert counts == sorted(counts), "instances only ramp up while starting"
-    assert counts[0] == 0 and 0 < counts[-1] < 3
+    assert [s[2] for s in seen] == [3] * 7
     assert observe(d) == ("RUNNING", ("READY", True), 3)
     assert d.is_running()
 
@@ -49,7 +49,7 @@ def test_start_from_stopped_and_transformer_ramps(serving, sb):
     assert observe(d) == ("STOPPED", ("STOPPED", True), 0)
     d.start(await_running=0)
     state = d.get_state()
-    assert (state.transformer.available, state.transformer.requested) == (0, 1)
+    assert (state.transformer.available, state.transformer.requested) == (1, 1)  # its pod, pending
     sb.advance(T.start_s)
     state = d.get_state()
     assert state.status == "RUNNING"
@@ -77,10 +77,17 @@ def test_stop_walks_scheduled_then_stopped_with_instances_ramping_down(serving, 
     assert d.is_stopped()
 
 
-def test_stop_while_starting_ramps_down_from_where_it_was(serving, sb):
+def test_stop_while_starting_is_refused_then_accepted_once_running(serving, sb):
+    from hops_widgets.errors import HopsError
+
     d = serving.get_deployment("churnmodel")
     d.start(await_running=0)
     sb.advance(HALF)
+    with pytest.raises(HopsError) as info:
+        d.stop(await_stopped=0)
+    assert (info.value.status_code, info.value.error_code) == (400, 240003)
+    assert d.get_state().status == "STARTING"
+    sb.advance(T.start_s)
     d.stop(await_stopped=0)
     assert d.get_state().status == "STOPPING"
     sb.advance(T.stop_s)
@@ -99,10 +106,10 @@ def test_scale_to_zero_then_cold_start(serving, sb):
     assert (state.status, state.predictor.available, state.predictor.requested) == ("IDLE", 0, 1)
     assert state.scale_to_zero
     assert d.is_running() and not d.is_running(or_idle=False)
-    d.predict()  # wakes it
+    d.predict()  # wakes it: Idle -> Running at once, the service stays Ready while its pod comes up
     woken = d.get_state()
-    assert woken.status == "STARTING"
-    assert woken.predictor.available == 0
+    assert (woken.status, woken.condition.type, woken.condition.status) == ("RUNNING", "READY", True)
+    assert woken.predictor.available == 1
     sb.advance(T.cold_start_s)
     assert observe(d) == ("RUNNING", ("READY", True), 1)
 
@@ -117,10 +124,10 @@ def test_update_passes_through_updating(serving, sb):
     d.update(requested_instances=4)
     first = d.get_state()
     assert first.status == "UPDATING"
-    assert first.predictor.available == 2  # old instances serve while the new ones come up
+    assert first.predictor.available == 4  # the new revision's pods, counted in any phase
     sb.advance(T.update_s * 0.75)
     middle = d.get_state()
-    assert middle.status == "UPDATING" and 2 <= middle.predictor.available <= 4
+    assert middle.status == "UPDATING" and middle.predictor.available == 4
     sb.advance(T.update_s)
     assert observe(d) == ("RUNNING", ("READY", True), 4)
 
@@ -140,15 +147,17 @@ def test_failure_at_each_step(serving, sb, step):
     d = serving.get_deployment("churnmodel")
     d.start(await_running=0)
     order = ["SCHEDULED", "INITIALIZED", "STARTED", "READY"]
-    in_progress_at = order.index(step) * 2 * HALF
-    sb.advance(in_progress_at)
+    fails_at = (order.index(step) * 2 + 1) * HALF  # the end of that step's in-progress span
+    sb.advance(max(fails_at - HALF, 0))
     assert observe(d)[:2] == ("STARTING", (step, None))
     sb.advance(HALF)
     state = d.get_state()
     assert state.status == "FAILED"
     assert (state.condition.type, state.condition.status, state.condition.reason) == (step, False, reason)
-    assert state.predictor.available == 0
-    # one-shot: the next start goes through
+    assert state.predictor.available == 1  # its pod is there: pending, crash-looping or unreachable
+    # a failed deployment is stopped, then started; the failure was one-shot, so this start goes through
+    d.stop(await_stopped=0)
+    sb.advance(T.stop_s)
     d.start(await_running=0)
     sb.advance(T.start_s)
     assert observe(d)[0] == "RUNNING"
@@ -165,12 +174,14 @@ def test_failure_armed_past_its_step_hits_the_next_start(serving, sb):
     sb.advance(T.stop_s)
     d.start(await_running=0)
     sb.advance(HALF)
-    assert observe(d) == ("FAILED", ("SCHEDULED", False), 0)
+    assert observe(d) == ("FAILED", ("SCHEDULED", False), 1)
 
 
 def test_sticky_failure_like_big_llm(serving, sb):
     d = serving.get_deployment("bigllm")
     for _ in range(2):
+        d.stop(await_stopped=0)
+        sb.advance(T.stop_s)
         d.start(await_running=0)
         assert observe(d)[:2] == ("STARTING", ("SCHEDULED", None))
         sb.advance(HALF)
@@ -178,6 +189,8 @@ def test_sticky_failure_like_big_llm(serving, sb):
         assert state.status == "FAILED"
         assert state.condition.reason.startswith("Failed to be scheduled: insufficient GPUs")
     sb.heal("bigllm")
+    d.stop(await_stopped=0)
+    sb.advance(T.stop_s)
     d.start(await_running=0)
     sb.advance(T.start_s)
     assert observe(d)[0] == "RUNNING"
@@ -211,12 +224,19 @@ def test_creating_then_created_and_start_refused_while_creating(serving, sb):
     assert observe(d)[0] == "CREATED"
 
 
-def test_start_and_stop_are_idempotent(serving, sb):
+def test_start_of_a_started_and_stop_of_a_stopped_deployment_are_refused(serving, sb):
+    from hops_widgets.errors import HopsError
+    from hops_widgets.sandbox import LifecycleError
+
     d = serving.get_deployment("frauddetector")
-    assert sb.start_deployment("frauddetector") == "unchanged"
-    d.start(await_running=0)
+    with pytest.raises(LifecycleError):
+        sb.start_deployment("frauddetector")
+    with pytest.raises(HopsError) as info:
+        d.start(await_running=0)
+    assert info.value.error_code == 240003
     assert observe(d)[0] == "RUNNING"
-    assert sb.stop_deployment("churnmodel") == "unchanged"
+    with pytest.raises(LifecycleError):
+        sb.stop_deployment("churnmodel")
 
 
 def test_set_state_pins_until_next_action(serving, sb):
@@ -226,6 +246,7 @@ def test_set_state_pins_until_next_action(serving, sb):
     assert (state.status, state.predictor.available, state.condition.type) == ("UPDATING", 1, "STARTED")
     sb.advance(1000)
     assert observe(d)[0] == "UPDATING"
+    sb.set_state("frauddetector", "Running")
     d.stop(await_stopped=0)
     assert observe(d)[0] == "STOPPING"
 
@@ -255,12 +276,12 @@ def test_timing_can_be_changed(serving, sb):
 
 def test_add_and_delete_deployments(serving, sb):
     names = sb.add_deployments(3, prefix="extra", status="Stopped", requested_instances=2)
-    assert names == ["extra-001", "extra-002", "extra-003"]
-    assert serving.get_deployment("extra-002").get_state().status == "STOPPED"
-    sb.delete_deployment("extra-002")
-    assert serving.get_deployment("extra-002") is None
+    assert names == ["extra001", "extra002", "extra003"]
+    assert serving.get_deployment("extra002").get_state().status == "STOPPED"
+    sb.delete_deployment("extra002")
+    assert serving.get_deployment("extra002") is None
     with pytest.raises(ScenarioError):
-        sb.add_deployment("extra-001")
+        sb.add_deployment("extra001")
     with pytest.raises(ScenarioError):
         sb.add_deployment("bad", requested_instances=-1)
     with pytest.raises(ScenarioError):
@@ -283,7 +304,7 @@ def test_many_deployments_one_request_per_listing(serving, sb):
     sb.clear_log()
     states = serving.list_states()
     assert len(states) == 504
-    assert all(s.status == "RUNNING" for s in states if s.name.startswith("bulk-"))
+    assert all(s.status == "RUNNING" for s in states if s.name.startswith("bulk"))
     assert len(sb.requests()) == 1
 
 

@@ -102,6 +102,7 @@ def test_client_deployment_wait_for(fast_sb):
     churn.start(await_running=0)
     assert churn.wait_for("running", timeout=10, poll_interval_s=0.01).status == "RUNNING"
     llm = fast_sb.login(timeout=5).get_model_serving().get_deployment("bigllm")
+    llm.stop(await_stopped=10, poll_interval_s=0.01)  # Failed: a start is refused until it is stopped
     llm.start(await_running=0)
     with pytest.raises(DeploymentFailed, match="GPU"):
         llm.wait_for("RUNNING", timeout=10, poll_interval_s=0.01)

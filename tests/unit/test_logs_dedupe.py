@@ -198,4 +198,4 @@ def test_a_restart_makes_new_instances_and_ends_the_old_ones():
     assert len(world.instances("m")) == 3  # the new revision comes up before the old goes
     clock.advance(5)
     (rolled,) = world.instances("m")
-    assert "-predictor-00002-deployment-" in rolled
+    assert rolled not in second and "-predictor-00003-deployment-" in rolled  # a start and an update later

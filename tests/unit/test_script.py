@@ -223,10 +223,11 @@ def test_set_speed_inside_as_of_keeps_the_clock():
 
 # ------------------------------------------------------------------ playing
 def _comparable(admin: Admin) -> dict:
-    """The serving JSON without wall-clock fields, the progress, and when each log line was printed."""
+    """The serving JSON without wall-clock fields and the opaque revision (it differs between worlds, as
+    pod names do), the progress, and when each log line was printed."""
     servings = []
     for serving in admin.dispatch("deployments"):
-        servings.append({k: v for k, v in serving.items() if k not in ("created", "deployed")})
+        servings.append({k: v for k, v in serving.items() if k not in ("created", "deployed", "revision")})
     logs = {
         s["name"]: [(line["component"], line["at"]) for line in admin.dispatch("log_lines", {"name": s["name"]})]
         for s in servings
