@@ -412,13 +412,42 @@ export const SECTIONS = {
 
   actions: {
     // the buttons (ctx.buttons says which) and the line for a failed action
-    traits: ["can_start", "can_stop", "can_restart", "pending_action", "action_error", "actions_enabled"],
+    traits: [
+      "can_start",
+      "can_stop",
+      "can_restart",
+      "pending_action",
+      "action_error",
+      "actions_enabled",
+      "action_refusal",
+      "actions_blocked",
+      "offer",
+      "deferred_action",
+    ],
     build(el, ctx) {
       const { source, channel } = ctx;
       const box = h("span", "hops-actions", el);
+      // under the header: a refusal in plain words (with what it offers), or why the actions are off (403)
       const actionError = h("div", "hops-action-error");
       actionError.setAttribute("role", "alert");
-      ctx.after(actionError); // under the header, not inside it
+      ctx.after(actionError);
+      const errorText = h("span", "hops-action-text", actionError);
+      // a stop the cluster refused mid-start, remembered: visibly pending, cancellable
+      const deferred = h("div", "hops-deferred");
+      deferred.setAttribute("role", "status");
+      ctx.after(deferred);
+      const deferredText = h("span", "", deferred);
+      // [data-action, label, where, class, the command it sends]
+      const [offerButton, againButton] = /** @type {const} */ ([
+        ["stop-later", "", actionError, " hops-offer", "stop_later"],
+        ["allow-actions", "Try again", actionError, " hops-link", "allow_actions"],
+        ["cancel-stop-later", "Cancel", deferred, " hops-link", "cancel_stop_later"],
+      ]).map(([action, label, parent, extra, command]) => {
+        const b = makeButton(action, label, parent, extra);
+        b.addEventListener("click", () => channel.request(command).catch(() => null));
+        return b;
+      });
+      againButton.title = "A Data Owner gave you the role: turn Start, Stop and Restart back on";
       const labels = { start: "Start", stop: "Stop", restart: "Restart", refresh: "Refresh" };
       const allowedKey = { start: "can_start", stop: "can_stop", restart: "can_restart" };
       /** @type {Record<string, HTMLButtonElement>} */
@@ -428,6 +457,8 @@ export const SECTIONS = {
         const enabled = source.get("actions_enabled");
         box.hidden = !enabled && ctx.view === "deployment"; // the overview keeps its Refresh
         const pending = source.get("pending_action");
+        const blocked = source.get("actions_blocked") || "";
+        const later = source.get("deferred_action") || "";
         for (const [action, b] of Object.entries(buttons)) {
           if (action === "refresh") {
             b.disabled = inFlight.has(action);
@@ -435,13 +466,23 @@ export const SECTIONS = {
           }
           b.hidden = !enabled;
           const allowed = source.get(allowedKey[action]);
-          b.disabled = !allowed || !!pending || inFlight.has(action);
-          b.classList.toggle("hops-pending", pending === action);
-          b.setAttribute("aria-busy", String(pending === action));
+          const waiting = pending === action || (action === "stop" && later === "stop");
+          b.disabled = !allowed || !!pending || !!blocked || !!later || inFlight.has(action);
+          b.classList.toggle("hops-pending", waiting);
+          b.setAttribute("aria-busy", String(waiting));
+          b.title = blocked ? "Your role in this project cannot start or stop deployments" : "";
         }
-        const ae = source.get("action_error");
+        const ae = blocked || source.get("action_error") || "";
         actionError.hidden = !ae;
-        actionError.textContent = ae || "";
+        actionError.dataset.kind = blocked ? "forbidden" : source.get("action_refusal") || "error";
+        errorText.textContent = ae;
+        const offer = blocked ? "" : source.get("offer") || "";
+        offerButton.hidden = !offer || !enabled;
+        offerButton.textContent = offer;
+        againButton.hidden = !blocked;
+        deferred.hidden = later !== "stop";
+        deferredText.textContent =
+          later === "stop" ? "Stop pending: it is sent as soon as the start (or update) ends. " : "";
       };
       for (const action of ctx.buttons) {
         const b = makeButton(action, labels[action], box);
@@ -466,7 +507,7 @@ export const SECTIONS = {
   },
 
   condition: {
-    traits: ["message", "condition_reason", "reason_cut_chars", "logs_focus"],
+    traits: ["message", "condition_reason", "reason_cut_chars", "logs_focus", "advice"],
     build(el, { source, root }) {
       const message = h("p", "hops-message", el);
       const text = message;
@@ -475,8 +516,12 @@ export const SECTIONS = {
       toLogs.addEventListener("click", () => root.dispatchEvent(new CustomEvent("hops-open-logs")));
       const reason = h("p", "hops-reason", el);
       const cut = h("span", "hops-reason-cut", el);
+      const advice = h("p", "hops-advice", el); // what to do: a failed deployment is restarted or stopped
       return () => {
         text.textContent = source.get("message");
+        const a = source.get("advice") || "";
+        advice.textContent = a;
+        advice.hidden = !a;
         const focus = source.get("logs_focus");
         toLogs.hidden = !focus;
         toLogs.textContent = focus ? `Show the ${focus} logs` : "";
@@ -521,9 +566,13 @@ export const SECTIONS = {
       "transformer_available",
       "transformer_requested",
       "scale_to_zero",
+      "readiness",
     ],
     build(el, { source }) {
       const box = h("div", "hops-instances", el);
+      box.title =
+        "Pods that exist, in any phase (pending, starting, crash-looping), of the number requested. " +
+        "Only the status and the condition (READY True) say whether they serve.";
       const row = (role, label) => {
         const r = h("div", "hops-instance", box);
         r.dataset.role = role;
@@ -534,18 +583,25 @@ export const SECTIONS = {
       };
       const predictor = row("predictor", "Predictor");
       const transformer = row("transformer", "Transformer");
+      const ready = h("span", "hops-readiness", box);
       const s2z = h("span", "hops-scale-to-zero", box);
       s2z.textContent = "scale-to-zero";
       s2z.title = "Minimum instances is 0: with no traffic the deployment idles at 0 instances, which is healthy.";
-      const set = (part, available, requested) => {
-        part.count.textContent = `${num(available)}/${num(requested)}`;
+      const set = (part, available, requested, readiness) => {
+        const pods = requested === 1 ? "pod" : "pods";
+        part.count.textContent = `${num(available)} of ${num(requested)} ${pods}`;
+        part.row.dataset.ready = readiness || "";
         const ratio = requested ? Math.min(1, (available || 0) / requested) : available ? 1 : 0;
         part.fill.style.width = `${Math.round(ratio * 100)}%`;
       };
       return () => {
-        set(predictor, source.get("predictor_available"), source.get("predictor_requested"));
+        const readiness = source.get("readiness") || "";
+        set(predictor, source.get("predictor_available"), source.get("predictor_requested"), readiness);
         transformer.row.hidden = !source.get("has_transformer");
-        set(transformer, source.get("transformer_available"), source.get("transformer_requested"));
+        set(transformer, source.get("transformer_available"), source.get("transformer_requested"), readiness);
+        ready.textContent = readiness;
+        ready.dataset.ready = readiness;
+        ready.hidden = !readiness;
         s2z.hidden = !source.get("scale_to_zero");
       };
     },
@@ -621,12 +677,12 @@ export const SECTIONS = {
         const t1 = Math.max(Date.now(), points[points.length - 1][0]);
         const minutes = Math.max(0, (t1 - t0) / 60000);
         const spanText = minutes < 1 ? `${Math.max(1, Math.round(minutes * 60))} s` : `${Math.round(minutes)} min`;
-        title.textContent = `Available predictor instances, last ${spanText}`;
+        title.textContent = `Predictor pods that exist, last ${spanText}`;
         axisTop.textContent = String(top);
         spanStart.textContent = new Date(t0).toLocaleTimeString();
         spark.setAttribute(
           "aria-label",
-          `Available predictor instances over the last ${spanText}, from 0 to ${top}: ${points.map((p) => p[1]).join(", ")}`,
+          `Predictor pods that exist (any phase) over the last ${spanText}, from 0 to ${top}: ${points.map((p) => p[1]).join(", ")}`,
         );
         const x = (t) => (t1 === t0 ? 200 : ((t - t0) / (t1 - t0)) * 200);
         const y = (v) => 38 - (v / top) * 36;
@@ -701,6 +757,7 @@ export const SECTIONS = {
       let lastRev;
       let error = "";
       let fetched = false;
+      let quiet = false; // no pod runs: nothing to read (the kernel reads again once it runs)
       const tell = () => channel.request("logs", { open: box.open, component, follow: follow.checked }).catch(() => null);
       const shown = (line) => {
         const want = instance.value;
@@ -711,11 +768,16 @@ export const SECTIONS = {
         const count = lines.filter((l) => !l.row.hidden).length;
         let text = "";
         if (error) text = error;
-        else if (!fetched) text = box.open ? "reading the logs…" : "";
+        else if (quiet) {
+          text = lines.length
+            ? "no logs while nothing runs: the lines above are from before; new ones come once it runs again"
+            : "no logs while nothing runs: they are read as soon as it runs";
+        } else if (!fetched) text = box.open ? "reading the logs…" : "";
         else if (lines.length === 0) text = `no ${component} log lines: no instance runs, or it printed nothing yet`;
         else text = count === lines.length ? `${lines.length} lines` : `${count} of ${lines.length} lines`;
         note.textContent = text;
         note.classList.toggle("hops-logs-error", !!error);
+        note.dataset.quiet = String(quiet && !error);
       };
       const refilter = () => {
         for (const line of lines) line.row.hidden = !shown(line);
@@ -764,6 +826,7 @@ export const SECTIONS = {
         while (lines.length > LOG_KEEP) lines.shift().row.remove();
         setInstances(delta.instances || []);
         error = delta.error || "";
+        quiet = !!delta.quiet;
         fetched = fetched || !!delta.fetched;
         if (atBottom) view.scrollTop = view.scrollHeight; // follow the end unless the user scrolled up
         describe();
@@ -834,6 +897,7 @@ export const SECTIONS = {
     traits: [
       "resources",
       "has_transformer",
+      "readiness",
       "predictor_available",
       "predictor_requested",
       "transformer_available",
@@ -1328,7 +1392,7 @@ export const SECTIONS = {
 
   table: {
     // the rows themselves come from the view's row store (keyed row_ops changes, see rowStore)
-    traits: ["selected", "actions_enabled", "error"], // error: rows are marked last known
+    traits: ["selected", "actions_enabled", "error", "actions_blocked"], // error: rows are marked last known
     build(el, ctx) {
       return buildTable(el, ctx);
     },
@@ -1392,10 +1456,10 @@ export function resourceRows(source, all, parts) {
     return `${has(a) ? a : "?"} / ${has(b) ? b : "?"}${unit}`;
   };
   const defs = [
-    ["Instances", (r, part) => {
+    ["Pods (exist / requested)", (r, part) => {
       const a = source.get(`${part}_available`);
       const q = source.get(`${part}_requested`);
-      return has(a) || has(q) ? `${num(a)} available / ${num(q)} requested` : "";
+      return has(a) || has(q) ? `${num(a)} exist / ${num(q)} requested` : "";
     }],
     ["Min – max instances", (r) => (has(r.min_instances) || has(r.max_instances) ? `${r.min_instances ?? "?"} – ${r.max_instances ?? "?"}` : "")],
     ["Scale on", (r) => (has(r.scale_metric) ? `${r.scale_metric}${has(r.target) ? `, target ${r.target}` : ""}` : "")],
@@ -1571,12 +1635,13 @@ function buildTable(el, ctx) {
     ["name", "Name · model", true],
     ["status", "Status", true],
     ["message", "Condition", false],
-    ["instances", "Instances", false],
+    ["instances", "Pods", false],
     ["actions", "Actions", false],
   ]) {
     const th = h("th", `hops-head-${key}`, head);
     th.scope = "col";
     headers[key] = th;
+    if (key === "instances") th.title = "Pods that exist (in any phase: pending and crashing ones count) of the requested";
     if (!sortable) {
       th.textContent = label;
       continue;
@@ -1654,15 +1719,20 @@ function buildTable(el, ctx) {
     entry.buttons = {};
     for (const [action, text] of [
       ["start", "Start"],
+      ["restart", "Restart"], // a failed row's way back (the cluster refuses Start there)
       ["stop", "Stop"],
     ]) {
       const b = makeButton(action, text, cell);
       b.addEventListener("click", (event) => {
         event.stopPropagation();
         if (b.disabled) return;
-        if (action === "stop" && !window.confirm(`Stop ${name}? Its instances will be released.`)) return;
+        // a refused stop mid-start: the same button offers "stop once it has started", then cancels it
+        const row = entry.row || {};
+        const kind = action === "stop" && row.deferred ? "cancel_stop_later" : action === "stop" && row.offer ? "stop_later" : action;
+        if (kind === "stop" && !window.confirm(`Stop ${name}? Its instances will be released.`)) return;
+        if (kind === "restart" && !confirmRestart(name)) return;
         b.disabled = true; // one click, one action
-        channel.request(action, { name }).catch(() => null);
+        channel.request(kind, { name }).catch(() => null);
       });
       b.addEventListener("keydown", (event) => event.stopPropagation());
       entry.buttons[action] = b;
@@ -1696,7 +1766,7 @@ function buildTable(el, ctx) {
   }
 
   function fillRow(entry, row, selected, withActions, stale) {
-    const key = `${selected === row.name}|${withActions}|${stale}`;
+    const key = `${selected === row.name}|${withActions}|${stale}|${source.get("actions_blocked") || ""}`;
     if (entry.row === row && entry.filled === key) return; // nothing changed for this row
     entry.row = row;
     entry.filled = key;
@@ -1716,14 +1786,26 @@ function buildTable(el, ctx) {
     entry.message.dataset.shows = showsReason ? "reason" : "message";
     entry.text.textContent = showsReason ? row.reason : row.message;
     entry.message.title = showsReason ? `${row.reason}\n${row.message}` : row.reason || row.message;
-    entry.counts.textContent = row.instances;
+    // one line, so every row keeps its height: ready (READY True) or not serving is a mark on the count
+    const mark = { ready: " ✓", "not serving": " ✕", "not ready yet": " …" }[row.readiness] || "";
+    entry.counts.textContent = `${row.instances}${mark}`;
+    entry.counts.dataset.ready = row.readiness || "";
+    entry.counts.title = `${row.instances} pods exist (any phase) of the requested${row.readiness ? `: ${row.readiness}` : ""}`;
     entry.s2z.hidden = !row.scale_to_zero;
     entry.actions.hidden = !withActions;
+    const blocked = !!source.get("actions_blocked");
+    const allowed = { start: row.can_start, stop: row.can_stop || !!row.deferred, restart: row.can_restart };
     for (const [action, b] of Object.entries(entry.buttons)) {
-      b.hidden = !withActions;
-      b.disabled = !(action === "start" ? row.can_start : row.can_stop) || !!row.pending;
-      b.classList.toggle("hops-pending", row.pending === action);
-      b.setAttribute("aria-busy", String(row.pending === action));
+      const waiting = row.pending === action || (action === "stop" && !!row.deferred);
+      // Restart appears on a failed row in Start's place; Start stays (disabled) elsewhere
+      b.hidden = !withActions || (action === "restart" ? !row.can_restart : action === "start" && !!row.can_restart);
+      b.disabled = !allowed[action] || !!row.pending || blocked;
+      b.classList.toggle("hops-pending", waiting);
+      b.setAttribute("aria-busy", String(waiting));
+      if (action === "stop") {
+        b.textContent = row.deferred ? "Cancel pending stop" : row.offer || "Stop";
+        b.title = row.deferred ? "A stop is pending: it is sent once the start ends. Click to cancel it." : "";
+      }
     }
   }
 

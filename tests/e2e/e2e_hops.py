@@ -240,7 +240,9 @@ def save_trace(name: str, log: list[Snapshot]) -> str:
 
 
 def count(available, requested) -> str:
-    return f"{'?' if available is None else available}/{'?' if requested is None else requested}"
+    """The instance count as the view writes it: pods that exist (any phase) of the requested."""
+    pods = "pod" if requested == 1 else "pods"
+    return f"{'?' if available is None else available} of {'?' if requested is None else requested} {pods}"
 
 
 def assert_matches_kernel(view: DeploymentView, traits: dict) -> None:

@@ -467,7 +467,7 @@ def test_overview_shown_once_and_its_static_snapshot_is_a_table(open_lab, browse
             assert condition["text"].split("\n")[0] == lead, (condition, want)
             assert instances["text"].startswith(want["instances"])
         headers = page.locator(".hops-snapshot-overview thead th").all_inner_texts()
-        assert headers == ["Name", "Model", "Status", "Condition", "Instances"]
+        assert headers == ["Name", "Model", "Status", "Condition", "Pods (exist of requested)"]
     finally:
         context.close()
 

@@ -67,7 +67,7 @@ def test_resources_and_endpoints_with_and_without_a_transformer(open_lab):
         r.locator("th").text_content(): r.locator("td").all_text_contents()
         for r in view.part(".hops-resources-table tbody tr").all()
     }
-    assert rows["Instances"] == ["3 available / 3 requested", "1 available / 1 requested"], rows
+    assert rows["Pods (exist / requested)"] == ["3 exist / 3 requested", "1 exist / 1 requested"], rows
     assert rows["Min – max instances"] == ["0 – 4", "1 – 1"]
     assert rows["Scale on"] == ["CONCURRENCY, target 100", ""]  # the transformer sends no metric: empty, not None
     assert rows["Scale to zero after"][0].endswith("s without requests")

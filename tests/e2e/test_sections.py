@@ -33,6 +33,8 @@ from hops_widgets.overview import DeploymentsWidget, ServingSource
 from hops_widgets.poller import DeploymentSource, Policy, Poller
 from hops_widgets.widget import DeploymentWidget
 
+from .e2e_hops import count
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -422,7 +424,8 @@ def test_section_actions(harness, sb):
     w.start()  # not allowed while running
     live.sync()
     assert not live.hidden(".hops-action-error")
-    assert live.text(".hops-action-error") == w.action_error and "Cannot start" in w.action_error
+    assert live.text(".hops-action-error .hops-action-text") == w.action_error and "Cannot start" in w.action_error
+    assert live.hidden(".hops-action-error .hops-offer") and live.hidden(".hops-action-error [data-action=allow-actions]")
     assert live.q(".hops-header + .hops-action-error").count() == 1
 
     # Stop asks first (window.confirm), then sends
@@ -461,7 +464,7 @@ def test_section_actions(harness, sb):
     ov.stop("alpha")  # refused: it is stopped already
     olive.sync()
     assert "Cannot stop alpha" in ov.action_error
-    assert olive.text(".hops-action-error") == ov.action_error and not olive.hidden(".hops-action-error")
+    assert olive.text(".hops-action-error .hops-action-text") == ov.action_error and not olive.hidden(".hops-action-error")
     ov.close()
 
 
@@ -525,7 +528,7 @@ def test_section_instances(harness, sb):
     w, p = deployment(sb, status="Stopped", requested_instances=3, transformer=True, min_instances=0)
     live = Live(harness, w, "a")
     shown = instances_in_dom(live)
-    assert shown["predictor"]["count"] == "?/?"  # unknown before the first poll, never a made-up 0
+    assert shown["predictor"]["count"] == "? of ? pods"  # unknown before the first poll, never a made-up 0
     assert shown["transformer"]["hidden"]
     poll(live, p)
     sb.start_deployment("fraud")
@@ -534,16 +537,19 @@ def test_section_instances(harness, sb):
         poll(live, p, sb=sb)
         shown = instances_in_dom(live)
         pa, pr = w.predictor_available, w.predictor_requested
-        assert shown["predictor"]["count"] == f"{'?' if pa is None else pa}/{'?' if pr is None else pr}"
+        assert shown["predictor"]["count"] == count(pa, pr)
         ratio = min(1, (pa or 0) / pr) if pr else (1 if pa else 0)
         assert shown["predictor"]["width"] == f"{round(ratio * 100)}%"
         ta, tr = w.transformer_available, w.transformer_requested
-        assert shown["transformer"]["count"] == f"{'?' if ta is None else ta}/{'?' if tr is None else tr}"
+        assert shown["transformer"]["count"] == count(ta, tr)
         assert shown["transformer"]["hidden"] is False
         widths.add(shown["predictor"]["width"])
         if w.status == "RUNNING" and w.predictor_available == 3:
             break
-    assert "100%" in widths and len(widths) >= 2
+    # the backend counts pods in any phase: all requested pods may exist from SCHEDULED on (N of N), so
+    # the bar can be full long before the deployment serves; only READY True reads "ready"
+    assert "100%" in widths
+    assert live.text(".hops-instances .hops-readiness") == "ready" == w.readiness
     assert w.scale_to_zero and not live.hidden(".hops-instances .hops-scale-to-zero")
     w.close()
 
@@ -595,7 +601,7 @@ def test_section_history(harness, sb):
     label = live.attr(".hops-sparkline", "aria-label")
     values = [v for _, v in w.instance_series if v is not None]
     assert label.endswith(": " + ", ".join(str(v) for v in values))
-    assert live.text(".hops-chart-title").startswith("Available predictor instances, last ")
+    assert live.text(".hops-chart-title").startswith("Predictor pods that exist, last ")
 
     # a view opened later (its trait holds only the last delta) asks for the whole timeline
     late_state = public(w.get_state())
@@ -860,11 +866,12 @@ def test_section_table(harness, sb):
     by_name = {r["name"]: r for r in w.rows}
     for r in rows:
         want = by_name[r["name"]]
+        mark = {"ready": " ✓", "not serving": " ✕", "not ready yet": " …"}.get(want["readiness"], "")
         assert (r["status"], r["label"], r["model"], r["instances"]) == (
             want["status"],
             want["status_label"],
             want["model_label"],
-            want["instances"],
+            want["instances"] + mark,  # pods that exist of the requested, ready only on READY True
         )
         assert f"hops-tone-{want['tone']}" in live.attr(f"tr[data-name={r['name']}] .hops-badge", "class")
         assert r["start"] == (not want["can_start"]) and r["stop"] == (not want["can_stop"])
@@ -1481,7 +1488,7 @@ def test_section_resources(harness, sb):
     assert not live.hidden(".hops-resources") and live.attr(".hops-resources", "open") is None
     rows = resource_table(live)
     assert rows[""] == ["Predictor", "Transformer"]
-    assert rows["Instances"] == ["2 available / 2 requested", "1 available / 1 requested"]
+    assert rows["Pods (exist / requested)"] == ["2 exist / 2 requested", "1 exist / 1 requested"]
     assert rows["Cores (request / limit)"] == ["0.5 / 2", "0.25 / 1"]
     assert rows["Scale on"] == ["CONCURRENCY, target 100", ""]
     assert "Scale to zero after" in rows
@@ -1628,7 +1635,7 @@ def test_section_diagram(harness, sb):
     open_diagram(live)  # the view asks for the layout once; Python answers; the view draws it
     assert sum(m["type"] == "diagram_layout" for m in live.all_sent()) == 1
     assert live.text(".hops-dia-caption") == "Now Stopped. Condition: Stopped (True)."
-    assert live.q(".hops-dia-node").count() == 9 + 12 + 3
+    assert live.q(".hops-dia-node").count() == 9 + 9 + 3  # no True node before READY: never sent
     drawn = diagram_in_dom(live)
     assert drawn["status"]["current"] == ["STOPPED"] and drawn["start"]["current"] == []
     assert drawn["stop"]["current"] == ["STOPPED/true"] and drawn["stop"]["active"] == "true"
@@ -1649,12 +1656,13 @@ def test_section_diagram(harness, sb):
         if w.status == "RUNNING":
             break
     assert w.status == "RUNNING"
-    assert steps_lit[0] == "SCHEDULED/unknown" and steps_lit[-1] == "READY/true" and len(steps_lit) >= 6
+    # the backend's sequence: each step's Unknown (a done step is never sent as True), then READY True
+    assert steps_lit == ["SCHEDULED/unknown", "INITIALIZED/unknown", "STARTED/unknown", "READY/unknown", "READY/true"]
     assert drawn["status"]["last"] == ["STARTING>RUNNING"]
     assert drawn["status"]["taken"] == ["STARTING>RUNNING", "STOPPED>STARTING"]
     assert drawn["status"]["visited"] == ["STARTING", "STOPPED"]
     # the start path up to READY/true is marked, every step of it, none of the failure branches
-    assert "SCHEDULED/true>INITIALIZED/unknown" in drawn["start"]["taken"]
+    assert "SCHEDULED/unknown>INITIALIZED/unknown" in drawn["start"]["taken"]
     assert not [e for e in drawn["start"]["taken"] if e.endswith("/false")]
     assert (
         drawn["status"]["label"].startswith("Status: now Running.")
@@ -1719,7 +1727,7 @@ def test_the_overview_detail_draws_the_diagram_through_the_overview_channel(harn
     live.sync()
     (asked,) = [m for m in live.all_sent() if m["type"] == "diagram_layout"]
     assert asked["target"] == "detail"
-    assert live.q(f"{detail} .hops-dia-node").count() == 24
+    assert live.q(f"{detail} .hops-dia-node").count() == 21
     lit = f"{detail} .hops-dia-figure[data-diagram=status] .hops-dia-node[data-state=current]"
     assert live.attr(lit, "data-id") == "STOPPED"
     w.detail.start()
