@@ -776,7 +776,7 @@ class World:
                 record.storage = plan
                 at = self.now()
                 record.book.cut(at)
-                self._boot_walk(record, record.since, after=at)
+                self._boot_walk(record, record.since)
                 return "armed"
             record.next_storage = plan
             return "armed_for_next_start"
