@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 pytestmark = pytest.mark.sdk
@@ -87,6 +89,10 @@ def test_start_and_stop_without_await(sdk_project, sdk_sandbox):
     assert deployment.get_state().status == "Created"
     deployment.start(await_running=0)
     assert sdk_sandbox.requests(method="POST")[-1]["query"] == "action=START"
+    for _ in range(500):  # the backend refuses a STOP while the start is under way: let it reach Running
+        if sdk_sandbox.status("churnmodel") == "Running":
+            break
+        time.sleep(0.005)
     deployment.stop(await_stopped=0)
     assert sdk_sandbox.requests(method="POST")[-1]["query"] == "action=STOP"
 
