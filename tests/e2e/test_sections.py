@@ -425,7 +425,8 @@ def test_section_actions(harness, sb):
     live.sync()
     assert not live.hidden(".hops-action-error")
     assert live.text(".hops-action-error .hops-action-text") == w.action_error and "Cannot start" in w.action_error
-    assert live.hidden(".hops-action-error .hops-offer") and live.hidden(".hops-action-error [data-action=allow-actions]")
+    assert live.hidden(".hops-action-error .hops-offer")
+    assert live.hidden(".hops-action-error [data-action=allow-actions]")
     assert live.q(".hops-header + .hops-action-error").count() == 1
 
     # Stop asks first (window.confirm), then sends
@@ -464,7 +465,8 @@ def test_section_actions(harness, sb):
     ov.stop("alpha")  # refused: it is stopped already
     olive.sync()
     assert "Cannot stop alpha" in ov.action_error
-    assert olive.text(".hops-action-error .hops-action-text") == ov.action_error and not olive.hidden(".hops-action-error")
+    assert olive.text(".hops-action-error .hops-action-text") == ov.action_error
+    assert not olive.hidden(".hops-action-error")
     ov.close()
 
 
