@@ -94,16 +94,23 @@ llm_widget = llm.show()
 llm_widget
 
 # %% [markdown]
-# Asking again does not help: every start fails at the same step, for the same reason. `wait_for`
-# raises `DeploymentFailed`, which carries the failed state.
+# A failed deployment cannot simply be started again: a real cluster refuses (HTTP 400, "stop it first"),
+# and the SDK's `start()` only prints a line. So the widget offers no **Start** on a failed deployment;
+# it offers **Restart** (stop, then start) and **Stop**, and says so under the message. In code,
+# `restart()` does the same. Here it does not help: every start fails at the same step, for the same
+# reason. `wait_for` raises `DeploymentFailed`, which carries the failed state.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from hops_widgets.errors import DeploymentFailed
+from hops_widgets.errors import DeploymentFailed, HopsError
 
-if llm.get_state().status == "STOPPING":
-    llm_widget.wait_for("STOPPED", timeout=90)
-llm.start(await_running=0)
+print("offered: start", llm_widget.can_start, "| restart", llm_widget.can_restart, "| stop", llm_widget.can_stop)
+if llm.get_state().status == "FAILED":
+    try:
+        llm.start(await_running=0)
+    except HopsError as refused:
+        print("a plain start is refused:", refused.status_code, refused.error_code)
+llm.restart(await_stopped=90, await_running=0)
 try:
     llm_widget.wait_for("RUNNING", timeout=90)
 except DeploymentFailed as failure:
@@ -139,12 +146,13 @@ print(log_text.strip().splitlines()[-1])  # the last line of the traceback: the 
 # %% [markdown]
 # ## Recovery
 #
-# Fix the cause (here: forget the scripted failure), stop, and start again.
+# Fix the cause (here: forget the scripted failure), then restart: stop, then start. That is what the
+# widget's **Restart** button does, and `restart()` in code. (A failure can also end by itself when its
+# cause goes away, say a pod that finally finds room on the cluster: the status then turns to Starting or
+# Running with no action by anyone.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
 sb.heal("churnmodel")
-churn.stop(await_stopped=0)
-w.wait_for("STOPPED", timeout=90)
-churn.start(await_running=0)
+churn.restart(await_stopped=90, await_running=0)
 print(w.wait_for("RUNNING", timeout=90).status)

@@ -105,8 +105,9 @@ print("meaning:", condition.message)
 
 # %% [markdown]
 # The same facts as pictures: `hops_widgets.diagram()` draws how a deployment moves between statuses,
-# and the condition steps of a start and of a stop, each step with its three values (Unknown while in
-# progress, True when done, False when it failed). This deployment's status and step are highlighted and
+# and the condition steps of a start and of a stop. A start's step is Unknown while in progress and False
+# if it failed; a step that is done is not sent as True, the next step's Unknown replaces it, and only
+# READY ends True (as the real backend reports them). This deployment's status and step are highlighted and
 # the path it took is marked; the diagrams follow it live, as the widget above does. (The detail widget
 # has them too, folded, under **State diagram**.)
 
@@ -118,15 +119,18 @@ hops_widgets.diagram(deployment)
 # %% [markdown]
 # ## 5. Instance counts
 #
-# How many instances are requested and how many are up, for the predictor and (when there is one)
-# the transformer.
+# How many instances are requested and how many pods exist, for the predictor and (when there is one)
+# the transformer. A pod counts in any phase, pending or crash-looping too: a deployment that failed while
+# its model server started shows 1 of 1. So the count never says "ready"; the status and the condition
+# (READY True) do, and the widget writes "ready" only then.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 deployment.resources.describe()
 deployment.transformer.resources.describe()
-print("predictor   available/requested:", state.predictor)
-print("transformer available/requested:", state.transformer)
+print("predictor   pods that exist/requested:", state.predictor)
+print("transformer pods that exist/requested:", state.transformer)
+print(state.pods_summary())
 
 # %% [markdown]
 # ## 6. Scale to zero
@@ -158,14 +162,17 @@ sb.set_timing(retention_s=20)  # sandbox seconds without a request before a scal
 status = recommender.get_state().status
 if status == "STOPPING":
     rec_widget.wait_for("STOPPED", timeout=90)
+if status == "FAILED":  # a failed deployment is stopped first: the cluster refuses a plain start
+    recommender.stop(await_stopped=90)
 if status in ("STOPPING", "STOPPED", "CREATED", "FAILED"):
     recommender.start(await_running=0)
 idle = rec_widget.wait_for("IDLE", timeout=120)
 print(idle.status, "with", idle.predictor.available, "instances; scale-to-zero:", idle.scale_to_zero)
 
 # %% [markdown]
-# An inference request wakes it up again (a cold start): the widget goes from Idle through the start
-# back to Running, with its instance back.
+# An inference request wakes it up again (a cold start). While idle the service stays ready, so the first
+# pod makes it Running at once: the widget goes from Idle straight to Running, with no Starting in between,
+# and its instance back.
 
 # %%
 # NBVAL_CHECK_OUTPUT

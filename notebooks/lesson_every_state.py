@@ -18,8 +18,9 @@
 #
 # A Hopsworks deployment reports its **state** in two parts: a **status**, one word for the big picture
 # (Created, Starting, Running, Idle, Updating, Stopping, Stopped, Failed), and a **condition**, the step
-# of a start or a stop it is on, with that step's progress: **Unknown** while it is under way, **True**
-# once it is done, **False** if it failed.
+# of a start or a stop it is on, with that step's progress: **Unknown** while it is under way, **False**
+# if it failed, **True** once the whole start (READY) or stop (STOPPED) is done. A start step that is done
+# is not reported as True: the next step, Unknown, takes its place, as the real backend reports it.
 #
 # This lesson shows every one of them, live, with no cluster: the hops-widgets sandbox plays the
 # `lesson` scenario (a file shipped with hops-widgets, `hops_widgets/sandbox/scenarios/lesson.json`),
@@ -97,7 +98,8 @@ for chapter in lesson.chapters:
 # | STARTED | the model server boots and runs the predictor (and transformer) script |
 # | READY | the network route to the instances is set up |
 #
-# Each step turns True when done and the next begins. **Running** is the status once READY is True.
+# A step that is done is not reported as True: the next step begins, Unknown, in its place. Only READY
+# turns True, and the status is then **Running**.
 # Watch the diagram below: the highlighted status and step move while the next cell notes them.
 
 # %%
@@ -114,9 +116,9 @@ watch("start", "lessonstart")
 #
 # A deployment allowed to run **zero** instances gives them all back after a while without requests.
 # Its status becomes **Idle**: healthy, ready, just not holding anything. Its condition still reads
-# READY True. The next request wakes it: a **cold start**, in which the deployment is Starting again
-# (STARTED, then READY, under way) while the request waits, and then Running with an instance.
-# The widget's instance bar goes to 0 and back.
+# READY True. The next request wakes it: a **cold start**. The service stays ready while idle, so the
+# first pod makes the deployment Running at once: Idle goes straight to Running, with no Starting in
+# between, while the request waits for the pod. The widget's instance bar goes to 0 and back.
 
 # %%
 sb.play("lesson", chapter="scale-to-zero")
@@ -166,7 +168,10 @@ watch("stop", "lessonstop")
 #
 # Any start step can fail. Its progress is then **False**, the status **Failed**, and the condition's
 # reason says what went wrong. Four deployments are started here, each with a failure planned at a
-# different step; the last one is started a second time, with nothing planned, and runs.
+# different step. A failed deployment cannot simply be started again (the cluster refuses: stop it
+# first), so the last one is recovered the real way: stopped, then started, with nothing planned, and
+# it runs. The widget offers exactly that on a failed deployment: **Restart** (stop, then start) and
+# **Stop**, no Start.
 #
 # | failing step | what usually causes it |
 # |---|---|
@@ -205,16 +210,15 @@ crash = hops_widgets.diagram(ms.get_deployment("lessonfailstarted"))
 # %% [markdown]
 # ## What the lesson showed
 #
-# Every status and every condition row, with the chapter that showed it first. The cell fails if one
-# is missing (a chapter was changed or left out).
+# Every status and every condition row the backend sends, with the chapter that showed it first (no
+# True for SCHEDULED, INITIALIZED or STARTED: it is never sent). The cell fails if one is missing (a
+# chapter was changed or left out).
 
 # %%
 # NBVAL_CHECK_OUTPUT
 STATUSES = ["CREATED", "STARTING", "RUNNING", "IDLE", "UPDATING", "STOPPING", "STOPPED", "FAILED"]
-CONDITIONS = [("STOPPED", "Unknown"), ("STOPPED", "True")] + [
-    (step, progress)
-    for step in ("SCHEDULED", "INITIALIZED", "STARTED", "READY")
-    for progress in ("Unknown", "True", "False")
+CONDITIONS = [("STOPPED", "Unknown"), ("STOPPED", "True"), ("READY", "True")] + [
+    (step, progress) for step in ("SCHEDULED", "INITIALIZED", "STARTED", "READY") for progress in ("Unknown", "False")
 ]
 missing = []
 for status in STATUSES:

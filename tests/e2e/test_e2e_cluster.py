@@ -184,6 +184,8 @@ def test_a_cold_start_goes_from_idle_to_running_with_no_starting(open_lab):
     open_diagrams(view.root)
     assert edge_state(view.root, "IDLE>RUNNING") == "last"
     assert view.part('.hops-dia-edge[data-inferred="true"]').count() == 0
+    view.part(".hops-tryit summary").click()  # folded: the picture is the badge, the counts and the arrow
+    nb.page.set_viewport_size({"width": 1000, "height": 1400})
     nb.screenshot(view.root, "cold-start", docs=True)
 
 
