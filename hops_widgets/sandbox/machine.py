@@ -181,7 +181,7 @@ class ManualClock:
 class Timing:
     """Durations in sandbox seconds (divide by the speed factor for real time)."""
 
-    step_s: float = 1.5  # one start step (SCHEDULED, INITIALIZED, ...): half in progress, half done
+    step_s: float = 1.5  # one start step; the walk is 7 half-steps: SCHEDULED 1, INITIALIZED, STARTED, READY 2 each
     stop_step_s: float = 1.0  # each of the two stop steps
     update_s: float = 3.0
     cold_start_s: float = 3.0
