@@ -447,6 +447,12 @@ class Transformer:
         return f"Transformer({self.script_file!r})"
 
 
+# what a serving JSON says about the moment (computed by the backend on every read), not the configuration
+_STATE_FIELDS = frozenset(
+    {"status", "condition", "availableInstances", "availableTransformerInstances", "deployed", "revision"}
+)
+
+
 class Deployment:
     """One model deployment. Attributes reflect the last JSON fetched; :meth:`get_state` refreshes them."""
 
@@ -602,7 +608,10 @@ class Deployment:
                 raise TypeError(f"update() cannot change {key!r}")
         data = self._client.request("PUT", f"/project/{self._serving._project_id}/serving", body=body)
         if isinstance(data, Mapping):
-            self._data = dict(data)
+            # the backend answers a PUT with the configuration only: the state fields it leaves out
+            # (status, condition, instance counts) keep their last known values until the next read
+            kept = {k: v for k, v in self._data.items() if k in _STATE_FIELDS and k not in data}
+            self._data = {**dict(data), **kept}
         announce(self, "update")
         return self
 

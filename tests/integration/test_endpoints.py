@@ -299,6 +299,8 @@ def test_client_update_and_predict(serving, sb):
     d = serving.get_deployment("recommender")
     d.update(requested_instances=2)
     assert d.resources.requested_instances == 2
+    # the PUT answer has no state fields: the object keeps the last known ones, not blanks
+    assert d._data["status"] == "Running" and "availableInstances" in d._data
     assert d.get_state().status == "UPDATING"
     assert d.predict([[1, 2]]) == {"predictions": [0.5]}
     with pytest.raises(TypeError):
