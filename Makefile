@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo notebooks test test-fast lint bench browser clean screenshots compat compat-ci
+.PHONY: demo notebooks test test-fast lint bench browser clean screenshots compat compat-ci docs docs-serve pythons release-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,25 @@ compat: $(STAMP)
 compat-ci: $(STAMP)
 	$(BIN)/python scripts/compat.py 3.7.0 5.2.1
 
+## docs: the documentation site into site/ (strict: a broken link or a missing reference fails; offline)
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet
+	@echo "docs: site/index.html ($$(find site -name '*.html' | wc -l) pages)"
+
+## docs-serve: the site at http://127.0.0.1:8000, rebuilt on every change
+docs-serve: $(STAMP)
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+## pythons: the suite without the browser on the oldest and the newest supported Python besides
+## .venv's (PYTHONS="3.12" for others), in cached .venv-py3.X environments
+PYTHONS ?=
+pythons: $(STAMP)
+	$(BIN)/python scripts/pythons.py $(PYTHONS)
+
+## release-check: sdist and wheel, twine check, the wheel in a fresh venv with [sandbox] only
+release-check: $(STAMP)
+	$(BIN)/python scripts/release_check.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check hops_widgets tests benchmarks scripts examples conftest.py
 	$(BIN)/ruff format --check hops_widgets tests benchmarks scripts examples conftest.py
@@ -62,4 +81,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .venv-compat artifacts .pytest_cache
+	rm -rf $(VENV) .venv-compat .venv-py3.* artifacts .pytest_cache site dist

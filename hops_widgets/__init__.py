@@ -7,6 +7,8 @@
 
 Heavy modules (the widget, the sandbox, the client) load on first use, so
 ``import hops_widgets`` stays cheap and never imports the hopsworks SDK.
+``hops_widgets.__version__`` is the installed distribution's version, read from
+its metadata on first use (the one ``hops-widgets --version`` prints).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__version__ = "0.1.0"
 __all__ = [
     "DeploymentState",
     "DeploymentWidget",
@@ -40,7 +41,19 @@ _LAZY = {
 }
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hops-widgets")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
     try:
         module_name, attr = _LAZY[name]
     except KeyError:
@@ -52,4 +65,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | {"__version__"})

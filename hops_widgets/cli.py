@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hops-widgets",
         description="Tools around hops-widgets, the live view of Hopsworks Model Serving deployments.",
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sandbox = commands.add_parser(
