@@ -55,12 +55,12 @@ compat-ci: $(STAMP)
 
 ## docs: the documentation site into site/ (strict: a broken link or a missing reference fails; offline)
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 	@echo "docs: site/index.html ($$(find site -name '*.html' | wc -l) pages)"
 
 ## docs-serve: the site at http://127.0.0.1:8000, rebuilt on every change
 docs-serve: $(STAMP)
-	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 ## pythons: the suite without the browser on the oldest and the newest supported Python besides
 ## .venv's (PYTHONS="3.12" for others), in cached .venv-py3.X environments

@@ -91,7 +91,8 @@ def ensure_env(version: str, interpreter: Path) -> tuple[Path, float]:
     env = ROOT / f".venv-py{version}"
     python = env / "bin" / "python"
     stamp = env / ".hops-widgets-pythons"
-    digest = hashlib.sha256(PYPROJECT.read_bytes() + str(interpreter.resolve()).encode()).hexdigest()[:16]
+    recipe = f"{interpreter.resolve()} seed pip, -e .[dev]".encode()  # change it to remake every environment
+    digest = hashlib.sha256(PYPROJECT.read_bytes() + recipe).hexdigest()[:16]
     if stamp.exists() and stamp.read_text().strip() == digest and python.exists():
         return python, 0.0
     started = time.perf_counter()
