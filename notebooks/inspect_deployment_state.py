@@ -71,16 +71,20 @@ widget
 # %% [markdown]
 # Start the deployment and wait for it; the widget above follows every step while this cell waits.
 #
-# `start(await_running=0)` sends the request and returns at once. On a deployment that is already
-# running (as `frauddetector` is in a fresh sandbox) it changes nothing, and the wait ends at the next
-# poll. One case needs care: the server refuses to start a deployment that is still stopping (say, a
-# moment after you pressed its **Stop** button), so the cell lets the stop finish first.
+# `start(await_running=0)` sends the request and returns at once. The cluster accepts a start only of a
+# deployment that is not started: Created or Stopped. Already running (as `frauddetector` is in a fresh
+# sandbox), it would refuse (HTTP 400), so the cell starts it only when it needs it, lets a stop finish
+# first (say, a moment after you pressed its **Stop** button), and stops a failed one first.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-if deployment.get_state().status == "STOPPING":
+status = deployment.get_state().status
+if status == "FAILED":
+    deployment.stop(await_stopped=0)
+if status in ("STOPPING", "FAILED"):
     widget.wait_for("STOPPED", timeout=90)
-deployment.start(await_running=0)
+if deployment.get_state().status in ("CREATED", "STOPPED"):
+    deployment.start(await_running=0)
 state = widget.wait_for("RUNNING", timeout=90)
 print(state.status, state.condition.type, state.condition.progress)
 

@@ -195,7 +195,7 @@ def test_real_length_names_and_a_long_history_look_right_light_and_dark(open_lab
     assert "Releasing resources" in stopping.text_content() and "Scheduled" not in stopping.text_content()
     chart = view.part(".hops-chart")
     assert chart.is_visible()
-    assert chart.locator(".hops-chart-title").text_content().startswith("Available predictor instances, last ")
+    assert chart.locator(".hops-chart-title").text_content().startswith("Predictor pods that exist, last ")
     assert chart.locator(".hops-chart-axis span").first.text_content() == "3"  # the scale's top
     footer = view.part(".hops-footer").text_content()
     assert "checked" in footer and "changed" in footer, footer

@@ -151,7 +151,7 @@ def test_try_it_on_an_idle_deployment_shows_the_cold_start(open_lab):
     nb.run_cell(1)
     view = DeploymentView.wait(nb, 1)
     idle = view.wait_status("IDLE")
-    assert idle.predictor == "0/1"
+    assert idle.predictor == "0 of 1 pod"
     panel = view.part(".hops-tryit")
     assert panel.get_attribute("open") is None  # collapsed until asked for
     panel.locator("summary").click()
@@ -175,8 +175,9 @@ def test_try_it_on_an_idle_deployment_shows_the_cold_start(open_lab):
     latency = nb.kernel_json("w.tryit_result['latency_ms']")
     assert latency >= 1500, latency  # 3 sandbox seconds of cold start at speed 1
     predictors = [s.predictor for s in log]
-    assert "0/1" in predictors and "1/1" in predictors and predictors.index("0/1") < predictors.index("1/1")
-    assert "STARTING" in [s.status for s in log]
+    assert "0 of 1 pod" in predictors and "1 of 1 pod" in predictors
+    assert predictors.index("0 of 1 pod") < predictors.index("1 of 1 pod")
+    assert "STARTING" not in [s.status for s in log]  # a cold start: Idle straight to Running
     view.wait_status("RUNNING")
     nb.screenshot(view.root, "page-try-it", docs=True)
     # the last body sent is the next widget's prefill
