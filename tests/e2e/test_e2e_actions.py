@@ -109,7 +109,7 @@ def test_start_stop_buttons_confirm_double_click_history(open_lab):
     assert len(dialogs) == 2 and NAME in dialogs[1][1], dialogs
     assert runs(s.steps for s in log) == list(STOP_PICTURES), f"stop path:\n{trace}"
     assert runs(s.badge for s in log) == ["Running", "Stopping", "Stopped"], trace
-    assert stopped.tone == "off" and stopped.predictor == "0/2" and stopped.transformer == "0/1"
+    assert stopped.tone == "off" and stopped.predictor == "0 of 2 pods" and stopped.transformer == "0 of 1 pod"
     assert nb.kernel_json(ACTIONS) == ["action=START", "action=STOP"]
 
     # -- A fast double click on Start sends one START -------------------------------------

@@ -44,7 +44,7 @@ def test_live_update_lab(open_lab):
     nb.wait_cells_done()
     stopped = view.wait_status("STOPPED")
     assert stopped.badge == "Stopped"
-    assert (stopped.predictor, stopped.transformer) == ("0/2", "0/1")
+    assert (stopped.predictor, stopped.transformer) == ("0 of 2 pods", "0 of 1 pod")
     assert_matches_kernel(view, nb.kernel_json(TRAITS))
 
     # -- start, with the kernel idle: the page follows the whole walk to RUNNING -------------
@@ -62,7 +62,7 @@ def test_live_update_lab(open_lab):
     assert any("active" in s.steps for s in starting), trace
     assert running.badge == "Running" and running.tone == "ok"
     assert running.message not in {s.message for s in starting} | {stopped.message}
-    assert (running.predictor, running.transformer) == ("2/2", "1/1")
+    assert (running.predictor, running.transformer) == ("2 of 2 pods", "1 of 1 pod")
     assert all(step.endswith(":done") for step in running.steps.split()), running.steps
     assert_matches_kernel(view, nb.kernel_json(TRAITS))
     nb.wait_cells_done()
@@ -83,7 +83,7 @@ def test_live_update_lab(open_lab):
     assert any(s.status == "STOPPED" for s in during), f"STOPPED not seen during the busy cell:\n{trace}"
     # Counts and badge moved during the sleep too.
     assert len({(s.badge, s.predictor, s.transformer) for s in during}) >= 3, trace
-    assert final.badge == "Stopped" and (final.predictor, final.transformer) == ("0/2", "0/1")
+    assert final.badge == "Stopped" and (final.predictor, final.transformer) == ("0 of 2 pods", "0 of 1 pod")
     nb.interrupt_kernel()
     nb.wait_prompt(busy, running=False)
 

@@ -69,7 +69,8 @@ def test_inspect_deployment_state_guide_in_lab(open_guide):
     assert fraud.root.get_attribute("data-status") == "RUNNING"
     assert "READY:done" in snap.steps.split() and all(s.endswith(":done") for s in snap.steps.split()), snap.steps
     assert (snap.predictor, snap.transformer) == (count(want["p"], want["p"]), count(want["t"], want["t"]))
-    assert (snap.predictor, snap.transformer) == ("2/2", "1/1")  # the seeded numbers the guide talks about
+    # the seeded numbers the guide talks about
+    assert (snap.predictor, snap.transformer) == ("2 of 2 pods", "1 of 1 pod")
     assert_matches_kernel(fraud, nb.kernel_json(traits_of("widget")))
 
     # -- recommender: scale-to-zero, Idle at 0 instances, then Running again after a request ----

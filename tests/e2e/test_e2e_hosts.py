@@ -131,7 +131,7 @@ def test_colab_like_host(page, lab_off, tmp_path):
     trace = save_trace("colab-like-start", log)
     starting = [s for s in log if s.status == "STARTING"]
     assert len({s.message for s in starting}) >= 2, f"did not follow the start step by step:\n{trace}"
-    assert running.badge == "Running" and running.predictor == "2/2", trace
+    assert running.badge == "Running" and running.predictor == "2 of 2 pods", trace
     assert delivery(view) == "pull"
     tooltip = view.part(".hops-polling").get_attribute("title") or ""
     assert "fetched by this view" in tooltip, tooltip
@@ -149,7 +149,7 @@ def test_colab_like_host(page, lab_off, tmp_path):
     trace = save_trace("colab-like-busy-cell", log)
     during = [s for s in log if s.cell_running]
     assert during and all(s.status == "RUNNING" for s in during), f"moved while the cell ran:\n{trace}"
-    assert final.badge == "Stopped" and final.predictor == "0/2"
+    assert final.badge == "Stopped" and final.predictor == "0 of 2 pods"
 
     # -- a click: asked inside the request (delivered), followed by pulling; its reply, sent when
     # the poller has carried it out, is dropped like every push, then sent again when the view's

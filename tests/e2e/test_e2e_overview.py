@@ -92,7 +92,7 @@ def test_overview_rows_sorting_detail_and_row_start(open_lab):
     detail = DeploymentView(nb, 1)
     detail.root = overview.detail.first
     snap = detail.wait_status("RUNNING", timeout_s=15)
-    assert snap.name == "frauddetector" and snap.predictor == "2/2" and snap.transformer == "1/1"
+    assert snap.name == "frauddetector" and snap.predictor == "2 of 2 pods" and snap.transformer == "1 of 1 pod"
     assert overview.detail.count() == 1
     assert overview.row("frauddetector").get_attribute("aria-selected") == "true"
     assert [r["name"] for r in overview.rows() if r["selected"] == "true"] == ["frauddetector"]
