@@ -157,7 +157,7 @@ def test_start_stop_buttons_confirm_double_click_history(open_lab):
     assert starting.count() == 2
     for i in range(2):
         labels = starting.nth(i).locator(".hops-event-step").all_inner_texts()
-        assert len(labels) >= 4 and any("Ready" in t for t in labels), labels
+        assert len(labels) >= 4 and any("Ready" in t for t in labels), labels  # four Unknowns (no True before READY)
     assert all(p["d"] > 0 for p in phases if p["status"] == "STARTING"), phases
     stopping = view.part('.hops-timeline > .hops-event[data-status="STOPPING"]').first.inner_text()
     assert "Releasing resources" in stopping and "Scheduled" not in stopping, stopping
