@@ -5,7 +5,8 @@
     python scripts/pythons.py --list       # what is supported, and where each interpreter is
 
 The supported versions are the classifiers in pyproject.toml (``Programming Language :: Python :: 3.X``).
-Each version gets a cached environment, ``.venv-py3.X``, made with uv from the interpreter found on
+Each version gets a cached environment, ``.venv-py3.X``, made with uv (its own download cache,
+shared by every clone) from the interpreter found on
 this machine (pyenv's, else ``python3.X`` on PATH; uv never downloads one) with
 ``pip install -e ".[dev]"``; it is made again only when pyproject.toml changes. Then
 ``pytest tests --ignore=tests/e2e -m "not e2e"`` runs in it on two workers, like ``make test``.
@@ -53,9 +54,9 @@ def supported() -> list[str]:
     return sorted(set(found), key=lambda v: tuple(int(p) for p in v.split(".")))
 
 
-def default_choice(versions: list[str]) -> list[str]:
-    """The oldest and the newest supported version, leaving out the one running this script."""
-    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+def default_choice(versions: list[str], here: str | None = None) -> list[str]:
+    """The oldest and the newest supported version, leaving out ``here`` (the one running this script)."""
+    here = here or f"{sys.version_info.major}.{sys.version_info.minor}"
     others = [v for v in versions if v != here]
     return sorted({others[0], others[-1]}, key=versions.index) if others else []
 
@@ -97,8 +98,8 @@ def ensure_env(version: str, interpreter: Path) -> tuple[Path, float]:
         return python, 0.0
     started = time.perf_counter()
     uv = _uv()
+    # uv's own cache (~/.cache/uv): kept across clones of the repository, so CI's fresh clone reuses it
     environ = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-    environ.setdefault("UV_CACHE_DIR", str(ROOT / ".venv-compat" / ".uv-cache"))
     if env.exists():
         shutil.rmtree(env)
     subprocess.run([*uv, "venv", "--quiet", "--seed", "--python", str(interpreter), str(env)], check=True, env=environ)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
-import tomllib
 
 import hops_widgets
 from hops_widgets import cli
 
 ROOT = Path(__file__).resolve().parents[2]
-VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+PYPROJECT = (ROOT / "pyproject.toml").read_text()  # read with re: tomllib is 3.11+, and this runs on 3.10 too
+VERSION = re.search(r'^version = "([^"]+)"$', PYPROJECT, re.M).group(1)
 
 
 def test_the_installed_package_has_pyprojects_version():
@@ -43,13 +44,14 @@ def test_the_changelogs_newest_release_is_the_version():
 
 
 def test_the_classifiers_name_the_versions_ci_tests():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    listed = [c.rsplit(" :: ", 1)[1] for c in project["classifiers"] if re.fullmatch(r".*Python :: 3\.\d+", c)]
-    assert project["requires-python"] == f">={listed[0]}"
+    listed = re.findall(r'^  "Programming Language :: Python :: (3\.\d+)",$', PYPROJECT, re.M)
+    assert re.search(r'^requires-python = "(.+)"$', PYPROJECT, re.M).group(1) == f">={listed[0]}"
     minors = [int(v.split(".")[1]) for v in listed]
     assert minors == list(range(minors[0], minors[-1] + 1)), "no gap between the oldest and the newest"
-    # make pythons runs the oldest and the newest besides .venv's (3.11, which runs everything)
+    # make pythons runs the oldest and the newest besides the one running it (.venv's 3.11 runs everything)
     from scripts.pythons import default_choice, supported
 
     assert supported() == listed
-    assert default_choice(listed) == [v for v in (listed[0], listed[-1]) if v != "3.11"]
+    assert default_choice(listed, here="3.11") == [listed[0], listed[-1]] == ["3.10", "3.13"]
+    assert default_choice(["3.10", "3.11"], here="3.11") == ["3.10"]
+    assert sys.version_info[:2] >= (3, 10)
