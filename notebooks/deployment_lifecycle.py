@@ -45,15 +45,17 @@ w
 
 # %% [markdown]
 # `start(await_running=0)` sends the start and returns at once; `wait_for` blocks until the widget sees
-# the status asked for. Starting a deployment that is already up changes nothing (a second run of this
-# notebook finds it Running), but a deployment still stopping must finish first: the server refuses.
+# the status asked for. The cluster starts only a deployment that is not started (Created or Stopped):
+# one already up, or still stopping, is refused (HTTP 400). So the cell lets a stop finish and starts
+# only when there is something to start (a second run of this notebook finds it Running).
 
 # %%
 # NBVAL_CHECK_OUTPUT
 print("before:", churn.get_state().status)
 if churn.get_state().status == "STOPPING":
     w.wait_for("STOPPED", timeout=90)
-churn.start(await_running=0)
+if churn.get_state().status in ("CREATED", "STOPPED"):  # the cluster refuses a start of a started one
+    churn.start(await_running=0)
 print("after: ", w.wait_for("RUNNING", timeout=90).status)
 
 # %%

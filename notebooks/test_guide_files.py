@@ -110,6 +110,6 @@ def test_lesson_runs_on_a_sandbox_of_another_process_as_in_the_demo(tmp_path):
         assert {s["chapter"] for s in plan["steps"]} == {"failures"}  # the last chapter the lesson played
         assert {"lessonstart", "lessonfailready"} <= set(sb.info()["deployments"])
     printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
-    assert "all 8 statuses and 14 conditions shown" in printed
+    assert "all 8 statuses and 11 conditions shown" in printed
     connect = next(c for c in nb.cells if c.cell_type == "code" and "connect_or_start(" in c.source)
     assert "Using the sandbox at" in "".join(o.get("text", "") for o in connect.outputs)

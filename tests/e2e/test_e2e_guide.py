@@ -84,11 +84,11 @@ def test_inspect_deployment_state_guide_in_lab(open_guide):
     assert idle, f"never showed IDLE:\n{trace}"
     first_idle = log[idle[0]]
     assert first_idle.badge == "Idle" and first_idle.tone == "idle", trace
-    assert first_idle.predictor == f"0/{n}" and first_idle.error is None, trace
+    assert first_idle.predictor == count(0, n) and first_idle.error is None, trace
     assert all(s.endswith(":done") for s in first_idle.steps.split()), trace
     assert any(s.status == "RUNNING" for s in log[idle[0] :]), f"not Running again after Idle:\n{trace}"
     woke = next(s for s in log[idle[0] :] if s.status == "RUNNING")
-    assert woke.predictor == f"{n}/{n}" and woke.tone == "ok", trace
+    assert woke.predictor == count(n, n) and woke.tone == "ok", trace
     assert "IDLE" in runs(s.status for s in log)[:-1], trace
     printed = nb.outputs_json(nb.cell_index_of("idle = rec_widget.wait_for"))
     assert "IDLE with 0 instances; scale-to-zero: True" in "".join("".join(o.get("text", "")) for o in printed)
@@ -155,7 +155,7 @@ def test_lesson_in_lab(open_guide):
     nb.run_all()
     nb.wait_cells_done(timeout_s=240)  # also fails on any error output or stderr
     final = nb.outputs_json(nb.cell_index_of("missing = []"))
-    assert "all 8 statuses and 14 conditions shown" in "".join("".join(o.get("text", "")) for o in final)
+    assert "all 8 statuses and 11 conditions shown" in "".join("".join(o.get("text", "")) for o in final)
     ends = {
         "first_view = hops_widgets.diagram(first": ("RUNNING", "start", "READY/true"),
         "halt_view = hops_widgets.diagram(halt": ("STOPPED", "stop", "STOPPED/true"),

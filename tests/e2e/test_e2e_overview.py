@@ -343,7 +343,7 @@ def test_overview_real_length_names_fit_at_800px(front_end, request):
     assert narrow["output"]["scroll_width"] <= narrow["output"]["client_width"], narrow["output"]
     assert narrow["root"]["scroll_width"] <= narrow["root"]["client_width"], narrow["root"]
     for row in narrow["rows"]:
-        for b in row["buttons"]:
+        for b in [b for b in row["buttons"] if b["width"] > 0]:  # Start or Restart: one of them is shown
             assert b["hit"] and b["right"] <= narrow["output"]["right"] + 0.5, f"{row['name']}: {b} {narrow['output']}"
         assert not row["badge"]["clipped"], row
         assert row["height"] <= 4 * narrow["line_height"] + 16, (row["name"], row["height"])
