@@ -103,7 +103,8 @@ class Pullable(t.HasTraits):
             self._revs[change["name"]] = rev
             self._rev = rev  # inside hold_sync this rides in the same message as the change
 
-    def _pulled(self, name: str) -> Any:
+    def _pulled(self, name: str, content: dict | None = None) -> Any:
+        """The value a pull answers with for ``name`` (``content``: the view's pull notice)."""
         return getattr(self, name)
 
     def pull(self, content: dict) -> None:
@@ -117,4 +118,4 @@ class Pullable(t.HasTraits):
             rev = self._rev
         if not names:
             return
-        self.send({"type": "state", "rev": rev, "changes": {name: self._pulled(name) for name in names}})  # type: ignore[attr-defined]
+        self.send({"type": "state", "rev": rev, "changes": {name: self._pulled(name, content) for name in names}})  # type: ignore[attr-defined]

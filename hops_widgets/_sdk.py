@@ -51,13 +51,16 @@ from typing import Any
 
 __all__ = [
     "FIXED_START",
+    "embedded_state",
     "links",
+    "list_deployments",
     "logs",
     "logs_plan",
     "predict",
     "restart",
     "restart_plan",
     "sdk_version",
+    "single_state",
     "start",
     "start_plan",
     "stop",
@@ -355,3 +358,60 @@ def _parse_text(text: Any) -> list[dict]:
             continue
         out.append({"instance": instance, "content": line, "timestamp": None, "id": None})
     return out
+
+
+# ---------------------------------------------------------------------- reading states
+# The backend computes a state for every deployment a read returns: the list costs one per
+# deployment of the project, a single GET one. The overview reads both ways, through each
+# SDK's own objects:
+#
+# ========================  ==================================================
+# source                    the list / one deployment's state
+# ========================  ==================================================
+# hopsworks SDK (3.7–5.x)   ``ModelServing.get_deployments()``, each object with
+#                           the state that came in the list (``predictor._state``)
+#                           / that object's own ``get_state()``
+# built-in client           ``ModelServing.list_states()`` / ``Deployment.get_state()``
+#                           on a handle made from the listed id (no request)
+# ========================  ==================================================
+
+
+def embedded_state(deployment: Any) -> Any:
+    """The state an SDK deployment got inside the list response, without a new request (or None)."""
+    predictor = getattr(deployment, "predictor", None) or getattr(deployment, "_predictor", None)
+    return getattr(predictor, "_state", None)
+
+
+def list_deployments(serving: Any) -> list[tuple[Any, Any]]:
+    """Every deployment of the project from one list request: ``[(object or None, DeploymentState)]``.
+
+    The object is the SDK's (kept for single reads and actions); the built-in client's list
+    gives states only (see :func:`single_state`).
+    """
+    from .errors import InvalidResponse
+    from .state import DeploymentState
+
+    list_states = getattr(serving, "list_states", None)
+    if callable(list_states):
+        return [(None, s) for s in list_states()]
+    deployments = serving.get_deployments()
+    if deployments is None:
+        deployments = []
+    if not isinstance(deployments, (list, tuple)):
+        raise InvalidResponse(f"Expected a list of deployments, got {type(deployments).__name__}.")
+    # state=None makes from_sdk ask get_state(): only for objects that came without one
+    return [(d, DeploymentState.from_sdk(d, state=embedded_state(d))) for d in deployments]
+
+
+def single_state(serving: Any, deployment: Any, name: str, deployment_id: int | None) -> Any:
+    """One deployment's state by a single GET (one state on the backend), through the SDK's own
+    ``get_state()``; for the built-in client on a handle made from the listed id and name."""
+    from .state import DeploymentState
+
+    if deployment is None:
+        from . import client
+
+        if not isinstance(deployment_id, int):
+            raise LookupError(f"No id known for {name!r}.")
+        deployment = client.Deployment(serving, {"id": deployment_id, "name": name})
+    return DeploymentState.from_sdk(deployment)

@@ -12,20 +12,21 @@ import html
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anywidget
 import traitlets as t
 
-from . import _hosts
+from . import _hosts, _sdk
 from . import errors as _errors
 from . import poller as _poller
 from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Visibility
-from .errors import InvalidResponse, explain, redact
-from .poller import Policy, Poller, Snapshot
+from .errors import explain, redact
+from .poller import Policy, Poller, Snapshot, TableWatch
 from .state import DeploymentState, strip_hidden, visible
 from .widget import DEFERRABLE, DeploymentDetail, project_key, refusal_text, rights, snapshot_html
 
@@ -34,29 +35,38 @@ __all__ = ["DeploymentsWidget", "ServingSource"]
 
 @dataclass(frozen=True)
 class DeploymentList:
-    """All deployments of one round, as the poller sees them."""
+    """All deployments of one round, as the poller sees them.
+
+    ``listed_ms``: wall time of the last whole list these rows come from (rows read one by one
+    since then are newer); it says how old the rows off screen and the status counts are.
+    """
 
     states: tuple[DeploymentState, ...] = ()
+    listed_ms: float | None = field(default=None, compare=False)
+    partial: bool = field(default=False, compare=False)  # some rows were read one by one since the list
 
     @property
     def transitional(self) -> bool:
         return any(s.transitional for s in self.states)
 
 
-def _embedded_state(deployment: Any) -> Any:
-    """The state an SDK deployment got from the list response, without a new request."""
-    predictor = getattr(deployment, "predictor", None) or getattr(deployment, "_predictor", None)
-    return getattr(predictor, "_state", None)
-
-
 class ServingSource:
-    """Adapts a model serving handle (built-in client or SDK) for the poller."""
+    """Adapts a model serving handle (built-in client or SDK) for the poller.
+
+    Reads the whole list (:meth:`fetch`) or one row at a time (:meth:`get`); ``watch`` says
+    which rows a round needs (see :class:`~hops_widgets.poller.TableWatch`) and the rows held
+    are merged from both (:meth:`took_states`).
+    """
 
     lists_deployments = True  # an action asked in code on any deployment makes overviews poll fast too
 
     def __init__(self, serving: Any) -> None:
         self.serving = serving
         self._deployments: dict[str, Any] = {}
+        self._by_name: dict[str, DeploymentState] = {}
+        self._listing = DeploymentList()
+        self.watch = TableWatch()
+        self.wall: Any = time.time  # the overview's poller sets its own (the time of day of its rounds)
 
     @property
     def key(self) -> Hashable:
@@ -72,18 +82,39 @@ class ServingSource:
         return "deployments"
 
     def fetch(self) -> DeploymentList:
-        list_states = getattr(self.serving, "list_states", None)
-        if callable(list_states):
-            return DeploymentList(tuple(list_states()))
-        deployments = self.serving.get_deployments()
-        if deployments is None:
-            deployments = []
-        if not isinstance(deployments, (list, tuple)):
-            raise InvalidResponse(f"Expected a list of deployments, got {type(deployments).__name__}.")
-        # state=None makes from_sdk ask get_state(): only for objects that came without one
-        states = [DeploymentState.from_sdk(d, state=_embedded_state(d)) for d in deployments]
-        self._deployments = {getattr(d, "name", ""): d for d in deployments}
-        return DeploymentList(tuple(states))
+        """The whole list (one request: N states on the backend)."""
+        pairs = _sdk.list_deployments(self.serving)
+        objects = {getattr(d, "name", ""): d for d, _s in pairs if d is not None}
+        if objects or not pairs:
+            self._deployments = objects
+        return self.took_list(tuple(s for _d, s in pairs))
+
+    def took_list(self, states: tuple[DeploymentState, ...]) -> DeploymentList:
+        """Hold a whole list (read here, or by another overview of the project)."""
+        self._listing = DeploymentList(tuple(states), listed_ms=round(self.wall() * 1000))
+        self._by_name = {s.name: s for s in states}
+        return self._listing
+
+    def get(self, name: str) -> DeploymentState:
+        """One row's state by a single GET (one state on the backend)."""
+        held = self._by_name.get(name)
+        return _sdk.single_state(
+            self.serving, self._deployments.get(name), name, held.deployment_id if held is not None else None
+        )
+
+    def took_states(self, read: dict[str, DeploymentState], gone: set[str], now: float) -> DeploymentList:
+        """The rows held with those read one by one put in (and the deleted ones out)."""
+        listing = self._listing
+        mine = {n: s for n, s in read.items() if n in self._by_name}
+        if not mine and not gone & set(self._by_name):
+            return listing
+        states = tuple(mine.get(s.name, s) for s in listing.states if s.name not in gone)
+        self._listing = DeploymentList(states, listed_ms=listing.listed_ms, partial=True)
+        self._by_name = {s.name: s for s in states}
+        self.watch.read(mine, now)
+        for name in gone:
+            self.watch.forget(name)
+        return self._listing
 
     def deployment(self, name: str) -> Any:
         """An SDK-shaped deployment object for ``name`` (for actions and the detail view)."""
@@ -218,6 +249,9 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
     actions_enabled = t.Bool(True).tag(sync=True)
     actions_blocked = t.Unicode("").tag(sync=True)  # why start/stop are off for this project (403), or ""
     detail_state = t.Dict().tag(sync=True)  # the open row's detail traits ({} when none is open)
+    # wall time of the last whole list: the age of the rows off screen and of the status counts
+    # (rows in view and rows that move are read one by one, more often; see poller.TableWatch)
+    listed_ms = t.Float(None, allow_none=True).tag(sync=True)
 
     PULLED = (
         "row_ops",
@@ -230,7 +264,9 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         "action_refusal",
         "actions_blocked",
         "detail_state",
+        "listed_ms",
     )
+    OPS_KEPT = 64  # recent row changes kept, so a pull is answered with what the view lacks
 
     def __init__(
         self,
@@ -247,6 +283,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         self._states: dict[str, DeploymentState] = {}
         self._table: dict[str, dict[str, Any]] = {}  # name -> row, as the views hold it
         self._table_rev = 0
+        self._ops: deque[dict[str, Any]] = deque(maxlen=self.OPS_KEPT)  # the last row_ops, oldest first
         self._last_ok_ms: float | None = None  # for the static snapshot; synced only with an error
         self._pending: dict[str, str] = {}  # name -> action, until the status moves
         self._pending_from: dict[str, str] = {}
@@ -259,11 +296,15 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         self._init_pull()
         super().__init__(actions_enabled=actions)
         if poller is None:
-            poller = _poller.acquire(self.source, lambda: Poller(self.source, policy=wanted))
+            poller = _poller.acquire(self.source, lambda: Poller(self.source, policy=wanted, join=True))
             if poller.policy is not wanted and (polling_options or policy is not None):
                 # explicit options win on a shared poller too; the others stay as they were
                 poller.set_policy(Policy.from_options(policy or poller.policy, **polling_options))
         self._poller = poller
+        watch = getattr(poller.source, "watch", None)
+        self._watch = watch if isinstance(watch, TableWatch) else None
+        if getattr(poller.source, "wall", None) is not None:
+            poller.source.wall = poller._wall  # the list's time of day is its poller's
         self._project = project_key(self.source)
         self.actions_blocked = rights.message(self._project)
         self._rights_token = rights.watch(self._project, self._rights_changed)
@@ -294,7 +335,22 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         return not self._closed
 
     def refresh(self) -> None:
+        """Read everything now: the whole list (new and deleted deployments, every row, the counts)."""
+        if self._watch is not None:
+            self._watch.ask_list()
         self._poller.refresh()
+
+    def rows_in_view(self, content: dict) -> None:
+        """The view's rows on screen (``names``) and its search/filter (``query``): rows that come
+        into view stale are read in a round at once; a new filter may read the whole list."""
+        names = content.get("names")
+        if self._watch is None or not isinstance(names, list):
+            return
+        names = [n for n in names[:500] if isinstance(n, str)]
+        query = content.get("query")
+        p = self._poller
+        if self._watch.set_in_view(names, p._clock(), p.policy.fast_s, query if isinstance(query, str) else ""):
+            p.refresh()
 
     def _rights_changed(self, message: str) -> None:
         with self._detail_lock:
@@ -341,6 +397,10 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
             # nothing new sends nothing at all (it used to send this and _rev, 664 B per round)
             "last_ok_ms": ms(snap.last_ok_at) if snap.error else self.last_ok_ms,
         }
+        if isinstance(snap.state, DeploymentList):
+            # only while rows are read one by one between lists: then the counts and the rows off
+            # screen are as old as the list (a list every round needs no second age)
+            values["listed_ms"] = snap.state.listed_ms if snap.state.partial else None
         self._last_ok_ms = ms(snap.last_ok_at)
         listing = snap.state
         gone = None
@@ -369,6 +429,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
                 self._table = table
                 values["rows"] = list(table.values())
                 values["row_ops"] = {"rev": self._table_rev, "base": base, **(ops or {"upsert": [], "remove": []})}
+                self._ops.append(values["row_ops"])
             if self.selected and self.selected not in states:
                 gone = self.selected  # its deployment is gone: so is its detail view
         with self.hold_sync():
@@ -427,9 +488,40 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
                 "remove": [],
             }
 
-    def _pulled(self, name: str) -> Any:
-        # a view that missed pushes missed row changes too: give it the whole table
-        return self.whole_table() if name == "row_ops" else getattr(self, name)
+    def changes_since(self, rev: int) -> dict[str, Any]:
+        """What a view holding table revision ``rev`` lacks, as one change from ``rev`` (the
+        recent changes merged); the whole table when it holds none or one older than those kept."""
+        with self._detail_lock:
+            ops = list(self._ops)
+            if rev == self._table_rev:
+                return {"rev": rev, "base": rev, "upsert": [], "remove": []}
+            if rev <= 0 or rev > self._table_rev or not ops or ops[0]["base"] > rev:
+                return self.whole_table()
+            upsert: dict[str, dict[str, Any]] = {}
+            removed: set[str] = set()
+            for op in ops:
+                if op["rev"] <= rev:
+                    continue
+                for name in op.get("remove", ()):
+                    upsert.pop(name, None)
+                    removed.add(name)
+                for row in op.get("upsert", ()):
+                    name = row["name"]
+                    if name in removed:  # gone and back: the new row whole
+                        removed.discard(name)
+                        upsert[name] = dict(self._table.get(name, row))
+                    else:
+                        upsert[name] = {**upsert.get(name, {}), **row}
+            return {"rev": self._table_rev, "base": rev, "upsert": list(upsert.values()), "remove": sorted(removed)}
+
+    def _pulled(self, name: str, content: dict | None = None) -> Any:
+        if name != "row_ops":
+            return getattr(self, name)
+        # a view that missed pushes missed row changes too: what it lacks from the table it holds
+        held = (content or {}).get("rows_rev")
+        if isinstance(held, int) and not isinstance(held, bool):
+            return self.changes_since(held)
+        return self.whole_table()
 
     # ------------------------------------------------------------ the open row
     def open_detail(self, name: str) -> DeploymentDetail:
@@ -593,6 +685,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         table = {
             "pull": self.pull,
             "refresh": lambda _content: self.refresh(),
+            "rows_in_view": self.rows_in_view,
             "rows": self.whole_table,
             "select": select,
             "start": row_action("start"),

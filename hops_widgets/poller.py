@@ -30,11 +30,13 @@ from .state import DeploymentState
 from .timeline import Timeline
 
 __all__ = [
+    "Choice",
     "DeploymentSource",
     "Policy",
     "Poller",
     "ProjectLoop",
     "Snapshot",
+    "TableWatch",
     "acquire",
     "active_pollers",
     "project_loops",
@@ -60,6 +62,12 @@ class Policy:
     backoff_max_s: float = 60.0
     jitter: float = 0.25
     stall_s: float = 20.0  # a poll still unanswered after this long is shown as a fault
+    # The overview's whole list (every deployment's state: N states on the backend) is read every
+    # max(list_min_s, N × list_per_row_s): 30 s up to 1,000 deployments, then growing with N, so
+    # the list never costs the backend more than 2,000 states a minute (list_min_s / list_per_row_s
+    # = the N where it starts growing). Rows on screen and rows that move are read one by one.
+    list_min_s: float = 30.0
+    list_per_row_s: float = 0.03
 
     @classmethod
     def from_options(cls, base: Policy | None = None, **options: Any) -> Policy:
@@ -183,10 +191,13 @@ class Poller:
         rand: Callable[[], float] = random.random,
         autostart: bool = True,
         loop: ProjectLoop | None = None,
+        join: bool = False,
     ) -> None:
+        """``join``: poll in the shared loop of the source's project where one is found (as
+        :func:`acquire` callers do); ``loop``: in this loop; neither: on a thread of its own."""
         self.source = source
         self.policy = policy or Policy()
-        if loop is None and autostart and getattr(_joining, "on", False):
+        if loop is None and join:
             loop, self.sharing = _project_loop_for(source, clock=clock, wake=wake)
         else:
             self.sharing = "own loop" if loop is None else "project loop"
@@ -399,6 +410,9 @@ class Poller:
                 if name != "refresh":
                     getattr(self.source, name)(*args)
                     self._action_until = self._clock() + self.policy.after_action_s
+                    watch = getattr(self.source, "watch", None)
+                    if isinstance(watch, TableWatch) and args:
+                        watch.touch(str(args[0]), self._clock())  # the row acted on is read as a moving one
             except Exception as exc:  # noqa: BLE001 - any source error is shown, never raised here
                 # a refusal changes nothing: no fast polling after it (_action_until is left as it was)
                 done.append((future, name, _SafeError(explain(exc, self.source.secrets), refusal=action_refusal(exc))))
@@ -577,17 +591,162 @@ class _Watchdog:
 _watchdog = _Watchdog()
 
 
+# ---------------------------------------------------------------- what an overview needs read
+class TableWatch:
+    """What an overview needs read, and when: its rows on screen, the rows that move, the whole list.
+
+    The backend prices a read in deployment *states* (each computed from Kubernetes): a single
+    GET costs one, the list costs one for every deployment of the project. So an overview reads
+    the rows in view (and the rows acted on) at the widget's usual cadence, rows that move off
+    screen at the stable cadence, and the whole list (new and deleted deployments, the status
+    counts, the rows off screen) every :meth:`list_every`: at once on Refresh, and when a search
+    or filter needs rows that the list held is too old for. All times are the loop's clock.
+    """
+
+    ACTED_S = 30.0  # a row acted on is read like a moving one this long (the policy's after_action_s)
+    FILTER_FRESH_S = 10.0  # a search or filter over a list older than this reads the list again
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.in_view: frozenset[str] | None = None  # None: the view has not said (every row counts)
+        self.read_at: dict[str, float] = {}  # name -> when its state was last read
+        self.touched: dict[str, float] = {}  # name -> when an action was asked on it
+        self.listed_at: float | None = None
+        self.size: int | None = None  # N, from the last list
+        self.list_asked = False
+        self.query = ""
+        self.fresh: set[str] = set()  # rows that came into view stale: read in the next round
+
+    # ------------------------------------------------------------ what the view says
+    def set_in_view(self, names: Any, now: float, fast_s: float, query: str = "") -> bool:
+        """The view's rows on screen (and its search/filter); True if a round should run now:
+        a row came into view whose state is older than one fast round, or a new filter needs
+        a fresher list."""
+        shown = frozenset(str(n) for n in names)
+        with self._lock:
+            came = shown - (self.in_view or frozenset())
+            self.in_view = shown
+            stale = {n for n in came if now - self.read_at.get(n, float("-inf")) >= fast_s}
+            self.fresh = (self.fresh & shown) | stale
+            if query != self.query:
+                self.query = query
+                if query and (self.listed_at is None or now - self.listed_at >= self.FILTER_FRESH_S):
+                    self.list_asked = True
+                    return True
+        return bool(stale)
+
+    def ask_list(self) -> None:
+        """Read the whole list in the next round (Refresh)."""
+        self.list_asked = True
+
+    def touch(self, name: str, now: float) -> None:
+        with self._lock:
+            self.touched[name] = now
+
+    # ------------------------------------------------------------ the schedule
+    def list_every(self, policy: Policy) -> float:
+        """The whole list's cadence: max(list_min_s, N × list_per_row_s)."""
+        return max(policy.list_min_s, (self.size or 0) * policy.list_per_row_s)
+
+    def list_interval(self, policy: Policy, visible: bool) -> float | None:
+        if visible:
+            return self.list_every(policy)
+        if policy.hidden_s is None:
+            return None
+        return max(policy.hidden_s, self.list_every(policy))
+
+    def list_due_at(self, policy: Policy, visible: bool) -> float | None:
+        if self.list_asked or self.listed_at is None:
+            return float("-inf")
+        every = self.list_interval(policy, visible)
+        return None if every is None else self.listed_at + every
+
+    def plan(
+        self, now: float, policy: Policy, *, visible: bool, interval: float | None, states: Any = ()
+    ) -> tuple[list[str], bool]:
+        """``(names to read one by one, whether the whole list is due)`` for a round at ``now``.
+
+        ``interval`` is the overview's own cadence now (fast while anything moves, stable while
+        visible); ``states`` the rows it holds. Rows in view are due when their last read is an
+        interval old; moving (or acted-on) rows off screen when it is ``stable_s`` old.
+        """
+        due_at = self.list_due_at(policy, visible)
+        if due_at is not None and now >= due_at - 1e-9:
+            return [], True
+        names: dict[str, None] = {}
+        with self._lock:
+            in_view = self.in_view
+            if visible and in_view is None:
+                return [s.name for s in states], False  # no report yet: every row counts as in view
+            for name, at in list(self.touched.items()):
+                if now - at > max(self.ACTED_S, policy.after_action_s):
+                    del self.touched[name]
+
+            def stale(name: str, every: float | None) -> bool:
+                return every is not None and now - self.read_at.get(name, float("-inf")) >= every * 0.9
+
+            if visible and in_view:
+                for s in states:
+                    if s.name in in_view and (s.name in self.fresh or stale(s.name, interval)):
+                        names[s.name] = None
+            for s in states:
+                if s.name in names:
+                    continue
+                moving = s.transitional or s.name in self.touched
+                if not moving:
+                    continue
+                shown = visible and in_view is not None and s.name in in_view
+                if stale(s.name, policy.fast_s if (shown or s.name in self.touched) else policy.stable_s):
+                    names[s.name] = None
+        return list(names), False
+
+    # ------------------------------------------------------------ what was read
+    def listed(self, names: Any, now: float) -> None:
+        with self._lock:
+            names = list(names)
+            self.read_at = dict.fromkeys(names, now)
+            self.size = len(names)
+            self.listed_at = now
+            self.list_asked = False
+            self.fresh.clear()
+
+    def read(self, names: Any, now: float) -> None:
+        with self._lock:
+            for name in names:
+                self.read_at[name] = now
+                self.fresh.discard(name)
+
+    def forget(self, name: str) -> None:
+        with self._lock:
+            self.read_at.pop(name, None)
+
+
 # ---------------------------------------------------------------- one loop per project
+@dataclass(frozen=True)
+class Choice:
+    """One round's request choice, for tests and support: ``list`` or ``gets``, and why."""
+
+    kind: str  # "list" | "gets" | "none"
+    gets: int = 0  # single GETs it needed (one state each)
+    size: int | None = None  # N, the project's size from the last list (a list costs N states)
+    why: str = ""
+
+
 class ProjectLoop:
     """One thread for every poller of one project's deployments (and its overviews).
 
-    Each round serves every member: one list request (``GET …/serving``, every
-    deployment's state) when two or more are shown or an overview is, the member's
-    own request when it is alone. A round is due when any member's interval is up,
-    so the cadence is the fastest any member needs, and it is free for the others.
+    Each round serves the members that are due, priced as the backend prices it, in
+    deployment states: a single GET costs one, the list (``GET …/serving``) one for every
+    deployment of the project. A round reads its deployments one by one, unless the list
+    is cheaper (N, known from the last list, is at most the number of deployments needed
+    this round) or an overview needs the whole list (its slow cadence, Refresh, a new
+    filter, its first round). An unknown N means single GETs: nothing lists just to learn
+    N. Whatever a round reads is handed to every member it concerns, due or not.
     Actions still go to the one deployment, on this thread, before the round.
     ``clock`` and ``wake`` are injectable; with ``autostart=False`` call :meth:`run_round`.
     """
+
+    SIZE_TRUSTED_S = 600.0  # N from a list older than this is unknown again (gets until a list is read)
 
     def __init__(
         self,
@@ -611,6 +770,10 @@ class ProjectLoop:
         self._thread: threading.Thread | None = None
         self.rounds = 0
         self.list_requests = 0
+        self.get_requests = 0
+        self.size: int | None = None  # N, from the last list read by any member
+        self.size_at: float | None = None
+        self.choice = Choice("none")
 
     @property
     def members(self) -> list[Poller]:
@@ -677,8 +840,8 @@ class ProjectLoop:
                     self._plan(m, m._replan())
             if self._stopping:
                 break
-            dues = [m._due for m in self.members if m._due is not None]
-            self._wake.wait(None if not dues else max(0.0, min(dues) - self._clock()))
+            due = self.next_due()
+            self._wake.wait(None if due is None else max(0.0, due - self._clock()))
 
     @staticmethod
     def _is_due(m: Poller, now: float) -> bool:
@@ -687,21 +850,36 @@ class ProjectLoop:
     @staticmethod
     def _plan(m: Poller, interval: float | None) -> None:
         m._due = None if interval is None or m._last_poll is None else m._last_poll + interval
+        watch = _watch_of(m)
+        if watch is not None and m._last_poll is not None and m.snapshot.mode != "backoff":
+            at = watch.list_due_at(m.policy, bool(m._visible))  # the overview's slow list, if sooner
+            if at is not None and (m._due is None or at < m._due):
+                m._due = max(at, m._last_poll)
 
     def next_due(self) -> float | None:
         dues = [m._due for m in self.members if m._due is not None]
         return min(dues) if dues else None
 
+    def known_size(self, now: float) -> int | None:
+        """N if a list told it recently enough, else None (unknown: single GETs)."""
+        if self.size is None or self.size_at is None or now - self.size_at > self.SIZE_TRUSTED_S:
+            return None
+        return self.size
+
     def run_round(self, members: list[Poller] | None = None) -> None:
-        """Actions first (each to its own deployment), then one request for every member."""
+        """Actions first (each to its own deployment), then the cheaper reads for the due members."""
         members = self.members if members is None else members
         if not members:
             return
-        for m in members:
+        now = self._clock()
+        due = [m for m in members if self._is_due(m, now)]
+        if not due:
+            return
+        for m in due:
             m._refresh = False
-        done = [(m, m._take_actions()) for m in members]
+        done = [(m, m._take_actions()) for m in due]
         try:
-            self._fetch(members)
+            self._fetch(members, due, now)
         finally:
             for _m, outcomes in done:
                 for future, name, error in outcomes:
@@ -711,13 +889,58 @@ class ProjectLoop:
                         future.set_exception(error)
             self.rounds += 1
 
-    def _fetch(self, members: list[Poller]) -> None:
+    def choose(self, gets: int, list_needed: bool, now: float) -> Choice:
+        """The round's request: the list when an overview needs it or N ≤ gets, else ``gets`` GETs."""
+        size = self.known_size(now)
+        if list_needed:
+            return Choice("list", gets, size, "an overview needs the whole list")
+        if not gets:
+            return Choice("none", 0, size, "nothing is due")
+        if size is not None and size <= gets:
+            return Choice("list", gets, size, f"the list costs {size} states, the GETs {gets}")
+        why = "N is unknown" if size is None else f"{gets} GETs cost less than the list's {size} states"
+        return Choice("gets", gets, size, why)
+
+    def _fetch(self, members: list[Poller], due: list[Poller], now: float) -> None:
         overviews = [m for m in members if _lists(m.source)]
         details = [m for m in members if not _lists(m.source)]
-        if len(members) == 1:
-            self._plan(members[0], members[0].poll())  # alone: its own request (a single get)
-            return
+        due_details = [m for m in details if m in due]
+        rows: dict[str, None] = {}  # overview rows to read one by one
+        list_needed = False
+        planned: dict[int, list[str]] = {}
+        for m in overviews:
+            if m not in due:
+                continue
+            watch = _watch_of(m)
+            listing = m.snapshot.state
+            if watch is None or not isinstance(getattr(listing, "states", None), tuple):
+                list_needed = True  # no table yet (or an overview that cannot read rows one by one)
+                continue
+            if m.snapshot.mode == "backoff":
+                list_needed = True  # after errors, one list brings everything back at once
+                continue
+            interval, _mode = m._interval(listing)
+            names, whole = watch.plan(now, m.policy, visible=bool(m._visible), interval=interval, states=listing.states)
+            list_needed |= whole
+            planned[id(m)] = names
+            rows.update(dict.fromkeys(names))
+        detail_names = {_name_of(m) for m in due_details}
+        gets = len(due_details) + len([n for n in rows if n not in detail_names])
+        self.choice = choice = self.choose(gets, list_needed, now)
+        if choice.kind == "list":
+            self._by_list(members, overviews, details)
+        elif choice.kind == "gets":
+            self._by_gets(members, overviews, due_details, rows, planned, now)
+        else:
+            for m in overviews:
+                if m in due:  # nothing to read for it now: its next round is planned from here
+                    m._last_poll = now
+                    self._plan(m, m._interval(m.snapshot.state)[0])
+
+    def _by_list(self, members: list[Poller], overviews: list[Poller], details: list[Poller]) -> None:
+        """One list request; every member gets its part, due or not (it is free for the others)."""
         walls = {id(m): m._begin() for m in members}
+        now = self._clock()
         try:
             if overviews:
                 listed = overviews[0].source.fetch()  # the overview's own list (it keeps its objects)
@@ -730,10 +953,16 @@ class ProjectLoop:
             for m in members:
                 self._plan(m, m._absorb(walls[id(m)], error=exc))
             return
+        self.size, self.size_at = len(states), now
+        for m in overviews:
+            watch = _watch_of(m)
+            if watch is not None:
+                watch.listed([s.name for s in states], now)
         by_id = {s.deployment_id: s for s in states if s.deployment_id is not None}
         by_name = {s.name: s for s in states}
-        for m in overviews:
-            self._plan(m, m._absorb(walls[id(m)], state=listed))
+        for i, m in enumerate(overviews):
+            mine = listed if i == 0 else m.source.took_list(states)
+            self._plan(m, m._absorb(walls[id(m)], state=mine))
         for m in details:
             d = getattr(m.source, "deployment", None)
             ident, name = getattr(d, "id", None), getattr(d, "name", None)
@@ -746,22 +975,81 @@ class ProjectLoop:
             else:
                 self._plan(m, m._absorb(walls[id(m)], state=state))
 
+    def _by_gets(
+        self,
+        members: list[Poller],
+        overviews: list[Poller],
+        due_details: list[Poller],
+        rows: dict[str, None],
+        planned: dict[int, list[str]],
+        now: float,
+    ) -> None:
+        """A single GET per deployment needed; what one member read, the others showing it get too."""
+        read: dict[str, Any] = {}
+        for m in due_details:
+            self._plan(m, m.poll())
+            self.get_requests += 1
+            state = m.snapshot.state
+            if m.snapshot.error_kind == "" and isinstance(state, DeploymentState):
+                read[state.name] = state
+                read.setdefault(_name_of(m), state)
+        gone: set[str] = set()
+        failed: dict[int, BaseException] = {}
+        for m in overviews:
+            if id(m) not in planned:
+                continue
+            walls = m._begin()
+            for name in planned[id(m)]:
+                if name in read or name in gone:
+                    continue
+                try:
+                    read[name] = m.source.get(name)
+                except DeploymentNotFound:
+                    gone.add(name)
+                except Exception as exc:  # noqa: BLE001 - the overview shows it and backs off
+                    failed[id(m)] = exc
+                    break
+                finally:
+                    self.get_requests += 1
+            if id(m) in failed:
+                self._plan(m, m._absorb(walls, error=failed[id(m)]))
+            else:
+                self._plan(m, m._absorb(walls, state=m.source.took_states(read, gone, self._clock())))
+        for m in overviews:  # an overview not due still shows what its detail members read
+            if id(m) in planned or not read:
+                continue
+            mine = {n: s for n, s in read.items() if n in {s.name for s in getattr(m.snapshot.state, "states", ())}}
+            if mine:
+                m._absorb(m._wall(), state=m.source.took_states(mine, set(), self._clock()))
+        for m in members:  # a detail not due whose deployment an overview read: it is fresh too
+            if m in due_details or _lists(m.source):
+                continue
+            state = read.get(_name_of(m))
+            if state is not None:
+                wall = m._begin()
+                self._plan(m, m._absorb(wall, state=state))
+
+
+def _watch_of(m: Poller) -> TableWatch | None:
+    watch = getattr(m.source, "watch", None)
+    return watch if isinstance(watch, TableWatch) else None
+
+
+def _name_of(m: Poller) -> str:
+    return str(getattr(getattr(m.source, "deployment", None), "name", None) or "")
+
 
 def _lists(source: Any) -> bool:
     """The source is an overview's (it lists every deployment of a project)."""
     return bool(getattr(source, "lists_deployments", False)) or hasattr(source, "serving")
 
 
-def _embedded_state(deployment: Any) -> Any:
-    """The state an SDK deployment got from the list response, without a new request."""
-    predictor = getattr(deployment, "predictor", None) or getattr(deployment, "_predictor", None)
-    return getattr(predictor, "_state", None)
-
-
 def _sdk_lister(get_all: Callable[[], Any]) -> Callable[[], list[DeploymentState]]:
+    from . import _sdk
+
     def list_states() -> list[DeploymentState]:
         deployments = get_all() or []
-        return [DeploymentState.from_sdk(d, state=_embedded_state(d)) for d in deployments]
+        return [DeploymentState.from_sdk(d, state=_sdk.embedded_state(d)) for d in deployments]
 
     return list_states
 
@@ -809,7 +1097,6 @@ def project_of(source: Any) -> tuple[Hashable, Callable[[], Any], str] | str:
 
 _loops: dict[Hashable, ProjectLoop] = {}
 _loops_lock = threading.Lock()
-_joining = threading.local()  # set while acquire() builds a poller: it joins its project's loop
 
 
 def _project_loop_for(
@@ -841,15 +1128,12 @@ _registry_lock = threading.Lock()
 
 
 def acquire(source: Any, factory: Callable[[], Poller] | None = None) -> Poller:
-    """The running poller for ``source.key``, created if there is none."""
+    """The running poller for ``source.key``, created if there is none (by ``factory``, which
+    decides whether it joins its project's loop: ``Poller(source, join=True)``, the default)."""
     with _registry_lock:
         poller = _registry.get(source.key)
         if poller is None or poller.stopped:
-            _joining.on = True  # a poller made here joins its project's loop where one is found
-            try:
-                poller = factory() if factory else Poller(source)
-            finally:
-                _joining.on = False
+            poller = factory() if factory else Poller(source, join=True)
             _registry[source.key] = poller
         return poller
 
@@ -875,8 +1159,14 @@ def active_pollers() -> list[Poller]:
 def _on_action(deployment: Any, action: str) -> None:
     """An action asked in code: every poller showing that deployment, and every overview, polls fast."""
     key = DeploymentSource(deployment).key
+    name = str(getattr(deployment, "name", "") or "")
     for poller in active_pollers():
-        if poller.source.key == key or getattr(poller.source, "lists_deployments", False):
+        if poller.source.key == key:
+            poller.expect_change()
+        elif getattr(poller.source, "lists_deployments", False):
+            watch = getattr(poller.source, "watch", None)
+            if isinstance(watch, TableWatch) and name:
+                watch.touch(name, poller._clock())  # its row is read as a moving one from now
             poller.expect_change()
 
 

@@ -290,7 +290,7 @@ class DeploymentDetail(t.HasTraits):
         self._changed = threading.Condition()
         self._round = 0  # the poll round whose result this widget shows
         if poller is None:
-            poller = _poller.acquire(source, lambda: Poller(source, policy=wanted))
+            poller = _poller.acquire(source, lambda: Poller(source, policy=wanted, join=True))
             if poller.policy is not wanted and (polling_options or policy is not None):
                 # explicit options win on a shared poller too; the others stay as they were
                 poller.set_policy(Policy.from_options(policy or poller.policy, **polling_options))
@@ -911,7 +911,7 @@ class DeploymentWidget(ShownOnce, Pullable, DeploymentDetail, anywidget.AnyWidge
     def _initial_traits(self) -> dict[str, Any]:
         return {"_view": self._wanted_view}
 
-    def _pulled(self, name: str) -> Any:
+    def _pulled(self, name: str, content: dict | None = None) -> Any:
         # a view that missed pushes missed deltas too: give it the whole (bounded) timeline or buffer
         if name == "timeline":
             return self._poller.timeline.whole()
