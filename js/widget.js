@@ -1344,13 +1344,17 @@ export const SECTIONS = {
 
   footer: {
     // two facts: when the server was last checked, when the state last changed; and the cadence
-    traits: ["changed_at_ms", "polling", "interval_s", "error", "last_ok_ms"],
+    traits: ["changed_at_ms", "polling", "interval_s", "error", "last_ok_ms", "listed_ms"],
     build(el, ctx) {
       const { source, channel } = ctx;
       const footer = h("div", "hops-footer", el);
       const checked = h("span", "hops-checked", footer);
       const updated = h("span", "hops-updated", footer);
       const polling = h("span", "hops-polling", footer);
+      // the overview reads its rows in view one by one and the whole list less often: how old the
+      // rows off screen and the status counts are (listed_ms is set only while that is so)
+      const listed = h("span", "hops-listed", footer);
+      listed.hidden = true;
       // Polls that find nothing new send nothing: between messages the poller's own
       // schedule bounds how old the last check is.
       let heardAt = source.get("changed_at_ms") || source.get("last_ok_ms") ? Date.now() : 0;
@@ -1373,6 +1377,12 @@ export const SECTIONS = {
         updated.title = changed ? `the state last changed at ${new Date(changed).toLocaleTimeString()}` : "";
         polling.textContent = pollingText(mode, every);
         polling.dataset.mode = mode;
+        const listedMs = source.get("listed_ms");
+        listed.hidden = typeof listedMs !== "number";
+        if (!listed.hidden) {
+          listed.textContent = `counts and rows off screen as of ${ago(Math.max(0, (Date.now() - listedMs) / 1000))}`;
+          listed.title = `The whole list was last read at ${new Date(listedMs).toLocaleTimeString()}; rows on screen and rows that move are read more often.`;
+        }
         polling.title =
           ctx.root.dataset.delivery === "pull"
             ? "Updates fetched by this view at the polling cadence: this host does not deliver the kernel's background updates."
@@ -1816,6 +1826,7 @@ function buildTable(el, ctx) {
   /** @type {Map<string, number>} */
   let index = new Map();
   let rowH = 0; // measured from the drawn rows
+  let remeasure = false; // measure it again at the next draw
   let focused = "";
   let tabStop = "";
 
@@ -1901,18 +1912,57 @@ function buildTable(el, ctx) {
       if (at.nextSibling !== entry.tr) at.after(entry.tr);
       at = entry.tr;
     }
-    if (slice.length && !rowH) {
+    // the row height is measured on the first draw and again whenever it may have changed (a
+    // resize: rows stack when narrow; a font or theme change), never while merely scrolling
+    if (slice.length && (remeasure || !rowH)) {
+      remeasure = false;
       const a = entries.get(slice[0].name).tr;
       const b = entries.get(slice[slice.length - 1].name).tr;
       const measured = (b.offsetTop + b.offsetHeight - a.offsetTop) / slice.length;
-      if (measured > 0) rowH = measured;
+      if (measured > 0 && Math.abs(measured - rowH) > 0.5) {
+        const had = rowH;
+        const topRow = had ? scroller.scrollTop / had : 0;
+        rowH = measured;
+        if (had) {
+          // the row at the top stays at the top; draw again with the new height
+          padTop.style.height = `${first * rowH}px`;
+          padBottom.style.height = `${(order.length - last) * rowH}px`;
+          scroller.scrollTop = topRow * rowH;
+          draw();
+          return;
+        }
+      }
     }
     const h1 = rowH || est;
     padTop.style.height = `${first * h1}px`;
     padBottom.style.height = `${(order.length - last) * h1}px`;
     padTop.hidden = first === 0;
     padBottom.hidden = last >= order.length;
+    reportInView(h1);
   }
+
+  // Which rows are on screen, told to the kernel (at most every 250 ms, only when they change): it
+  // reads those one by one at the widget's cadence and the whole list less often. The search and
+  // the pressed chip go with them: a filter over an old list makes the kernel read it again.
+  let reported = "";
+  let reportTimer = 0;
+  let reportedAt = 0;
+  let inView = { names: [], query: "" };
+  function reportInView(h1) {
+    const top = Math.max(0, Math.floor(scroller.scrollTop / h1));
+    const bottom = Math.min(order.length, Math.ceil((scroller.scrollTop + (scroller.clientHeight || 600)) / h1));
+    inView = { names: order.slice(top, bottom).map((r) => r.name), query: query || status ? `${status}|${query}` : "" };
+    if (!reportTimer) reportTimer = setTimeout(sendInView, Math.max(0, 250 - (Date.now() - reportedAt)));
+  }
+  function sendInView() {
+    reportTimer = 0;
+    const key = JSON.stringify(inView);
+    if (key === reported) return;
+    reported = key;
+    reportedAt = Date.now();
+    channel.notify("rows_in_view", inView);
+  }
+  ctx.cleanup(() => clearTimeout(reportTimer));
 
   /** Scroll row `i` of the filtered list into the window, draw, and focus it. */
   function focusRow(i) {
@@ -1952,10 +2002,37 @@ function buildTable(el, ctx) {
   scroller.addEventListener("scroll", onScroll, { passive: true });
   ctx.cleanup(() => cancelAnimationFrame(pending));
   // the window's height changes with the output's size: draw again
+  let width = -1;
+  const again = () => {
+    remeasure = true;
+    onScroll();
+  };
   if (typeof ResizeObserver === "function") {
-    const ro = new ResizeObserver(() => onScroll());
+    const ro = new ResizeObserver(() => {
+      // a new width reflows the rows (stacked when narrow): their height is measured again
+      if (scroller.clientWidth !== width) remeasure = width !== -1 || remeasure;
+      width = scroller.clientWidth;
+      onScroll();
+    });
     ro.observe(scroller);
     ctx.cleanup(() => ro.disconnect());
+  }
+  // a font or theme change (JupyterLab sets its theme and font sizes on <body> and <html>)
+  if (typeof MutationObserver === "function") {
+    const mo = new MutationObserver(again);
+    for (const node of [document.documentElement, document.body]) {
+      if (node) mo.observe(node, { attributes: true, attributeFilter: ["class", "style", "data-jp-theme-name", "data-theme"] });
+    }
+    ctx.cleanup(() => mo.disconnect());
+  }
+  if (document.fonts && typeof document.fonts.addEventListener === "function") {
+    document.fonts.addEventListener("loadingdone", again);
+    ctx.cleanup(() => document.fonts.removeEventListener("loadingdone", again));
+  }
+  const scheme = typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : null;
+  if (scheme && typeof scheme.addEventListener === "function") {
+    scheme.addEventListener("change", again);
+    ctx.cleanup(() => scheme.removeEventListener("change", again));
   }
   // the busy badges spin only while this table is on screen (CSS pauses them otherwise)
   if (typeof IntersectionObserver === "function") {
@@ -2047,7 +2124,8 @@ export function mount(viewName, el, base) {
   for (const name of view.below || []) build(name, el);
   if (!base.nested) {
     const visibility = watchVisibility(base.channel, root);
-    cleanups.push(visibility.stop, syncByPull(base.model, base.channel, root, visibility.visible));
+    const held = () => (ctx.rows ? { rows_rev: ctx.rows.rev } : {});
+    cleanups.push(visibility.stop, syncByPull(base.model, base.channel, root, visibility.visible, held));
   }
   return () => cleanups.splice(0).forEach((f) => f());
 }
@@ -2060,7 +2138,7 @@ export function mount(viewName, el, base) {
  * newest revision and the answer never comes: one small notice per interval, nothing back.
  * Returns the cleanup.
  */
-function syncByPull(model, channel, root, visible) {
+function syncByPull(model, channel, root, visible, held = () => ({})) {
   let applying = false;
   root.dataset.delivery = "push";
   const apply = (msg) => {
@@ -2089,7 +2167,9 @@ function syncByPull(model, channel, root, visible) {
     // with the ids still waiting for a reply: one the kernel sent from its poller thread, and the
     // host dropped, is sent again from the thread that handles this notice
     const waiting = channel.waiting();
-    if (visible()) channel.notify("pull", { rev: model.get("_rev") || 0, ...(waiting.length ? { waiting } : {}) });
+    // the overview's row store says which table revision it holds: the answer brings only what it lacks
+    const rows = held();
+    if (visible()) channel.notify("pull", { rev: model.get("_rev") || 0, ...rows, ...(waiting.length ? { waiting } : {}) });
     timer = setTimeout(tick, cadenceMs());
   };
   tick(); // at once: a host that dropped even the first state shows it now
