@@ -174,7 +174,7 @@ def test_lesson_in_lab(open_guide):
     overview = OverviewView.wait(nb, nb.cell_index_of("everything = ms.show("))
     rows = overview.wait_rows(
         lambda rs: (
-            {r["name"]: r["status"] for r in rs if r["name"].startswith("lesson-fail")}
+            {r["name"]: r["status"] for r in rs if r["name"].startswith("lessonfail")}
             == {
                 "lessonfailscheduled": "FAILED",
                 "lessonfailinitialized": "FAILED",
@@ -186,5 +186,5 @@ def test_lesson_in_lab(open_guide):
     )
     assert rows
     nb.cell(start_cell).scroll_into_view_if_needed()
-    nb.screenshot(nb.output(start_cell), "lessonstart-chapter", docs=True)
+    nb.screenshot(nb.output(start_cell), "lesson-start-chapter", docs=True)
     nb.assert_no_error_outputs()
