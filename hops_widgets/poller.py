@@ -828,20 +828,25 @@ class ProjectLoop:
     def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
-            members = self.members
-            now = self._clock()
-            if any(self._is_due(m, now) for m in members):
-                try:
-                    self.run_round(members)
-                except BaseException:  # pragma: no cover - members already contain source errors
-                    log.exception("hops-widgets project loop error")
-            else:
-                for m in members:  # woken early (visibility, policy): re-plan from the last round
-                    self._plan(m, m._replan())
+            try:
+                self.step()
+            except BaseException:  # pragma: no cover - members already contain source errors
+                log.exception("hops-widgets project loop error")
             if self._stopping:
                 break
             due = self.next_due()
             self._wake.wait(None if due is None else max(0.0, due - self._clock()))
+
+    def step(self) -> None:
+        """What the thread does when it wakes: a round if a member is due, else re-plan every
+        member from its last round (woken early: visibility, policy). For driving a loop by hand."""
+        members = self.members
+        now = self._clock()
+        if any(self._is_due(m, now) for m in members):
+            self.run_round(members)
+        else:
+            for m in members:
+                self._plan(m, m._replan())
 
     @staticmethod
     def _is_due(m: Poller, now: float) -> bool:

@@ -26,8 +26,9 @@ export class FakeModel {
     return this.state[key];
   }
 
+  /** As Backbone's set: assign and fire `change:<key>` (and `change`) when the value changed. */
   set(key, value) {
-    this.state[key] = value;
+    this.apply({ [key]: value });
   }
 
   on(event, fn) {
