@@ -30,7 +30,7 @@ from ._common import (
     versions,
 )
 
-SECTIONS = ("freshness", "cost", "scale", "kernel", "frontend", "logs", "bigtable")
+SECTIONS = ("freshness", "cost", "states", "scale", "kernel", "frontend", "logs", "bigtable")
 DOCS = ROOT / "docs" / "performance.md"
 
 
@@ -129,11 +129,17 @@ def write_docs(path: Path, report: dict, sections: list[Section]) -> None:
         "  round trip, and the 'out of stable' rows draw each change at a uniformly random phase of both",
         "  schedules, so they compare the schedules, not one lucky or unlucky draw.",
         "- **Request cost** is the price of that freshness: 60/min only while something moves, 12/min",
-        "  when stable and on screen, 2/min when no view is visible; per project, not per deployment,",
-        "  since the widgets of one project share one loop.",
-        "- **Scale**: the overview makes one list request per round whatever the number of deployments;",
-        "  detail widgets of K deployments of one project share one loop and one list request per round",
-        "  (a single get when only one is shown); several widgets of one deployment share one poller.",
+        "  when stable and on screen, 2/min when no view is visible.",
+        "- **Backend cost (states)**: the real backend computes a deployment's state from Kubernetes on",
+        "  every read, and the list computes all of them, so the price of a round is the number of states",
+        "  computed, not of requests. Each round the project loop reads single GETs (one state each) or",
+        "  the list (N states, N known from the last list), whichever costs fewer; an unknown N means",
+        "  GETs. A detail widget costs what the SDK's own loop would for its deployment; the overview",
+        "  reads its rows in view and its moving rows by GET and the whole list every max(30 s, N × 30 ms)",
+        "  (at once on Refresh, or for a filter over an old list). Requests per minute go up where states",
+        "  go down: at N = 2,000 the overview sends more, smaller requests than the old one-list loop.",
+        "- **Scale**: detail widgets of K deployments of one project share one loop and cost one state",
+        "  each per round; several widgets of one deployment share one poller.",
         "- **Bytes per change**: history and the instance series travel as appended entries, and an entry",
         "  a view already has as a patch of its changed fields, so an update stays flat as a widget ages.",
         "- **Kernel**: `import hops_widgets` is lazy (the widget, anywidget and the SDK load on first use);",

@@ -251,7 +251,7 @@ def run(quick: bool = False) -> Section:
     fixed_rate = 60 / fixed_gap if fixed_gap else None
     for m, label, goal in (("hidden", "no view visible", 2), ("visible", "views visible", 12)):
         r = idle_[m]
-        # the widgets share their project's loop: one list request per round serves all n
+        # the widgets share their project's loop: single GETs, or a list where it computes fewer states
         project_rate = r.get("list_requests", 0) / r["wall_s"] * 60
         gets_rate = r["requests_in_window"] / window * 60
         rate = (project_rate + gets_rate) / n
@@ -270,8 +270,8 @@ def run(quick: bool = False) -> Section:
             project_rate + gets_rate,
             "/min",
             None if fixed_rate is None else fixed_rate * n,
-            goal=f"≤ {goal}/min",
-            met=project_rate + gets_rate <= goal * 1.1,
+            goal=f"≤ {goal}/min per deployment ({goal * n}/min)",
+            met=project_rate + gets_rate <= goal * n * 1.1,
             note="" if r.get("list_requests") else f"the {window:g} s window is shorter than one 30 s interval",
         )
 
