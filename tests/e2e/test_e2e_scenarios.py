@@ -139,7 +139,7 @@ def test_scale_to_zero_idles_with_zero_instances_then_cold_start(open_lab):
     view.record()
     idle = view.wait_status("IDLE", timeout_s=20)
     assert idle.badge == "Idle" and idle.tone == "idle", idle  # healthy, not an error or warning
-    assert idle.predictor is not None and idle.predictor.startswith("0/"), idle
+    assert idle.predictor is not None and idle.predictor.startswith("0 of "), idle
     assert idle.scale_to_zero and idle.error is None
     assert all(step.endswith(":done") for step in idle.steps.split()), idle.steps
     assert_matches_kernel(view, nb.kernel_json(TRAITS))
@@ -151,7 +151,7 @@ def test_scale_to_zero_idles_with_zero_instances_then_cold_start(open_lab):
     trace = save_trace("lab-scale-to-zero", log)
     statuses = [s.status for s in log]
     assert statuses.index("IDLE") < len(statuses) - 1 - statuses[::-1].index("RUNNING"), trace
-    assert awake.predictor is not None and not awake.predictor.startswith("0/"), trace
+    assert awake.predictor is not None and not awake.predictor.startswith("0 of "), trace
 
 
 def test_failure_shows_its_reason_as_text(open_lab):
