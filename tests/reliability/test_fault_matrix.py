@@ -231,7 +231,7 @@ def test_null_and_negative_instance_counts(sb, fraud, widgets):
     assert any("negative (-2)" in p for p in w.problems), w.problems
     assert any("Available transformer instances is negative" in p for p in w.problems), w.problems
     assert w.error == "" and w.status == "RUNNING"
-    assert "predictor ?/?" in snapshot_html(w)
+    assert "predictor ? of ? requested pods exist" in snapshot_html(w)
     caller_survives(w)
     sb.clear_faults()
     wait_until(lambda: w.predictor_available == 2 and not w.problems, 5, "counts back")

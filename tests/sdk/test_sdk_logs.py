@@ -8,6 +8,7 @@ import warnings
 import pytest
 
 from hops_widgets import _sdk
+from hops_widgets.errors import no_logs
 from hops_widgets.poller import DeploymentSource
 
 HEADER = re.compile(r"^==> frauddetector-predictor-\d{5}-deployment-[a-z0-9]{10}-[a-z0-9]{5} <==$", re.M)
@@ -63,8 +64,10 @@ def test_sdk_get_logs_prints_and_reads_nothing_once_stopped(sdk_project, sdk_san
     assert deployment.get_logs() is None
     assert "http" in capsys.readouterr().out  # it points at the page with the history instead
     assert _logs_queries(sdk_sandbox) == []
-    # the widget's path asks anyway, gets nothing, and prints nothing
-    assert DeploymentSource(deployment).logs("predictor", 10) == []
+    # the widget's path asks anyway: the backend's "no pod runs" (404 / 240027), and nothing printed
+    with pytest.raises(Exception) as caught:
+        DeploymentSource(deployment).logs("predictor", 10)
+    assert no_logs(caught.value)
     assert capsys.readouterr().out == ""
 
 
