@@ -161,6 +161,7 @@ def test_timestamps_true_prefixes_live_lines_with_the_time_they_were_printed(sb,
     path = logs_path(sb, "frauddetector")
     plain = http.get(path, params={"component": "predictor", "tail": 3}).json()[0]
     stamped = http.get(path, params={"component": "predictor", "tail": 3, "timestamps": "true"}).json()[0]
+    assert len(lines_of(plain)) == 3  # the loop below runs
     for bare, line in zip(lines_of(plain), lines_of(stamped), strict=True):
         stamp, _, rest = line.partition(" ")
         parse(stamp)
