@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -9,7 +10,11 @@ from typing import Any
 
 import traitlets as t
 
+from ._text import sendable_value
+
 __all__ = ["STATIC", "Pullable", "ShownOnce", "asset", "ms"]
+
+log = logging.getLogger(__name__)
 
 
 def _static_dir() -> Path:
@@ -84,10 +89,31 @@ class Pullable(t.HasTraits):
     (Colab) or holds them back, the view's ``{"type": "pull", "rev"}`` notice is
     answered, inside that request, with ``{"type": "state", "rev", "changes"}``:
     only what changed since, nothing at all when nothing did.
+
+    A message that cannot be sent never wedges the ones after it. Every state leaves through
+    :meth:`get_state`, which makes it sendable (surrogates replaced, non-finite numbers
+    unknown: what jupyter_client's packer refuses). Should a message still fail to send, it
+    is dropped, ipywidgets' queue of held changes is cleared with it (in ``hold_sync`` a
+    raising send left it queued, so every later message failed too), and the view's next
+    pull is answered with the whole state under a new revision.
     """
 
     _rev = t.Int(0).tag(sync=True)
     PULLED: tuple[str, ...] = ()
+    _resync = False  # a message was lost: the next pull gets the whole state
+    send_failures = 0  # messages that could not be sent (for tests and the curious)
+
+    def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict:
+        state = super().get_state(key=key, drop_defaults=drop_defaults)  # type: ignore[misc]
+        return sendable_value(state)
+
+    def _send(self, msg: Any, buffers: Any = None) -> None:
+        try:
+            super()._send(msg, buffers=buffers)  # type: ignore[misc]
+        except Exception:  # a message the kernel cannot pack must not stop the next ones
+            self.send_failures += 1
+            self._resync = True
+            log.debug("hops-widgets: a message could not be sent; the view gets the whole state", exc_info=True)
 
     def _init_pull(self) -> None:
         self._revs: dict[str, int] = {}
@@ -114,8 +140,17 @@ class Pullable(t.HasTraits):
         except (TypeError, ValueError):
             since = 0
         with self._rev_lock:
-            names = [name for name, rev in self._revs.items() if rev > since]
-            rev = self._rev
+            resync, self._resync = self._resync, False
+            if resync:  # a message was lost: everything, under a revision newer than any the view holds
+                names = list(self.PULLED)
+                rev = self._rev + 1
+            else:
+                names = [name for name, rev in self._revs.items() if rev > since]
+                rev = self._rev
         if not names:
             return
-        self.send({"type": "state", "rev": rev, "changes": {name: self._pulled(name, content) for name in names}})  # type: ignore[attr-defined]
+        changes = sendable_value({name: self._pulled(name, content) for name in names})
+        self.send({"type": "state", "rev": rev, "changes": changes})  # type: ignore[attr-defined]
+        if resync:
+            with self._rev_lock:
+                self._rev = max(self._rev, rev)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from ._text import sendable_value
 from .errors import explain
 
 __all__ = ["Channel", "Visibility"]
@@ -106,7 +107,7 @@ class Channel:
 
     def _deliver(self, message: dict) -> None:
         try:
-            self._send(message)
+            self._send(sendable_value(message))  # server text in a body: no surrogate, no NaN
         except Exception:  # the comm may be closing: nobody is listening any more
             log.debug("hops-widgets: reply not sent", exc_info=True)
 

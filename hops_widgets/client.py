@@ -31,6 +31,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from ._actions import announce
+from ._text import sendable
 from .errors import (
     AuthenticationError,
     CertificateError,
@@ -841,13 +842,14 @@ def _log_lines(data: Any) -> list[dict[str, Any]]:
             raise InvalidResponse("A log entry has no text content or a bad instance name.")
         stamp = item.get("timestamp")
         doc = item.get("docId", item.get("doc_id"))
-        stamp = stamp if isinstance(stamp, str) else None
-        doc = str(doc) if isinstance(doc, (str, int)) and not isinstance(doc, bool) else None
+        stamp = sendable(stamp) if isinstance(stamp, str) else None
+        doc = sendable(str(doc)) if isinstance(doc, (str, int)) and not isinstance(doc, bool) else None
         lines = content.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
+        instance = sendable(instance or "")  # a lone surrogate (valid JSON) cannot be printed or sent
         for line in lines:
-            out.append({"instance": instance or "", "content": line, "timestamp": stamp, "id": doc})
+            out.append({"instance": instance, "content": sendable(line), "timestamp": stamp, "id": doc})
     return out
 
 

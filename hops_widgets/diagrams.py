@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .state import STATUSES, STEP_LABELS, STOP_STEP_LABELS, DeploymentState
+from .state import STATUSES, STEP_LABELS, STOP_STEP_LABELS, DeploymentState, visible
 
 __all__ = ["LAYOUT", "marks", "svg"]
 
@@ -238,6 +238,10 @@ def marks(statuses: Sequence[str], state: DeploymentState | None) -> dict[str, A
             out["start"] = {"current": visited[-1], "visited": visited, "taken": taken}
             out["focus"] = "start"
     out["text"] = describe(out, path)
+    if state is not None and not out["status"]["current"] and state.status not in _STATUS_PLACES:
+        # a status the diagram has no place for: say it, rather than "No state yet." beside its badge
+        unknown = f"Now {visible(state.status)}, a status the diagram does not show (shown as reported)."
+        out["text"] = f"{unknown} {out['text']}" if out["text"] != "No state yet." else unknown
     return out
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from ._text import sendable, visible
+
 __all__ = [
     "AuthenticationError",
     "DeploymentFailed",
@@ -297,18 +299,47 @@ _HINTS = {
 }
 
 
+# What an exception raised with no message means, where its class says it.
+_EMPTY_MEANS = {
+    "MemoryError": "the kernel ran out of memory",
+    "RecursionError": "a call nested too deeply",
+    "TimeoutError": "an operation timed out",
+    "ConnectionError": "the connection failed",
+    "StopIteration": "an iterator ended early",
+}
+
+
+def _detail(exc: BaseException) -> str:
+    """``Name: message``; a sentence instead of a bare ``Name:`` when the message is empty."""
+    name = _name(exc)
+    text = _text(exc)
+    if text.strip():
+        return f"{name}: {text}"
+    means = next((v for k, v in _EMPTY_MEANS.items() if k in name), "")
+    return f"{name}, with no message{f' ({means})' if means else ''}"
+
+
 def explain(exc: BaseException, secrets: tuple[str, ...] | list[str] = ()) -> str:
     """One line for a person, with no credential in it.
 
     Our own errors carry messages we wrote; for any other exception the kind
     decides the sentence and the original text, redacted and shortened, is
-    appended for whoever needs to dig. Never raises.
+    appended for whoever needs to dig. Hidden characters from a server (an RTL
+    override, controls) are written out and surrogates replaced, so the line can
+    be sent to a view and read as it is. Never raises.
     """
+    try:
+        return sendable(visible(_explain(exc, secrets)))
+    except Exception:  # noqa: BLE001 - the last resort: the class name
+        return f"{_name(exc)} (it could not be described)."
+
+
+def _explain(exc: BaseException, secrets: tuple[str, ...] | list[str] = ()) -> str:
     secrets = tuple(s for s in (secrets or ()) if isinstance(s, str))
     if isinstance(exc, HopsError):
         return _shorten(redact(_text(exc), secrets)) or f"{_name(exc)} (no message)."
     kind = error_kind(exc)
-    detail = _shorten(redact(f"{_name(exc)}: {_text(exc)}", secrets), 200)
+    detail = _shorten(redact(_detail(exc), secrets), 200)
     hint = _HINTS.get(kind)
     if hint is None:
         return _shorten(f"Unexpected error from the source. {detail}")

@@ -17,42 +17,48 @@ before stay in the buffer.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from ._text import clean_log_text, sendable, sendable_value, strip_escapes, visible
 from .errors import explain, no_logs
 
 __all__ = ["LogBook", "clean_line", "strip_ansi"]
 
 log = logging.getLogger(__name__)
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 MAX_LINE_CHARS = 4000  # a 1 MB line is cut: the rest is said, not sent
 
 
 def strip_ansi(text: str) -> str:
-    return _ANSI.sub("", text)
+    """A cleaned line as it reads on screen (copies, exports): no escape sequence, nothing hidden."""
+    return visible(strip_escapes(text))
 
 
 def clean_line(text: Any) -> str:
-    """A log line fit to travel and show: text, the last carriage-return segment, NUL written out, bounded.
+    """A log line fit to travel and show: text, the last carriage-return segment, bounded.
 
-    ANSI colour codes are kept (the view turns them into classes, never HTML);
-    other escape sequences are the view's to drop.
+    Surrogates become U+FFFD (the kernel could not send them), NUL is written ``␀``, and every
+    hidden character that is not part of an escape sequence (a lone ESC, BEL, DEL, NEL, C1
+    controls, bidirectional overrides) is written out as ``⟨U+202E⟩``. CSI and OSC sequences
+    are kept for the view, which renders SGR colours and http(s) OSC 8 links as text and
+    classes (never HTML) and removes the rest.
     """
     if not isinstance(text, str):
-        text = "" if text is None else str(text)
+        try:
+            text = "" if text is None else str(text)
+        except Exception:  # noqa: BLE001 - an object whose str raises is shown by its type
+            text = f"<{type(text).__name__}>"
     if "\r" in text:  # progress bars redraw one line: keep what the terminal would show last
         parts = [p for p in text.split("\r") if p]
         text = parts[-1] if parts else ""
     text = text.replace("\x00", "␀")
     if len(text) > MAX_LINE_CHARS:
         text = f"{text[:MAX_LINE_CHARS]} … ({len(text) - MAX_LINE_CHARS} more characters)"
-    return text
+    return clean_log_text(text)
 
 
 class LogBook:
@@ -207,9 +213,9 @@ class LogBook:
                 self._seq += 1
                 line = {
                     "seq": self._seq,
-                    "instance": str(entry.get("instance") or ""),
+                    "instance": sendable(visible(str(entry.get("instance") or ""))),
                     "text": clean_line(entry.get("content")),
-                    "ts": entry.get("timestamp"),
+                    "ts": sendable_value(entry.get("timestamp")),
                 }
                 self._lines.append(line)
                 added.append(line)

@@ -9,11 +9,12 @@ input is not a deployment at all (then :class:`~hops_widgets.errors.InvalidRespo
 from __future__ import annotations
 
 import json
-import re
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from ._text import sendable, strip_hidden, visible
 from .errors import InvalidResponse
 
 __all__ = [
@@ -23,7 +24,11 @@ __all__ = [
     "DeploymentState",
     "Instances",
     "condition_message",
+    "strip_hidden",
+    "visible",
 ]
+# Counts and amounts above this are not numbers a deployment has (and lose precision in a browser).
+MAX_SAFE = 2**53 - 1
 
 # status -> (tone for the badge, sentence). Tones are CSS words, not colours.
 STATUSES: dict[str, tuple[str, str]] = {
@@ -152,14 +157,27 @@ def _count(value: Any, what: str, problems: list[str]) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         problems.append(f"{what} is not a number ({_preview(value)}).")
         return None
+    if not math.isfinite(value) or abs(value) > MAX_SAFE:
+        problems.append(f"{what} is out of range ({_preview(value)}).")
+        return None
     if value < 0:
         problems.append(f"{what} is negative ({value}).")
         return None
     return int(value)
 
 
+def _whole(value: Any) -> int | None:
+    """A version or id: a whole number a browser holds exactly, else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_SAFE:
+        return value
+    return None
+
+
 def _preview(value: Any, limit: int = 40) -> str:
-    text = repr(value)
+    try:
+        text = sendable(visible(repr(value)))
+    except Exception:  # noqa: BLE001 - a value whose repr raises (SDK objects) is still described
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -389,7 +407,8 @@ class DeploymentState:
         if self.scale_to_zero:
             counts += ", scale-to-zero"
         parts.append(counts)
-        return " ".join(" — ".join(parts).split())  # one line, whatever the server sent
+        # one line, whatever the server sent; hidden characters (an RTL override in a name) written out
+        return visible(" ".join(" — ".join(parts).split()))
 
     def describe(self) -> None:
         """Print a readable summary, one fact per line."""
@@ -429,7 +448,7 @@ class DeploymentState:
                 lines.append(f"{label:<13}{self.endpoint[key]}")
         for problem in self.problems:
             lines.append(f"note         {problem}")
-        return "\n".join(lines)
+        return visible("\n".join(lines))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -487,8 +506,8 @@ class DeploymentState:
             predictor=predictor,
             transformer=transformer,
             model_name=_text(_get(data, "modelName", "model_name"), None, problems, "Model name"),
-            model_version=version if isinstance(version, int) and not isinstance(version, bool) else None,
-            deployment_id=ident if isinstance(ident, int) and not isinstance(ident, bool) else None,
+            model_version=_whole(version),
+            deployment_id=_whole(ident),
             problems=tuple(problems),
             resources=_json_resources(data, has_transformer),
             endpoint=_json_endpoint(data),
@@ -545,40 +564,24 @@ class DeploymentState:
             predictor=predictor,
             transformer=transformer,
             model_name=_text(_get(deployment, "model_name"), None, problems, "Model name"),
-            model_version=version if isinstance(version, int) and not isinstance(version, bool) else None,
-            deployment_id=ident if isinstance(ident, int) and not isinstance(ident, bool) else None,
+            model_version=_whole(version),
+            deployment_id=_whole(ident),
             problems=tuple(problems),
             resources=_sdk_resources(deployment, sdk_transformer),
             endpoint=_sdk_endpoint(deployment, state),
         )
 
 
-# Characters that change how text reads without being seen: C0/C1 controls (but tab and
-# newline), bidirectional overrides and isolates, zero-width marks, the byte-order mark.
-_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-
-
-def visible(text: str) -> str:
-    """``text`` with every hidden control character written out as ``⟨U+202E⟩``.
-
-    For names: a right-to-left override in a deployment name must not make it
-    read as another name.
-    """
-    return _HIDDEN.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
-
-
-def strip_hidden(text: str) -> str:
-    """``text`` without hidden control characters (for static HTML that others will open)."""
-    return _HIDDEN.sub("", text)
-
-
 def _text(value: Any, default: str | None, problems: list[str], what: str) -> str | None:
     if value is None:
         return default
     if isinstance(value, str):
-        return value
+        return sendable(value)
     problems.append(f"{what} is not text ({_preview(value)}).")
-    return str(value)
+    try:
+        return sendable(str(value))
+    except Exception:  # noqa: BLE001 - an object whose str raises is shown by its type
+        return f"<{type(value).__name__}>"
 
 
 def _status(value: Any, problems: list[str]) -> str:
@@ -593,7 +596,7 @@ def _status(value: Any, problems: list[str]) -> str:
 
 def _word(value: str) -> str:
     """A status or condition type: upper case, inner whitespace collapsed, bounded."""
-    return "_".join(value.split()).upper()[:64]
+    return sendable("_".join(value.split()).upper()[:64])
 
 
 def _condition(value: Any, problems: list[str]) -> Condition | None:
@@ -610,8 +613,8 @@ def _condition(value: Any, problems: list[str]) -> Condition | None:
     else:
         type_ = _word(type_) or None
     if reason is not None and not isinstance(reason, str):
-        reason = str(reason)
-    return Condition(type=type_, status=status, reason=reason or "")
+        reason = _text(reason, "", [], "Reason")
+    return Condition(type=type_, status=status, reason=sendable(reason or ""))
 
 
 # Where a serving's REST JSON keeps the requested counts, newest shape first (camelCase and
@@ -687,7 +690,10 @@ ENDPOINT_LABELS = {
 
 
 def _number(value: Any) -> Any:
+    """A resource amount, or None where it is not one (not a number, negative, NaN, ±Infinity, huge)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
+        return None
+    if not math.isfinite(value) or value > MAX_SAFE:
         return None
     return int(value) if float(value).is_integer() else value
 
@@ -695,7 +701,7 @@ def _number(value: Any) -> Any:
 def _word_of(value: Any) -> str | None:
     value = getattr(value, "value", value)  # SDK enums (ScaleMetric) carry their wire word
     if isinstance(value, str) and value.strip():
-        return value.strip()[:80]
+        return sendable(strip_hidden(value.strip()[:80]))
     return None
 
 
@@ -802,7 +808,7 @@ def _endpoint_fields(raw: Mapping[str, Any]) -> dict[str, str]:
     for key, value in raw.items():
         word = getattr(value, "value", value)
         if isinstance(word, str) and word.strip():
-            out[key] = strip_hidden(word.strip())[:300]
+            out[key] = sendable(strip_hidden(word.strip()))[:300]
     return out
 
 

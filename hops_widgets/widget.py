@@ -11,6 +11,7 @@ import contextlib
 import html
 import itertools
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -26,9 +27,10 @@ from . import errors as _errors
 from . import poller as _poller
 from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Visibility
+from ._text import plain_log_text, sendable
 from .errors import DeploymentFailed, explain, redact
 from .errors import Timeout as WaitTimeout
-from .logs import LogBook, strip_ansi
+from .logs import LogBook
 from .poller import DeploymentSource, Policy, Poller, Snapshot
 from .state import (
     ENDPOINT_LABELS,
@@ -607,14 +609,22 @@ class DeploymentDetail(t.HasTraits):
         start is seen as it happens.
         """
         if isinstance(body, str):
-            text = body
+            text = sendable(body)
             try:
-                payload = json.loads(body)
+                payload = json.loads(body, parse_constant=_no_constant)
+            except _BadBody as exc:
+                raise _Refused(str(exc)) from None
             except ValueError as exc:
-                raise _Refused(f"The request body is not valid JSON: {exc}.") from None
+                raise _Refused(f"The request body is not valid JSON: {visible(sendable(str(exc)))}.") from None
         else:
             payload = body
-            text = json.dumps(body, indent=2)
+            try:
+                text = json.dumps(body, indent=2, allow_nan=False)
+            except ValueError:
+                raise _Refused(_body_problem(body) or "The request body cannot be sent as JSON.") from None
+        problem = _body_problem(payload)
+        if problem:
+            raise _Refused(problem)
         if len(text) > MAX_BODY_CHARS:
             raise _Refused(f"The request body is longer than {MAX_BODY_CHARS} characters.")
         with self._lock:
@@ -853,13 +863,52 @@ def _body_key(source: Any) -> Any:
         return id(source)
 
 
+class _BadBody(ValueError):
+    """A request body the server would not read as JSON, though Python's parser takes it."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _BadBody(f"The request body is not valid JSON: {name} is not a JSON number; nothing was sent.")
+
+
+def _body_problem(payload: Any, depth: int = 0) -> str:
+    """What is wrong with a parsed body that JSON cannot carry to the server, or "" if nothing is."""
+    if isinstance(payload, float) and not math.isfinite(payload):
+        return (
+            "The request body has a number too large for JSON (it reads as infinity, such as 1e999): "
+            "write it smaller or as a string. Nothing was sent."
+        )
+    if isinstance(payload, str) and sendable(payload) != payload:
+        return (
+            "The request body has an unpaired surrogate escape (such as \\ud800), which is not text "
+            "and cannot be sent: remove it or pair it. Nothing was sent."
+        )
+    if depth > 200:
+        return ""
+    if isinstance(payload, dict):
+        items = [*payload.keys(), *payload.values()]
+    elif isinstance(payload, (list, tuple)):
+        items = list(payload)
+    else:
+        return ""
+    for item in items:
+        problem = _body_problem(item, depth + 1)
+        if problem:
+            return problem
+    return ""
+
+
 def _response_text(answer: Any, secrets: tuple[str, ...]) -> str:
     """The model's answer as indented JSON (or its text), secrets redacted, cut at MAX_RESPONSE_CHARS."""
     try:
         text = json.dumps(answer, indent=2, default=str)
     except (TypeError, ValueError):
-        text = str(answer)
-    text = redact(text, secrets)
+        try:
+            text = str(answer)
+        except Exception:  # noqa: BLE001 - an answer that cannot be printed is named by its type
+            text = f"<{type(answer).__name__}>"
+    # hidden characters (an RTL override, BEL, a lone ESC) written out; surrogates cannot be sent
+    text = sendable(visible(redact(text, secrets)))
     if len(text) > MAX_RESPONSE_CHARS:
         text = text[:MAX_RESPONSE_CHARS] + f"\n…({len(text) - MAX_RESPONSE_CHARS} more characters)"
     return text
@@ -998,7 +1047,7 @@ def snapshot_html(w: DeploymentWidget) -> str:
     lines = book.tail(20) if book is not None and book.open else []
     logs = ""
     if lines:
-        text = "\n".join(strip_ansi(line["text"])[:300] for line in lines)
+        text = "\n".join(plain_log_text(line["text"])[:300] for line in lines)
         title = f"<p class='hops-logs-title'>Last {len(lines)} log lines ({e(book.component)})</p>"
         logs = f"{title}<pre class='hops-logs'>{server(text)}</pre>"
     error = f"<p class='hops-error'>{server(w.error)}</p>" if w.error else ""
