@@ -8,17 +8,24 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
+
+from ._supervise import (
+    StopOnSignals,
+    end_process_tree,
+    free_port,
+    wait_for_interrupt,
+    wait_until_listening,
+    wait_until_serving,
+)
 
 DEMO_NOTEBOOK = "notebooks/inspect_deployment_state.ipynb"
 DASHBOARD_NOTEBOOK = "examples/dashboard.ipynb"
@@ -304,36 +311,6 @@ class _ScriptTicker:
                 print(line, file=self._out, flush=True)
 
 
-_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
-
-
-def _wait_for_interrupt(stop: threading.Event, ready=None) -> None:
-    """Call ``ready()``, then wait for ``stop``, Ctrl-C, SIGTERM or SIGHUP (a closed terminal).
-
-    The handlers are in place before ``ready()`` says "Press Ctrl-C", and SIGINT gets one too:
-    a process started in the background by a shell inherits SIGINT ignored, where Python's own
-    Ctrl-C handling would never run.
-    """
-
-    def on_signal(signum, frame):
-        stop.set()
-
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in _STOP_SIGNALS:
-            previous[signum] = signal.signal(signum, on_signal)
-    try:
-        if ready is not None:
-            ready()
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
 def run_sandbox(args: argparse.Namespace, *, out: TextIO = sys.stdout, stop: threading.Event | None = None) -> int:
     from . import sandbox
 
@@ -363,7 +340,7 @@ def run_sandbox(args: argparse.Namespace, *, out: TextIO = sys.stdout, stop: thr
         ticker.start()
 
     try:
-        _wait_for_interrupt(stop or threading.Event(), ready=ready)
+        wait_for_interrupt(stop or threading.Event(), ready=ready)
     finally:
         ticker.stop()
         sb.stop()
@@ -405,132 +382,6 @@ def demo_environment(sb, base: dict[str, str] | None = None, cert_dir: str | Non
     return env
 
 
-class _Stop(BaseException):
-    """Raised in the main thread by SIGINT, SIGTERM or SIGHUP: stop everything, like Ctrl-C."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-class _StopOnSignals:
-    """While active, the first SIGINT/SIGTERM/SIGHUP raises :class:`_Stop`; later ones are ignored
-    so that they cannot cut the cleanup short. A no-op outside the main thread."""
-
-    def __enter__(self):
-        self.received: int | None = None
-        self._previous = {}
-        if threading.current_thread() is threading.main_thread():
-            for signum in _STOP_SIGNALS:
-                self._previous[signum] = signal.signal(signum, self._on_signal)
-        return self
-
-    def _on_signal(self, signum, frame):
-        if self.received is None:
-            self.received = signum
-            raise _Stop(signum)
-
-    def __exit__(self, *exc):
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
-        return isinstance(exc[1], (_Stop, KeyboardInterrupt))  # stopped as asked: not an error
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (Linux /proc; elsewhere none are found and JupyterLab's own
-    shutdown is relied on). Kernels run in sessions of their own, so a process group misses them."""
-    if pid <= 1:
-        return []
-    children: dict[int, list[int]] = {}
-    try:
-        entries = [e for e in os.listdir("/proc") if e.isdigit()]
-    except OSError:
-        return []
-    for entry in entries:
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read().decode(errors="replace")
-            ppid = int(stat.rpartition(")")[2].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rpartition(b")")[2].split()[0] != b"Z"
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            return False
-        return True
-
-
-def _end_jupyter(process: subprocess.Popen, out: TextIO, name: str = "JupyterLab") -> None:
-    """Stop JupyterLab (or Voilà: it shuts its kernels down), then end whatever of its tree is left."""
-    tree = _descendants(process.pid)
-    if process.poll() is None:
-        print(f"Stopping {name} and its kernels...", file=out, flush=True)
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except OSError:
-                process.kill()
-            process.wait()
-    deadline = time.monotonic() + 5
-    left = [pid for pid in tree if _alive(pid)]
-    while left and time.monotonic() < deadline:
-        time.sleep(0.1)
-        left = [pid for pid in left if _alive(pid)]
-    for pid in left:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-
-
-def _free_port(preferred: int) -> int:
-    """``preferred`` if nothing listens there on the loopback, else a free port."""
-    for port in (preferred, 0):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return s.getsockname()[1]
-    raise OSError("no free port on 127.0.0.1")
-
-
-def _wait_until_serving(process: subprocess.Popen, base_url: str, token: str, timeout: float = 120) -> bool:
-    """Wait until JupyterLab answers ``/api/status``; False if it exited or never answered."""
-    import urllib.error
-    import urllib.request
-
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
-    request = urllib.request.Request(f"{base_url}/api/status", headers={"Authorization": f"token {token}"})
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with opener.open(request, timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except (OSError, urllib.error.URLError):
-            pass
-        time.sleep(0.2)
-    return False
-
-
 @dataclass
 class _Beside:
     """What demo and dashboard run: the notebook, the sandbox, its certificate folder, the server process."""
@@ -568,7 +419,7 @@ def _run_beside_sandbox(
     if code:
         return code
     run = _Beside(notebook.resolve())
-    with _StopOnSignals() as signals:
+    with StopOnSignals() as signals:
         ticker = None
         try:
             run.sb = sandbox.start(
@@ -584,7 +435,7 @@ def _run_beside_sandbox(
                 name = signal.Signals(signals.received).name
                 print(f"\n{name} received: stopping the {what}.", file=out, flush=True)
             if run.process is not None:
-                _end_jupyter(run.process, out, server)
+                end_process_tree(run.process, out, server)
             if ticker is not None:
                 ticker.stop()
             if run.sb is not None:
@@ -598,7 +449,7 @@ def _run_beside_sandbox(
 def run_demo(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
     def launch(run: _Beside) -> int:
         notebook = run.notebook
-        port = args.port if args.port is not None else _free_port(8888)
+        port = args.port if args.port is not None else free_port(8888)
         token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
         base_url = f"http://127.0.0.1:{port}"
         guide_url = f"{base_url}/lab/tree/{urllib.parse.quote(notebook.name)}?token={token}"
@@ -623,7 +474,7 @@ def run_demo(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
         except OSError as exc:
             print(f"hops-widgets: cannot run JupyterLab: {exc}", file=sys.stderr)
             return 1
-        if _wait_until_serving(run.process, base_url, token):
+        if wait_until_serving(run.process, base_url, token):
             _announce(args, out, "guide", guide_url, "JupyterLab")
         return run.process.wait()
 
@@ -647,23 +498,11 @@ def _announce(args: argparse.Namespace, out: TextIO, what: str, url: str, server
         webbrowser.open(url)
 
 
-def _wait_until_listening(process: subprocess.Popen, port: int, timeout: float = 120) -> bool:
-    """Wait until something accepts connections on ``port`` (a page request would run the notebook)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return True
-        except OSError:
-            time.sleep(0.2)
-    return False
-
-
 def run_dashboard(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
     """``demo`` with Voilà instead of JupyterLab: the same sandbox, environment and clean-up."""
 
     def launch(run: _Beside) -> int:
-        port = args.port if args.port is not None else _free_port(0)
+        port = args.port if args.port is not None else free_port(0)
         url = f"http://127.0.0.1:{port}/"
         command = [
             sys.executable, "-m", "voila", str(run.notebook),
@@ -683,7 +522,7 @@ def run_dashboard(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
         except OSError as exc:
             print(f"hops-widgets: cannot run Voilà: {exc}", file=sys.stderr)
             return 1
-        if _wait_until_listening(run.process, port):
+        if wait_until_listening(run.process, port):
             _announce(args, out, "dashboard", url, "Voilà")
         return run.process.wait()
 

@@ -189,7 +189,7 @@ def fake_jupyter(monkeypatch, tmp_path):
     FakeJupyter.instances = []
     FakeJupyter.interrupt_next = False
     monkeypatch.setattr(cli.subprocess, "Popen", FakeJupyter)
-    monkeypatch.setattr(cli, "_wait_until_serving", lambda *args, **kwargs: True)
+    monkeypatch.setattr(cli, "wait_until_serving", lambda *args, **kwargs: True)
     notebook = tmp_path / "guide.ipynb"
     notebook.write_text("{}")
     return notebook
@@ -381,7 +381,7 @@ def test_demo_plays_the_scenario_beside_the_demo_deployments(fake_jupyter):
 
 
 def test_dashboard_shares_the_demo_start_up(fake_jupyter, monkeypatch):
-    monkeypatch.setattr(cli, "_wait_until_listening", lambda *args, **kwargs: True)
+    monkeypatch.setattr(cli, "wait_until_listening", lambda *args, **kwargs: True)
     args = cli.build_parser().parse_args(
         ["dashboard", "--notebook", str(fake_jupyter), "--no-browser", "--port", "8901", "--scenario", "lesson"]
     )
