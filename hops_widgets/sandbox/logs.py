@@ -1,6 +1,6 @@
 """Server logs of the sandbox's deployments: per instance, written by the state machine.
 
-Every deployment has a :class:`LogBook`: the instances (pods) it ran, each
+Every deployment has a :class:`PodLogs`: the instances (pods) it ran, each
 with the sandbox second it appeared and the one it went away, and the lines
 they printed, each stamped with the sandbox second it was printed. The state
 machine writes into it when something happens (a start is asked for, a start
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["COMPONENTS", "SOURCES", "LogBook", "Pod"]
+__all__ = ["COMPONENTS", "SOURCES", "Pod", "PodLogs"]
 
 COMPONENTS = ("predictor", "transformer")
 SOURCES = ("kubernetes", "opensearch")
@@ -107,7 +107,7 @@ class Context:
     reason: str = ""
 
 
-class LogBook:
+class PodLogs:
     """The instances and lines of one deployment. Not thread-safe: the World's lock covers it."""
 
     def __init__(self, ident: int, wall_of: Callable[[float], float], salt: str = "") -> None:
@@ -430,3 +430,6 @@ def _shutdown(ctx: Context, pod: Pod, why: str) -> list[str]:
         f"{_GREEN}INFO{_RESET}:     Finished server process [1]",
         _kserve("INFO", "model_server.py:stop():401", f"Stopped after serving {pod.served} requests"),
     ]
+
+
+LogBook = PodLogs  # the old name, kept for code that imported it (the widget's LogBook is another class)

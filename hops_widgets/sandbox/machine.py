@@ -265,7 +265,7 @@ class _Record:
     next_storage: tuple[int, float] | None = None  # the same, for the next start
     heal_after: float | None = None  # the coming failure's cause goes away this long after it happens
     heal_at: float | None = None  # while FAILED: when the cause goes away by itself
-    book: _logs.LogBook | None = None  # its instances and their log lines
+    pod_logs: _logs.PodLogs | None = None  # its instances and their log lines
 
 
 @dataclass(frozen=True)
@@ -444,24 +444,24 @@ class World:
             self._next_id = max(self._next_id, new_id + 1)
             self._records[record.id] = record
             self._by_name[spec.name] = record.id
-            record.book = _logs.LogBook(record.id, self.wall_of, self._salt)
+            record.pod_logs = _logs.PodLogs(record.id, self.wall_of, self._salt)
             self._log_history(record, now)
             return record.id
 
     def _log_history(self, record: _Record, now: float) -> None:
         """The logs a deployment added in the middle of its life already has."""
-        book, t = record.book, self.timing
+        pod_logs, t = record.pod_logs, self.timing
         if record.phase in (RUNNING, IDLE, UPDATING):
             self._boot(record, now - t.start_s - 1.0)
             if record.phase == IDLE:
-                book.shutdown(
+                pod_logs.shutdown(
                     self._context(record), self._idle_pods(record, now - 0.5), now - 0.5, now - 0.1, why="idle"
                 )
         elif record.phase == STARTING:
             self._boot_walk(record, now)
         elif record.phase == FAILED and record.failure is not None:
             step, reason = record.failure
-            book.fail(self._context(record, reason), step, now, alive_only=False)
+            pod_logs.fail(self._context(record, reason), step, now, alive_only=False)
 
     def _context(self, record: _Record, reason: str = "") -> _logs.Context:
         spec = record.spec
@@ -490,7 +490,7 @@ class World:
         half = self.timing.step_s / 2
         if length is not None:
             windows = tuple(t0 + length * k / 7 for k in range(1, 8))
-        return record.book.boot(
+        return record.pod_logs.boot(
             self._context(record),
             t0,
             half,
@@ -502,7 +502,8 @@ class World:
 
     def _idle_pods(self, record: _Record, at: float) -> list:
         scale_transformer = record.spec.transformer_min_instances == 0
-        return [p for p in record.book.alive(at) if p.component == "predictor" or (scale_transformer and p.born <= at)]
+        alive = record.pod_logs.alive(at)
+        return [p for p in alive if p.component == "predictor" or (scale_transformer and p.born <= at)]
 
     def delete(self, key: int | str) -> None:
         with self._lock:
@@ -553,8 +554,8 @@ class World:
                     record.next_failure = None
             record.storage, record.next_storage = record.next_storage, None
             start_at = record.since
-            record.book.cut(start_at)
-            record.book.shutdown(self._context(record), record.book.alive(start_at), start_at, start_at)
+            record.pod_logs.cut(start_at)
+            record.pod_logs.shutdown(self._context(record), record.pod_logs.alive(start_at), start_at, start_at)
             self._boot_walk(record, start_at)
             return "starting"
 
@@ -578,8 +579,8 @@ class World:
             record.failure = None
             record.deployed = None
             at = record.since
-            record.book.cut(at)
-            record.book.shutdown(self._context(record), record.book.alive(at), at, at + self.timing.stop_s)
+            record.pod_logs.cut(at)
+            record.pod_logs.shutdown(self._context(record), record.pod_logs.alive(at), at, at + self.timing.stop_s)
             return "stopping"
 
     def update(self, key: int | str, **changes: Any) -> str:
@@ -606,10 +607,10 @@ class World:
                 record.heal_at = None
                 self._enter(record, UPDATING)
                 at, length = record.since, self.timing.update_s
-                record.book.cut(at)
-                old = record.book.alive(at)
+                record.pod_logs.cut(at)
+                old = record.pod_logs.alive(at)
                 self._boot(record, at, length / 2)
-                record.book.shutdown(self._context(record), old, at + length / 2, at + length)
+                record.pod_logs.shutdown(self._context(record), old, at + length / 2, at + length)
                 return "updating"
             return "saved"
 
@@ -623,24 +624,24 @@ class World:
         with self._lock:
             record = self._settled(key)
             now = self.now()
-            book, ctx = record.book, self._context(record)
+            pod_logs, ctx = record.pod_logs, self._context(record)
             if record.phase == IDLE:
                 self._enter(record, COLD_START)
                 record.last_request = now
                 length = self.timing.cold_start_s
-                self._boot(record, now, length, transformers=not book.alive(now, "transformer"))
-                book.serve(ctx, now + length, book.alive(now + length))
+                self._boot(record, now, length, transformers=not pod_logs.alive(now, "transformer"))
+                pod_logs.serve(ctx, now + length, pod_logs.alive(now + length))
                 return "cold_start"
             if record.phase in (RUNNING, UPDATING, COLD_START):
                 record.last_request = now
                 if record.phase == COLD_START:
                     served_at = record.since + self.timing.cold_start_s
-                    book.serve(ctx, served_at, book.alive(served_at))
+                    pod_logs.serve(ctx, served_at, pod_logs.alive(served_at))
                     return "cold_start"
-                book.serve(ctx, now, book.alive(now))
+                pod_logs.serve(ctx, now, pod_logs.alive(now))
                 return "served"
             if record.phase == PINNED and str(record.pinned.get("status", "")).lower() in ("running", "idle"):
-                book.serve(ctx, now, book.alive(now))
+                pod_logs.serve(ctx, now, pod_logs.alive(now))
                 return "served"
             raise LifecycleError(
                 f"The deployment {record.spec.name!r} is not running.", status_code=400, error_code=250001
@@ -688,11 +689,11 @@ class World:
                 if record.deployed is None:
                     record.deployed = _iso()
                     record.revision_id = record.revision_id or self._new_revision(record)
-                record.book.cut(at)
+                record.pod_logs.cut(at)
                 if step == "SCHEDULED":
-                    record.book.shutdown(self._context(record), record.book.alive(at), at, at)
+                    record.pod_logs.shutdown(self._context(record), record.pod_logs.alive(at), at, at)
                 elif step != "READY":
-                    record.book.fail(self._context(record, reason), step, at)
+                    record.pod_logs.fail(self._context(record, reason), step, at)
                 record.pinned = None
                 record.armed = None
                 record.storage = None
@@ -775,7 +776,7 @@ class World:
             if record.phase == STARTING and self._walk_index(record) == 0 and record.storage is None:
                 record.storage = plan
                 at = self.now()
-                record.book.cut(at)
+                record.pod_logs.cut(at)
                 self._boot_walk(record, record.since)
                 return "armed"
             record.next_storage = plan
@@ -870,8 +871,8 @@ class World:
                 raise ScenarioError(f"The deployment {record.spec.name!r} has no transformer.", error_code=240001)
             now = self.now()
             if source == "kubernetes":
-                return record.book.kubernetes(now, component, tail, pod, timestamps)
-            return record.book.opensearch(now, component, tail, pod, since, until)
+                return record.pod_logs.kubernetes(now, component, tail, pod, timestamps)
+            return record.pod_logs.opensearch(now, component, tail, pod, since, until)
 
     def append_log(
         self, key: int | str, text: str, *, component: str = "predictor", instance: int | str | None = None
@@ -890,7 +891,7 @@ class World:
         with self._lock:
             record = self._settled(key)
             now = self.now()
-            pods = record.book.alive(now, component)
+            pods = record.pod_logs.alive(now, component)
             if not pods:
                 raise ScenarioError(
                     f"The deployment {record.spec.name!r} has no live {component} instance to print from."
@@ -908,21 +909,21 @@ class World:
                 if not chosen:
                     raise ScenarioError(f"No live {component} instance named {instance!r}.")
             for pod in chosen:
-                record.book.append(pod, now, text.removesuffix("\n"))
+                record.pod_logs.append(pod, now, text.removesuffix("\n"))
             return [pod.name for pod in chosen]
 
     def log_lines(self, key: int | str, component: str | None = None) -> list[dict[str, Any]]:
         """Every line printed so far: instance, component, time, text (for tests)."""
         with self._lock:
             record = self._settled(key)
-            lines = record.book.dump(self.now())
+            lines = record.pod_logs.dump(self.now())
             return [line for line in lines if component is None or line["component"] == component]
 
     def instances(self, key: int | str, component: str | None = None) -> list[str]:
         """The names of the live instances (what the kubernetes source reads)."""
         with self._lock:
             record = self._settled(key)
-            return [p.name for p in record.book.alive(self.now(), component)]
+            return [p.name for p in record.pod_logs.alive(self.now(), component)]
 
     # ------------------------------------------------------------ internals
     def _settled(self, key: int | str) -> _Record:
@@ -982,7 +983,7 @@ class World:
             restarts, retry = record.storage
             for pod in pods:
                 for k in range(min(restarts, STORAGE_MAX_RESTARTS + 1)):
-                    record.book.add(pod, t0 + half + (k + 0.5) * retry, _logs.storage_retry_line(k + 1))
+                    record.pod_logs.add(pod, t0 + half + (k + 0.5) * retry, _logs.storage_retry_line(k + 1))
 
     def _recover(self, record: _Record, at: float) -> None:
         """A failure whose cause went away at ``at``: the start walk resumes after the failed step."""
@@ -995,8 +996,8 @@ class World:
         record.armed = None
         record.storage = None
         record.pinned = None
-        record.book.cut(at)
-        record.book.shutdown(self._context(record), record.book.alive(at), at, at)
+        record.pod_logs.cut(at)
+        record.pod_logs.shutdown(self._context(record), record.pod_logs.alive(at), at, at)
         self._boot(record, at, len(_START_WALK) * half - offset)
 
     def _settle(self, record: _Record, now: float) -> None:
@@ -1014,8 +1015,8 @@ class World:
                     record.failure = (step, reason)
                     record.armed = None
                     record.storage = None
-                    record.book.cut(at)
-                    record.book.fail(self._context(record, reason), step, at)
+                    record.pod_logs.cut(at)
+                    record.pod_logs.fail(self._context(record, reason), step, at)
                     self._arm_heal(record, at)
                     continue
                 if now < since + end:
@@ -1039,7 +1040,7 @@ class World:
                     return
                 idle_at = quiet_from + t.retention_s
                 self._enter(record, IDLE, idle_at)
-                record.book.shutdown(
+                record.pod_logs.shutdown(
                     self._context(record), self._idle_pods(record, idle_at), idle_at, idle_at + 0.5, why="idle"
                 )
             else:
