@@ -41,8 +41,8 @@ _HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u20
 # SGR (colours) and OSC 8 (links); every other one is removed whole, its text and terminator too.
 ESCAPE_SEQUENCE = re.compile(
     r"\x1b\[[0-?]*[ -/]*(?:[@-~]|$)"  # CSI (SGR among them); one cut at the end of the line
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\|$)"  # OSC: window title, 8 hyperlink; BEL or ST ends it
-    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\|$)"  # DCS, SOS, PM, APC strings
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC: window title, 8 hyperlink; BEL or ST ends it
+    r"|\x1b[PX^_][^\x1b]*\x1b\\"  # DCS, SOS, PM, APC strings, ended by ST
     r"|\x1b[!-/]+[0-~]"  # nF: character set selection, as in tput sgr0's ESC ( B
     r"|\x1b[78=>c]"  # cursor save/restore, keypad modes, reset
 )
@@ -100,8 +100,8 @@ def clean_log_text(text: str) -> str:
     """A log line whose hidden characters are written out, its escape sequences kept for the view.
 
     Surrogates become U+FFFD; CSI sequences stay as they are (their bytes are all ASCII); an
-    OSC keeps its terminator and has its text written out (an OSC 8 link's address too); an
-    unterminated OSC or string runs to the end of the line, as on a terminal. Everything
+    OSC keeps its terminator and has its text written out (an OSC 8 link's address too). An OSC
+    or string with no terminator is not one: its ESC is written out and nothing is hidden. Everything
     else hidden (a lone ESC, BEL, DEL, NEL, C1, bidi) is written out with :func:`visible`.
     """
     text = sendable(text)

@@ -103,60 +103,183 @@ function makeButton(action, label, parent, extraClass = "") {
 
 // ==================================================================== log text
 const LOG_KEEP = 2000;
+// Terminal escape sequences, as hops_widgets/_text.py ESCAPE_SEQUENCE: CSI (SGR among them), OSC
+// (title, 8 hyperlink) ended by BEL or ST, DCS/SOS/PM/APC strings, character sets, short ones.
 // eslint-disable-next-line no-control-regex
-const ESCAPES = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]/g;
+const ESCAPES = /\x1b\[[0-?]*[ -/]*(?:[@-~]|$)|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[!-/]+[0-~]|\x1b[78=>c]/g;
+// Characters that change how text reads without being seen (as hops_widgets/_text.py _HIDDEN).
 // eslint-disable-next-line no-control-regex
-const SGR = /\x1b\[([0-9;]*)m/g;
+const HIDDEN = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
-/** @param {string} text */
+/** Hidden characters (bidi overrides, BEL, a lone ESC, C1) written out as `⟨U+202E⟩`. @param {string} text */
+export function visibleText(text) {
+  return text.replace(HIDDEN, (c) => `⟨U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}⟩`);
+}
+
+/** A log line as it reads on screen (copies): no escape sequence, nothing hidden. @param {string} text */
 export function stripEscapes(text) {
-  return text.replace(ESCAPES, "");
+  return visibleText(text.replace(ESCAPES, ""));
+}
+
+const CUBE = [0, 95, 135, 175, 215, 255];
+/**
+ * An xterm 256-colour index as a colour: 0–15 the 16 named ones (their classes), then the 6×6×6 cube and the greys.
+ * @param {number} n @param {boolean} bg @returns {{cls?: string, rgb?: string} | null}
+ */
+export function color256(n, bg) {
+  if (!Number.isInteger(n) || n < 0 || n > 255) return null;
+  if (n < 16) return { cls: String((n < 8 ? 30 + n : 90 + n - 8) + (bg ? 10 : 0)) };
+  if (n >= 232) {
+    const g = 8 + 10 * (n - 232);
+    return { rgb: `rgb(${g}, ${g}, ${g})` };
+  }
+  const i = n - 16;
+  return { rgb: `rgb(${CUBE[Math.floor(i / 36)]}, ${CUBE[Math.floor(i / 6) % 6]}, ${CUBE[i % 6]})` };
+}
+
+/** @param {number[]} v @returns {{rgb: string} | null} */
+const truecolor = (v) =>
+  v.length === 3 && v.every((x) => Number.isInteger(x) && x >= 0 && x <= 255) ? { rgb: `rgb(${v[0]}, ${v[1]}, ${v[2]})` } : null;
+
+/**
+ * Apply one SGR parameter list (`ESC[…m`) to `st`: reset, bold, dim, italic, underline, the 16
+ * colours, 256 colours and truecolor, foreground and background (`;` or `:` separated).
+ * @param {string} params @param {any} st
+ */
+export function applySgr(params, st) {
+  const codes = params === "" ? ["0"] : params.split(";");
+  for (let i = 0; i < codes.length; i++) {
+    const raw = codes[i];
+    let sub = null;
+    let c = raw === "" ? 0 : Number(raw);
+    if (raw.includes(":")) {
+      sub = raw.split(":").map((x) => (x === "" ? NaN : Number(x)));
+      c = sub[0];
+    }
+    if (c === 38 || c === 48 || c === 58) {
+      let colour = null;
+      if (sub) {
+        // 38:5:n, 38:2:r:g:b or 38:2:space:r:g:b
+        if (sub[1] === 5) colour = color256(sub[2], c === 48);
+        else if (sub[1] === 2) colour = truecolor(sub.length >= 6 ? sub.slice(3, 6) : sub.slice(2, 5));
+      } else {
+        const mode = Number(codes[i + 1]);
+        if (mode === 5) {
+          colour = color256(Number(codes[i + 2]), c === 48);
+          i += 2;
+        } else if (mode === 2) {
+          colour = truecolor(codes.slice(i + 2, i + 5).map(Number));
+          i += 4;
+        } else i += 1;
+      }
+      if (c === 38) st.fg = colour;
+      else if (c === 48) st.bg = colour;
+      continue;
+    }
+    if (!Number.isInteger(c)) continue;
+    if (c === 0) Object.assign(st, { fg: null, bg: null, bold: false, dim: false, italic: false, underline: false });
+    else if (c === 1) st.bold = true;
+    else if (c === 2) st.dim = true;
+    else if (c === 3) st.italic = true;
+    else if (c === 4 || c === 21) st.underline = true;
+    else if (c === 22) st.bold = st.dim = false;
+    else if (c === 23) st.italic = false;
+    else if (c === 24) st.underline = false;
+    else if ((c >= 30 && c <= 37) || (c >= 90 && c <= 97)) st.fg = { cls: String(c) };
+    else if (c === 39) st.fg = null;
+    else if ((c >= 40 && c <= 47) || (c >= 100 && c <= 107)) st.bg = { cls: String(c) };
+    else if (c === 49) st.bg = null;
+  }
 }
 
 /**
- * Write a log line into `row` as text, its ANSI colours (SGR 30–37, 90–97, bold) as classes on
- * spans: never markup from the server. Other escape sequences are dropped.
+ * Write a log line into `row` as text: SGR styles become classes (and, for 256 colours and
+ * truecolor, a custom property the CSS reads), an OSC 8 hyperlink becomes a link only for an
+ * http(s) address, every other escape sequence is removed whole, and hidden characters are written
+ * out. Never markup from the server: text goes through textContent.
  * @param {HTMLElement} row @param {string} text
  */
 export function renderAnsi(row, text) {
-  let fg = "";
-  let bold = false;
+  const st = { fg: null, bg: null, bold: false, dim: false, italic: false, underline: false, link: "" };
   let at = 0;
   const put = (chunk) => {
-    chunk = stripEscapes(chunk);
+    chunk = visibleText(chunk);
     if (!chunk) return;
-    if (!fg && !bold) {
+    const plain = !st.fg && !st.bg && !st.bold && !st.dim && !st.italic && !st.underline;
+    if (plain && !st.link) {
       row.appendChild(document.createTextNode(chunk));
       return;
     }
-    const span = h("span", [fg && `hops-ansi-${fg}`, bold && "hops-ansi-bold"].filter(Boolean).join(" "), row);
-    span.textContent = chunk;
+    const classes = [];
+    if (st.fg) classes.push(st.fg.cls ? `hops-ansi-${st.fg.cls}` : "hops-ansi-rgb");
+    if (st.bg) classes.push(st.bg.cls ? `hops-ansi-${st.bg.cls}` : "hops-ansi-bg-rgb");
+    for (const k of ["bold", "dim", "italic", "underline"]) if (st[k]) classes.push(`hops-ansi-${k}`);
+    let node;
+    if (st.link) {
+      const a = /** @type {HTMLAnchorElement} */ (h("a", ["hops-log-link", ...classes].join(" "), row));
+      a.href = st.link;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      node = a;
+    } else node = h("span", classes.join(" "), row);
+    if (st.fg?.rgb) node.style.setProperty("--hops-ansi-fg", st.fg.rgb);
+    if (st.bg?.rgb) node.style.setProperty("--hops-ansi-bg", st.bg.rgb);
+    node.textContent = chunk;
   };
-  for (const match of text.matchAll(SGR)) {
+  for (const match of text.matchAll(ESCAPES)) {
     put(text.slice(at, match.index));
     at = match.index + match[0].length;
-    for (const code of (match[1] || "0").split(";").map(Number)) {
-      if (code === 0) [fg, bold] = ["", false];
-      else if (code === 1) bold = true;
-      else if (code === 22) bold = false;
-      else if (code === 39) fg = "";
-      else if ((code >= 30 && code <= 37) || (code >= 90 && code <= 97)) fg = String(code);
+    const seq = match[0];
+    if (seq.startsWith("\x1b[") && seq.endsWith("m")) applySgr(seq.slice(2, -1), st);
+    else if (seq.startsWith("\x1b]8;")) {
+      // OSC 8 ; params ; URI ST: a link while the URI is non-empty, and only to http(s)
+      const body = seq.replace(/^\x1b\]8;/, "").replace(/(\x07|\x1b\\)$/, "");
+      const uri = body.slice(body.indexOf(";") + 1);
+      st.link = body.includes(";") && uri ? safeUrl(uri) : "";
     }
   }
   put(text.slice(at));
 }
 
+/** Set a node's text only when it differs (an unchanged write still costs style and layout). */
+const setText = (node, text) => {
+  if (node.textContent !== text) node.textContent = text;
+};
+/** @param {HTMLElement} node @param {string} name @param {string} value */
+const setAttr = (node, name, value) => {
+  if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+};
 
 // ==================================================================== shared timer
-// One page-wide timer for every "N s ago" text, however many widgets are on the page.
-const tickers = new Set();
+// One page-wide timer for every "N s ago" text, however many widgets are on the page. A ticker
+// given its view's root runs only while that root is on screen (one shared IntersectionObserver)
+// and the page is visible; it runs once at once when the root comes back into view.
+const tickers = new Map(); // fn -> root or null
+const onScreen = new WeakMap(); // root -> boolean
 let tickTimer = null;
-/** @param {() => void} fn @returns {() => void} */
-export function everySecond(fn) {
-  tickers.add(fn);
-  if (tickTimer === null) tickTimer = setInterval(() => tickers.forEach((f) => f()), 1000);
+let sharedObserver = null;
+const due = (root) => !root || onScreen.get(root) !== false;
+const tick = () => {
+  if (typeof document !== "undefined" && document.visibilityState === "hidden") return;
+  tickers.forEach((root, f) => due(root) && f());
+};
+/** @param {() => void} fn @param {Element} [root] @returns {() => void} */
+export function everySecond(fn, root) {
+  tickers.set(fn, root || null);
+  if (root && typeof IntersectionObserver === "function") {
+    sharedObserver ||= new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        const was = onScreen.get(e.target);
+        onScreen.set(e.target, e.isIntersecting);
+        if (e.isIntersecting && was === false) tickers.forEach((r, f) => r === e.target && f());
+      }
+    });
+    sharedObserver.observe(root);
+  }
+  if (tickTimer === null) tickTimer = setInterval(tick, 1000);
   return () => {
     tickers.delete(fn);
+    if (root && sharedObserver && ![...tickers.values()].includes(root)) sharedObserver.unobserve(root);
     if (tickers.size === 0 && tickTimer !== null) {
       clearInterval(tickTimer);
       tickTimer = null;
@@ -1072,7 +1195,12 @@ export const SECTIONS = {
         if (send.disabled) return;
         local = "";
         try {
-          JSON.parse(body.value);
+          const problem = bodyProblem(JSON.parse(body.value));
+          if (problem) {
+            local = problem;
+            update();
+            return;
+          }
         } catch (err) {
           local = `not valid JSON: ${err instanceof Error ? err.message : String(err)}`;
           update();
@@ -1094,7 +1222,7 @@ export const SECTIONS = {
             update();
           });
       });
-      ctx.cleanup(everySecond(() => (source.get("tryit_pending") || asking) && update()));
+      ctx.cleanup(everySecond(() => (source.get("tryit_pending") || asking) && update(), ctx.root));
       return update;
     },
   },
@@ -1358,6 +1486,16 @@ export const SECTIONS = {
       // Polls that find nothing new send nothing: between messages the poller's own
       // schedule bounds how old the last check is.
       let heardAt = source.get("changed_at_ms") || source.get("last_ok_ms") ? Date.now() : 0;
+      // Runs every second: it writes only what changed, and formats clock times only when their
+      // instant changes (an unchanged write still costs style and layout, toLocaleTimeString an Intl call)
+      const clock = new Map();
+      const timeOf = (ms) => {
+        if (!clock.has(ms)) {
+          if (clock.size > 8) clock.clear();
+          clock.set(ms, new Date(ms).toLocaleTimeString());
+        }
+        return clock.get(ms);
+      };
       const update = () => {
         const mode = source.get("polling");
         const every = source.get("interval_s");
@@ -1370,23 +1508,31 @@ export const SECTIONS = {
         else if (source.get("error") && source.get("last_ok_ms")) {
           check = `last answer ${ago((Date.now() - source.get("last_ok_ms")) / 1000)}`;
         }
-        checked.textContent = check;
-        checked.hidden = !check;
-        updated.hidden = !ctx.hasChanges;
-        updated.textContent = changed ? `changed ${ago((Date.now() - changed) / 1000)}` : "waiting for the first update";
-        updated.title = changed ? `the state last changed at ${new Date(changed).toLocaleTimeString()}` : "";
-        polling.textContent = pollingText(mode, every);
-        polling.dataset.mode = mode;
+        setText(checked, check);
+        if (checked.hidden !== !check) checked.hidden = !check;
+        if (updated.hidden !== !ctx.hasChanges) updated.hidden = !ctx.hasChanges;
+        setText(updated, changed ? `changed ${ago((Date.now() - changed) / 1000)}` : "waiting for the first update");
+        setAttr(updated, "title", changed ? `the state last changed at ${timeOf(changed)}` : "");
+        setText(polling, pollingText(mode, every));
+        if (polling.dataset.mode !== String(mode)) polling.dataset.mode = mode;
         const listedMs = source.get("listed_ms");
-        listed.hidden = typeof listedMs !== "number";
-        if (!listed.hidden) {
-          listed.textContent = `counts and rows off screen as of ${ago(Math.max(0, (Date.now() - listedMs) / 1000))}`;
-          listed.title = `The whole list was last read at ${new Date(listedMs).toLocaleTimeString()}; rows on screen and rows that move are read more often.`;
+        const noList = typeof listedMs !== "number";
+        if (listed.hidden !== noList) listed.hidden = noList;
+        if (!noList) {
+          setText(listed, `counts and rows off screen as of ${ago(Math.max(0, (Date.now() - listedMs) / 1000))}`);
+          setAttr(
+            listed,
+            "title",
+            `The whole list was last read at ${timeOf(listedMs)}; rows on screen and rows that move are read more often.`,
+          );
         }
-        polling.title =
+        setAttr(
+          polling,
+          "title",
           ctx.root.dataset.delivery === "pull"
             ? "Updates fetched by this view at the polling cadence: this host does not deliver the kernel's background updates."
-            : "Updates sent by the kernel as they happen.";
+            : "Updates sent by the kernel as they happen.",
+        );
       };
       const heard = () => {
         heardAt = Date.now();
@@ -1395,7 +1541,7 @@ export const SECTIONS = {
       for (const k of ["changed_at_ms", "polling", "interval_s", "error", "last_ok_ms", "row_ops"]) ctx.cleanup(source.on(k, heard));
       // a reply to an action or a refresh comes after the poll it caused
       ctx.cleanup(channel.on("reply", (msg) => msg.ok && heard()));
-      ctx.cleanup(everySecond(update));
+      ctx.cleanup(everySecond(update, ctx.root));
       return update;
     },
   },
@@ -1443,6 +1589,23 @@ export const SECTIONS = {
     },
   },
 };
+
+/**
+ * What JSON cannot carry to the server in a parsed request body (the browser reads 1e999 as
+ * Infinity and would send null), or "". Said before anything is sent.
+ * @param {any} value @returns {string}
+ */
+export function bodyProblem(value, depth = 0) {
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    return "not sent: a number in the body is too large for JSON (it reads as infinity, such as 1e999); write it smaller or as a string";
+  }
+  if (depth > 200 || value === null || typeof value !== "object") return "";
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    const problem = bodyProblem(item, depth + 1);
+    if (problem) return problem;
+  }
+  return "";
+}
 
 /** An http(s) URL from the kernel, or "" (never a javascript: or data: link). @param {any} value */
 export function safeUrl(value) {

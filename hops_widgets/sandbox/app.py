@@ -127,7 +127,11 @@ class _ApiError(Exception):
 
 
 def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (log text, a scripted fault): its \uXXXX escape, valid JSON
+        body = json.dumps(data, separators=(",", ":")).encode("ascii")
     return Response(body, status=status, headers=dict(headers or {}), content_type="application/json")
 
 
