@@ -157,7 +157,7 @@ def _count(value: Any, what: str, problems: list[str]) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         problems.append(f"{what} is not a number ({_preview(value)}).")
         return None
-    if not math.isfinite(value) or abs(value) > MAX_SAFE:
+    if (isinstance(value, float) and not math.isfinite(value)) or abs(value) > MAX_SAFE:
         problems.append(f"{what} is out of range ({_preview(value)}).")
         return None
     if value < 0:
@@ -596,7 +596,7 @@ def _status(value: Any, problems: list[str]) -> str:
 
 def _word(value: str) -> str:
     """A status or condition type: upper case, inner whitespace collapsed, bounded."""
-    return sendable("_".join(value.split()).upper()[:64])
+    return sendable(visible("_".join(value.split()).upper()[:64]))
 
 
 def _condition(value: Any, problems: list[str]) -> Condition | None:
@@ -693,7 +693,7 @@ def _number(value: Any) -> Any:
     """A resource amount, or None where it is not one (not a number, negative, NaN, ±Infinity, huge)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
         return None
-    if not math.isfinite(value) or value > MAX_SAFE:
+    if (isinstance(value, float) and not math.isfinite(value)) or value > MAX_SAFE:
         return None
     return int(value) if float(value).is_integer() else value
 
