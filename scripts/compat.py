@@ -347,7 +347,7 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
             # what the widget makes of each SDK object equals what it makes of the wire JSON
             for d in ms.get_deployments():
                 from_sdk = DeploymentState.from_sdk(ms.get_deployment(d.name))
-                from_wire = DeploymentState.from_json(sb.app._shaped(_NoPlan(), sb.world.serving(d.name)))
+                from_wire = DeploymentState.from_json(sb.app._shaped(_NoPlan(), sandbox.rest.serving(sb.world, d.name)))
                 assert from_sdk == from_wire, f"{d.name}: {from_sdk.summary()} != {from_wire.summary()}"
             assert DeploymentState.from_sdk(ms.get_deployment("recommender")).scale_to_zero
         info["start_plan"] = _sdk.start_plan(deployment)
@@ -388,7 +388,7 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
             missing = {}
             for d in ms.get_deployments():
                 from_sdk = DeploymentState.from_sdk(ms.get_deployment(d.name))
-                from_wire = DeploymentState.from_json(sb.app._shaped(_NoPlan(), sb.world.serving(d.name)))
+                from_wire = DeploymentState.from_json(sb.app._shaped(_NoPlan(), sandbox.rest.serving(sb.world, d.name)))
                 for part in ("resources", "endpoint"):
                     got, want = getattr(from_sdk, part), getattr(from_wire, part)
                     flat_got, flat_want = _flat(got), _flat(want)

@@ -10,8 +10,8 @@
 :func:`start` runs one in a background thread of this process;
 :func:`connect_or_start` reuses one started elsewhere (``hops-widgets demo``
 exports its address in the ``HOPS_WIDGETS_SANDBOX_*`` environment variables).
-Both handles have the same scenario methods (see :class:`Scenario`), among
-them :meth:`Scenario.play` for scenario files: timed steps in chapters, such
+Both handles have the same methods (see :class:`Operations`), among
+them :meth:`Operations.play` for scenario files: timed steps in chapters, such
 as the built-in ``"lesson"`` (``start(scenario="lesson")`` plays it at once;
 the format is described in :mod:`hops_widgets.sandbox.script`).
 
@@ -43,10 +43,13 @@ except ImportError as exc:  # werkzeug is an extra, not a requirement of the wid
         f"The hops-widgets sandbox needs its extra dependencies ({exc.name} is missing): "
         "pip install 'hops-widgets[sandbox]'"
     ) from exc
+from .admin import Admin
+from .facade import Operations
+from .faults import FAULT_KINDS, FaultBook
 from .machine import Blueprint, LifecycleError, ManualClock, ScenarioError, Timing, World
-from .machine import seed as _seed_world
-from .scenario import FAULT_KINDS, Admin, FaultBook, RequestLog, Scenario
+from .requestlog import RequestLog
 from .script import Script, builtin_names, load
+from .seeds import seed as _seed_world
 
 __all__ = [
     "API_PREFIX",
@@ -62,6 +65,7 @@ __all__ = [
     "Blueprint",
     "LifecycleError",
     "ManualClock",
+    "Operations",
     "RemoteSandbox",
     "Sandbox",
     "Scenario",
@@ -82,6 +86,9 @@ ENV_CA = "HOPS_WIDGETS_SANDBOX_CA"
 ENV_DS_KEY = "HOPS_WIDGETS_SANDBOX_DS_KEY"
 
 
+Scenario = Operations  # the old name of the handles' methods (the scenario *files* are :mod:`.script`)
+
+
 def _display_host(host: str) -> str:
     if host in ("0.0.0.0", ""):
         return "127.0.0.1"
@@ -90,7 +97,7 @@ def _display_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-class _Handle(Scenario):
+class _Handle(Operations):
     """What both handles share: addresses, login helpers, the environment to export."""
 
     url: str

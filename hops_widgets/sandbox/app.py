@@ -26,8 +26,11 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from . import rest
+from .admin import Admin
+from .faults import FaultBook, Plan, http_error_body
 from .machine import Blueprint, LifecycleError, ManualClock, ScenarioError, World
-from .scenario import Admin, FaultBook, Plan, RequestLog, http_error_body
+from .requestlog import RequestLog
 
 __all__ = [
     "API_PREFIX",
@@ -493,7 +496,7 @@ class SandboxApp:
                 if version and str(spec.model_version) != version:
                     continue
                 names.append(spec_name)
-        items = self.world.servings(names)
+        items = rest.servings(self.world, names)
         self._cost(request, len(items))
         if status:
             items = [s for s in items if str(s.get("status", "")).lower() == status.lower()]
@@ -504,13 +507,13 @@ class SandboxApp:
         if self.world.find(name) is None:
             raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment named {name!r}.")
         self._cost(request, 1)
-        return _json(self._shaped(plan, self.world.serving(name)))
+        return _json(self._shaped(plan, rest.serving(self.world, name)))
 
     def _ep_serving_get(self, request, plan, pid, sid):
         if self.world.name_of(sid) is None:
             raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {sid}.")
         self._cost(request, 1)
-        return _json(self._shaped(plan, self.world.serving(sid)))
+        return _json(self._shaped(plan, rest.serving(self.world, sid)))
 
     def _ep_serving_action(self, request, plan, pid, sid):
         action = (request.args.get("action") or "").upper()
@@ -544,7 +547,7 @@ class SandboxApp:
     def _ep_serving_delete(self, request, plan, pid, sid):
         if self.world.name_of(sid) is None:
             raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {sid}.")
-        if self.world.serving(sid).get("deployed") is not None:
+        if rest.serving(self.world, sid).get("deployed") is not None:
             self._cost(request, 1)  # only a deployed one has its state checked first
             self._busy(sid, 500, 240001, "deleted")
         self.world.delete(sid)
@@ -565,7 +568,7 @@ class SandboxApp:
             self._cost(request, 1)
             self._busy(target, 500, 240002, "updated")
             self.world.update(target, **changes)
-            return _json(_without_state(self._shaped(plan, self.world.serving(target))), 201)
+            return _json(_without_state(self._shaped(plan, rest.serving(self.world, target))), 201)
         if ident is not None:
             raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {ident}.")
         name = body.get("name")
@@ -584,7 +587,7 @@ class SandboxApp:
             new_id = self.world.add(Blueprint(name=name, **changes), status="Creating")
         except TypeError as exc:
             raise _ApiError(400, 240001, f"Bad deployment fields: {exc}") from None
-        return _json(_without_state(self._shaped(plan, self.world.serving(new_id))), 201)
+        return _json(_without_state(self._shaped(plan, rest.serving(self.world, new_id))), 201)
 
     def _ep_serving_logs(self, request, plan, pid, sid):
         if self.world.name_of(sid) is None:

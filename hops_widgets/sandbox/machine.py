@@ -31,6 +31,7 @@ __all__ = [
     "Blueprint",
     "LifecycleError",
     "ManualClock",
+    "Report",
     "ScenarioError",
     "Timing",
     "World",
@@ -277,6 +278,18 @@ class View:
     available: int | None
     available_transformer: int | None
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Report:
+    """One deployment as the backend reports it at one moment: its configuration and its :class:`View`."""
+
+    id: int
+    spec: Blueprint
+    created: str
+    revision: str | None  # the opaque revision id (None until the first start)
+    deployed: str | None
+    view: View
 
 
 def _iso(ts: float | None = None) -> str:
@@ -820,13 +833,14 @@ class World:
             record.armed = None
 
     # --------------------------------------------------------------- reads
-    def serving(self, key: int | str) -> dict[str, Any]:
-        """The serving JSON of one deployment, as the REST API sends it."""
+    def report(self, key: int | str) -> Report:
+        """What the backend reports for one deployment now (the REST layer renders it as JSON)."""
         with self._lock:
             record = self._settled(key)
-            return self._json(record, self._view(record, self.now()))
+            return self._report(record, self._view(record, self.now()))
 
-    def servings(self, names: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    def reports(self, names: Iterable[str] | None = None) -> list[Report]:
+        """:meth:`report` of every deployment (or of those in ``names``), all at one moment."""
         with self._lock:
             now = self.now()
             wanted = None if names is None else set(names)
@@ -835,8 +849,12 @@ class World:
                 if wanted is not None and record.spec.name not in wanted:
                     continue
                 self._settle(record, now)
-                out.append(self._json(record, self._view(record, now)))
+                out.append(self._report(record, self._view(record, now)))
             return out
+
+    @staticmethod
+    def _report(record: _Record, view: View) -> Report:
+        return Report(record.id, copy.copy(record.spec), record.created, record.revision_id, record.deployed, view)
 
     def status_of(self, key: int | str) -> str:
         with self._lock:
@@ -1094,88 +1112,6 @@ class World:
             return View(p["status"], None, p["availableInstances"], p["availableTransformerInstances"], p)
         return View("Stopped", ("STOPPED", True, REASON_STOPPED), 0, 0)
 
-    def _json(self, record: _Record, view: View) -> dict[str, Any]:
-        spec = record.spec
-        project, pid = self.project, self.project_id
-        model = spec.model_name or spec.name.replace("-", "_")
-        version = spec.model_version
-        model_dir = f"/Projects/{project}/Models/{model}"
-        condition: Any
-        if view.extra and "condition" in view.extra:
-            condition = copy.deepcopy(view.extra["condition"])
-        elif view.condition is None:
-            condition = None
-        else:
-            ctype, cstatus, reason = view.condition
-            condition = {"type": ctype, "status": cstatus, "reason": reason}
-        scaling = {
-            "minInstances": spec.min_instances,
-            "maxInstances": spec.max_instances if spec.max_instances is not None else max(spec.requested_instances, 1),
-            "scaleMetric": "CONCURRENCY",
-            "target": 100,
-        }
-        if spec.min_instances == 0:
-            scaling["scaleToZeroRetentionSeconds"] = int(self.timing.retention_s)
-        body: dict[str, Any] = {
-            "id": record.id,
-            "name": spec.name,
-            "description": spec.description,
-            "version": 1,
-            "created": record.created,
-            "creator": "Sandbox User",
-            "modelName": model,
-            "modelPath": model_dir,
-            "modelVersion": version,
-            "modelFramework": "PYTHON",
-            "artifactVersion": 1,
-            "predictor": f"{model_dir}/{version}/predictor.py",
-            "configFile": None,
-            "modelServer": spec.model_server,
-            "servingTool": "KSERVE",
-            "apiProtocol": "REST",
-            "knativeMode": False,
-            "projectNamespace": self.namespace,
-            "requestedInstances": spec.requested_instances,
-            "predictorResources": {
-                "requests": {"cores": 0.5, "memory": 512, "gpus": spec.gpus},
-                "limits": {"cores": 2.0, "memory": 2048, "gpus": spec.gpus},
-            },
-            "predictorScalingConfig": scaling,
-            "predictorEnvironment": {"name": "pandas-inference-pipeline"},
-            "batchingConfiguration": {"batchingEnabled": False},
-            "hopsworksInferencePath": f"/project/{pid}/inference/models/{spec.name}",
-            "modelServerInferencePath": f"/v1/models/{spec.name}:predict",
-            "internalPort": None,
-            "revision": record.revision_id,
-            "deployed": record.deployed,
-            "missingMandatoryTags": [],
-            "status": view.status,
-            "condition": condition,
-            "availableInstances": view.available,
-        }
-        if spec.transformer:
-            body.update(
-                {
-                    "transformer": f"/Projects/{project}/Resources/{spec.name}_transformer.py",
-                    "requestedTransformerInstances": spec.requested_transformer_instances,
-                    "transformerResources": {
-                        "requests": {"cores": 0.25, "memory": 256, "gpus": 0},
-                        "limits": {"cores": 1.0, "memory": 1024, "gpus": 0},
-                    },
-                    "transformerScalingConfig": {
-                        "minInstances": spec.transformer_min_instances,
-                        "maxInstances": max(spec.requested_transformer_instances, 1),
-                    },
-                    "transformerEnvironment": {"name": "pandas-inference-pipeline"},
-                    "availableTransformerInstances": view.available_transformer,
-                }
-            )
-        else:
-            body["availableTransformerInstances"] = view.available_transformer
-        # the backend leaves null fields out; a state pinned by a scenario is sent as given
-        pinned = set(view.extra) if view.extra else set()
-        return {k: v for k, v in body.items() if v is not None or k in pinned}
-
 
 def _default_condition(status: Any) -> dict[str, Any] | None:
     word = str(status).lower()
@@ -1194,52 +1130,3 @@ def _default_condition(status: Any) -> dict[str, Any] | None:
     if row is None:
         return None
     return {"type": row[0], "status": row[1], "reason": row[2]}
-
-
-def seed(world: World) -> None:
-    """The four demo deployments."""
-    world.add(
-        Blueprint(
-            "frauddetector",
-            model_name="fraud_model",
-            model_version=3,
-            requested_instances=2,
-            transformer=True,
-            requested_transformer_instances=1,
-            description="Scores card transactions; a transformer looks up account features",
-        ),
-        status="Running",
-    )
-    world.add(
-        Blueprint(
-            "recommender",
-            model_name="recsys",
-            model_version=7,
-            requested_instances=1,
-            min_instances=0,
-            max_instances=3,
-            description="Product suggestions; scales to zero when nobody asks",
-        ),
-        status="Running",
-    )
-    world.add(
-        Blueprint(
-            "bigllm",
-            model_name="llm_chat",
-            model_version=1,
-            requested_instances=1,
-            model_server="VLLM",
-            gpus=4,
-            description="A large language model asking for more GPUs than the cluster has",
-        ),
-        status="Failed",
-        failure=("SCHEDULED", BIGLLM_REASON),
-    )
-    world.fail("bigllm", "SCHEDULED", BIGLLM_REASON, sticky=True)
-    world.add(
-        Blueprint("churnmodel", model_name="churn", model_version=2, description="Trained, deployed, never started"),
-        status="Created",
-    )
-
-
-BIGLLM_REASON = "Failed to be scheduled: insufficient GPUs, 4 requested per instance and none free on any node"

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import collections
 import copy
-import inspect
 import json
 import logging
 import math
@@ -42,7 +41,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .faults import FAULT_KINDS, check_params
 from .machine import _STATUS_TO_PHASE, Blueprint, ScenarioError, Timing, World
+from .ops import OPERATIONS, SCRIPT_OPS, SPEC_FIELDS
 
 __all__ = [
     "SCRIPT_OPS",
@@ -59,46 +60,8 @@ __all__ = [
 
 log = logging.getLogger("hops_widgets.sandbox")
 
-# The operations a step may ``do``: the ones that change deployments or faults. Left out on
-# purpose: reads (info, deployments, requests, ...), the clock (advance, set_speed: a script
-# runs on the clock, it does not drive it), reset and clear_log (they would erase the scene
-# the script is building), and the script operations themselves (play, stop_script, ...).
-SCRIPT_OPS = (
-    "add_deployment",
-    "add_deployments",
-    "delete_deployment",
-    "start_deployment",
-    "stop_deployment",
-    "update_deployment",
-    "predict",
-    "fail",
-    "heal",
-    "resolve",
-    "storage_retry",
-    "set_state",
-    "append_log",
-    "set_timing",
-    "add_fault",
-    "clear_faults",
-)
 # ops whose ``name`` argument is an existing deployment (add_deployment makes one instead)
-_NAMES_A_DEPLOYMENT = frozenset(SCRIPT_OPS) - {
-    "add_deployment",
-    "add_deployments",
-    "set_timing",
-    "add_fault",
-    "clear_faults",
-}
-_SPEC_FIELDS = tuple(f.name for f in fields(Blueprint) if f.name != "name")
-# what the ``**kwargs`` of an op may hold (None: checked another way)
-_EXTRA_ARGS: dict[str, tuple[str, ...] | None] = {
-    "add_deployment": _SPEC_FIELDS,
-    "add_deployments": _SPEC_FIELDS,
-    "update_deployment": _SPEC_FIELDS,
-    "set_state": ("condition", "available_instances", "available_transformer_instances"),
-    "set_timing": tuple(f.name for f in fields(Timing)),
-    "add_fault": None,
-}
+_NAMES_A_DEPLOYMENT = frozenset(name for name, op in OPERATIONS.items() if op.script and op.names_deployment)
 
 _TOP_KEYS = ("title", "about", "timing", "chapters", "deployments", "steps")
 _CHAPTER_KEYS = ("id", "title", "about", "hold", "deployments", "steps")
@@ -321,7 +284,7 @@ def _chapter(raw: Any, index: int, origin: str, where: str | None = None) -> Cha
 def _deployment(raw: Any, where: str) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         raise ScenarioError(f'{where} must be an object such as {{"name": "my-model", "status": "Running"}}.')
-    allowed = ("name", "status", *_SPEC_FIELDS)
+    allowed = ("name", "status", *SPEC_FIELDS)
     _no_unknown_keys(raw, allowed, where, ", ".join(allowed))
     name = raw.get("name")
     if not isinstance(name, str) or not name:
@@ -375,36 +338,31 @@ def _step(raw: Any, number: int, previous: float, chapter_where: str) -> Step:
 
 
 def _check_op(do: Any, where: str) -> None:
-    from .scenario import Admin
-
     if isinstance(do, str) and do in SCRIPT_OPS:
         return
     valid = ", ".join(SCRIPT_OPS)
-    if isinstance(do, str) and hasattr(Admin, f"_op_{do}"):
+    if isinstance(do, str) and do in OPERATIONS:
         raise ScenarioError(f"{where}: {do!r} cannot be used in a scenario; a step can do: {valid}.")
     raise ScenarioError(f"{where}: unknown operation {do!r}; a step can do: {valid}.")
 
 
 def _check_args(do: str, args: Mapping[str, Any], where: str) -> None:
     """The step's other keys must be the operation's arguments, with the required ones present."""
-    from .scenario import Admin, _check_params
-
-    params = [p for p in inspect.signature(getattr(Admin, f"_op_{do}")).parameters.values() if p.name != "self"]
+    op = OPERATIONS[do]
+    params = list(op.signature.parameters.values())
     named = [p.name for p in params if p.kind is not p.VAR_KEYWORD]
     required = [p.name for p in params if p.default is p.empty and p.kind is not p.VAR_KEYWORD]
-    extra = _EXTRA_ARGS.get(do, ())
+    extra = op.extra
     missing = [name for name in required if name not in args]
     if missing:
         raise ScenarioError(f"{where}: needs {_names(missing)}.")
     if extra is None:  # add_fault: the fault book knows what each kind takes
-        from .scenario import FAULT_KINDS
-
         kind = args.get("kind")
         if kind not in FAULT_KINDS:
             raise ScenarioError(f"{where}: unknown fault kind {kind!r}; use one of {', '.join(FAULT_KINDS)}.")
         where_keys = ("deployment", "endpoint", "path", "method", "times")
         try:
-            _check_params(kind, {k: v for k, v in args.items() if k not in (*named, *where_keys)})
+            check_params(kind, {k: v for k, v in args.items() if k not in (*named, *where_keys)})
         except ScenarioError as exc:
             raise ScenarioError(f"{where}: {exc}") from None
         return
@@ -565,6 +523,32 @@ class ScriptPlayer:
             self._next_due = start
             self.catch_up()  # the first chapter's deployments and its steps at 0 happen at once
             return copy.deepcopy(self._summary)
+
+    def play_sent(self, script: Any, chapter: str | None = None, source: str | None = None) -> dict[str, Any]:
+        """Play a scenario sent as a JSON object (``source`` names it in messages) or a built-in name.
+
+        A path is refused: over HTTP the sandbox would be opening files for its callers. The
+        handles read files themselves and send what they hold.
+        """
+        if isinstance(script, str):
+            if not is_builtin_name(script):
+                raise ScenarioError(
+                    f"The sandbox does not open files ({script!r}): send the scenario itself as a JSON object, "
+                    "or name a built-in one. The handles' play() reads a file for you."
+                )
+            parsed = load(script)
+        elif isinstance(script, Mapping):
+            parsed = parse(script, source if isinstance(source, str) and source else "scenario")
+        else:
+            raise ScenarioError("script must be a scenario object or the name of a built-in scenario.")
+        if chapter is not None and not isinstance(chapter, str):
+            raise ScenarioError("chapter must be a chapter id (text).")
+        return self.play(parsed, chapter)
+
+    @staticmethod
+    def builtin_names() -> list[str]:
+        """The built-in scenario names."""
+        return builtin_names()
 
     def stop(self) -> dict[str, Any]:
         """Stop the script: steps not yet run are skipped (what they already did stays)."""

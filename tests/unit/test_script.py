@@ -8,8 +8,10 @@ import threading
 import pytest
 
 from hops_widgets.sandbox import script
+from hops_widgets.sandbox.admin import Admin
+from hops_widgets.sandbox.faults import FaultBook
 from hops_widgets.sandbox.machine import ManualClock, ScenarioError, World
-from hops_widgets.sandbox.scenario import Admin, FaultBook, RequestLog
+from hops_widgets.sandbox.requestlog import RequestLog
 
 
 def make_admin() -> Admin:
