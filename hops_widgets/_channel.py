@@ -28,10 +28,14 @@ from typing import Any
 from ._text import sendable_value
 from .errors import explain
 
-__all__ = ["Channel", "Visibility"]
+__all__ = ["Channel", "Refused", "Visibility"]
 
 log = logging.getLogger(__name__)
 Handler = Callable[[dict], Any]
+
+
+class Refused(RuntimeError):
+    """A request the widget will not carry out; its message, written for a person, is the answer."""
 
 
 class Channel:
@@ -70,6 +74,9 @@ class Channel:
             return
         try:
             result = handler(content)
+        except Refused as exc:  # not an error of the source: its own sentence, marked as a refusal
+            self.reply(content, ok=False, error=explain(exc, self._secrets(), plain=True), refused=True)
+            return
         except Exception as exc:  # noqa: BLE001 - a bad click must not break the widget
             self.reply(content, ok=False, error=explain(exc, self._secrets()))
             return
@@ -78,7 +85,16 @@ class Channel:
         else:
             self.reply(content, ok=True, body=result)
 
-    def reply(self, request: dict, *, ok: bool, error: str = "", body: Any = None, keep: bool = False) -> None:
+    def reply(
+        self,
+        request: dict,
+        *,
+        ok: bool,
+        error: str = "",
+        body: Any = None,
+        keep: bool = False,
+        refused: bool = False,
+    ) -> None:
         """Answer ``request`` (only requests, the messages with an id, are answered).
 
         ``keep``: the reply may be sent from a thread whose messages a host drops; keep it to send
@@ -89,6 +105,8 @@ class Channel:
         message = {"type": "reply", "id": request["id"], "request": request.get("type"), "ok": ok, "error": error}
         if body is not None:
             message["body"] = body
+        if refused:
+            message["refused"] = True
         if keep and isinstance(request["id"], str):
             with self._late_lock:
                 self._late[request["id"]] = message

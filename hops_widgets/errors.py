@@ -319,16 +319,19 @@ def _detail(exc: BaseException) -> str:
     return f"{name}, with no message{f' ({means})' if means else ''}"
 
 
-def explain(exc: BaseException, secrets: tuple[str, ...] | list[str] = ()) -> str:
+def explain(exc: BaseException, secrets: tuple[str, ...] | list[str] = (), *, plain: bool = False) -> str:
     """One line for a person, with no credential in it.
 
     Our own errors carry messages we wrote; for any other exception the kind
     decides the sentence and the original text, redacted and shortened, is
     appended for whoever needs to dig. Hidden characters from a server (an RTL
     override, controls) are written out and surrogates replaced, so the line can
-    be sent to a view and read as it is. Never raises.
+    be sent to a view and read as it is. ``plain``: the exception's own text only
+    (a refusal the widget wrote). Never raises.
     """
     try:
+        if plain:  # a sentence we wrote (a refusal): only made safe, no category around it
+            return sendable(visible(_shorten(redact(_text(exc), tuple(secrets or ())))))
         return sendable(visible(_explain(exc, secrets)))
     except Exception:  # noqa: BLE001 - the last resort: the class name
         return f"{_name(exc)} (it could not be described)."

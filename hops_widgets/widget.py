@@ -26,7 +26,7 @@ from . import diagrams as _diagram
 from . import errors as _errors
 from . import poller as _poller
 from ._base import Pullable, ShownOnce, asset, ms
-from ._channel import Channel, Visibility
+from ._channel import Channel, Refused, Visibility
 from ._text import plain_log_text, sendable
 from .errors import DeploymentFailed, explain, redact
 from .errors import Timeout as WaitTimeout
@@ -843,8 +843,8 @@ class DeploymentDetail(t.HasTraits):
         return f"{line} — {self.error}" if self.error else line
 
 
-class _Refused(RuntimeError):
-    """An action the widget would not send (not allowed now, or one already pending)."""
+class _Refused(Refused):
+    """An action the widget would not send (not allowed now, or one already pending); answered in its own words."""
 
 
 # Restart makes sense where Stop does and nothing moves (the SDK's restart starts a stopped one in place too).

@@ -248,6 +248,18 @@ def test_try_it_says_what_json_cannot_carry_before_sending():
             with pytest.raises(RuntimeError, match=r"(N|n)othing was sent"):
                 w.predict(body)
         assert not w.tryit_pending and not w.tryit_result
+        # as the view asks: the answer is the sentence itself, marked as a refusal
+        w._handle_msg(
+            {
+                "content": {
+                    "data": {"method": "custom", "content": {"type": "predict", "id": "t1", "body": "[1e999]"}}
+                },
+                "buffers": [],
+            }
+        )
+        reply = [d["content"] for t, d in w.comm.messages if d.get("method") == "custom"][-1]
+        assert reply["ok"] is False and reply["refused"] is True
+        assert reply["error"].startswith("The request body has a number too large for JSON"), reply
     finally:
         w.close()
 
