@@ -653,7 +653,10 @@ class TableWatch:
             return self.list_every(policy)
         if policy.hidden_s is None:
             return None
-        return max(policy.hidden_s, self.list_every(policy))
+        # off screen nothing is read row by row: the list at the hidden cadence, slower only for a
+        # project so big that N × list_per_row_s is longer (the floor list_min_s is for a visible
+        # view, whose rows in view are read in between)
+        return max(policy.hidden_s, (self.size or 0) * policy.list_per_row_s)
 
     def list_due_at(self, policy: Policy, visible: bool) -> float | None:
         if self.list_asked or self.listed_at is None:

@@ -446,3 +446,19 @@ def test_a_poller_arriving_as_its_loop_ends_polls_alone():
         assert late._loop is None and late.alive and late.sharing.startswith("own loop")
     finally:
         late.stop()
+
+
+def test_an_overview_off_screen_lists_at_the_hidden_cadence_slower_only_for_a_big_project():
+    import pytest
+
+    from hops_widgets.poller import Policy, TableWatch
+
+    watch = TableWatch()
+    policy = Policy(hidden_s=0.05)
+    watch.listed([f"dep{i}" for i in range(4)], now=0.0)
+    # what the caller asked for (or N × 30 ms, 0.12 s here), not the visible floor of 30 s
+    assert watch.list_interval(policy, visible=False) == pytest.approx(4 * policy.list_per_row_s)
+    assert watch.list_interval(policy, visible=True) == policy.list_min_s
+    watch.listed([f"dep{i}" for i in range(2000)], now=1.0)
+    assert watch.list_interval(Policy(), visible=False) == 60.0  # max(30 s hidden, 2,000 × 30 ms)
+    assert watch.list_interval(Policy(hidden_s=None), visible=False) is None  # paused
