@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from hops_widgets.errors import DeploymentNotFound, ServerError
 from hops_widgets.poller import Choice, DeploymentSource, Policy, Poller, ProjectLoop, project_of
 from hops_widgets.state import DeploymentState
@@ -449,9 +451,7 @@ def test_a_poller_arriving_as_its_loop_ends_polls_alone():
 
 
 def test_an_overview_off_screen_lists_at_the_hidden_cadence_slower_only_for_a_big_project():
-    import pytest
-
-    from hops_widgets.poller import Policy, TableWatch
+    from hops_widgets.poller import TableWatch
 
     watch = TableWatch()
     policy = Policy(hidden_s=0.05)
