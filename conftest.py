@@ -12,6 +12,7 @@ SUITES = (
     ("tests/hosts/", "hosts"),
     ("tests/sdk/", "hopsworks SDK"),
     ("tests/conformance/", "conformance"),
+    ("tests/docs/", "docs and release"),
     ("tests/reliability/", "reliability"),
     ("tests/integration/", "integration"),
     ("tests/unit/", "unit"),
