@@ -24,7 +24,7 @@ from . import _hosts, _sdk
 from . import errors as _errors
 from . import poller as _poller
 from ._base import Pullable, ShownOnce, asset, ms
-from ._channel import Channel, Visibility
+from ._channel import Channel, Refused, Visibility
 from .errors import explain, redact
 from .poller import Policy, Poller, Snapshot, TableWatch
 from .state import DeploymentState, strip_hidden, visible
@@ -738,7 +738,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         return f"{len(states)} deployments: " + ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
 
 
-class _Refused(RuntimeError):
+class _Refused(Refused):
     """An action the table would not send (unknown name, not allowed now, or one already pending)."""
 
 

@@ -128,6 +128,8 @@ def test_commands_for_the_open_detail_reach_it_and_every_request_is_answered():
     assert replies["d0"]["ok"] is False and "No detail" in replies["d0"]["error"]
     assert replies["t"]["ok"] and replies["t"]["body"]["history"][0]["status"] == w.detail.status
     assert replies["n"]["ok"] is False and "Unknown command" in replies["n"]["error"]
+    # a refusal is answered in its own words and marked as one, not as a fault of the source
+    assert replies["d0"]["refused"] is True and replies["d0"]["error"] == "No detail is open."
     assert w.detail.pending_action == "start" and w.detail_state["pending_action"] == "start"
     w.detail.poller.tick()  # the action runs, then the reply
     replies = {m["id"]: m for m in w.comm.customs() if m.get("type") == "reply"}
