@@ -49,6 +49,9 @@ import re
 import sys
 from typing import Any
 
+from ._logformat import LOG_COMPONENTS as LOG_COMPONENTS
+from ._logformat import log_component, log_lines
+
 __all__ = [
     "FIXED_START",
     "embedded_state",
@@ -271,7 +274,8 @@ def _start_up_to_post(deployment: Any) -> None:
 
 
 # ---------------------------------------------------------------------- logs
-LOG_COMPONENTS = ("predictor", "transformer")
+# The components whose logs the serving API gives (the SDK's ``get_logs(component=...)``):
+# one list, in the wire format module the built-in client and the log book share.
 
 
 def logs_plan(deployment: Any) -> str:
@@ -300,8 +304,7 @@ def logs(deployment: Any, component: str = "predictor", tail: int = 100, since: 
     built-in client: ``timestamp`` and ``id`` set); older versions have no such
     parameter, and their lines come back as without it.
     """
-    if component not in LOG_COMPONENTS:
-        raise ValueError(f"component must be one of {', '.join(LOG_COMPONENTS)}, not {component!r}")
+    log_component(component)
     if isinstance(tail, bool) or not isinstance(tail, int) or tail < 0:
         raise ValueError(f"tail must be a whole number of lines >= 0, not {tail!r}")
     plan = logs_plan(deployment)
@@ -322,8 +325,6 @@ def logs(deployment: Any, component: str = "predictor", tail: int = 100, since: 
 
 def _entries(chunks: Any) -> list[dict]:
     """The SDK's log objects (or dicts) as the endpoint's JSON, then one dict per line."""
-    from .client import _log_lines
-
     wire = []
     for chunk in chunks or ():
         if isinstance(chunk, dict):
@@ -337,7 +338,7 @@ def _entries(chunks: Any) -> list[dict]:
                 "docId": getattr(chunk, "doc_id", None),
             }
         )
-    return _log_lines(wire)
+    return log_lines(wire)
 
 
 _HEADER = re.compile(r"^==> (.*) <==$")
@@ -409,9 +410,7 @@ def single_state(serving: Any, deployment: Any, name: str, deployment_id: int | 
     from .state import DeploymentState
 
     if deployment is None:
-        from . import client
-
         if not isinstance(deployment_id, int):
             raise LookupError(f"No id known for {name!r}.")
-        deployment = client.Deployment(serving, {"id": deployment_id, "name": name})
+        deployment = serving.deployment_handle(deployment_id, name)
     return DeploymentState.from_sdk(deployment)

@@ -4,7 +4,7 @@ A :class:`LogBook` reads ``source.logs(component, tail)`` (one dict per line, th
 same for every SDK version and the built-in client) while its section is open
 *and* its view is on screen, every ``interval_s`` while following, once
 otherwise, and never when closed or hidden. New lines are told apart from the
-ones already seen by :class:`~hops_widgets.client.LogDeduper` and published as a
+ones already seen by :class:`~hops_widgets._logformat.LogDeduper` and published as a
 delta (``on_delta``), so an update carries the new lines, not the buffer; a
 view drawn later asks for :meth:`LogBook.buffer`.
 
@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from ._logformat import LOG_COMPONENTS, LogDeduper
 from ._text import clean_log_text, sendable, sendable_value, strip_escapes, visible
 from .errors import explain, no_logs
 
@@ -97,8 +98,6 @@ class LogBook:
         self.requests = 0  # fetches made (for tests and the benchmark)
 
     def _reset_buffer(self) -> None:
-        from .client import LogDeduper  # requests only; the widget already depends on it
-
         self._lines: deque[dict[str, Any]] = deque(maxlen=self.LIMIT)
         self._seq = 0
         self._instances: list[str] = []
@@ -133,7 +132,7 @@ class LogBook:
             if runs is not None:
                 self.runs = bool(runs)
             was_open = self.open
-            if component is not None and component in ("predictor", "transformer") and component != self.component:
+            if component is not None and component in LOG_COMPONENTS and component != self.component:
                 self.component = component
                 self._reset_buffer()
                 reset = True

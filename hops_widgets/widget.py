@@ -27,6 +27,7 @@ from . import errors as _errors
 from . import poller as _poller
 from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Refused, Visibility
+from ._logformat import LOG_COMPONENTS, format_log_entries
 from ._text import plain_log_text, sendable
 from .errors import DeploymentFailed, explain, redact
 from .errors import Timeout as WaitTimeout
@@ -366,8 +367,6 @@ class DeploymentDetail(t.HasTraits):
 
     def logs(self, component: str = "predictor", tail: int = 100) -> str:
         """The logs as one text, as ``deployment.read_logs()`` gives them (one block per instance)."""
-        from .client import format_log_entries
-
         return format_log_entries(self.source.logs(component, tail))
 
     def _logs_delta(self, delta: dict[str, Any]) -> None:
@@ -776,7 +775,7 @@ class DeploymentDetail(t.HasTraits):
             follow = content.get("follow")
             self._logs.set(
                 open=content.get("open") if isinstance(content.get("open"), bool) else None,
-                component=component if component in ("predictor", "transformer") else None,
+                component=component if component in LOG_COMPONENTS else None,
                 follow=follow if isinstance(follow, bool) else None,
             )
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from hops_widgets import _logformat
 from hops_widgets import client as client_mod
 from hops_widgets.state import DeploymentState
 from tests.conftest import require
@@ -130,7 +131,7 @@ def test_the_sdk_and_our_rest_parser_agree(shape, monkeypatch):
 
 @pytest.mark.parametrize("shape", SHAPES["logs"], ids=[s["id"] for s in SHAPES["logs"]])
 def test_log_entries_of_every_shape(shape):
-    lines = client_mod._log_lines(copy.deepcopy(shape["body"]))
+    lines = _logformat.log_lines(copy.deepcopy(shape["body"]))
     assert [[line["instance"], line["content"]] for line in lines] == shape["expect"]
 
 

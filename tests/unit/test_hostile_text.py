@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from jupyter_client.session import json_packer
 
 from hops_widgets import diagrams
+from hops_widgets._logformat import log_lines
 from hops_widgets._text import clean_log_text, plain_log_text, sendable, sendable_value
-from hops_widgets.client import _log_lines
 from hops_widgets.errors import explain
 from hops_widgets.logs import clean_line
 from hops_widgets.poller import DeploymentSource, Policy, Poller
@@ -136,7 +136,7 @@ def test_hostile_text_and_numbers_reach_traits_snapshot_and_repr_and_always_pack
     try:
         p.poll()
         # a log line through the wire format, the LogBook and the trait
-        entries = _log_lines(json.loads(json.dumps([{"instanceName": text, "content": line}])))
+        entries = log_lines(json.loads(json.dumps([{"instanceName": text, "content": line}])))
         w._logs._fetch = lambda component, tail: entries
         w._logs.set(open=True)
         w._logs.fetch_once()

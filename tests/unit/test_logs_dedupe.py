@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hops_widgets import _sdk
-from hops_widgets.client import LogDeduper, _log_lines, format_log_entries
+from hops_widgets._logformat import LogDeduper, format_log_entries, log_lines
 from hops_widgets.errors import InvalidResponse
 from hops_widgets.sandbox.machine import Blueprint, ManualClock, World
 
@@ -72,15 +72,15 @@ def test_live_blocks_become_lines_and_documents_stay_whole():
         {"instanceName": "p2", "content": ""},
         {"instanceName": "p3", "content": "x\r y", "timestamp": "2025-01-01T00:00:00Z", "docId": "d1"},
     ]
-    assert _log_lines(wire) == [
+    assert log_lines(wire) == [
         {"instance": "p1", "content": "one", "timestamp": None, "id": None},
         {"instance": "p1", "content": "two", "timestamp": None, "id": None},
         {"instance": "p3", "content": "x\r y", "timestamp": "2025-01-01T00:00:00Z", "id": "d1"},
     ]
-    assert _log_lines(None) == [] and _log_lines([]) == []
+    assert log_lines(None) == [] and log_lines([]) == []
     for bad in ({"content": "x"}, ["text"], [{"instanceName": 3, "content": "x"}], [{"content": {"a": 1}}]):
         with pytest.raises(InvalidResponse):
-            _log_lines(bad)
+            log_lines(bad)
 
 
 def test_text_has_headers_only_with_several_instances():
