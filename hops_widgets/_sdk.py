@@ -414,3 +414,39 @@ def single_state(serving: Any, deployment: Any, name: str, deployment_id: int | 
             raise LookupError(f"No id known for {name!r}.")
         deployment = serving.deployment_handle(deployment_id, name)
     return DeploymentState.from_sdk(deployment)
+
+
+# ---------------------------------------------------------------------- the SDK's API key
+# hopsworks_common keeps the logged-in key at ``client._client._auth._token`` (3.7–5.x); it is
+# read only to redact it from what the widgets show, and only if the SDK is already loaded.
+def sdk_secrets() -> tuple[str, ...]:
+    """The hopsworks SDK's API key, if the SDK is loaded and logged in, for redaction only."""
+    client_module = sys.modules.get("hopsworks_common.client")
+    try:
+        token = client_module._client._auth._token  # type: ignore[union-attr]
+    except AttributeError:
+        return ()
+    return (token,) if isinstance(token, str) and token else ()
+
+
+# ---------------------------------------------------------------------- a deployment's project
+# hsml 3.7 to 5.x: the SDK's ``ModelServing`` has ``_project_id``; a deployment's ``_serving_api``
+# lists the project the SDK is logged into (``_get_all()`` on 5.x, ``get_all()`` before), and
+# ``model_registry_id`` (``_model_registry_id`` on some versions) is that project's id.
+def serving_project_id(serving: Any) -> int | None:
+    """The project id of the SDK's ``ModelServing`` (None for other objects)."""
+    pid = getattr(serving, "_project_id", None)
+    return pid if type(serving).__module__.startswith("hsml") and isinstance(pid, int) else None
+
+
+def project_lister(deployment: Any) -> tuple[int, Any] | None:
+    """``(project id, list call)`` for an SDK deployment: the call lists the SDK's deployments of
+    that project (None when the object is not the SDK's or has neither)."""
+    api = getattr(deployment, "_serving_api", None)
+    get_all = getattr(api, "_get_all", None) or getattr(api, "get_all", None)
+    pid = getattr(deployment, "model_registry_id", None)
+    if pid is None:
+        pid = getattr(deployment, "_model_registry_id", None)
+    if callable(get_all) and isinstance(pid, int) and type(deployment).__module__.startswith("hsml"):
+        return pid, get_all
+    return None

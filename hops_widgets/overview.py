@@ -20,11 +20,11 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from . import _hosts, _sdk
+from . import _hosts, _registry, _sdk
 from . import errors as _errors
-from . import poller as _poller
 from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Refused, Visibility
+from ._polling import SafeError
 from .errors import explain, redact
 from .poller import Policy, Poller, Snapshot, TableWatch
 from .state import DeploymentState, strip_hidden, visible
@@ -296,7 +296,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         self._init_pull()
         super().__init__(actions_enabled=actions)
         if poller is None:
-            poller = _poller.acquire(self.source, lambda: Poller(self.source, policy=wanted, join=True))
+            poller = _registry.acquire(self.source, lambda: _registry.joined(self.source, policy=wanted))
             if poller.policy is not wanted and (polling_options or policy is not None):
                 # explicit options win on a shared poller too; the others stay as they were
                 poller.set_policy(Policy.from_options(policy or poller.policy, **polling_options))
@@ -618,7 +618,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
                 try:
                     source.restart(name)
                 except Exception as exc:  # noqa: BLE001 - shown as the action's error
-                    error = _poller._SafeError(explain(exc, source.secrets), refusal=_errors.action_refusal(exc))
+                    error = SafeError(explain(exc, source.secrets), refusal=_errors.action_refusal(exc))
                 else:
                     error = None
             if error is None:
@@ -717,7 +717,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         if not getattr(self, "_closed", True):
             self._closed = True
             rights.unwatch(self._project, self._rights_token)
-            _poller.release(self._poller, self._token)
+            _registry.release(self._poller, self._token)
             with self._detail_lock:
                 old, self._detail = self._detail, None
             if old is not None:

@@ -21,13 +21,13 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from . import _actions, _hosts
+from . import _actions, _hosts, _registry
 from . import diagrams as _diagram
 from . import errors as _errors
-from . import poller as _poller
 from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Refused, Visibility
 from ._logformat import LOG_COMPONENTS, format_log_entries
+from ._polling import SafeError
 from ._text import plain_log_text, sendable
 from .errors import DeploymentFailed, explain, redact
 from .errors import Timeout as WaitTimeout
@@ -100,7 +100,7 @@ def refusal_text(action: str, status: str) -> str:
 def project_key(source: Any) -> Hashable:
     """The project a source belongs to, for rights shared by its widgets (its own key if none is found)."""
     try:
-        found = _poller.project_of(source)
+        found = _registry.project_of(source)
     except Exception:  # noqa: BLE001 - an odd object is its own project
         found = ""
     if isinstance(found, tuple):
@@ -293,7 +293,7 @@ class DeploymentDetail(t.HasTraits):
         self._changed = threading.Condition()
         self._round = 0  # the poll round whose result this widget shows
         if poller is None:
-            poller = _poller.acquire(source, lambda: Poller(source, policy=wanted, join=True))
+            poller = _registry.acquire(source, lambda: _registry.joined(source, policy=wanted))
             if poller.policy is not wanted and (polling_options or policy is not None):
                 # explicit options win on a shared poller too; the others stay as they were
                 poller.set_policy(Policy.from_options(policy or poller.policy, **polling_options))
@@ -587,7 +587,7 @@ class DeploymentDetail(t.HasTraits):
                     own = getattr(source, "restart", None)
                     own() if callable(own) else _sdk.restart(source.deployment)
                 except Exception as exc:  # noqa: BLE001 - shown as the action's error
-                    error = _poller._SafeError(explain(exc, source.secrets), refusal=_errors.action_refusal(exc))
+                    error = SafeError(explain(exc, source.secrets), refusal=_errors.action_refusal(exc))
                 else:
                     error = None
             if error is None:
@@ -829,7 +829,7 @@ class DeploymentDetail(t.HasTraits):
             self._closed = True
             self._logs.close()
             rights.unwatch(self._project, self._rights_token)
-            _poller.release(self._poller, self._token)
+            _registry.release(self._poller, self._token)
         closer = getattr(super(), "close", None)
         if closer is not None:
             closer()
