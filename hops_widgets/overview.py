@@ -8,7 +8,6 @@ already carry the state that came inside the list response.
 from __future__ import annotations
 
 import functools
-import html
 import re
 import threading
 import time
@@ -25,10 +24,11 @@ from . import errors as _errors
 from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Refused, Visibility
 from ._polling import SafeError
-from .errors import explain, redact
+from .errors import explain
 from .poller import Policy, Poller, Snapshot, TableWatch
-from .state import DeploymentState, strip_hidden, visible
-from .widget import DEFERRABLE, DeploymentDetail, project_key, refusal_text, rights, snapshot_html
+from .snapshot import overview_html as overview_html
+from .state import DeploymentState, visible
+from .widget import DEFERRABLE, DeploymentDetail, project_key, refusal_text, rights
 
 __all__ = ["DeploymentsWidget", "ServingSource"]
 
@@ -740,84 +740,3 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
 
 class _Refused(Refused):
     """An action the table would not send (unknown name, not allowed now, or one already pending)."""
-
-
-# ---------------------------------------------------------------- static snapshot
-_OVERVIEW_CSS = """
-.hops-snapshot-overview{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;
-color:var(--jp-ui-font-color1,#1f2937);border:1px solid var(--jp-border-color2,#d1d5db);
-border-radius:6px;padding:8px 12px;max-width:72em;box-sizing:border-box}
-.hops-snapshot-overview table{border-collapse:collapse;width:100%;margin-top:4px}
-.hops-snapshot-overview th{text-align:left;color:var(--jp-ui-font-color2,#4b5563);
-border-bottom:1px solid var(--jp-border-color2,#d1d5db);padding:3px 6px}
-.hops-snapshot-overview td{padding:3px 6px;border-bottom:1px solid var(--jp-border-color3,#eeeeee);
-vertical-align:top;overflow-wrap:anywhere}
-.hops-snapshot-overview .hops-badge{display:inline-block;padding:0 8px;border-radius:999px;font-weight:600;
-border:1px solid currentColor;white-space:nowrap}
-.hops-snapshot-overview [data-tone=ok]{color:var(--jp-success-color1,#2e7d32)}
-.hops-snapshot-overview [data-tone=error]{color:var(--jp-error-color1,#c62828)}
-.hops-snapshot-overview [data-tone=warn]{color:var(--jp-warn-color1,#b26a00)}
-.hops-snapshot-overview [data-tone=info]{color:var(--jp-info-color1,#1565c0)}
-.hops-snapshot-overview [data-tone=idle]{color:var(--jp-success-color2,#00796b)}
-.hops-snapshot-overview .hops-muted{color:var(--jp-ui-font-color2,#4b5563)}
-.hops-snapshot-overview p{margin:2px 0}
-"""
-
-
-def _server(text: str) -> str:
-    """Server text for static HTML: hidden controls dropped, escaped, isolated in ``<bdi>``."""
-    return f"<bdi>{html.escape(strip_hidden(text), quote=True)}</bdi>"
-
-
-def overview_html(w: DeploymentsWidget) -> str:
-    """A static HTML table of the overview's last state (nbconvert HTML, GitHub's viewer).
-
-    All server text is escaped and sits in ``<bdi>``; attribute values are our own words or
-    escaped. Secrets never reach the rows or the error text (see errors.explain), and the
-    error is redacted once more here.
-    """
-    e = html.escape
-    table = w.table
-    rows = table.rows
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[r["status_label"]] = counts.get(r["status_label"], 0) + 1
-    summary = ", ".join(f"{n} {_server(label)}" for label, n in sorted(counts.items()))
-    body = []
-    for r in rows:
-        shows_reason = r.get("condition_shows") == "reason"
-        lead, other = (r["reason"], r["message"]) if shows_reason else (r["message"], r["reason"])
-        note = f"<p class='hops-muted'>{_server(other)}</p>" if other and shows_reason else ""
-        s2z = " <span class='hops-muted'>scale-to-zero</span>" if r.get("scale_to_zero") else ""
-        ready = f" <span class='hops-muted'>{e(r['readiness'])}</span>" if r.get("readiness") else ""
-        body.append(
-            f"<tr data-status='{e(r['status'])}'>"
-            f"<td class='hops-cell-name'><strong>{_server(r['name'])}</strong></td>"
-            f"<td class='hops-cell-model'>{_server(r['model'])}</td>"
-            f"<td><span class='hops-badge' data-tone='{e(r['tone'])}'>{_server(r['status_label'])}</span></td>"
-            f"<td class='hops-cell-message'><p>{_server(lead)}</p>{note}</td>"
-            f"<td class='hops-cell-instances'>{e(r['instances'])}{ready}{s2z}</td></tr>"
-        )
-    if not rows:
-        body.append("<tr><td colspan='5' class='hops-muted'>No deployments shown yet.</td></tr>")
-    error = ""
-    if table.error:
-        error = f"<p class='hops-error'>{_server(redact(table.error, w.source.secrets))}</p>"
-    when = ""
-    last_ok = table.last_ok_ms or getattr(w, "_last_ok_ms", None)
-    if last_ok:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last_ok / 1000))
-        when = f" <span class='hops-muted'>· as of {e(stamp)}</span>"
-    detail = ""
-    if w.detail is not None:
-        detail = snapshot_html(w.detail)
-    return (
-        f"<style>{_OVERVIEW_CSS}</style>"
-        f"<div class='hops-snapshot-overview'>"
-        f"<p><strong>Deployments</strong> <span class='hops-muted'>{len(rows)}"
-        f"{' · ' + summary if summary else ''}</span>{when}</p>"
-        "<table><thead><tr><th>Name</th><th>Model</th><th>Status</th><th>Condition</th>"
-        "<th title='Pods that exist, in any phase (pending and crashing ones count), of the requested'>"
-        "Pods (exist of requested)</th>"
-        f"</tr></thead><tbody>{''.join(body)}</tbody></table>{error}</div>{detail}"
-    )

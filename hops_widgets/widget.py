@@ -8,7 +8,6 @@ anywidget. Neither knows the overview; :func:`hops_widgets.display.show` sits ab
 from __future__ import annotations
 
 import contextlib
-import html
 import itertools
 import json
 import math
@@ -28,19 +27,17 @@ from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Refused, Visibility
 from ._logformat import LOG_COMPONENTS, format_log_entries
 from ._polling import SafeError
-from ._text import plain_log_text, sendable
+from ._text import sendable
 from .errors import DeploymentFailed, explain, redact
 from .errors import Timeout as WaitTimeout
 from .logs import LogBook
 from .poller import DeploymentSource, Policy, Poller, Snapshot
+from .snapshot import detail_html
+from .snapshot import detail_html as snapshot_html
 from .state import (
-    ENDPOINT_LABELS,
     MAX_REASON_CHARS,
     RESTARTABLE,
     DeploymentState,
-    Instances,
-    resources_text,
-    strip_hidden,
     visible,
 )
 
@@ -979,105 +976,4 @@ class DeploymentWidget(ShownOnce, Pullable, DeploymentDetail, anywidget.AnyWidge
         super().close()
 
     def _snapshot_html(self) -> str:
-        return snapshot_html(self)
-
-
-_SNAPSHOT_CSS = """
-.hops-snapshot{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;
-color:var(--jp-ui-font-color1,#1f2937);border:1px solid var(--jp-border-color2,#d1d5db);
-border-radius:6px;padding:8px 12px;max-width:46em}
-.hops-snapshot .hops-badge{display:inline-block;padding:1px 8px;border-radius:999px;font-weight:600;
-border:1px solid currentColor}
-.hops-snapshot [data-tone=ok]{color:var(--jp-success-color1,#2e7d32)}
-.hops-snapshot [data-tone=error]{color:var(--jp-error-color1,#c62828)}
-.hops-snapshot [data-tone=warn]{color:var(--jp-warn-color1,#b26a00)}
-.hops-snapshot [data-tone=info]{color:var(--jp-info-color1,#1565c0)}
-.hops-snapshot [data-tone=idle]{color:var(--jp-success-color2,#00796b)}
-.hops-snapshot p{margin:4px 0}
-.hops-snapshot .hops-reason{color:var(--jp-ui-font-color2,#4b5563)}
-.hops-snapshot .hops-dia{display:block;width:100%;max-width:680px;margin:6px 0;font-size:12px}
-.hops-snapshot .hops-dia rect{fill:none;stroke:var(--jp-border-color1,#9ca3af)}
-.hops-snapshot .hops-dia text{fill:currentColor;text-anchor:middle}
-.hops-snapshot .hops-dia .hops-dia-sub[style]{font-size:9px}
-.hops-snapshot .hops-dia .hops-dia-sub{font-size:10px;opacity:.75}
-.hops-snapshot .hops-dia-edge{fill:none;stroke:var(--jp-border-color1,#9ca3af)}
-.hops-snapshot .hops-dia-edge[data-state=taken]{stroke:var(--jp-brand-color1,#1565c0);stroke-width:2.5}
-.hops-snapshot .hops-dia-node[data-state=visited] rect{stroke:var(--jp-brand-color1,#1565c0)}
-.hops-snapshot .hops-dia-node[data-state=current] rect{stroke:var(--jp-brand-color1,#1565c0);stroke-width:3;
-fill:var(--jp-brand-color3,#bbdefb)}
-.hops-snapshot .hops-logs{font-size:12px;max-height:20em;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;
-background:var(--jp-layout-color2,#f3f4f6);padding:6px;border-radius:4px}
-"""
-
-
-def snapshot_html(w: DeploymentWidget) -> str:
-    """A static HTML picture of the widget's last state, all server text escaped.
-
-    Server strings sit in ``<bdi>`` so a right-to-left override inside one
-    cannot reorder the text around it.
-    """
-
-    def e(text: str) -> str:
-        return html.escape(text, quote=True)
-
-    def server(text: str) -> str:
-        # hidden controls (bidi overrides, NUL…) are dropped: the file is opened by others, elsewhere
-        return f"<bdi>{html.escape(strip_hidden(text), quote=True)}</bdi>"
-
-    def count(available: int | None, requested: int | None) -> str:
-        return Instances(available, requested).pods_text()  # pods in any phase: never "available"
-
-    counts = f"predictor {count(w.predictor_available, w.predictor_requested)}"
-    if w.has_transformer:
-        counts += f" · transformer {count(w.transformer_available, w.transformer_requested)}"
-    if w.readiness:
-        counts += f" · {w.readiness}"
-    if w.scale_to_zero:
-        counts += " · scale-to-zero"
-    # the server's own spelling (hidden characters are dropped by server()), not the view's escaped one
-    state = w.state
-    name = state.name if state is not None else w.name
-    model_name = (state.model_name or "") if state is not None else w.model_name
-    model = f" <span class='hops-model'>{server(model_name)}</span>" if model_name else ""
-    if model_name and w.model_version is not None:
-        model += f" <span class='hops-version'>v{w.model_version}</span>"
-    reason = f"<p class='hops-reason'>{server(w.condition_reason[:500])}</p>" if w.condition_reason else ""
-    book = getattr(w, "_logs", None)
-    lines = book.tail(20) if book is not None and book.open else []
-    logs = ""
-    if lines:
-        text = "\n".join(plain_log_text(line["text"])[:300] for line in lines)
-        title = f"<p class='hops-logs-title'>Last {len(lines)} log lines ({e(book.component)})</p>"
-        logs = f"{title}<pre class='hops-logs'>{server(text)}</pre>"
-    error = f"<p class='hops-error'>{server(w.error)}</p>" if w.error else ""
-    page = _snapshot_page(w, server)
-    if getattr(w, "_view", "") == "diagram" and w.diagram:
-        page += _diagram.svg(w.diagram)
-    return (
-        f"<style>{_SNAPSHOT_CSS}</style>"
-        f"<div class='hops-snapshot' data-status='{e(w.status)}'>"
-        f"<p><span class='hops-badge' data-tone='{e(w.tone)}'>{server(w.status_label)}</span> "
-        f"{'<em class=hops-stale>(last known)</em> ' if w.stale else ''}"
-        f"<strong class='hops-name'>{server(name)}</strong>{model}</p>"
-        f"<p class='hops-message'>{e(w.message or w.status_description)}</p>{reason}"
-        f"{f'<p class=hops-advice>{e(w.advice)}</p>' if w.advice else ''}"
-        f"<p class='hops-instances'>{e(counts)}</p>{page}{logs}{error}</div>"
-    )
-
-
-def _snapshot_page(w: DeploymentDetail, server: Callable[[str], str]) -> str:
-    """Resources (collapsed, as in the view) and the endpoint lines of the static snapshot."""
-    rows = [
-        f"<li data-component='{html.escape(c)}'>{html.escape(c)}: {server(text)}</li>"
-        for c, fields in (w.resources or {}).items()
-        if (text := resources_text(fields))
-    ]
-    resources = (
-        f"<details class='hops-resources'><summary>Resource allocation</summary><ul>{''.join(rows)}</ul></details>"
-        if rows
-        else ""
-    )
-    shown = [(label, (w.endpoint or {}).get(key)) for key, label in ENDPOINT_LABELS.items()]
-    lines = [f"{html.escape(label)} {server(value)}" for label, value in shown if value]
-    endpoint = f"<p class='hops-endpoint'>{' · '.join(lines)}</p>" if lines else ""
-    return resources + endpoint
+        return detail_html(self)

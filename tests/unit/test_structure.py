@@ -157,3 +157,15 @@ def test_the_sandbox_imports_no_widget_module():
     assert sandbox
     wrong = {m: sorted(targets & WIDGET_MODULES) for m, targets in sandbox.items() if targets & WIDGET_MODULES}
     assert not wrong
+
+
+def test_the_tone_palette_is_declared_once_for_the_view_and_the_snapshots():
+    from hops_widgets import snapshot
+
+    css = (ROOT.parent / "js" / "widget.css").read_text(encoding="utf-8")
+    for line in snapshot.css_tokens():
+        assert line in css, f"js/widget.css does not declare {line}"
+    for root in (".hops-snapshot", ".hops-snapshot-overview"):
+        rules = snapshot.tone_css(root)
+        assert rules.count("[data-tone=") == len(snapshot.TONES)
+        assert f"{root} [data-tone=ok]{{color:var(--jp-success-color1,#2e7d32)}}" in rules
