@@ -72,13 +72,23 @@ pythons: $(STAMP)
 release-check: $(STAMP)
 	$(BIN)/python scripts/release_check.py
 
-lint: $(STAMP)
+# TypeScript (pinned in package.json, locked in package-lock.json) only type-checks js/widget.js
+# (checkJs, tsconfig.json): the shipped module stays the hand-written file, no build step.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make lint needs npm (Debian: apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+## lint: ruff (check and format) and the type check of js/widget.js (tsc --noEmit)
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check hops_widgets tests benchmarks scripts examples conftest.py
 	$(BIN)/ruff format --check hops_widgets tests benchmarks scripts examples conftest.py
+	node_modules/.bin/tsc --noEmit -p tsconfig.json
 
 ## bench: the figures in the README's performance table
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .venv-compat .venv-py3.* artifacts .pytest_cache site dist
+	rm -rf node_modules $(VENV) .venv-compat .venv-py3.* artifacts .pytest_cache site dist

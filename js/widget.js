@@ -9,10 +9,11 @@
 /**
  * @typedef {{ get(k: string): any, on(e: string, f: Function): void, off(e: string, f?: Function): void,
  *             send(m: object): void }} Model
- * @typedef {{ get(k: string): any, on(k: string, f: () => void): () => void }} Source
+ * @typedef {{ get(k: string): any, on(k: string, f: () => void): () => void, dispose?: () => void }} Source
  * @typedef {{ request(type: string, body?: object, timeoutMs?: number): Promise<any>,
  *             notify(type: string, body?: object): void, on(type: string, f: Function): () => void,
- *             close(): void }} Channel
+ *             waiting(): string[], close(): void }} Channel
+ * @typedef {{ cls?: string, rgb?: string } | null} AnsiColour
  */
 
 const ICONS = {
@@ -200,6 +201,7 @@ export function applySgr(params, st) {
  * @param {HTMLElement} row @param {string} text
  */
 export function renderAnsi(row, text) {
+  /** @type {{ fg: AnsiColour, bg: AnsiColour, bold: boolean, dim: boolean, italic: boolean, underline: boolean, link: string } & Record<string, any>} */
   const st = { fg: null, bg: null, bold: false, dim: false, italic: false, underline: false, link: "" };
   let at = 0;
   const put = (chunk) => {
@@ -305,7 +307,7 @@ export function createChannel(model) {
   const onMessage = (msg) => {
     if (!msg || typeof msg !== "object") return;
     if (msg.type === "reply" && open.has(msg.id)) {
-      const pending = open.get(msg.id);
+      const pending = /** @type {{resolve: Function, reject: Function, timer: any}} */ (open.get(msg.id));
       open.delete(msg.id);
       clearTimeout(pending.timer);
       pending.resolve(msg);
@@ -345,7 +347,7 @@ export function createChannel(model) {
     waiting: () => [...open.keys()],
     on(type, f) {
       if (!listeners.has(type)) listeners.set(type, new Set());
-      listeners.get(type).add(f);
+      listeners.get(type)?.add(f);
       return () => listeners.get(type)?.delete(f);
     },
     close() {
@@ -410,7 +412,7 @@ function dictSource(model, name) {
     get: (k) => (model.get(name) || {})[k],
     on(k, f) {
       if (!byKey.has(k)) byKey.set(k, new Set());
-      byKey.get(k).add(f);
+      byKey.get(k)?.add(f);
       return () => byKey.get(k)?.delete(f);
     },
     dispose: () => model.off(`change:${name}`, onChange),
@@ -840,7 +842,7 @@ export const SECTIONS = {
     traits: ["logs_delta", "logs_focus", "has_transformer"],
     build(el, ctx) {
       const { source, channel, root } = ctx;
-      const box = h("details", "hops-logs", el);
+      const box = /** @type {HTMLDetailsElement} */ (h("details", "hops-logs", el));
       const summary = h("summary", "", box);
       summary.textContent = "Logs";
       const bar = h("div", "hops-logs-bar", box);
@@ -909,11 +911,11 @@ export const SECTIONS = {
       const setInstances = (names) => {
         const chosen = instance.value;
         instance.replaceChildren();
-        const all = h("option", "", instance);
+        const all = /** @type {HTMLOptionElement} */ (h("option", "", instance));
         all.value = "";
         all.textContent = "All instances";
         for (const name of names) {
-          const o = h("option", "", instance);
+          const o = /** @type {HTMLOptionElement} */ (h("option", "", instance));
           o.value = name;
           o.textContent = name;
         }
@@ -946,7 +948,7 @@ export const SECTIONS = {
           row.hidden = !shown(entry);
           lines.push(entry);
         }
-        while (lines.length > LOG_KEEP) lines.shift().row.remove();
+        while (lines.length > LOG_KEEP) lines.shift()?.row.remove();
         setInstances(delta.instances || []);
         error = delta.error || "";
         quiet = !!delta.quiet;
@@ -1397,11 +1399,12 @@ export const SECTIONS = {
             const state = eid === mark.last ? "last" : taken.has(eid) ? "taken" : "";
             g.setAttribute("data-state", state);
             g.setAttribute("data-inferred", String(inferred.has(eid)));
-            g.querySelector("path").setAttribute("marker-end", `url(#${uid}-${id}-${state ? "taken" : "plain"})`);
+            g.querySelector("path")?.setAttribute("marker-end", `url(#${uid}-${id}-${state ? "taken" : "plain"})`);
           }
           const now = mark.current ? `now ${label(d, mark.current)}` : "not in use now";
           d.svg.setAttribute("aria-label", `${d.layout.title}: ${now}.${id === "status" && m.text ? ` ${m.text}` : ""}`);
-          d.svg.closest("figure").dataset.active = String(id === "status" || m.focus === id);
+          const figure = /** @type {HTMLElement} */ (d.svg.closest("figure"));
+          figure.dataset.active = String(id === "status" || m.focus === id);
         }
       };
       let retry = null;
@@ -1574,7 +1577,7 @@ export const SECTIONS = {
         const stop = mount("deployment", holder, { model, source, channel: targeted(channel, "detail"), nested: true });
         unmount = () => {
           stop();
-          source.dispose();
+          source.dispose?.();
         };
         // opened from this view: its row stays in the table's window, the detail comes into view
         // (the table is a bounded window, so the detail sits right under the rows, never 16,000 px down)
@@ -1628,6 +1631,7 @@ export function resourceRows(source, all, parts) {
     if (!has(a) && !has(b)) return "";
     return `${has(a) ? a : "?"} / ${has(b) ? b : "?"}${unit}`;
   };
+  /** @type {[string, (r: any, part: string) => string][]} */
   const defs = [
     ["Pods (exist / requested)", (r, part) => {
       const a = source.get(`${part}_available`);
@@ -1641,6 +1645,7 @@ export function resourceRows(source, all, parts) {
     ["Memory (request / limit)", (r) => pair(r.requests?.memory, r.limits?.memory, " MB")],
     ["GPUs (request / limit)", (r) => pair(r.requests?.gpus, r.limits?.gpus, "")],
   ];
+  /** @type {[string, string[]][]} */
   const rows = [];
   for (const [label, cell] of defs) {
     const cells = parts.map((part) => cell(all[part] || {}, part));
@@ -1804,14 +1809,14 @@ function buildTable(el, ctx) {
   const sortHeaders = {};
   /** @type {Record<string, HTMLElement>} */
   const headers = {};
-  for (const [key, label, sortable] of [
+  for (const [key, label, sortable] of /** @type {[string, string, boolean][]} */ ([
     ["name", "Name · model", true],
     ["status", "Status", true],
     ["message", "Condition", false],
     ["instances", "Pods", false],
     ["actions", "Actions", false],
-  ]) {
-    const th = h("th", `hops-head-${key}`, head);
+  ])) {
+    const th = /** @type {HTMLTableCellElement} */ (h("th", `hops-head-${key}`, head));
     th.scope = "col";
     headers[key] = th;
     if (key === "instances") th.title = "Pods that exist (in any phase: pending and crashing ones count) of the requested";
@@ -1900,6 +1905,7 @@ function buildTable(el, ctx) {
         event.stopPropagation();
         if (b.disabled) return;
         // a refused stop mid-start: the same button offers "stop once it has started", then cancels it
+        /** @type {Record<string, any>} */
         const row = entry.row || {};
         const kind = action === "stop" && row.deferred ? "cancel_stop_later" : action === "stop" && row.offer ? "stop_later" : action;
         if (kind === "stop" && !window.confirm(`Stop ${name}? Its instances will be released.`)) return;
@@ -1985,6 +1991,7 @@ function buildTable(el, ctx) {
   /** @type {Map<string, any>} the rows in the DOM, by name */
   const entries = new Map();
   /** @type {any[]} the filtered, sorted rows */
+  /** @type {any[]} */
   let order = [];
   /** @type {Map<string, number>} */
   let index = new Map();
@@ -1999,14 +2006,14 @@ function buildTable(el, ctx) {
    */
   function reorder(anchored = false) {
     const sel = source.get("selected");
-    const anchor = anchored && rowH && entries.has(sel) && index.has(sel) ? index.get(sel) * rowH - scroller.scrollTop : null;
+    const anchor = anchored && rowH && entries.has(sel) && index.has(sel) ? /** @type {number} */ (index.get(sel)) * rowH - scroller.scrollTop : null;
     const all = [...store.rows.values()];
     const counts = new Map();
     for (const r of all) counts.set(r.status_label, (counts.get(r.status_label) || 0) + 1);
     chip("", `All ${all.length}`);
     const labels = [...counts.keys()].sort(naturalCompare);
     const keep = new Set([""]);
-    for (const label of labels) keep.add(chip(label, `${label} ${counts.get(label)}`).dataset.status);
+    for (const label of labels) keep.add(/** @type {string} */ (chip(label, `${label} ${counts.get(label)}`).dataset.status));
     if (status && !counts.has(status)) chip(status, `${status} 0`), keep.add(status); // a pressed chip stays
     for (const [k, b] of chipButtons) {
       if (!keep.has(k)) {
@@ -2014,7 +2021,7 @@ function buildTable(el, ctx) {
         chipButtons.delete(k);
       }
     }
-    [...keep].forEach((k) => chips.appendChild(chipButtons.get(k))); // All first, then by label
+    [...keep].forEach((k) => chips.appendChild(/** @type {HTMLButtonElement} */ (chipButtons.get(k)))); // All first, then by label
     const q = query;
     order = all.filter(
       (r) =>
@@ -2036,7 +2043,7 @@ function buildTable(el, ctx) {
     }
     empty.hidden = order.length > 0 || all.length === 0;
     empty.textContent = "No deployment matches the search and filter.";
-    if (anchor !== null && index.has(sel)) scroller.scrollTop = Math.max(0, index.get(sel) * rowH - anchor);
+    if (anchor !== null && index.has(sel)) scroller.scrollTop = Math.max(0, /** @type {number} */ (index.get(sel)) * rowH - anchor);
     draw();
   }
 
@@ -2110,6 +2117,7 @@ function buildTable(el, ctx) {
   let reported = "";
   let reportTimer = 0;
   let reportedAt = 0;
+  /** @type {{ names: string[], query: string }} */
   let inView = { names: [], query: "" };
   function reportInView(h1) {
     const top = Math.max(0, Math.floor(scroller.scrollTop / h1));
@@ -2264,6 +2272,7 @@ export function mount(viewName, el, base) {
   const header = h("div", "hops-header", root);
   const cleanups = [];
   let afterHeader = header;
+  /** @type {typeof base & Record<string, any>} */
   const ctx = {
     ...base,
     root,
