@@ -8,6 +8,7 @@ asks the fault book what to do with the request, answers it from the
 
 from __future__ import annotations
 
+import copy
 import hmac
 import json
 import logging
@@ -26,7 +27,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from . import rest
+from . import rest, schemas
 from .admin import Admin
 from .faults import FaultBook, Plan, http_error_body
 from .machine import Blueprint, LifecycleError, ManualClock, ScenarioError, World
@@ -58,7 +59,16 @@ DATA_SCIENTIST = "data_scientist"
 ROLES = (DATA_OWNER, DATA_SCIENTIST)
 _TEAM_ROLE = {DATA_OWNER: "Data owner", DATA_SCIENTIST: "Data scientist"}
 # what only a Data Owner may do: create/update (PUT), start/stop (POST ?action=) and delete
-_OWNER_ONLY = frozenset({"serving_update", "serving_action", "serving_delete"})
+_OWNER_ONLY = frozenset({"serving_update", "serving_action", "serving_delete", "serving_rollback"})
+# endpoints a backend has only from the version given (older ones answer 404: no such path)
+_SINCE = {
+    "serving_versions": (5, 2),
+    "serving_rollback": (5, 2),
+    "serving_schema": (5, 2),
+    "dataset_download": (5, 2),
+}
+_SCHEMA_NOT_FOUND = 240037  # what the SDK reads as "this deployment has no schema"
+_LOG_FIELDS_52 = ("podUid", "restartCount", "truncated", "readFailed", "skipped")
 _ROLE_FORBIDDEN = 150068  # ProjectErrorCode.PROJECT_ROLE_FORBIDDEN, sent by the backend's ProjectAuthFilter
 _ILLEGAL_ARGUMENT = 120001  # GenericErrorCode.ILLEGAL_ARGUMENT: an IllegalArgumentException, 422
 _SERVING_NAME = re.compile(r"[a-zA-Z0-9]+")
@@ -78,12 +88,24 @@ _URLS = Map(
         Rule(f"{_A}/project/<int:pid>/inference/endpoints", endpoint="inference_endpoints", methods=["GET"]),
         Rule(f"{_A}/project/<int:pid>/inference/models/<name>:predict", endpoint="predict", methods=["POST"]),
         Rule(f"{_A}/project/<int:pid>/dataset/<path:path>", endpoint="dataset", methods=["GET"]),
+        # how the SDK asks for an absolute path ("dataset/" + "/Projects/..."): answered, not redirected
+        Rule(f"{_A}/project/<int:pid>/dataset//<path:path>", endpoint="dataset", methods=["GET"], merge_slashes=False),
         Rule(f"{_A}/project/<int:pid>/serving", endpoint="serving_list", methods=["GET"]),
         Rule(f"{_A}/project/<int:pid>/serving", endpoint="serving_update", methods=["PUT", "POST"]),
         Rule(f"{_A}/project/<int:pid>/serving/<int:sid>", endpoint="serving_get", methods=["GET"]),
         Rule(f"{_A}/project/<int:pid>/serving/<int:sid>", endpoint="serving_action", methods=["POST"]),
         Rule(f"{_A}/project/<int:pid>/serving/<int:sid>", endpoint="serving_delete", methods=["DELETE"]),
         Rule(f"{_A}/project/<int:pid>/serving/<int:sid>/logs", endpoint="serving_logs", methods=["GET"]),
+        Rule(f"{_A}/project/<int:pid>/serving/<int:sid>/versions", endpoint="serving_versions", methods=["GET"]),
+        Rule(f"{_A}/project/<int:pid>/serving/<int:sid>/rollback", endpoint="serving_rollback", methods=["POST"]),
+        Rule(f"{_A}/project/<int:pid>/serving/<int:sid>/schema", endpoint="serving_schema", methods=["GET"]),
+        Rule(
+            f"{_A}/project/<int:pid>/dataset/download/with_auth/<path:path>",
+            endpoint="dataset_download",
+            methods=["GET"],
+        ),
+        # a vLLM deployment's OpenAI-compatible API, under the base path get_openai_url() builds
+        Rule("/v1/<ns>/<name>/v1/chat/completions", endpoint="gateway_chat", methods=["POST"]),
         # what the SDK sends through the ingress gateway when an endpoint of type LOAD_BALANCER is listed
         Rule("/v1/<ns>/<name>/v1/models/<model>:predict", endpoint="gateway_predict", methods=["POST"]),
         Rule("/v1/<ns>/<name>/v1/models/<model>", endpoint="gateway_model", methods=["GET"]),
@@ -220,6 +242,8 @@ class SandboxApp:
                     "A Data Scientist can read deployments and their logs but cannot create, update, start, "
                     "stop or delete them; ask a Data Owner of the project.",
                 )
+            if endpoint in _SINCE and not self.since(*_SINCE[endpoint]):
+                raise _ApiError(404, 120001, "No such API path in the sandbox.")
             if endpoint == "serving_list" and "name" in request.args:
                 endpoint = "serving_by_name"
             # a playing scenario's due steps first, each as of its own time: every request sees them
@@ -307,7 +331,7 @@ class SandboxApp:
         """The deployment a request is about, for faults and the log."""
         if endpoint == "serving_by_name":
             return request.args.get("name")
-        if endpoint in ("predict", "gateway_predict", "gateway_model"):
+        if endpoint in ("predict", "gateway_predict", "gateway_model", "gateway_chat"):
             return args.get("name")
         if endpoint == "ingress_predict":
             return self._ingress_target(request)
@@ -368,6 +392,18 @@ class SandboxApp:
         asked for 0 instances, which is how SDKs of that age still read it.
         """
         version = _version_tuple(self.hopsworks_version)
+        if version is not None and version < (5, 2) and isinstance(serving, dict):
+            serving = dict(serving)
+            serving.pop("predictorEnvVars", None)  # the schema id: schemas came with 5.2
+            for key in ("predictorScalingConfig", "transformerScalingConfig"):
+                scaling = serving.get(key)
+                if isinstance(scaling, Mapping):
+                    scaling = {k: v for k, v in scaling.items() if k not in rest.SCALING_52}
+                    if scaling.get("scaleMetric") not in (None, *rest.METRICS_BEFORE_52):
+                        scaling["scaleMetric"], scaling["target"] = "CONCURRENCY", 100
+                    serving[key] = scaling
+        if version is not None and version < (5, 0) and isinstance(serving, dict):
+            serving.pop("missingMandatoryTags", None)
         if version is not None and version < (4, 6) and isinstance(serving, dict):
             serving = dict(serving)
             for key, count in (
@@ -378,6 +414,11 @@ class SandboxApp:
                 if isinstance(scaling, Mapping) and scaling.get("minInstances") == 0 and count in serving:
                     serving[count] = 0
         return plan.transform(serving)
+
+    def since(self, major: int, minor: int) -> bool:
+        """Whether the reported backend version is ``major.minor`` or later (an unreadable one is)."""
+        version = _version_tuple(self.hopsworks_version)
+        return version is None or version >= (major, minor)
 
     def _ep_versions(self, request, plan):
         return _json(
@@ -458,8 +499,24 @@ class SandboxApp:
             ]
         )
 
+    def _archives(self, path: str) -> tuple[str, list[dict[str, Any]], str | None] | None:
+        """For a path under ``Logs/Serving/<deployment>``: (deployment, its archives, file name or None)."""
+        parts = path.strip("/").split("/")
+        if parts[:2] != ["Logs", "Serving"] or len(parts) not in (3, 4) or not self.since(5, 2):
+            return None
+        name = parts[2]
+        if self.world.find(name) is None:
+            return None
+        return name, self.world.archives(name), parts[3] if len(parts) == 4 else None
+
     def _ep_dataset(self, request, plan, pid, path):
+        parts = path.strip("/").split("/")
+        if parts[:2] == ["Projects", self.world.project] and len(parts) > 2:
+            path = "/".join(parts[2:])  # an absolute path names the same file (the SDK checks scripts so)
         top = path.strip("/").split("/")[0]
+        found = self._archives(path) if top == "Logs" else None
+        if found is not None:
+            return self._logs_dataset(request, path, *found)
         if top not in ("Models", "Resources"):
             raise _ApiError(404, 110008, f"No dataset {path!r} in the sandbox.")
         return _json(
@@ -471,6 +528,100 @@ class SandboxApp:
                 }
             }
         )
+
+    def _logs_dataset(self, request, path, name, archives, file_name):
+        """The Logs dataset's ``Serving/<name>`` folder: its metadata, its listing, or one archive's metadata."""
+        base = f"/Projects/{self.world.project}/Logs/Serving/{name}"
+        if file_name is None:
+            if not archives:
+                raise _ApiError(404, 110018, f"No dataset {path!r} in the sandbox.")  # nothing archived yet
+            if (request.args.get("action") or "").lower() == "listing":
+                items = [
+                    {"attributes": _archive_attributes(a, base), "type": "inode"}
+                    for a in sorted(archives, key=lambda a: a["name"], reverse=True)
+                ]
+                offset = _query_int(request.args.get("offset"), "offset", 0)
+                limit = _query_int(request.args.get("limit"), "limit", 1000)
+                return _json({"count": len(items), "items": items[offset : offset + limit]})
+            return _json({"attributes": {"name": name, "path": base, "dir": True}})
+        for archive in archives:
+            if archive["name"] == file_name:
+                return _json({"attributes": _archive_attributes(archive, base)})
+        raise _ApiError(404, 110018, f"No file {path!r} in the sandbox.")
+
+    def _ep_dataset_download(self, request, plan, pid, path):
+        found = self._archives(path)
+        if found is not None and found[2] is not None:
+            for archive in found[1]:
+                if archive["name"] == found[2]:
+                    return Response(
+                        archive["content"].encode("utf-8", "surrogateescape"),
+                        200,
+                        content_type="application/octet-stream",
+                        headers={"Content-Disposition": f'attachment; filename="{archive["name"]}"'},
+                    )
+        raise _ApiError(404, 110018, f"No file {path!r} to download in the sandbox.")
+
+    def _ep_gateway_chat(self, request, plan, ns, name):
+        """A vLLM deployment's OpenAI-compatible chat completions, whole or streamed (server-sent events)."""
+        if ns != self.world.namespace or self.world.find(name) is None:
+            return Response(b"", 404)
+        if self.world.status_of(name) not in ("Running", "Idle", "Updating"):
+            return Response(b"", 404)  # no route to a deployment that does not run
+        if self.world.spec_of(name).model_server.upper() != "VLLM":
+            return _json({"detail": "Not Found"}, 404)  # a KServe model server has no OpenAI routes
+        body = self._read_json(request, required=True)
+        messages = body.get("messages") if isinstance(body, dict) else None
+        if not isinstance(messages, list) or not messages:
+            return _json(_openai_error("messages must be a non-empty list", "invalid_request_error"), 400)
+        model = body.get("model")
+        if model is not None and model != name:
+            return _json(_openai_error(f"The model `{model}` does not exist.", "NotFoundError", 404), 404)
+        if self.world.infer(name) == "cold_start":
+            self._await_instance(name)
+        last = next((m for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), {})
+        asked = str(last.get("content") or "")[:200]
+        words = f"Sandbox reply from {name}: you said {asked!r}.".split(" ")
+        ident, created = f"chatcmpl-{self.world.project_id}{int(time.time() * 1000)}", int(time.time())
+        usage = {"prompt_tokens": sum(len(str(m.get("content", "")).split()) for m in messages if isinstance(m, dict))}
+        usage["completion_tokens"] = len(words)
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        if not body.get("stream"):
+            return _json(
+                {
+                    "id": ident,
+                    "object": "chat.completion",
+                    "created": created,
+                    "model": name,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": " ".join(words)},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": usage,
+                }
+            )
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+            data = {
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": name,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+            return f"data: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+        def events():
+            yield chunk({"role": "assistant", "content": ""})
+            for i, word in enumerate(words):
+                yield chunk({"content": word if i == 0 else " " + word})
+            yield chunk({}, "stop")
+            yield b"data: [DONE]\n\n"
+
+        return Response(events(), 200, content_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     @staticmethod
     def _cost(request: Request, states: int) -> None:
@@ -567,7 +718,14 @@ class SandboxApp:
         if target is not None:
             self._cost(request, 1)
             self._busy(target, 500, 240002, "updated")
-            self.world.update(target, **changes)
+            new_version = (request.args.get("newVersion") or "").lower() == "true" and self.since(5, 2)
+            if "scaling" in changes:  # what the body changes, over what the deployment has
+                current = self.world.spec_of(target)
+                shown = rest.scaling_json(self.world, current)
+                changed = {k: v for k, v in changes.pop("scaling").items() if shown.get(k) != v}
+                if changed:
+                    changes["scaling"] = {**(current.scaling or {}), **changed}
+            self.world.update(target, new_version=new_version, **changes)
             return _json(_without_state(self._shaped(plan, rest.serving(self.world, target))), 201)
         if ident is not None:
             raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {ident}.")
@@ -626,7 +784,54 @@ class SandboxApp:
         )
         if source == "kubernetes":
             self._cost(request, len(entries))  # one read per pod
+        if not self.since(5, 2):  # restart counts and pod uids came with 5.2
+            entries = [{k: v for k, v in e.items() if k not in _LOG_FIELDS_52} for e in entries]
         return _json(entries)
+
+    def _known(self, sid: int) -> None:
+        if self.world.name_of(sid) is None:
+            raise _ApiError(404, 240000, "Serving instance not found.", f"No deployment with id {sid}.")
+
+    def _ep_serving_versions(self, request, plan, pid, sid):
+        self._known(sid)
+        offset = _query_int(request.args.get("offset"), "offset", 0)
+        limit = _query_int(request.args.get("limit"), "limit", 100)
+        report = self.world.report(sid)
+        entries = self.world.versions(sid)
+        items = [rest.version_json(self.world, report, e) for e in entries[offset : offset + limit]]
+        return _json(plan.transform({"count": len(entries), "items": items}))
+
+    def _ep_serving_rollback(self, request, plan, pid, sid):
+        self._known(sid)
+        body = self._read_json(request, required=True)
+        version = body.get("version") if isinstance(body, dict) else None
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise _ApiError(422, _ILLEGAL_ARGUMENT, 'The body must name a version: {"version": <number>}.')
+        self._cost(request, 1)
+        self.world.rollback(sid, version)
+        return _json(self._shaped(plan, rest.serving(self.world, sid)))
+
+    def _ep_serving_schema(self, request, plan, pid, sid):
+        self._known(sid)
+        fmt = (request.args.get("format") or "schema").lower()
+        if fmt not in schemas.FORMATS:
+            raise _ApiError(
+                422, _ILLEGAL_ARGUMENT, f"Unknown schema format {fmt!r}; use schema, jsonschema or openapi."
+            )
+        spec = self.world.spec_of(sid)
+        wanted = request.args.get("schemaId")
+        if not spec.schema or (wanted and wanted != schemas.schema_id(spec.schema)):
+            raise _ApiError(
+                404,
+                _SCHEMA_NOT_FOUND,
+                "Deployment schema not found.",
+                f"The deployment {spec.name} has no schema" + (f" with id {wanted}." if wanted else "."),
+            )
+        if fmt == "jsonschema":
+            return _json(schemas.json_schema(spec.schema))
+        if fmt == "openapi":
+            return _json(schemas.openapi(spec.schema, spec.name))
+        return _json(schemas.document(spec.schema))
 
     def _ep_gateway_model(self, request, plan, ns, name, model):
         # a gateway with no route for a deployment answers 404 with an empty body
@@ -773,6 +978,34 @@ def default_load_balancer() -> bool:
     return installed is not None and (4, 3) <= installed < (4, 8)
 
 
+def _query_int(text: str | None, name: str, default: int) -> int:
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise _ApiError(400, 240001, f"{name} must be a whole number, not {text[:40]!r}.") from None
+    if value < 0:
+        raise _ApiError(400, 240001, f"{name} cannot be negative.")
+    return value
+
+
+def _archive_attributes(archive: Mapping[str, Any], base: str) -> dict[str, Any]:
+    return {
+        "name": archive["name"],
+        "path": f"{base}/{archive['name']}",
+        "dir": False,
+        "size": len(archive["content"].encode("utf-8", "surrogateescape")),
+        "modificationTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(archive["wall"])),
+        "owner": "sandbox_user",
+        "permission": "rw-r-----",
+    }
+
+
+def _openai_error(message: str, kind: str, code: int = 400) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
 def _maybe_number(text: str) -> Any:
     for kind in (int, float):
         try:
@@ -816,6 +1049,13 @@ def _changes_from_body(body: Mapping[str, Any]) -> dict[str, Any]:
             value = _int_field(scaling, key)
             if value is not None:
                 changes[field_name] = value
+        extra = {
+            key: copy.deepcopy(scaling[key])
+            for key in ("scaleMetric", "target", *rest.SCALING_52)
+            if scaling.get(key) is not None
+        }
+        if extra:
+            changes["scaling"] = extra
     tscaling = body.get("transformerScalingConfig")
     if isinstance(tscaling, Mapping):
         value = _int_field(tscaling, "minInstances")

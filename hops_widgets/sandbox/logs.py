@@ -30,6 +30,7 @@ import base64
 import bisect
 import hashlib
 import itertools
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -41,6 +42,7 @@ COMPONENTS = ("predictor", "transformer")
 SOURCES = ("kubernetes", "opensearch")
 MAX_LINES = 20_000  # per deployment; the oldest go first
 MAX_APPEND_CHARS = 2 << 20  # one append_log call
+CRASH_RUNS_WRITTEN = 400  # runs of a crash loop written ahead
 
 _GREEN, _RESET = "\x1b[32m", "\x1b[0m"
 
@@ -54,9 +56,24 @@ class Pod:
     crashed: bool = False
     served: int = 0
     up_at: float | None = None  # sandbox second its server came up (None: it never did)
+    uid: str = ""  # the pod's uid, as Kubernetes gives one
+    crash_from: float | None = None  # a crash loop began at this sandbox second
+    crash_every: float = 0.0  # ... and the container restarts this often
 
     def alive(self, now: float) -> bool:
         return self.born <= now and (self.ended is None or self.ended > now)
+
+    def restarts(self, now: float) -> int:
+        """How often its container has restarted by ``now`` (a crash loop's restarts so far)."""
+        if self.crash_from is None or now < self.crash_from:
+            return 0
+        end = now if self.ended is None else min(now, self.ended)
+        return max(0, math.floor((end - self.crash_from) / self.crash_every))
+
+    def run_start(self, now: float) -> float:
+        """When the container that runs at ``now`` started (its log begins there)."""
+        count = self.restarts(now)
+        return self.born if count == 0 else self.crash_from + count * self.crash_every
 
 
 @dataclass
@@ -125,6 +142,8 @@ class PodLogs:
         replica_set = _digest(self._salt, self.ident, component, revision, run, length=10)
         suffix = _digest(self._salt, self.ident, component, revision, run, index, length=5)
         pod = Pod(f"{ctx.deployment}-{component}-{revision:05d}-deployment-{replica_set}-{suffix}", component, born)
+        raw = hashlib.sha256(f"{self._salt}|{pod.name}|{run}|{index}".encode()).hexdigest()
+        pod.uid = f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:32]}"
         self.pods.append(pod)
         return pod
 
@@ -231,16 +250,73 @@ class PodLogs:
     def append(self, pod: Pod, at: float, text: str) -> None:
         self.add(pod, at, text, stamped=False)
 
+    def crash_loop(self, ctx: Context, pod: Pod, at: float, every: float) -> None:
+        """From ``at`` on, ``pod``'s container crashes every ``every`` seconds and is restarted.
+
+        Each run boots and dies with a traceback; the runs of the next hour (at most
+        :data:`CRASH_RUNS_WRITTEN`) are written ahead, as a start's lines are, and cut
+        off by a stop or an update that ends the pod."""
+        if pod.crash_from is not None:  # a loop already running: its future runs go, the new pace starts now
+            self.lines = [line for line in self.lines if line.pod is not pod or line.at <= at]
+        pod.crash_from, pod.crash_every = at, every
+        runs = min(CRASH_RUNS_WRITTEN, max(1, math.ceil(3600 / every)))
+        for k in range(runs):
+            begin = at + k * every
+            if k:  # the restarted container boots again
+                self._spread(pod, begin, begin + every * 0.4, _booting(ctx, pod))
+            self.add(pod, begin + every * 0.9, _traceback(ctx, pod), stamped=False)
+
+    def archives(self, now: float) -> list[dict]:
+        """What each container run that ended by ``now`` left in the Logs dataset, oldest first.
+
+        A run ends when its pod goes away (a stop, an update, a scale-down) or its container
+        restarts; the archive is named ``<UTC yyyyMMdd-HHmmss>_<pod>_<component>.log``."""
+        out = []
+        printed = self.ordered(now)
+        for pod in self.pods:
+            ends: list[float] = []
+            if pod.crash_from is not None:
+                ends += [pod.crash_from + (k + 1) * pod.crash_every for k in range(pod.restarts(now))]
+            if pod.ended is not None and pod.ended <= now:
+                ends.append(pod.ended)
+            begin = pod.born
+            for end in ends:
+                lines = [line for line in printed if line.pod is pod and begin <= line.at < end]
+                begin = end
+                if not lines:
+                    continue
+                wall = self._wall_of(end)
+                stamp = datetime.fromtimestamp(wall, tz=timezone.utc).strftime("%Y%m%d-%H%M%S")
+                out.append(
+                    {
+                        "name": f"{stamp}_{pod.name}_{pod.component}.log",
+                        "content": "".join(line.text + "\n" for line in lines),
+                        "wall": wall,
+                    }
+                )
+        out.sort(key=lambda a: (a["wall"], a["name"]))
+        return out
+
     # ------------------------------------------------------------- reading
     def kubernetes(self, now: float, component: str, tail: int, pod: str | None, timestamps: bool) -> list[dict]:
         out = []
         for p in self.alive(now, component):
             if pod is not None and p.name != pod:
                 continue
-            lines = [line for line in self.ordered(now) if line.pod is p]
+            since_run = p.run_start(now)  # a restarted container's log starts afresh
+            lines = [line for line in self.ordered(now) if line.pod is p and line.at >= since_run]
             lines = lines[-tail:] if tail > 0 else []
             texts = [f"{iso(line.wall)} {line.text}" if timestamps else line.text for line in lines]
-            out.append({"instanceName": p.name, "content": "".join(t + "\n" for t in texts)})
+            out.append(
+                {
+                    "instanceName": p.name,
+                    "content": "".join(t + "\n" for t in texts),
+                    "podUid": p.uid,
+                    "restartCount": p.restarts(now),
+                    "truncated": False,
+                    "readFailed": False,
+                }
+            )
         return out
 
     def opensearch(

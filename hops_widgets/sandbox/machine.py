@@ -226,6 +226,11 @@ class Blueprint:
     model_server: str = "PYTHON"
     description: str = ""
     gpus: int = 0
+    # scaling fields beyond min/max, in the wire's camelCase (autoscaler, scaleMetric, target,
+    # additionalScaleMetrics, idleScaleToZero, coldStartTimeoutSeconds, ...): see rest.scaling_json
+    scaling: dict[str, Any] | None = None
+    # the deployment schema document (servingKeys, passedFeatures, ...; "example": one request body)
+    schema: dict[str, Any] | None = None
 
     def check(self) -> None:
         if not isinstance(self.name, str) or not self.name or len(self.name) > 200 or "/" in self.name:
@@ -244,6 +249,19 @@ class Blueprint:
             not isinstance(self.max_instances, int) or self.max_instances < self.min_instances
         ):
             raise ScenarioError("max_instances must be a whole number >= min_instances.")
+        for key in ("scaling", "schema"):
+            if getattr(self, key) is not None and not isinstance(getattr(self, key), dict):
+                raise ScenarioError(f"{key} must be an object (or None), not {getattr(self, key)!r}.")
+
+
+@dataclass
+class Version:
+    """One configuration version of a deployment (5.2's deployment versions)."""
+
+    number: int
+    created: str
+    spec: Blueprint
+    updated: str | None = None  # set when the version was edited in place
 
 
 @dataclass
@@ -267,6 +285,9 @@ class _Record:
     heal_after: float | None = None  # the coming failure's cause goes away this long after it happens
     heal_at: float | None = None  # while FAILED: when the cause goes away by itself
     pod_logs: _logs.PodLogs | None = None  # its instances and their log lines
+    versions: list[Version] = field(default_factory=list)  # every configuration it had, oldest first
+    active: int = 1  # the number of the version it runs
+    missing_tags: list[dict[str, Any]] = field(default_factory=list)  # mandatory tags not set
 
 
 @dataclass(frozen=True)
@@ -290,6 +311,8 @@ class Report:
     revision: str | None  # the opaque revision id (None until the first start)
     deployed: str | None
     view: View
+    version: int = 1  # the active configuration version
+    missing_tags: tuple[dict[str, Any], ...] = ()
 
 
 def _iso(ts: float | None = None) -> str:
@@ -446,6 +469,7 @@ class World:
             now = self.now()
             new_id = self._next_id if ident is None else ident
             record = _Record(id=new_id, spec=spec, created=_iso(), phase=phase, since=now, last_request=now)
+            record.versions.append(Version(1, record.created, copy.deepcopy(spec)))
             if phase == FAILED:
                 record.failure = failure or ("SCHEDULED", DEFAULT_FAILURES["SCHEDULED"])
             if phase in (RUNNING, IDLE, UPDATING, STARTING, FAILED):
@@ -596,9 +620,11 @@ class World:
             record.pod_logs.shutdown(self._context(record), record.pod_logs.alive(at), at, at + self.timing.stop_s)
             return "stopping"
 
-    def update(self, key: int | str, **changes: Any) -> str:
+    def update(self, key: int | str, *, new_version: bool = False, **changes: Any) -> str:
         """Change the configuration; a deployed one (Running, Idle, Failed) is redeployed through Updating.
 
+        The active version is edited in place, or with ``new_version`` the configuration becomes
+        a new version, one above the highest, and the active one (a change of nothing makes none).
         This is the scenario form and accepts any state; the REST PUT refuses an update
         while Starting or Updating (500 / 240002), as the backend does.
         """
@@ -610,22 +636,133 @@ class World:
                 raise ScenarioError(f"Cannot update {sorted(unknown)}.")
             spec = replace(record.spec, **changes)
             spec.check()
-            view = self._view(record, self.now())
-            record.spec = spec
-            if record.phase in (RUNNING, IDLE, UPDATING, COLD_START, FAILED):
-                record.revision += 1
-                record.revision_id = self._new_revision(record)
-                record.ramp_from = (view.available or 0, view.available_transformer or 0)
-                record.failure = None
-                record.heal_at = None
-                self._enter(record, UPDATING)
-                at, length = record.since, self.timing.update_s
-                record.pod_logs.cut(at)
-                old = record.pod_logs.alive(at)
-                self._boot(record, at, length / 2)
-                record.pod_logs.shutdown(self._context(record), old, at + length / 2, at + length)
-                return "updating"
-            return "saved"
+            active = self._version(record, record.active)
+            if new_version and spec != active.spec:
+                number = max(v.number for v in record.versions) + 1
+                record.versions.append(Version(number, _iso(), copy.deepcopy(spec)))
+                record.active = number
+            elif spec != active.spec:
+                active.spec = copy.deepcopy(spec)
+                active.updated = _iso()
+            return self._redeploy(record, spec)
+
+    def _redeploy(self, record: _Record, spec: Blueprint) -> str:
+        view = self._view(record, self.now())
+        record.spec = spec
+        if record.phase in (RUNNING, IDLE, UPDATING, COLD_START, FAILED):
+            record.revision += 1
+            record.revision_id = self._new_revision(record)
+            record.ramp_from = (view.available or 0, view.available_transformer or 0)
+            record.failure = None
+            record.heal_at = None
+            self._enter(record, UPDATING)
+            at, length = record.since, self.timing.update_s
+            record.pod_logs.cut(at)
+            old = record.pod_logs.alive(at)
+            self._boot(record, at, length / 2)
+            record.pod_logs.shutdown(self._context(record), old, at + length / 2, at + length)
+            return "updating"
+        return "saved"
+
+    @staticmethod
+    def _version(record: _Record, number: int) -> Version:
+        for version in record.versions:
+            if version.number == number:
+                return version
+        raise ScenarioError(
+            f"The deployment {record.spec.name!r} has no version {number!r}.", status_code=404, error_code=240038
+        )
+
+    def versions(self, key: int | str) -> list[dict[str, Any]]:
+        """Every configuration version, newest first: number, created, updated, active, spec (a Blueprint)."""
+        with self._lock:
+            record = self._settled(key)
+            return [
+                {
+                    "number": v.number,
+                    "created": v.created,
+                    "updated": v.updated,
+                    "active": v.number == record.active,
+                    "spec": copy.deepcopy(v.spec),
+                }
+                for v in sorted(record.versions, key=lambda v: v.number, reverse=True)
+            ]
+
+    def rollback(self, key: int | str, version: int) -> str:
+        """Make an earlier version the active one again; a deployed one is redeployed through Updating.
+
+        Nothing is copied: the version keeps its number. Refused while Starting or Stopping
+        (500 / 240002); accepted while Updating, the rollout replaced by the version's.
+        Returns ``"updating"``, ``"saved"``, or ``"active"`` when it already was the active one.
+        """
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ScenarioError(f"version must be a whole number, not {version!r}.")
+        with self._lock:
+            record = self._settled(key)
+            target = self._version(record, version)
+            if record.active == version:
+                return "active"
+            status = self._reported(record).lower()
+            if status in ("starting", "stopping"):
+                raise LifecycleError(
+                    f"The deployment {record.spec.name} is {status} and cannot be rolled back yet; "
+                    "wait until it is Running or Stopped.",
+                    summary="The deployment could not be rolled back.",
+                    status_code=500,
+                    error_code=240002,
+                )
+            record.active = version
+            return self._redeploy(record, copy.deepcopy(target.spec))
+
+    def set_missing_tags(self, key: int | str, tags: Iterable[Any]) -> list[dict[str, Any]]:
+        """Set the mandatory tags ``key`` lacks (names or ``{"name": ...}`` objects); returns them."""
+        out: list[dict[str, Any]] = []
+        for tag in tags:
+            if isinstance(tag, str) and tag:
+                out.append({"name": tag})
+            elif isinstance(tag, Mapping) and isinstance(tag.get("name"), str):
+                out.append(dict(tag))
+            else:
+                raise ScenarioError(f"A missing tag is a name or an object with a name, not {tag!r}.")
+        with self._lock:
+            self._get(key).missing_tags = out
+            return copy.deepcopy(out)
+
+    def crash_loop(
+        self, key: int | str, instance: int | str = 0, *, every_s: float = 10.0, component: str = "predictor"
+    ) -> str:
+        """Make one live instance's container crash and restart every ``every_s`` sandbox seconds.
+
+        The status does not change (KServe reports Running while a container crash-loops);
+        the instance's restart count climbs and each run of it prints a traceback. A stop,
+        an update or a rollback replaces the instance and ends the loop. Returns its name."""
+        if isinstance(every_s, bool) or not isinstance(every_s, (int, float)) or not every_s > 0:
+            raise ScenarioError("every_s must be a number of sandbox seconds > 0.")
+        if component not in _logs.COMPONENTS:
+            raise ScenarioError(f"Unknown component {component!r}; use predictor or transformer.")
+        with self._lock:
+            record = self._settled(key)
+            now = self.now()
+            pods = record.pod_logs.alive(now, component)
+            if not pods:
+                raise ScenarioError(f"The deployment {record.spec.name!r} has no live {component} instance.")
+            if isinstance(instance, int) and not isinstance(instance, bool):
+                if not 0 <= instance < len(pods):
+                    raise ScenarioError(f"instance index {instance} is out of range (0..{len(pods) - 1}).")
+                pod = pods[instance]
+            else:
+                named = [p for p in pods if p.name == instance]
+                if not named:
+                    raise ScenarioError(f"No live {component} instance named {instance!r}.")
+                pod = named[0]
+            record.pod_logs.crash_loop(self._context(record), pod, now, float(every_s))
+            return pod.name
+
+    def archives(self, key: int | str) -> list[dict[str, Any]]:
+        """The log archives the instances left (one per container run that ended): name, content, wall."""
+        with self._lock:
+            record = self._settled(key)
+            return record.pod_logs.archives(self.now())
 
     def waking(self, key: int | str) -> bool:
         """Whether ``key`` is in a cold start (Running, its first instance not serving yet)."""
@@ -854,7 +991,16 @@ class World:
 
     @staticmethod
     def _report(record: _Record, view: View) -> Report:
-        return Report(record.id, copy.copy(record.spec), record.created, record.revision_id, record.deployed, view)
+        return Report(
+            record.id,
+            copy.copy(record.spec),
+            record.created,
+            record.revision_id,
+            record.deployed,
+            view,
+            record.active,
+            tuple(copy.deepcopy(record.missing_tags)),
+        )
 
     def status_of(self, key: int | str) -> str:
         with self._lock:

@@ -16,12 +16,13 @@ whether its ``name`` argument is an existing deployment. From :data:`OPERATIONS`
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Protocol
 
-from . import rest
+from . import rest, schemas
 from .faults import FaultBook
 from .machine import Blueprint, ManualClock, ScenarioError, Timing, World
 from .requestlog import RequestLog
@@ -199,9 +200,108 @@ def stop_deployment(parts: Parts, name: str) -> str:
 
 
 @operation(script=True, names_deployment=True, extra=SPEC_FIELDS)
-def update_deployment(parts: Parts, name: str, **changes: Any) -> str:
-    """Change configuration fields; a running deployment passes through Updating."""
-    return parts.world.update(name, **changes)
+def update_deployment(parts: Parts, name: str, *, new_version: bool = False, **changes: Any) -> str:
+    """Change configuration fields; a running deployment passes through Updating.
+
+    The active version is edited in place; ``new_version=True`` stores the change as a new
+    version (one above the highest) and makes it the active one, as ``PUT ?newVersion=true``."""
+    return parts.world.update(name, new_version=bool(new_version), **changes)
+
+
+# ------------------------------------------------------- 5.x: versions and more
+@operation()
+def versions(parts: Parts, name: str) -> list[dict[str, Any]]:
+    """The versions of ``name``, newest first, each as ``GET .../serving/{id}/versions`` lists it."""
+    w = parts.world
+    report = w.report(name)
+    return [rest.version_json(w, report, entry) for entry in w.versions(name)]
+
+
+@operation(script=True, names_deployment=True)
+def rollback(parts: Parts, name: str, version: int) -> str:
+    """Make version ``version`` of ``name`` the active one again (``POST .../rollback``).
+
+    A running deployment passes through Updating; refused while Starting or Stopping.
+    Returns ``"updating"``, ``"saved"`` or ``"active"`` (it already was)."""
+    return parts.world.rollback(name, version)
+
+
+@operation(script=True, names_deployment=True)
+def crash_loop(
+    parts: Parts, name: str, instance: int | str = 0, *, every_s: float = 10.0, component: str = "predictor"
+) -> str:
+    """Make a live instance of ``name`` crash-loop: its container restarts every ``every_s`` sandbox
+    seconds (the logs' ``restartCount`` climbs, each run ends in a traceback and leaves an archive)
+    while the status stays Running. A stop, update or rollback ends it. Returns the instance's name."""
+    return parts.world.crash_loop(name, instance, every_s=every_s, component=component)
+
+
+@operation(script=True, names_deployment=True)
+def set_missing_tags(parts: Parts, name: str, tags: list[Any]) -> list[dict[str, Any]]:
+    """Set the mandatory tags ``name`` lacks (its ``missingMandatoryTags``): names or
+    ``{"name": ...}`` objects; ``[]`` clears them."""
+    return parts.world.set_missing_tags(name, tags)
+
+
+@operation(script=True, names_deployment=True)
+def set_schema(parts: Parts, name: str, schema: Any = "fraud") -> str | None:
+    """Give ``name`` a deployment schema: a document (servingKeys, passedFeatures, ...; ``example``: a
+    request body), a built-in one by name (``"fraud"``, ``"churn"``), or None for none. Returns its id.
+
+    A change of configuration like any other (a running deployment passes through Updating). The
+    SDK then checks every prediction against it before sending (5.2): set it where requests fit it."""
+    if isinstance(schema, str):
+        if schema not in schemas.BUILTIN:
+            raise ScenarioError(f"No built-in schema {schema!r}; use one of {sorted(schemas.BUILTIN)}.")
+        schema = copy.deepcopy(schemas.BUILTIN[schema])
+    if schema is not None and not isinstance(schema, dict):
+        raise ScenarioError("schema must be an object, a built-in name or None.")
+    try:
+        if schema is not None:
+            schemas.schema_id(schema)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ScenarioError(f"Bad schema document: {exc!r}") from None
+    parts.world.update(name, schema=schema)
+    return None if schema is None else schemas.schema_id(schema)
+
+
+@operation()
+def log_archives(parts: Parts, name: str) -> list[dict[str, Any]]:
+    """The log archives ``name``'s instances left (what ``download_logs`` fetches): name, content, wall."""
+    return parts.world.archives(name)
+
+
+LLM_SCALING = {
+    "autoscaler": "KEDA",
+    "scaleMetric": "QUEUE_DEPTH",
+    "target": 5,
+    "additionalScaleMetrics": [
+        {"scaleMetric": "KV_CACHE_USAGE", "target": 80},
+        {"scaleMetric": "TIME_TO_FIRST_TOKEN", "target": 500},
+    ],
+    "scaleUpStabilizationWindowSeconds": 0,
+    "scaleDownStabilizationWindowSeconds": 600,
+    "coldStartTimeoutSeconds": 900,
+}
+
+
+@operation(script=True)
+def add_llm_deployment(
+    parts: Parts, name: str = "chatassistant", *, status: str = "Running", model_name: str = "qwen_chat"
+) -> dict[str, Any]:
+    """Add a vLLM deployment (model server VLLM, KEDA scaling on the vLLM metrics) that runs:
+    ``get_openai_url()`` names it and ``.../v1/chat/completions`` answers, whole or streamed."""
+    spec = {
+        "model_name": model_name,
+        "model_version": 1,
+        "model_server": "VLLM",
+        "gpus": 1,
+        "max_instances": 2,
+        "description": "A chat model served by vLLM behind an OpenAI-compatible API",
+        "scaling": dict(LLM_SCALING),
+    }
+    ident = parts.world.add(_blueprint(name, spec), status=status)
+    return rest.serving(parts.world, ident)
 
 
 @operation(script=True, names_deployment=True)

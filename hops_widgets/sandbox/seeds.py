@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+
 from .machine import Blueprint, World
+from .schemas import CHURN_SCHEMA
 
 __all__ = ["BIGLLM_REASON", "seed"]
 
@@ -20,6 +23,13 @@ def seed(world: World) -> None:
             transformer=True,
             requested_transformer_instances=1,
             description="Scores card transactions; a transformer looks up account features",
+            scaling={
+                "autoscaler": "KEDA",
+                "scaleMetric": "CPU",
+                "target": 70,
+                "scaleUpStabilizationWindowSeconds": 30,
+                "scaleDownStabilizationWindowSeconds": 300,
+            },
         ),
         status="Running",
     )
@@ -32,6 +42,7 @@ def seed(world: World) -> None:
             min_instances=0,
             max_instances=3,
             description="Product suggestions; scales to zero when nobody asks",
+            scaling={"scaleMetric": "RPS", "target": 200, "coldStartTimeoutSeconds": 120},
         ),
         status="Running",
     )
@@ -50,6 +61,14 @@ def seed(world: World) -> None:
     )
     world.fail("bigllm", "SCHEDULED", BIGLLM_REASON, sticky=True)
     world.add(
-        Blueprint("churnmodel", model_name="churn", model_version=2, description="Trained, deployed, never started"),
+        Blueprint(
+            "churnmodel",
+            model_name="churn",
+            model_version=2,
+            description="Trained, deployed, never started",
+            # the seeded schema: on a deployment nobody predicts with yet, since the SDK
+            # checks every prediction against a deployment's schema before sending it
+            schema=copy.deepcopy(CHURN_SCHEMA),
+        ),
         status="Created",
     )
