@@ -23,6 +23,7 @@ from . import _hosts, _registry, _sdk
 from . import errors as _errors
 from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Refused, Visibility
+from ._pending import PendingActions
 from ._polling import SafeError
 from .errors import explain
 from .poller import Policy, Poller, Snapshot, TableWatch
@@ -285,8 +286,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         self._table_rev = 0
         self._ops: deque[dict[str, Any]] = deque(maxlen=self.OPS_KEPT)  # the last row_ops, oldest first
         self._last_ok_ms: float | None = None  # for the static snapshot; synced only with an error
-        self._pending: dict[str, str] = {}  # name -> action, until the status moves
-        self._pending_from: dict[str, str] = {}
+        self._pending = PendingActions()  # name -> action, until the status moves
         self._offers: dict[str, str] = {}  # name -> the deferred stop a refusal offers (its label)
         self._deferred: dict[str, str] = {}  # name -> the status a deferred stop waits to see left
         self._detail: DeploymentDetail | None = None
@@ -406,18 +406,14 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         gone = None
         if isinstance(listing, DeploymentList):
             states = {s.name: s for s in listing.states}
-            for name, before in list(self._pending_from.items()):
-                now = states.get(name)
-                if now is None or now.status != before:
-                    self._pending_from.pop(name, None)
-                    self._pending.pop(name, None)
+            self._pending.settle({name: s.status for name, s in states.items()})
             self._states = states
             due = self._deferred_due(states)
             ordered = sorted(states.values(), key=lambda s: natural_key(s.name))
             table = {
                 s.name: _row(
                     s,
-                    self._pending.get(s.name, ""),
+                    self._pending.get(s.name),
                     self._offers.get(s.name, ""),
                     "stop" if s.name in self._deferred else "",
                 )
@@ -593,8 +589,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
             if action == "start" and state.status == "FAILED":
                 self.action_error = f"{name}: {refusal_text('start', 'FAILED')}"
             return None
-        self._pending[name] = action
-        self._pending_from[name] = state.status
+        self._pending.mark(name, action, state.status)
         self._offers.pop(name, None)
         self.action_error = ""
         self.action_refusal = ""
@@ -638,14 +633,12 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
             rights.allow(self._project)  # it went through: whatever refused before allows now
             if action == "restart":
                 with self._detail_lock:
-                    self._pending.pop(name, None)
-                    self._pending_from.pop(name, None)
+                    self._pending.clear(name)
                     self._apply(self._poller.snapshot)
             return
         refusal = getattr(exc, "refusal", "") or _errors.action_refusal(exc)
         with self._detail_lock:
-            self._pending.pop(name, None)
-            self._pending_from.pop(name, None)
+            self._pending.clear(name)
             if refusal == "lifecycle":
                 state = self._states.get(name)
                 status = state.status if state is not None else ""

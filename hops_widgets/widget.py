@@ -26,6 +26,7 @@ from . import errors as _errors
 from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Refused, Visibility
 from ._logformat import LOG_COMPONENTS, format_log_entries
+from ._pending import PendingActions
 from ._polling import SafeError
 from ._text import sendable
 from .errors import DeploymentFailed, explain, redact
@@ -274,7 +275,7 @@ class DeploymentDetail(t.HasTraits):
         # (on subshell threads with JupyterLab >= 4.4 and ipykernel >= 7) and cells all write them,
         # and ipywidgets' hold_sync is not thread-safe. Taken before the overview's lock, never after.
         self._lock = threading.RLock()
-        self._pending_from: str | None = None
+        self._pending = PendingActions()  # one entry (key None), mirrored by the pending_action trait
         self._deferred_from: str | None = None  # the status a deferred stop waits to see left
         self._timeline_rev = 0
         self._logs_rev = 0
@@ -483,8 +484,7 @@ class DeploymentDetail(t.HasTraits):
             if not self._links_done:
                 self._links_done = True
                 values["links"] = self._find_links()
-            if self._pending_from is not None and s.status != self._pending_from:
-                self._pending_from = None
+            if self._pending.settle({None: s.status}):
                 values["pending_action"] = ""
             if self.offer and s.status not in DEFERRABLE:
                 values["offer"] = ""  # the status the refusal was about is left: its offer is moot
@@ -521,7 +521,7 @@ class DeploymentDetail(t.HasTraits):
                 advice="",
                 readiness="",
             )
-            self._pending_from = None
+            self._pending.clear(None)
         return values
 
     def _diagram_marks(self, snap: Snapshot) -> dict[str, Any]:
@@ -683,11 +683,11 @@ class DeploymentDetail(t.HasTraits):
                 self.action_error = refusal_text("start", "FAILED")
             return None
         if name != "refresh":
-            self._pending_from = self.status
+            self._pending.mark(None, name, self.status)
             self._set_values({"pending_action": name, "action_error": "", "action_refusal": "", "offer": ""})
         self.action_error = ""
         if name == "restart":
-            self._pending_from = None  # stays pending through the stop, until the start is asked
+            self._pending.mark(None, name, None)  # stays pending through the stop, until the start is asked
             future = self._run_restart()
         else:
             future = self._poller.run_action(name)
@@ -708,8 +708,9 @@ class DeploymentDetail(t.HasTraits):
             with self._lock:
                 # the start is asked: pending until the status leaves the one it has now
                 if self.status in ("STOPPED", "STOPPING", "CREATED"):
-                    self._pending_from = self.status
+                    self._pending.mark(None, name, self.status)
                 else:
+                    self._pending.clear(None)
                     values = {"pending_action": ""}
                     with self._batch():
                         self.pending_action = ""
@@ -719,12 +720,12 @@ class DeploymentDetail(t.HasTraits):
             refusal = getattr(exc, "refusal", "") or _errors.action_refusal(exc)
             if refusal == "forbidden":
                 with self._lock:
-                    self._pending_from = None
+                    self._pending.clear(None)
                     self._set_values({"pending_action": ""})
                 rights.block(self._project)  # every widget of the project turns its actions off (no lock held)
                 return
             with self._lock:
-                self._pending_from = None
+                self._pending.clear(None)
                 values: dict[str, Any] = {"pending_action": "", "action_refusal": refusal, "offer": ""}
                 if refusal == "lifecycle":
                     values["action_error"] = f"{name.capitalize()} refused. {refusal_text(name, self.status)}"
