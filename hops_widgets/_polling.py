@@ -1,12 +1,8 @@
-"""Polling: one background loop per project, shared by every widget of its deployments.
-
-The poller knows nothing about widgets. Subscribers register a callback and
-receive an immutable :class:`Snapshot` whenever a poll finishes; whether
-anything changed is for them to decide (traitlets does it for free).
-
-Scheduling follows :class:`Policy`: fast while something is moving or just
-after an action, slower when stable, slowest (or paused) when no view is on
-screen, and exponential backoff with jitter on errors.
+"""One deployment's poller: :class:`DeploymentSource` adapts any SDK-shaped deployment, and
+:class:`Poller` keeps its schedule (after :class:`~hops_widgets._policy.Policy`), its actions and
+its subscribers, on a thread of its own or as a member of its project's loop
+(:mod:`hops_widgets._projectloop`). It knows nothing about widgets: subscribers get an
+immutable :class:`~hops_widgets._policy.Snapshot` after every poll.
 """
 
 from __future__ import annotations
