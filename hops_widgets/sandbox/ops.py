@@ -199,12 +199,13 @@ def stop_deployment(parts: Parts, name: str) -> str:
     return parts.world.stop(name)
 
 
-@operation(script=True, names_deployment=True, extra=SPEC_FIELDS)
-def update_deployment(parts: Parts, name: str, *, new_version: bool = False, **changes: Any) -> str:
+@operation(script=True, names_deployment=True, extra=(*SPEC_FIELDS, "new_version"))
+def update_deployment(parts: Parts, name: str, **changes: Any) -> str:
     """Change configuration fields; a running deployment passes through Updating.
 
     The active version is edited in place; ``new_version=True`` stores the change as a new
     version (one above the highest) and makes it the active one, as ``PUT ?newVersion=true``."""
+    new_version = changes.pop("new_version", False)
     return parts.world.update(name, new_version=bool(new_version), **changes)
 
 

@@ -198,3 +198,28 @@ def test_download_path_unknown_file_is_404(http):
     reply = http.get("/project/119/dataset/download/with_auth/Logs/Serving/frauddetector/nope.log")
     assert reply.status_code == 404
     assert isinstance(reply, requests.Response)
+
+
+def test_a_scenario_drives_the_new_operations(sb, http):
+    played = sb.play(
+        {
+            "title": "Versions",
+            "deployments": [{"name": "shop", "status": "Running"}],
+            "steps": [
+                {"at": 0, "do": "update_deployment", "name": "shop", "model_version": 2, "new_version": True},
+                {"at": 5, "do": "rollback", "name": "shop", "version": 1},
+                {"at": 10, "do": "crash_loop", "name": "shop", "every_s": 2},
+                {"at": 10, "do": "set_missing_tags", "name": "shop", "tags": ["owner"]},
+                {"at": 10, "do": "add_llm_deployment", "name": "chat"},
+            ],
+        }
+    )
+    assert played
+    sb.advance(15)
+    progress = sb.script_progress()
+    assert [s["state"] for s in progress["steps"]] == ["done"] * 5
+    shop = http.get(P, params={"name": "shop"}).json()
+    assert shop["version"] == 1 and shop["missingMandatoryTags"] == [{"name": "owner"}]
+    assert [(v["version"], v["active"]) for v in sb.versions("shop")] == [(2, False), (1, True)]
+    assert max(e["restartCount"] for e in http.get(f"{P}/{shop['id']}/logs").json()) >= 2
+    assert http.get(P, params={"name": "chat"}).json()["modelServer"] == "VLLM"
