@@ -46,7 +46,9 @@ def test_kubernetes_source_is_one_entry_per_live_instance_with_the_server_defaul
     names = [entry["instanceName"] for entry in body]
     assert len(set(names)) == 2
     for entry in body:
-        assert set(entry) == {"instanceName", "content"}
+        # 3.8 sends these two; a 5.2 backend (the sandbox's default) adds what SDK 5.2.1 reads of a pod
+        assert set(entry) == {"instanceName", "content", "podUid", "restartCount", "truncated", "readFailed"}
+        assert entry["restartCount"] == 0 and entry["truncated"] is False and entry["readFailed"] is False
         match = POD.match(entry["instanceName"])
         assert match and match["name"] == "frauddetector" and match["component"] == "predictor"
         assert len(lines_of(entry)) == 5  # no tail sent: the server's default
