@@ -14,6 +14,7 @@ from . import _actions, _sdk
 from ._polling import DeploymentSource, Poller
 from ._projectloop import ProjectLoop, loop_for
 from ._tablewatch import TableWatch
+from .errors import InvalidResponse
 from .state import DeploymentState
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,35 @@ def _sdk_lister(get_all: Callable[[], Any]) -> Callable[[], list[DeploymentState
         return [DeploymentState.from_sdk(d, state=_sdk.embedded_state(d)) for d in deployments]
 
     return list_states
+
+
+# ---------------------------------------------------------------- an overview's reads (see _sdk, reading states)
+def list_deployments(serving: Any) -> list[tuple[Any, Any]]:
+    """Every deployment of the project from one list request: ``[(object or None, DeploymentState)]``.
+
+    The object is the SDK's (kept for single reads and actions); the built-in client's list
+    gives states only (see :func:`single_state`).
+    """
+    list_states = getattr(serving, "list_states", None)
+    if callable(list_states):
+        return [(None, s) for s in list_states()]
+    deployments = serving.get_deployments()
+    if deployments is None:
+        deployments = []
+    if not isinstance(deployments, (list, tuple)):
+        raise InvalidResponse(f"Expected a list of deployments, got {type(deployments).__name__}.")
+    # state=None makes from_sdk ask get_state(): only for objects that came without one
+    return [(d, DeploymentState.from_sdk(d, state=_sdk.embedded_state(d))) for d in deployments]
+
+
+def single_state(serving: Any, deployment: Any, name: str, deployment_id: int | None) -> Any:
+    """One deployment's state by a single GET (one state on the backend), through the SDK's own
+    ``get_state()``; for the built-in client on a handle made from the listed id and name."""
+    if deployment is None:
+        if not isinstance(deployment_id, int):
+            raise LookupError(f"No id known for {name!r}.")
+        deployment = serving.deployment_handle(deployment_id, name)
+    return DeploymentState.from_sdk(deployment)
 
 
 def _serving_lister(serving: Any) -> Callable[[], list[DeploymentState]]:

@@ -56,14 +56,12 @@ __all__ = [
     "FIXED_START",
     "embedded_state",
     "links",
-    "list_deployments",
     "logs",
     "logs_plan",
     "predict",
     "restart",
     "restart_plan",
     "sdk_version",
-    "single_state",
     "start",
     "start_plan",
     "stop",
@@ -383,37 +381,10 @@ def embedded_state(deployment: Any) -> Any:
     return getattr(predictor, "_state", None)
 
 
-def list_deployments(serving: Any) -> list[tuple[Any, Any]]:
-    """Every deployment of the project from one list request: ``[(object or None, DeploymentState)]``.
-
-    The object is the SDK's (kept for single reads and actions); the built-in client's list
-    gives states only (see :func:`single_state`).
-    """
-    from .errors import InvalidResponse
-    from .state import DeploymentState
-
-    list_states = getattr(serving, "list_states", None)
-    if callable(list_states):
-        return [(None, s) for s in list_states()]
-    deployments = serving.get_deployments()
-    if deployments is None:
-        deployments = []
-    if not isinstance(deployments, (list, tuple)):
-        raise InvalidResponse(f"Expected a list of deployments, got {type(deployments).__name__}.")
-    # state=None makes from_sdk ask get_state(): only for objects that came without one
-    return [(d, DeploymentState.from_sdk(d, state=embedded_state(d))) for d in deployments]
-
-
-def single_state(serving: Any, deployment: Any, name: str, deployment_id: int | None) -> Any:
-    """One deployment's state by a single GET (one state on the backend), through the SDK's own
-    ``get_state()``; for the built-in client on a handle made from the listed id and name."""
-    from .state import DeploymentState
-
-    if deployment is None:
-        if not isinstance(deployment_id, int):
-            raise LookupError(f"No id known for {name!r}.")
-        deployment = serving.deployment_handle(deployment_id, name)
-    return DeploymentState.from_sdk(deployment)
+# ---------------------------------------------------------------------- requested instances
+# Where SDK-shaped resources keep the requested count. The SDK's public ``num_instances``
+# warns that it is deprecated, so its private field comes first (read by ``state.py``).
+REQUESTED_FIELDS = ("_num_instances", "requested_instances", "requested_transformer_instances", "num_instances")
 
 
 # ---------------------------------------------------------------------- the SDK's API key

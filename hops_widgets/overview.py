@@ -84,7 +84,7 @@ class ServingSource:
 
     def fetch(self) -> DeploymentList:
         """The whole list (one request: N states on the backend)."""
-        pairs = _sdk.list_deployments(self.serving)
+        pairs = _registry.list_deployments(self.serving)
         objects = {getattr(d, "name", ""): d for d, _s in pairs if d is not None}
         if objects or not pairs:
             self._deployments = objects
@@ -99,7 +99,7 @@ class ServingSource:
     def get(self, name: str) -> DeploymentState:
         """One row's state by a single GET (one state on the backend)."""
         held = self._by_name.get(name)
-        return _sdk.single_state(
+        return _registry.single_state(
             self.serving, self._deployments.get(name), name, held.deployment_id if held is not None else None
         )
 
@@ -128,18 +128,15 @@ class ServingSource:
         return found
 
     def start(self, name: str) -> None:
-        from . import _sdk
 
         _sdk.start(self.deployment(name))
 
     def stop(self, name: str) -> None:
-        from . import _sdk
 
         _sdk.stop(self.deployment(name))
 
     def restart(self, name: str) -> None:
         """Stop, wait for Stopped, then start (blocking: run it off the polling thread)."""
-        from . import _sdk
 
         _sdk.restart(self.deployment(name))
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from ._sdk import REQUESTED_FIELDS
 from ._text import sendable, strip_hidden, visible
 from .errors import InvalidResponse
 
@@ -116,9 +117,6 @@ STORAGE_RETRY_MESSAGE = (
     "(the start fails if it keeps failing)."
 )
 MAX_REASON_CHARS = 2000
-# Where SDK-shaped resources keep the requested count. The SDK's public
-# ``num_instances`` warns that it is deprecated, so its private field comes first.
-_REQUESTED = ("_num_instances", "requested_instances", "requested_transformer_instances", "num_instances")
 
 
 def condition_message(type_: str | None, status: bool | None, transformer: bool = False) -> str:
@@ -535,7 +533,7 @@ class DeploymentState:
                 problems,
             ),
             requested=_count(
-                _get(_get(deployment, "resources"), *_REQUESTED),
+                _get(_get(deployment, "resources"), *REQUESTED_FIELDS),
                 "Requested instances",
                 problems,
             ),
@@ -549,7 +547,7 @@ class DeploymentState:
                     _get(state, "available_transformer_instances"), "Available transformer instances", problems
                 ),
                 requested=_count(
-                    _get(_get(sdk_transformer, "resources"), *_REQUESTED),
+                    _get(_get(sdk_transformer, "resources"), *REQUESTED_FIELDS),
                     "Requested transformer instances",
                     problems,
                 ),
