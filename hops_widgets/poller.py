@@ -22,6 +22,7 @@ from ._policy import LASTING_ERRORS, Policy, Snapshot
 from ._polling import DeploymentSource, Poller
 from ._projectloop import Choice, ProjectLoop, project_loops
 from ._registry import acquire, active_pollers, joined, project_of, release
+from ._sdk import sdk_secrets as sdk_secrets  # moved to the SDK adapter; kept importable here
 from ._tablewatch import TableWatch
 
 __all__ = [
