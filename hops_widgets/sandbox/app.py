@@ -921,15 +921,7 @@ LOG_TAIL_MAX = 10_000
 
 
 def _log_tail(text: str | None) -> int:
-    if text is None or text == "":
-        return LOG_TAIL_DEFAULT
-    try:
-        tail = int(text)
-    except ValueError:
-        raise _ApiError(400, 240001, f"tail must be a whole number of lines, not {text[:40]!r}.") from None
-    if tail < 0:
-        raise _ApiError(400, 240001, "tail cannot be negative.")
-    return min(tail, LOG_TAIL_MAX)
+    return min(_query_int(text, "tail", LOG_TAIL_DEFAULT), LOG_TAIL_MAX)
 
 
 def _log_instant(text: str | None, name: str) -> float | None:

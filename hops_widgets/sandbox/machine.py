@@ -738,14 +738,8 @@ class World:
         an update or a rollback replaces the instance and ends the loop. Returns its name."""
         if isinstance(every_s, bool) or not isinstance(every_s, (int, float)) or not every_s > 0:
             raise ScenarioError("every_s must be a number of sandbox seconds > 0.")
-        if component not in _logs.COMPONENTS:
-            raise ScenarioError(f"Unknown component {component!r}; use predictor or transformer.")
         with self._lock:
-            record = self._settled(key)
-            now = self.now()
-            pods = record.pod_logs.alive(now, component)
-            if not pods:
-                raise ScenarioError(f"The deployment {record.spec.name!r} has no live {component} instance.")
+            record, now, pods = self._live_pods(key, component, "")
             if isinstance(instance, int) and not isinstance(instance, bool):
                 if not 0 <= instance < len(pods):
                     raise ScenarioError(f"instance index {instance} is out of range (0..{len(pods) - 1}).")
@@ -1050,16 +1044,8 @@ class World:
             raise ScenarioError("text must be a string")
         if len(text) > _logs.MAX_APPEND_CHARS:
             raise ScenarioError(f"text is longer than {_logs.MAX_APPEND_CHARS} characters")
-        if component not in _logs.COMPONENTS:
-            raise ScenarioError(f"Unknown component {component!r}; use predictor or transformer.")
         with self._lock:
-            record = self._settled(key)
-            now = self.now()
-            pods = record.pod_logs.alive(now, component)
-            if not pods:
-                raise ScenarioError(
-                    f"The deployment {record.spec.name!r} has no live {component} instance to print from."
-                )
+            record, now, pods = self._live_pods(key, component, " to print from")
             if instance is None:
                 chosen = pods[:1]
             elif instance == "all":
@@ -1090,6 +1076,17 @@ class World:
             return [p.name for p in record.pod_logs.alive(self.now(), component)]
 
     # ------------------------------------------------------------ internals
+    def _live_pods(self, key: int | str, component: str, purpose: str) -> tuple[_Record, float, list]:
+        """The deployment, the time and its live instances of ``component`` (at least one)."""
+        if component not in _logs.COMPONENTS:
+            raise ScenarioError(f"Unknown component {component!r}; use predictor or transformer.")
+        record = self._settled(key)
+        now = self.now()
+        pods = record.pod_logs.alive(now, component)
+        if not pods:
+            raise ScenarioError(f"The deployment {record.spec.name!r} has no live {component} instance{purpose}.")
+        return record, now, pods
+
     def _settled(self, key: int | str) -> _Record:
         record = self._get(key)
         self._settle(record, self.now())
