@@ -147,8 +147,11 @@ def test_colab_like_host(page, lab_off, tmp_path):
     final = view.wait_status("STOPPED", timeout_s=15)
     log = view.stop_recording()
     trace = save_trace("colab-like-busy-cell", log)
-    during = [s for s in log if s.cell_running]
-    assert during and all(s.status == "RUNNING" for s in during), f"moved while the cell ran:\n{trace}"
+    began = next(s.t for s in log if s.cell_running)
+    moved = next(s.t for s in log if s.status != "RUNNING")
+    # pulled at once, the stop would show within a second; held back, it shows when the 8 s cell
+    # ends (the status may land a few ms before the prompt changes from [*])
+    assert moved - began > 7000, f"moved while the cell ran:\n{trace}"
     assert final.badge == "Stopped" and final.predictor == "0 of 2 pods"
 
     # -- a click: asked inside the request (delivered), followed by pulling; its reply, sent when
