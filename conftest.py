@@ -1,7 +1,8 @@
 """Root pytest plugin: a per-suite count of results at the end of every run.
 
 CI logs then say how many browser, notebook (nbval) and SDK tests really
-passed, not only a grand total.
+passed, not only a grand total, and how many browser tests needed their one
+retry ("rerun"), so a flaky test stays visible even when the run is green.
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ def _suite(nodeid: str) -> str:
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     counts: dict[str, dict[str, int]] = {}
-    for outcome in ("passed", "failed", "error", "skipped", "xfailed", "xpassed"):
+    for outcome in ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "rerun"):
         for report in terminalreporter.stats.get(outcome, []):
             nodeid = getattr(report, "nodeid", "")
             if not nodeid or getattr(report, "when", "call") not in ("call", "setup"):
                 continue
-            if outcome == "passed" and report.when != "call":
+            if outcome in ("passed", "rerun") and report.when != "call":
                 continue
             row = counts.setdefault(_suite(nodeid), {})
             row[outcome] = row.get(outcome, 0) + 1
