@@ -138,7 +138,26 @@ def _page(w: Any) -> str:
     shown = [(label, (w.endpoint or {}).get(key)) for key, label in ENDPOINT_LABELS.items()]
     lines = [f"{html.escape(label)} {server(value)}" for label, value in shown if value]
     endpoint = f"<p class='hops-endpoint'>{' · '.join(lines)}</p>" if lines else ""
-    return resources + endpoint
+    return _links(w.links or {}) + resources + endpoint
+
+
+# the identity links the live page has (Open in Hopsworks, the model's page, the inference URL)
+_LINK_LABELS = (("ui", "Open in Hopsworks"), ("model", "Model in the registry"), ("inference", "Inference URL"))
+
+
+def _links(found: dict[str, Any]) -> str:
+    """The live page's links as static anchors: http(s) only, escaped, a new tab, no referrer."""
+    out = []
+    for key, label in _LINK_LABELS:
+        url = found.get(key)
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            continue
+        href = html.escape(strip_hidden(url), quote=True)
+        anchor = f"<a href='{href}' target='_blank' rel='noopener noreferrer'>{html.escape(label)}</a>"
+        if key == "inference":  # the address itself is what one copies
+            anchor += f" <code class='hops-url'>{server(url)}</code>"
+        out.append(f"<span data-link='{key}'>{anchor}</span>")
+    return f"<p class='hops-links'>{' · '.join(out)}</p>" if out else ""
 
 
 _OVERVIEW_CSS = (

@@ -506,7 +506,7 @@ class DeploymentState:
             model_name=_text(_get(data, "modelName", "model_name"), None, problems, "Model name"),
             model_version=_whole(version),
             deployment_id=_whole(ident),
-            problems=tuple(problems),
+            problems=tuple(problems + _missing_tags(_get(data, "missingMandatoryTags", "missing_mandatory_tags"))),
             resources=_json_resources(data, has_transformer),
             endpoint=_json_endpoint(data),
         )
@@ -564,10 +564,32 @@ class DeploymentState:
             model_name=_text(_get(deployment, "model_name"), None, problems, "Model name"),
             model_version=_whole(version),
             deployment_id=_whole(ident),
-            problems=tuple(problems),
+            problems=tuple(problems + _missing_tags(_get(deployment, "missing_mandatory_tags"))),
             resources=_sdk_resources(deployment, sdk_transformer),
             endpoint=_sdk_endpoint(deployment, state),
         )
+
+
+def _missing_tags(value: Any) -> list[str]:
+    """The problem line of a deployment missing mandatory tags (5.x ``missingMandatoryTags``), or none.
+
+    Each tag is ``{"name": ...}`` (or a bare name); absent or empty (older versions, all set) says nothing.
+    """
+    if not isinstance(value, (list, tuple)) or not value:
+        return []
+    names = []
+    for tag in value[:50]:
+        name = _get(tag, "name") if not isinstance(tag, str) else tag
+        word = _word_of(name)
+        if word is not None:
+            names.append(word)
+    if not names:
+        return []
+    more = f" and {len(value) - 50} more" if len(value) > 50 else ""
+    return [
+        f"Missing mandatory tags: {', '.join(names)}{more}. The project requires them on deployments; "
+        "add them in Hopsworks (the SDK warns about them on every get_deployment)."
+    ]
 
 
 def _text(value: Any, default: str | None, problems: list[str], what: str) -> str | None:
@@ -676,7 +698,16 @@ _SCALING_FIELDS = (
     ("scale_metric", ("scale_metric", "scaleMetric")),
     ("target", ("target",)),
     ("retention_s", ("scale_to_zero_retention_seconds", "scaleToZeroRetentionSeconds")),
+    # 5.2: KServe Standard mode (HPA or KEDA), idle scale-to-zero and KEDA's stabilization windows
+    ("autoscaler", ("autoscaler",)),
+    ("additional_metrics", ("additional_scale_metrics", "additionalScaleMetrics")),
+    ("idle_scale_to_zero", ("idle_scale_to_zero", "idleScaleToZero")),
+    ("idle_cooldown_s", ("idle_cooldown_seconds", "idleCooldownSeconds")),
+    ("cold_start_timeout_s", ("cold_start_timeout_seconds", "coldStartTimeoutSeconds")),
+    ("scale_up_window_s", ("scale_up_stabilization_window_seconds", "scaleUpStabilizationWindowSeconds")),
+    ("scale_down_window_s", ("scale_down_stabilization_window_seconds", "scaleDownStabilizationWindowSeconds")),
 )
+_SCALING_WORDS = ("scale_metric", "autoscaler")
 ENDPOINT_LABELS = {
     "model_server": "model server",
     "serving_tool": "serving tool",
@@ -703,6 +734,18 @@ def _word_of(value: Any) -> str | None:
     return None
 
 
+def _metrics_of(value: Any) -> list[list[Any]] | None:
+    """Additional scale metrics as ``[[metric, target or None], ...]`` (dicts or SDK-coerced dicts), or None."""
+    if not isinstance(value, (list, tuple)):
+        return None
+    out = []
+    for item in value[:20]:
+        metric = _word_of(_get(item, "scale_metric", "scaleMetric"))
+        if metric is not None:
+            out.append([metric, _number(_get(item, "target"))])
+    return out or None
+
+
 def _amounts_of(value: Any) -> dict[str, Any]:
     out = {}
     for key in _AMOUNTS:
@@ -718,7 +761,14 @@ def _component_resources(scaling: Any, requests: Any, limits: Any) -> dict[str, 
     if scaling is not None:
         for key, names in _SCALING_FIELDS:
             raw = _get(scaling, *names)
-            value = _word_of(raw) if key == "scale_metric" else _number(raw)
+            if key in _SCALING_WORDS:
+                value = _word_of(raw)
+            elif key == "additional_metrics":
+                value = _metrics_of(raw)
+            elif key == "idle_scale_to_zero":
+                value = raw if isinstance(raw, bool) else None
+            else:
+                value = _number(raw)
             if value is not None:
                 out[key] = value
     for key, value in (("requests", requests), ("limits", limits)):
@@ -816,16 +866,35 @@ def resources_text(fields: Mapping[str, Any]) -> str:
     if "min_instances" in fields or "max_instances" in fields:
         lo, hi = fields.get("min_instances", "?"), fields.get("max_instances", "?")
         parts.append(f"instances {lo}–{hi}")
+    if "autoscaler" in fields:
+        parts.append(f"autoscaler {fields['autoscaler']}")
     if "scale_metric" in fields:
         target = f" target {fields['target']}" if "target" in fields else ""
         parts.append(f"scale on {fields['scale_metric']}{target}")
+    if fields.get("additional_metrics"):
+        parts.append("and on " + ", ".join(metric_text(m, t) for m, t in fields["additional_metrics"]))
     if "retention_s" in fields:
         parts.append(f"scale-to-zero after {fields['retention_s']} s")
+    if fields.get("idle_scale_to_zero"):
+        after = f" after {fields['idle_cooldown_s']} s idle" if "idle_cooldown_s" in fields else ""
+        parts.append(f"idle scale-to-zero{after}")
+    elif "idle_cooldown_s" in fields:
+        parts.append(f"idle cooldown {fields['idle_cooldown_s']} s")
+    if "cold_start_timeout_s" in fields:
+        parts.append(f"cold-start timeout {fields['cold_start_timeout_s']} s")
+    if "scale_up_window_s" in fields or "scale_down_window_s" in fields:
+        up, down = fields.get("scale_up_window_s", "?"), fields.get("scale_down_window_s", "?")
+        parts.append(f"stabilization up {up} s / down {down} s")
     for key in ("requests", "limits"):
         amounts = fields.get(key)
         if amounts:
             parts.append(f"{key} " + ", ".join(_amount(k, v) for k, v in amounts.items()))
     return " · ".join(parts)
+
+
+def metric_text(metric: str, target: Any) -> str:
+    """One scale metric and its target (``KV_CACHE_USAGE target 80``; no target: the backend's default)."""
+    return f"{metric} target {target}" if target is not None else f"{metric} (default target)"
 
 
 def _amount(key: str, value: Any) -> str:

@@ -1639,8 +1639,24 @@ export function resourceRows(source, all, parts) {
       return has(a) || has(q) ? `${num(a)} exist / ${num(q)} requested` : "";
     }],
     ["Min – max instances", (r) => (has(r.min_instances) || has(r.max_instances) ? `${r.min_instances ?? "?"} – ${r.max_instances ?? "?"}` : "")],
+    ["Autoscaler", (r) => (has(r.autoscaler) ? String(r.autoscaler) : "")],
     ["Scale on", (r) => (has(r.scale_metric) ? `${r.scale_metric}${has(r.target) ? `, target ${r.target}` : ""}` : "")],
+    ["Also scale on", (r) =>
+      Array.isArray(r.additional_metrics)
+        ? r.additional_metrics.map(([m, t]) => (has(t) ? `${m}, target ${t}` : `${m} (default target)`)).join("; ")
+        : ""],
     ["Scale to zero after", (r) => (has(r.retention_s) ? `${r.retention_s} s without requests` : "")],
+    ["Idle scale-to-zero", (r) => {
+      if (!has(r.idle_scale_to_zero) && !has(r.idle_cooldown_s)) return "";
+      const after = has(r.idle_cooldown_s) ? `after ${r.idle_cooldown_s} s without requests` : "";
+      if (r.idle_scale_to_zero === false) return "off";
+      return r.idle_scale_to_zero ? `on${after ? `, ${after}` : ""}` : `cooldown ${r.idle_cooldown_s} s`;
+    }],
+    ["Cold-start timeout", (r) => (has(r.cold_start_timeout_s) ? `${r.cold_start_timeout_s} s` : "")],
+    ["Stabilization (up / down)", (r) =>
+      has(r.scale_up_window_s) || has(r.scale_down_window_s)
+        ? `${r.scale_up_window_s ?? "?"} s / ${r.scale_down_window_s ?? "?"} s`
+        : ""],
     ["Cores (request / limit)", (r) => pair(r.requests?.cores, r.limits?.cores, "")],
     ["Memory (request / limit)", (r) => pair(r.requests?.memory, r.limits?.memory, " MB")],
     ["GPUs (request / limit)", (r) => pair(r.requests?.gpus, r.limits?.gpus, "")],
