@@ -3,6 +3,11 @@
 its subscribers, on a thread of its own or as a member of its project's loop
 (:mod:`hops_widgets._projectloop`). It knows nothing about widgets: subscribers get an
 immutable :class:`~hops_widgets._policy.Snapshot` after every poll.
+
+Both runners drive a poller through the same small interface, so a round means the same
+in either: :meth:`Poller.is_due`, :meth:`Poller.begin_round` (the queued actions, run) and
+:func:`settle` (their futures, once the state they led to is read), :meth:`Poller.start_read`
+and :meth:`Poller.absorb` around a read, :meth:`Poller.plan` for the next one.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from .state import DeploymentState
 from .timeline import Timeline
 
 log = logging.getLogger(__name__)
+
+Outcome = tuple[Future, str, "BaseException | None"]  # an action's future, its name, its error if any
 
 
 class DeploymentSource:
@@ -101,8 +108,8 @@ class Poller:
         self.sharing = sharing or ("own loop" if loop is None else "project loop")
         self._loop = loop
         if loop is not None:
-            wake = loop._wake  # every command to this poller wakes the project's loop
-            clock = loop._clock
+            wake = loop.wake  # every command to this poller wakes the project's loop
+            clock = loop.clock
         self._clock = clock
         self._wall = wall
         self._rand = rand
@@ -206,6 +213,26 @@ class Poller:
     def subscribers(self) -> int:
         return len(self._subscribers)
 
+    @property
+    def visible(self) -> bool:
+        """A view of it is on screen."""
+        return bool(self._visible)
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The monotonic clock its schedule runs on (its project loop's, when it has one)."""
+        return self._clock
+
+    @property
+    def wall(self) -> Callable[[], float]:
+        """The time of day its rounds are stamped with."""
+        return self._wall
+
+    @property
+    def in_flight_since(self) -> float | None:
+        """When the read under way started (``clock`` time); None between reads."""
+        return self._in_flight_since
+
     # ------------------------------------------------------------ commands
     def refresh(self) -> None:
         """Poll as soon as possible."""
@@ -239,33 +266,67 @@ class Poller:
         self._wake.set()
         return future
 
-    # ------------------------------------------------------------ the loop
+    # ------------------------------------------------------------ being driven (own thread or project loop)
+    @property
+    def last_poll(self) -> float | None:
+        """When its last round read (``clock`` time); None before the first."""
+        return self._last_poll
+
+    @property
+    def due_at(self) -> float | None:
+        """When its next round is owed (``clock`` time), as last planned; None: only when asked."""
+        return self._due
+
+    def is_due(self, now: float) -> bool:
+        """A round is owed now: a refresh or an action was asked, it never read, or its time came."""
+        if self._refresh or self._actions or self._last_poll is None:
+            return True
+        return self._due is not None and now >= self._due
+
+    def plan(self, interval: float | None, *, sooner: float | None = None) -> None:
+        """The next round ``interval`` after the last one (none: only when asked), or at ``sooner``
+        if that comes first (never before the last round)."""
+        last = self._last_poll
+        due = None if interval is None or last is None else last + interval
+        if sooner is not None and last is not None and (due is None or sooner < due):
+            due = max(sooner, last)
+        self._due = due
+
+    def begin_round(self) -> list[Outcome]:
+        """A round starts: the refresh asked is served, the queued actions run. Returns their
+        outcomes, for :func:`settle` once the state they led to is read."""
+        self._refresh = False
+        return self._take_actions()
+
+    def skip_read(self, now: float) -> None:
+        """A round with nothing to read for it: its next one counts from ``now``."""
+        self._last_poll = now
+
     def _run(self) -> None:
-        due: float | None = self._clock()
+        """Its own thread: a round when one is due, else re-plan (woken early: visibility, policy)."""
+        self._due = self._clock()
         while not self._stopping:
             self._wake.clear()
-            now = self._clock()
-            if self._refresh or self._actions or (due is not None and now >= due):
-                self._refresh = False
+            if self.is_due(self._clock()):
                 try:
                     interval = self.tick()
                 except BaseException:  # pragma: no cover - poll() already contains source errors
                     log.exception("hops-widgets poller error")
                     interval = self.policy.backoff_max_s
             else:
-                # Woken early (visibility changed): re-plan from the last poll.
-                interval = self._replan()
+                interval = self.replan()
             if self._stopping:
                 break
-            last = self._last_poll if self._last_poll is not None else now
-            due = None if interval is None else last + interval
+            self.plan(interval)
+            due = self._due
             self._wake.wait(None if due is None else max(0.0, due - self._clock()))
 
-    def _replan(self) -> float | None:
+    def replan(self) -> float | None:
+        """The interval from its last round, for a schedule that changed (visibility, policy); publishes a new mode."""
         snapshot = self.snapshot
         if snapshot.mode == "backoff" or snapshot.state is None:
             return snapshot.interval_s
-        interval, mode = self._interval(snapshot.state)
+        interval, mode = self.interval_for(snapshot.state)
         if mode != snapshot.mode:
             self._publish(replace(snapshot, mode=mode, interval_s=interval))
         return interval
@@ -276,27 +337,19 @@ class Poller:
         Settling after the poll means whoever waits on an action (a button's
         reply, ``future.result()``) sees the state it led to. Returns the next interval.
         """
-        done = self._take_actions()
+        done = self.begin_round()
         try:
             return self.poll()
         finally:
-            for future, name, error in done:
-                if error is None:
-                    future.set_result(name)
-                else:
-                    future.set_exception(error)
+            settle(done)
 
     def _run_actions(self) -> None:
         """Run the queued actions and settle them at once (for driving a poller by hand)."""
-        for future, name, error in self._take_actions():
-            if error is None:
-                future.set_result(name)
-            else:
-                future.set_exception(error)
+        settle(self._take_actions())
 
-    def _take_actions(self) -> list[tuple[Future, str, BaseException | None]]:
+    def _take_actions(self) -> list[Outcome]:
         """Run the queued actions; returns their outcomes, for settling once the state is polled."""
-        done: list[tuple[Future, str, BaseException | None]] = []
+        done: list[Outcome] = []
         while True:
             with self._lock:
                 if not self._actions:
@@ -319,14 +372,14 @@ class Poller:
 
     def poll(self) -> float | None:
         """Fetch once, publish the snapshot, and return the next interval."""
-        now_wall = self._begin()
+        now_wall = self.start_read()
         try:
             state = self.source.fetch()
         except Exception as exc:  # noqa: BLE001 - any source error becomes widget state
-            return self._absorb(now_wall, error=exc)
-        return self._absorb(now_wall, state=state)
+            return self.absorb(now_wall, error=exc)
+        return self.absorb(now_wall, state=state)
 
-    def _begin(self) -> float:
+    def start_read(self) -> float:
         """A round starts for this poller (its own request or its project's list); returns wall time."""
         now_wall = self._wall()
         self._last_poll = self._clock()
@@ -334,7 +387,7 @@ class Poller:
         watchdog.watch(self)
         return now_wall
 
-    def _absorb(self, now_wall: float, state: Any = None, error: BaseException | None = None) -> float | None:
+    def absorb(self, now_wall: float, state: Any = None, error: BaseException | None = None) -> float | None:
         """Publish what a round brought (a state, or the error of its request); returns the next interval."""
         previous = self.snapshot
         if error is not None:
@@ -366,7 +419,7 @@ class Poller:
                 failures=0,
                 sharing=self.sharing,
             )
-            interval, mode = self._interval(state)
+            interval, mode = self.interval_for(state)
             snapshot = replace(snapshot, mode=mode, interval_s=interval)
         with self._publishing:
             self._in_flight_since = None
@@ -398,7 +451,8 @@ class Poller:
             )
         return True
 
-    def _interval(self, state: Any) -> tuple[float | None, str]:
+    def interval_for(self, state: Any) -> tuple[float | None, str]:
+        """How soon to read again after ``state``, and the mode that says why."""
         p = self.policy
         busy = getattr(state, "transitional", False)
         if busy or self._waiters or self._clock() < self._action_until:
@@ -422,6 +476,15 @@ class Poller:
             callback(snapshot)
         except Exception:
             log.exception("hops-widgets subscriber failed")
+
+
+def settle(outcomes: list[Outcome]) -> None:
+    """Resolve the actions' futures (after the round read the state they led to)."""
+    for future, name, error in outcomes:
+        if error is None:
+            future.set_result(name)
+        else:
+            future.set_exception(error)
 
 
 class _Watch:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from ._polling import Poller
+from ._polling import Poller, settle
 from ._tablewatch import TableWatch
 from .errors import DeploymentNotFound
 from .state import DeploymentState
@@ -70,6 +70,16 @@ class ProjectLoop:
         self.size: int | None = None  # N, from the last list read by any member
         self.size_at: float | None = None
         self.choice = Choice("none")
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The monotonic clock every member's schedule runs on."""
+        return self._clock
+
+    @property
+    def wake(self) -> threading.Event:
+        """Set by any member's command: the loop re-plans (and runs a round if one is due)."""
+        return self._wake
 
     @property
     def members(self) -> list[Poller]:
@@ -138,27 +148,23 @@ class ProjectLoop:
         member from its last round (woken early: visibility, policy). For driving a loop by hand."""
         members = self.members
         now = self._clock()
-        if any(self._is_due(m, now) for m in members):
+        if any(m.is_due(now) for m in members):
             self.run_round(members)
         else:
             for m in members:
-                self._plan(m, m._replan())
-
-    @staticmethod
-    def _is_due(m: Poller, now: float) -> bool:
-        return m._refresh or bool(m._actions) or m._last_poll is None or (m._due is not None and now >= m._due)
+                self._plan(m, m.replan())
 
     @staticmethod
     def _plan(m: Poller, interval: float | None) -> None:
-        m._due = None if interval is None or m._last_poll is None else m._last_poll + interval
+        """``m``'s next round: after ``interval``, or sooner when its overview's slow list is due."""
         watch = _watch_of(m)
-        if watch is not None and m._last_poll is not None and m.snapshot.mode != "backoff":
-            at = watch.list_due_at(m.policy, bool(m._visible))  # the overview's slow list, if sooner
-            if at is not None and (m._due is None or at < m._due):
-                m._due = max(at, m._last_poll)
+        sooner = None
+        if watch is not None and m.snapshot.mode != "backoff":
+            sooner = watch.list_due_at(m.policy, m.visible)
+        m.plan(interval, sooner=sooner)
 
     def next_due(self) -> float | None:
-        dues = [m._due for m in self.members if m._due is not None]
+        dues = [m.due_at for m in self.members if m.due_at is not None]
         return min(dues) if dues else None
 
     def known_size(self, now: float) -> int | None:
@@ -173,21 +179,15 @@ class ProjectLoop:
         if not members:
             return
         now = self._clock()
-        due = [m for m in members if self._is_due(m, now)]
+        due = [m for m in members if m.is_due(now)]
         if not due:
             return
-        for m in due:
-            m._refresh = False
-        done = [(m, m._take_actions()) for m in due]
+        done = [m.begin_round() for m in due]
         try:
             self._fetch(members, due, now)
         finally:
-            for _m, outcomes in done:
-                for future, name, error in outcomes:
-                    if error is None:
-                        future.set_result(name)
-                    else:
-                        future.set_exception(error)
+            for outcomes in done:
+                settle(outcomes)
             self.rounds += 1
 
     def choose(self, gets: int, list_needed: bool, now: float) -> Choice:
@@ -220,8 +220,8 @@ class ProjectLoop:
             if m.snapshot.mode == "backoff":
                 list_needed = True  # after errors, one list brings everything back at once
                 continue
-            interval, _mode = m._interval(listing)
-            names, whole = watch.plan(now, m.policy, visible=bool(m._visible), interval=interval, states=listing.states)
+            interval, _mode = m.interval_for(listing)
+            names, whole = watch.plan(now, m.policy, visible=m.visible, interval=interval, states=listing.states)
             list_needed |= whole
             planned[id(m)] = names
             rows.update(dict.fromkeys(names))
@@ -235,12 +235,12 @@ class ProjectLoop:
         else:
             for m in overviews:
                 if m in due:  # nothing to read for it now: its next round is planned from here
-                    m._last_poll = now
-                    self._plan(m, m._interval(m.snapshot.state)[0])
+                    m.skip_read(now)
+                    self._plan(m, m.interval_for(m.snapshot.state)[0])
 
     def _by_list(self, members: list[Poller], overviews: list[Poller], details: list[Poller]) -> None:
         """One list request; every member gets its part, due or not (it is free for the others)."""
-        walls = {id(m): m._begin() for m in members}
+        walls = {id(m): m.start_read() for m in members}
         now = self._clock()
         try:
             if overviews:
@@ -252,7 +252,7 @@ class ProjectLoop:
             self.list_requests += 1
         except Exception as exc:  # noqa: BLE001 - shown on every member, which backs off
             for m in members:
-                self._plan(m, m._absorb(walls[id(m)], error=exc))
+                self._plan(m, m.absorb(walls[id(m)], error=exc))
             return
         self.size, self.size_at = len(states), now
         for m in overviews:
@@ -263,7 +263,7 @@ class ProjectLoop:
         by_name = {s.name: s for s in states}
         for i, m in enumerate(overviews):
             mine = listed if i == 0 else m.source.took_list(states)
-            self._plan(m, m._absorb(walls[id(m)], state=mine))
+            self._plan(m, m.absorb(walls[id(m)], state=mine))
         for m in details:
             d = getattr(m.source, "deployment", None)
             ident, name = getattr(d, "id", None), getattr(d, "name", None)
@@ -272,9 +272,9 @@ class ProjectLoop:
                 state = by_name.get(name)
             if state is None:
                 gone = DeploymentNotFound(f"Deployment {name!r} is no longer in its project's list: it was deleted.")
-                self._plan(m, m._absorb(walls[id(m)], error=gone))
+                self._plan(m, m.absorb(walls[id(m)], error=gone))
             else:
-                self._plan(m, m._absorb(walls[id(m)], state=state))
+                self._plan(m, m.absorb(walls[id(m)], state=state))
 
     def _by_gets(
         self,
@@ -299,7 +299,7 @@ class ProjectLoop:
         for m in overviews:
             if id(m) not in planned:
                 continue
-            walls = m._begin()
+            walls = m.start_read()
             for name in planned[id(m)]:
                 if name in read or name in gone:
                     continue
@@ -313,22 +313,22 @@ class ProjectLoop:
                 finally:
                     self.get_requests += 1
             if id(m) in failed:
-                self._plan(m, m._absorb(walls, error=failed[id(m)]))
+                self._plan(m, m.absorb(walls, error=failed[id(m)]))
             else:
-                self._plan(m, m._absorb(walls, state=m.source.took_states(read, gone, self._clock())))
+                self._plan(m, m.absorb(walls, state=m.source.took_states(read, gone, self._clock())))
         for m in overviews:  # an overview not due still shows what its detail members read
             if id(m) in planned or not read:
                 continue
             mine = {n: s for n, s in read.items() if n in {s.name for s in getattr(m.snapshot.state, "states", ())}}
             if mine:
-                m._absorb(m._wall(), state=m.source.took_states(mine, set(), self._clock()))
+                m.absorb(m.wall(), state=m.source.took_states(mine, set(), self._clock()))
         for m in members:  # a detail not due whose deployment an overview read: it is fresh too
             if m in due_details or _lists(m.source):
                 continue
             state = read.get(_name_of(m))
             if state is not None:
-                wall = m._begin()
-                self._plan(m, m._absorb(wall, state=state))
+                wall = m.start_read()
+                self._plan(m, m.absorb(wall, state=state))
 
 
 def _watch_of(m: Poller) -> TableWatch | None:

@@ -159,7 +159,7 @@ def _on_action(deployment: Any, action: str) -> None:
         elif getattr(poller.source, "lists_deployments", False):
             watch = getattr(poller.source, "watch", None)
             if isinstance(watch, TableWatch) and name:
-                watch.touch(name, poller._clock())  # its row is read as a moving one from now
+                watch.touch(name, poller.clock())  # its row is read as a moving one from now
             poller.expect_change()
 
 

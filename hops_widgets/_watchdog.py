@@ -38,7 +38,7 @@ class Watchdog:
             time.sleep(self.period_s)
             with self._lock:
                 pollers = [p for p in self._pollers if not p.stopped]
-                busy = [p for p in pollers if p._in_flight_since is not None]
+                busy = [p for p in pollers if p.in_flight_since is not None]
                 if not pollers:
                     self._thread = None
                     return

@@ -7,7 +7,6 @@ already carry the state that came inside the list response.
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 import time
@@ -301,7 +300,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         watch = getattr(poller.source, "watch", None)
         self._watch = watch if isinstance(watch, TableWatch) else None
         if getattr(poller.source, "wall", None) is not None:
-            poller.source.wall = poller._wall  # the list's time of day is its poller's
+            poller.source.wall = poller.wall  # the list's time of day is its poller's
         self._project = project_key(self.source)
         self.actions_blocked = rights.message(self._project)
         self._rights_token = rights.watch(self._project, self._rights_changed)
@@ -346,7 +345,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         names = [n for n in names[:500] if isinstance(n, str)]
         query = content.get("query")
         p = self._poller
-        if self._watch.set_in_view(names, p._clock(), p.policy.fast_s, query if isinstance(query, str) else ""):
+        if self._watch.set_in_view(names, p.clock(), p.policy.fast_s, query if isinstance(query, str) else ""):
             p.refresh()
 
     def _rights_changed(self, message: str) -> None:
@@ -523,8 +522,14 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         # Made outside the lock: its poller thread may already run (a shared poller) and report to
         # _detail_changed, which takes the lock (the detail's lock first, then this one, always).
         # The detail polls like its table, and is on screen when the table is.
-        detail = DeploymentDetail(deployment, actions=self._actions, policy=self._poller.policy)
-        detail._on_values = functools.partial(self._detail_changed, detail)
+        made: list[DeploymentDetail] = []  # its values count once it is made (none come before: as ever)
+        detail = DeploymentDetail(
+            deployment,
+            actions=self._actions,
+            policy=self._poller.policy,
+            on_values=lambda values: made and self._detail_changed(made[0], values),
+        )
+        made.append(detail)
         with self._detail_lock:
             old, self._detail = self._detail, detail
             if self._closed:

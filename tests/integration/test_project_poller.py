@@ -67,7 +67,7 @@ def test_once_the_size_is_known_a_small_project_mostly_watched_is_listed(sb, ser
     try:
         loop = widgets[0].poller._loop
         wait_for(lambda: all(w.poller.polls for w in widgets))
-        loop.size, loop.size_at = len(serving.list_states()), loop._clock()  # as a list read a moment ago would
+        loop.size, loop.size_at = len(serving.list_states()), loop.clock()  # as a list read a moment ago would
         sb.clear_log()
         sb.reset_cost()
         round_of(loop)

@@ -4,6 +4,10 @@ Every module under ``hops_widgets`` is parsed with :mod:`ast`; every ``import`` 
 ``from ... import`` anywhere in it (module level, inside functions, under
 ``TYPE_CHECKING``) is an edge, relative or absolute, ``from . import x`` resolving to the
 module ``x`` when there is one. A deferred import that closes a circle is still a circle.
+
+And no module reaches into another module's objects: ``x._name`` where ``x`` is not
+``self``/``cls`` and ``_name`` belongs to a class of a module it imports (directly or not) is
+a private read across modules; each such pair is listed (see :func:`foreign_private_reads`).
 """
 
 from __future__ import annotations
@@ -169,3 +173,76 @@ def test_the_tone_palette_is_declared_once_for_the_view_and_the_snapshots():
         rules = snapshot.tone_css(root)
         assert rules.count("[data-tone=") == len(snapshot.TONES)
         assert f"{root} [data-tone=ok]{{color:var(--jp-success-color1,#2e7d32)}}" in rules
+
+
+# ---------------------------------------------------------------- private attributes stay home
+# Friends on purpose: ``show()`` is the widgets' own helper, waiting for their first poll and
+# marking the cell that displayed them (so their ``_ipython_display_`` does not show them twice).
+FRIENDS = frozenset(
+    {
+        ("hops_widgets.display", "_await_first_update"),
+        ("hops_widgets.display", "_mark_shown"),
+    }
+)
+
+
+def _privates_defined(tree: ast.AST) -> set[str]:
+    """Private names a module's classes own: methods and class attributes, ``self._x = …``."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    names.add(item.name)
+                targets = item.targets if isinstance(item, ast.Assign) else [getattr(item, "target", None)]
+                names.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            if isinstance(node.value, ast.Name) and node.value.id == "self":
+                names.add(node.attr)
+    return {n for n in names if n.startswith("_") and not n.endswith("__")}
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(graph.get(start, ()))
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(graph.get(node, ()))
+    return seen
+
+
+def foreign_private_reads() -> list[tuple[str, int, str, list[str]]]:
+    """``(module, line, expression, owners)`` for every ``x._name`` (``x`` not self/cls) whose
+    ``_name`` the module does not define itself but a module it imports does."""
+    modules = _modules()
+    graph = import_graph()
+    trees = {m: ast.parse(path.read_text(encoding="utf-8"), filename=str(path)) for m, path in modules.items()}
+    defined = {m: _privates_defined(tree) for m, tree in trees.items()}
+    found = []
+    for module, tree in trees.items():
+        imported = _reachable(graph, module)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Attribute) or not node.attr.startswith("_") or node.attr.endswith("__"):
+                continue
+            if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                continue
+            if node.attr in defined[module] or (module, node.attr) in FRIENDS:
+                continue
+            owners = sorted(o for o in imported if node.attr in defined[o])
+            if owners:
+                found.append((module, node.lineno, ast.unparse(node), owners))
+    return found
+
+
+def test_the_private_read_finder_knows_what_a_class_owns():
+    tree = ast.parse("class Poller:\n    def __init__(self):\n        self._due = None\n")
+    assert "_due" in _privates_defined(tree)
+    assert "__init__" not in _privates_defined(tree)
+
+
+def test_no_module_reads_another_modules_private_attributes():
+    found = foreign_private_reads()
+    report = "\n".join(f"  {m}:{line}  {expr}  (private to {', '.join(owners)})" for m, line, expr, owners in found)
+    assert not found, f"private attributes read across modules:\n{report}"
