@@ -1,6 +1,6 @@
 """Big projects (issue 17): the overview at N = 100 / 500 / 2000 with 5 % of deployments changing per round.
 
-Kernel side: a real :class:`DeploymentsWidget` over the sandbox (N deployments with 60-character
+Kernel side: a real :class:`OverviewWidget` over the sandbox (N deployments with 60-character
 names and models), a recording comm counting the bytes of each round's update message (JSON of
 the comm message: its ``data`` and ``metadata``, not the Jupyter envelope of about 480 bytes).
 
@@ -52,7 +52,7 @@ def record(n: int, rounds: int = ROUNDS) -> dict[str, Any]:
     import random
 
     from hops_widgets import sandbox
-    from hops_widgets.overview import DeploymentsWidget, ServingSource
+    from hops_widgets.overview import OverviewWidget, ServingSource
     from hops_widgets.poller import Poller
 
     comm_cls = install_recording_comm()
@@ -68,7 +68,7 @@ def record(n: int, rounds: int = ROUNDS) -> dict[str, Any]:
         serving = sb.login().get_model_serving()
         source = ServingSource(serving)
         p = Poller(source, autostart=False)
-        w = DeploymentsWidget(source=source, poller=p)
+        w = OverviewWidget(source=source, poller=p)
         p.poll()
         opened = next(data for kind, data in w.comm.messages if kind == "comm_open")
         state = {k: v for k, v in opened["state"].items() if not k.startswith("_") or k in ("_view", "_rev")}
@@ -376,7 +376,7 @@ def run(quick: bool = False) -> Section:
     results["fifty"] = fifty
     sec.data = {"results": {str(k): v for k, v in results.items()}}
     sec.how = [
-        "kernel: a real DeploymentsWidget over the sandbox, N deployments with 60-character names and models; "
+        "kernel: a real OverviewWidget over the sandbox, N deployments with 60-character names and models; "
         f"each round {CHANGE:.0%} of them (random, seeded) flip Running/Stopped, then a round with no change; "
         "bytes = the recording comm's JSON of each update message (data + metadata, without the "
         "~480-byte Jupyter envelope)",

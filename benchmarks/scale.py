@@ -45,12 +45,12 @@ def _rounds(poll: Any, sb: Any, flip_name: str | None, rounds: int) -> tuple[lis
 
 
 def _overview(sb: Any, serving: Any, names: list[str], n: int, rounds: int, comm_cls: Any) -> dict[str, Any]:
-    from hops_widgets.overview import DeploymentsWidget, ServingSource
+    from hops_widgets.overview import OverviewWidget, ServingSource
     from hops_widgets.poller import Poller
 
     source = ServingSource(serving)
     poller = Poller(source, autostart=False)
-    widget = DeploymentsWidget(source=source, poller=poller)
+    widget = OverviewWidget(source=source, poller=poller)
     try:
         poller.poll()  # first round: every row is new
         assert len(widget.states) == n, (len(widget.states), n)
@@ -363,7 +363,7 @@ def run(quick: bool = False, comm_cls: Any = None) -> Section:
         "(set_state), then polls once; median over the rounds",
         "CPU = time.thread_time() of the thread that runs Poller.poll() (the sandbox's server threads are not in it); "
         "requests = entries in the sandbox's request log for the round",
-        "overview = DeploymentsWidget on ServingSource (one list request per round); baseline = one "
+        "overview = OverviewWidget on ServingSource (one list request per round); baseline = one "
         "DeploymentWidget with its own Poller per deployment, all polled once per round",
         "shared = show() on a fresh deployment object per widget (the poller registry keys by deployment); "
         "baseline = a Poller per widget; poller threads counted by name in threading.enumerate()",

@@ -20,6 +20,7 @@ __all__ = [
     "DeploymentState",
     "DeploymentWidget",
     "DeploymentsWidget",
+    "OverviewWidget",
     "diagram",
     "enable",
     "load_ipython_extension",
@@ -32,7 +33,8 @@ _LAZY = {
     "show": ("hops_widgets.display", "show"),
     "diagram": ("hops_widgets.display", "diagram"),
     "DeploymentWidget": ("hops_widgets.widget", "DeploymentWidget"),
-    "DeploymentsWidget": ("hops_widgets.overview", "DeploymentsWidget"),
+    "OverviewWidget": ("hops_widgets.overview", "OverviewWidget"),
+    "DeploymentsWidget": ("hops_widgets.overview", "OverviewWidget"),  # its old name
     "DeploymentState": ("hops_widgets.state", "DeploymentState"),
     "login": ("hops_widgets.client", "login"),
     "enable": ("hops_widgets._ipython", "enable"),

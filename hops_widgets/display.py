@@ -23,9 +23,9 @@ def show(obj: Any, *, display: bool = True, first_update_s: float = 2.0, **optio
 
         widget: Any = DeploymentWidget(obj, **options)
     elif hasattr(obj, "get_deployments"):
-        from .overview import DeploymentsWidget
+        from .overview import OverviewWidget
 
-        widget = DeploymentsWidget(obj, **options)
+        widget = OverviewWidget(obj, **options)
     else:
         raise TypeError(
             f"hops_widgets.show() needs a deployment (with get_state()) or a model serving handle "

@@ -30,7 +30,7 @@ from .snapshot import overview_html as overview_html
 from .state import DeploymentState, visible
 from .widget import DEFERRABLE, DeploymentDetail, project_key, refusal_text, rights
 
-__all__ = ["DeploymentsWidget", "ServingSource"]
+__all__ = ["DeploymentsWidget", "OverviewWidget", "ServingSource"]
 
 
 @dataclass(frozen=True)
@@ -218,8 +218,8 @@ def apply_row_changes(table: dict[str, dict], ops: dict[str, Any]) -> dict[str, 
     return out
 
 
-class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
-    """A live table of all deployments; opening a row shows its detail under the table.
+class OverviewWidget(ShownOnce, Pullable, anywidget.AnyWidget):
+    """A project's overview: a live table of all its deployments; opening a row shows its detail under the table.
 
     One anywidget (no ipywidgets container, so any anywidget host can show it):
     the open row's detail is a :class:`DeploymentDetail` whose traits travel in
@@ -310,7 +310,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         self._token = poller.subscribe(self._apply)
 
     @property
-    def table(self) -> DeploymentsWidget:
+    def table(self) -> OverviewWidget:
         """The table's traits (rows, selected, error…) live on the widget itself."""
         return self
 
@@ -735,3 +735,7 @@ class DeploymentsWidget(ShownOnce, Pullable, anywidget.AnyWidget):
 
 class _Refused(Refused):
     """An action the table would not send (unknown name, not allowed now, or one already pending)."""
+
+
+# Its old name, kept for code that holds it: one letter away from the detail's DeploymentWidget.
+DeploymentsWidget = OverviewWidget

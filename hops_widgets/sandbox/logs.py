@@ -506,6 +506,3 @@ def _shutdown(ctx: Context, pod: Pod, why: str) -> list[str]:
         f"{_GREEN}INFO{_RESET}:     Finished server process [1]",
         _kserve("INFO", "model_server.py:stop():401", f"Stopped after serving {pod.served} requests"),
     ]
-
-
-LogBook = PodLogs  # the old name, kept for code that imported it (the widget's LogBook is another class)

@@ -1,6 +1,6 @@
 """The overview at 2,000 deployments pays for what is on screen, in a real browser (the section harness).
 
-The real ``js/widget.js`` on a FakeModel, joined to a real :class:`DeploymentsWidget` whose poller
+The real ``js/widget.js`` on a FakeModel, joined to a real :class:`OverviewWidget` whose poller
 sits in a :class:`ProjectLoop` driven by hand (manual clock, no thread), over a real sandbox.
 Issue 22 (rows in view read one by one, the counts' age) and issue 23 items 5 and 6 (the row height
 measured again after a resize; a pull racing an update answered with what the view lacks).
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from hops_widgets.overview import DeploymentsWidget, ServingSource
+from hops_widgets.overview import OverviewWidget, ServingSource
 from hops_widgets.poller import Poller, ProjectLoop
 
 from ..unit.fakes import FakeClock, ManualEvent
@@ -31,7 +31,7 @@ N = 2000
 
 
 def looped_overview(sb, n: int = N):  # noqa: F811 - the fixture's value
-    """A DeploymentsWidget of ``n`` deployments in a project loop driven by hand."""
+    """A OverviewWidget of ``n`` deployments in a project loop driven by hand."""
     sb.add_deployments(n, prefix="dep", status="Running", model_name="model")
     serving = sb.login().get_model_serving()
     clock = FakeClock()
@@ -39,7 +39,7 @@ def looped_overview(sb, n: int = N):  # noqa: F811 - the fixture's value
     source = ServingSource(serving)
     p = Poller(source, loop=loop, autostart=False)
     p.start()  # joins the loop: no thread
-    w = DeploymentsWidget(serving, source=source, poller=p)
+    w = OverviewWidget(serving, source=source, poller=p)
     _OPENED.append(w)
     return w, p, loop, clock
 
@@ -147,7 +147,7 @@ def test_a_pull_racing_an_update_at_2000_is_answered_with_what_the_view_lacks(pa
     for i in range(N):
         sb.add_deployment(f"dep{i}", status=cycle[i % len(cycle)], model_name="model")
     serving = sb.login().get_model_serving()
-    w = DeploymentsWidget(serving, poller=Poller(ServingSource(serving), autostart=False))
+    w = OverviewWidget(serving, poller=Poller(ServingSource(serving), autostart=False))
     _OPENED.append(w)
     live = Live(harness, w, "o")
     poll(live, p := w.poller)

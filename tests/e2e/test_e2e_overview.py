@@ -48,7 +48,7 @@ def test_overview_rows_sorting_detail_and_row_start(open_lab):
     nb.run_all()
     overview = OverviewView.wait(nb, 1)
     nb.wait_cells_done()
-    assert nb.kernel_json("type(ov).__name__") == "DeploymentsWidget"
+    assert nb.kernel_json("type(ov).__name__") == "OverviewWidget"
 
     # -- a row per deployment, sorted by name, each with its badge --------------------------
     seeded = nb.kernel_json('sorted(d["name"] for d in sb.deployments())')

@@ -111,10 +111,10 @@ def test_widget_try_it_on_idle_shows_the_cold_start(live):
 
 
 def test_the_overviews_open_detail_routes_restart_and_predict(live):
-    from hops_widgets.overview import DeploymentsWidget
+    from hops_widgets.overview import OverviewWidget
 
     ms = live.login().get_model_serving()
-    overview = DeploymentsWidget(ms, fast_s=0.05, stable_s=0.2)
+    overview = OverviewWidget(ms, fast_s=0.05, stable_s=0.2)
     try:
         overview.open_detail("frauddetector")
         table = overview.commands()

@@ -23,7 +23,7 @@ from ipywidgets.widgets import widget as ipywidgets_widget
 
 import hops_widgets
 from hops_widgets import poller as poller_mod
-from hops_widgets.overview import DeploymentsWidget
+from hops_widgets.overview import OverviewWidget
 from hops_widgets.widget import DeploymentWidget
 
 from .conftest import FAST, NAME, poller_threads, wait_until
@@ -36,7 +36,7 @@ def forget_upstream_references(widget) -> None:
     layout = getattr(widget, "layout", None)
     if layout is not None and getattr(layout, "comm", None) is not None:
         layout.close()
-    for cls in (DeploymentWidget, DeploymentsWidget):
+    for cls in (DeploymentWidget, OverviewWidget):
         for key in ("_esm", "_css"):
             contents = cls.__dict__.get(key)
             changed = getattr(contents, "changed", None)

@@ -295,7 +295,7 @@ def test_saved_notebook_with_widget_state(tmp_path, monkeypatch):
         ("HTTP 500" in m["error"] or "HTTP 502" in m["error"]) and "***" in m["error"] for m in details
     ), "the widget state was not saved with the error: this test proved nothing"
     assert any("***" in m.get("action_error", "") for m in details)
-    tables = [m for m in models if m.get("_anywidget_id", "").endswith("DeploymentsWidget")]
+    tables = [m for m in models if m.get("_anywidget_id", "").endswith("OverviewWidget")]
     assert tables and "HTTP 502" in tables[0]["error"] and "***" in tables[0]["error"]
     assert posts, "the stop request never reached the sandbox"
     outputs = [o for cell in nb.cells for o in cell.get("outputs", [])]

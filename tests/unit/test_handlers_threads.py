@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from hops_widgets.overview import DeploymentsWidget, ServingSource
+from hops_widgets.overview import OverviewWidget, ServingSource
 from hops_widgets.poller import DeploymentSource, Policy, Poller
 from hops_widgets.widget import DeploymentWidget
 
@@ -219,7 +219,7 @@ def test_overview_handlers_on_many_threads_while_the_poller_runs(failures):
     serving = FakeServing(4)
     source = ServingSource(serving)
     p = Poller(source, policy=FAST)
-    w = DeploymentsWidget(source=source, poller=p, policy=FAST)
+    w = OverviewWidget(source=source, poller=p, policy=FAST)
     names = [d.name for d in serving.deployments]
     ids = iter(range(10**9))
 

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import comm
 import pytest
 
-from hops_widgets.overview import DeploymentList, DeploymentsWidget, ServingSource
+from hops_widgets.overview import DeploymentList, OverviewWidget, ServingSource
 from hops_widgets.poller import Policy, Poller
 
 from .fakes import FakeDeployment, sdk_state
@@ -41,7 +41,7 @@ class FakeServing:
 def manual(serving):
     source = ServingSource(serving)
     p = Poller(source, policy=Policy(), autostart=False)
-    return DeploymentsWidget(source=source, poller=p), p
+    return OverviewWidget(source=source, poller=p), p
 
 
 def click(w, content):
@@ -365,3 +365,12 @@ def test_an_action_asked_in_code_makes_the_overview_poll_fast():
         assert w.polling == "fast", "the overview did not hear of the action"
     finally:
         w.close()
+
+
+def test_the_overview_keeps_its_old_name_as_an_alias():
+    import hops_widgets
+    from hops_widgets import overview
+
+    assert hops_widgets.OverviewWidget is overview.OverviewWidget
+    assert hops_widgets.DeploymentsWidget is overview.DeploymentsWidget is overview.OverviewWidget
+    assert "OverviewWidget" in hops_widgets.__all__ and "DeploymentsWidget" in hops_widgets.__all__

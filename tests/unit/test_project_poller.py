@@ -352,7 +352,7 @@ def test_refresh_and_a_filter_over_an_old_list_read_the_whole_list():
     ov.refresh()
     loop.run_round()
     assert serving.lists == 2
-    source.watch.ask_list()  # Refresh (DeploymentsWidget.refresh)
+    source.watch.ask_list()  # Refresh (OverviewWidget.refresh)
     ov.refresh()
     loop.run_round()
     assert serving.lists == 3

@@ -16,7 +16,7 @@ import pytest
 from hops_widgets import _actions
 from hops_widgets.errors import HopsError, PermissionDenied, action_refusal, no_logs
 from hops_widgets.logs import LogBook
-from hops_widgets.overview import DeploymentsWidget, ServingSource
+from hops_widgets.overview import OverviewWidget, ServingSource
 from hops_widgets.poller import DeploymentSource, Policy, Poller
 from hops_widgets.widget import DeploymentWidget, rights, snapshot_html
 
@@ -234,7 +234,7 @@ def test_the_overview_shares_the_block_offers_restart_on_failed_and_defers_a_ref
     refuse(starting, "stop", lifecycle())
     source = ServingSource(ProjectServing([failed, starting]))
     p = Poller(source, policy=Policy(), autostart=False)
-    w = DeploymentsWidget(source=source, poller=p)
+    w = OverviewWidget(source=source, poller=p)
     p.poll()
     rows = {r["name"]: r for r in w.rows}
     assert not rows["one"]["can_start"] and rows["one"]["can_restart"] and rows["one"]["can_stop"]
