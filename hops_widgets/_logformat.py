@@ -24,6 +24,7 @@ __all__ = [
     "log_component",
     "log_instant",
     "log_lines",
+    "log_pods",
 ]
 
 LOG_COMPONENTS = ("predictor", "transformer")
@@ -75,8 +76,46 @@ def log_lines(data: Any) -> list[dict[str, Any]]:
         if lines and lines[-1] == "":
             lines.pop()
         instance = sendable(instance or "")  # a lone surrogate (valid JSON) cannot be printed or sent
+        restarts = _restart_count(item)
+        extra = {} if restarts is None else {"restarts": restarts}  # 5.2 backends: the container's restart count
         for line in lines:
-            out.append({"instance": instance, "content": sendable(line), "timestamp": stamp, "id": doc})
+            out.append({"instance": instance, "content": sendable(line), "timestamp": stamp, "id": doc, **extra})
+    return out
+
+
+def _restart_count(item: Mapping[str, Any]) -> int | None:
+    value = item.get("restartCount", item.get("restart_count"))
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+        return None
+    return value
+
+
+def log_pods(data: Any) -> list[dict[str, Any]]:
+    """One dict per instance of a log read, what a 5.2 backend says of its pod beside the lines.
+
+    ``{"instance", "restarts", "pod_uid", "truncated", "read_failed"}``; ``restarts`` is None where
+    the backend sends no count (before 5.2), the flags False where it sends none. An instance
+    that printed nothing is listed too (its count is what matters here, not its lines).
+    """
+    if not isinstance(data, list):
+        return []
+    out = []
+    for item in data:
+        if not isinstance(item, Mapping):
+            continue
+        instance = item.get("instanceName", item.get("instance_name"))
+        if not isinstance(instance, str) or not instance:
+            continue
+        uid = item.get("podUid", item.get("pod_uid"))
+        out.append(
+            {
+                "instance": sendable(instance),
+                "restarts": _restart_count(item),
+                "pod_uid": sendable(uid) if isinstance(uid, str) else None,
+                "truncated": item.get("truncated") is True,
+                "read_failed": item.get("readFailed", item.get("read_failed")) is True,
+            }
+        )
     return out
 
 
