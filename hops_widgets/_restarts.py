@@ -175,6 +175,8 @@ class RestartWatch:
                 self.supported = False
                 break
             self.observe(component, pods)
+            if not self.supported:
+                break  # no counts from this version: the other component will not have them either
         self._publish()
 
     def observe(self, component: str, pods: Iterable[Mapping[str, Any]]) -> None:

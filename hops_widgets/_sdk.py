@@ -51,20 +51,30 @@ from typing import Any
 
 from ._logformat import LOG_COMPONENTS as LOG_COMPONENTS
 from ._logformat import log_component, log_lines
+from ._logformat import log_pods as log_pods_of
 
 __all__ = [
     "FIXED_START",
+    "can_download_logs",
+    "chat",
+    "download_logs",
     "embedded_state",
     "links",
+    "log_pods",
     "logs",
     "logs_plan",
+    "openai_url",
     "predict",
+    "request_schema",
     "restart",
     "restart_plan",
+    "rollback",
     "sdk_version",
     "start",
     "start_plan",
     "stop",
+    "versions",
+    "versions_plan",
 ]
 
 # first release whose start(await_running=0) returns cleanly after the POST
@@ -204,6 +214,96 @@ def predict(deployment: Any, body: Any) -> Any:
     return deployment.predict(data=body)
 
 
+# ---------------------------------------------------------------------- schema, OpenAI URL, chat
+# What Try it reads for a schema-checked body (5.2) and a vLLM deployment's chat (4.8+):
+#
+# ========================  ==================================================
+# source                    request schema · OpenAI URL · a chat request
+# ========================  ==================================================
+# hopsworks SDK 5.2+        ``deployment.schema`` (None without one), its
+#                           ``to_json_schema()["request"]`` · ``get_openai_url()``
+#                           · POST through the SDK's own istio client
+# hopsworks SDK 4.8–5.1     no schema · ``get_openai_url()`` · the same POST
+# hopsworks SDK 3.7–4.7     none of them (absent, not an error)
+# built-in client           ``request_schema()`` (REST ``format=jsonschema``, with
+#                           its example) · ``get_openai_url()`` · ``chat()``
+# ========================  ==================================================
+def request_schema(deployment: Any) -> dict | None:
+    """The JSON Schema of the deployment's request body, or None (no schema, or an SDK without them).
+
+    A 404 from the schema endpoint means "no schema" on every path; other errors are raised.
+    """
+    own = getattr(deployment, "request_schema", None)
+    if callable(own) and not _is_sdk(deployment):
+        return own()
+    if not isinstance(getattr(type(deployment), "schema", None), property):
+        return None  # SDKs before 5.2 have no deployment schema
+    try:
+        schema = deployment.schema
+    except Exception as exc:
+        if getattr(getattr(exc, "response", None), "status_code", None) == 404:
+            return None
+        raise
+    render = getattr(schema, "to_json_schema", None)
+    if schema is None or not callable(render):
+        return None
+    doc = render()
+    return doc.get("request") if isinstance(doc, dict) and isinstance(doc.get("request"), dict) else None
+
+
+def openai_url(deployment: Any) -> str | None:
+    """The OpenAI-compatible base URL of a vLLM deployment (``…/v1``), or None."""
+    method = getattr(deployment, "get_openai_url", None)
+    if not callable(method):
+        return None
+    url = method()
+    return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+
+
+def chat(deployment: Any, body: dict, on_text: Any = None, timeout_s: float = 120.0) -> str:
+    """Send one OpenAI chat completions request to a vLLM deployment; the reply's text.
+
+    ``on_text(text_so_far)`` is called as a streamed reply grows. The SDK's key never leaves
+    its client: the request goes through the SDK's istio client (the one ``get_openai_url``
+    names), the built-in client's through its own session.
+    """
+    from ._schema import read_chat
+
+    own = getattr(deployment, "chat", None)
+    if callable(own) and not _is_sdk(deployment):
+        return own(body, on_text=on_text, timeout_s=timeout_s)
+    if openai_url(deployment) is None:
+        raise RuntimeError("This deployment has no OpenAI-compatible URL (not vLLM, or no ingress gateway listed).")
+    istio = None
+    for name in ("hopsworks_common.client.istio", "hsml.client.istio"):
+        try:
+            istio = importlib.import_module(name)._get_instance()
+        except Exception:  # noqa: BLE001 - the next module, or none
+            continue
+        if istio is not None:
+            break
+    if istio is None:
+        raise RuntimeError("The SDK has no client for the ingress gateway, so the chat cannot be sent.")
+    namespace = getattr(deployment, "project_namespace", None)
+    path = ["v1", str(namespace), str(deployment.name), "v1", "chat", "completions"]
+    import inspect
+    import json as _json
+
+    kwargs: dict[str, Any] = {
+        "headers": {"Content-Type": "application/json", "Accept": "text/event-stream, application/json"},
+        "data": _json.dumps(body),
+        "stream": True,
+        "with_base_path_params": False,
+    }
+    if "timeout" in inspect.signature(istio._send_request).parameters:
+        kwargs["timeout"] = (10.0, timeout_s)  # 5.2+: the SDK sets no timeout by itself
+    response = istio._send_request("POST", path, **kwargs)
+    try:
+        return read_chat(response, on_text)
+    finally:
+        response.close()
+
+
 # ---------------------------------------------------------------------- links
 def links(deployment: Any) -> dict[str, str]:
     """``{"ui": deployment page, "model": model registry page, "inference": inference URL}``, where known.
@@ -212,10 +312,11 @@ def links(deployment: Any) -> dict[str, str]:
     public host); the model page is what ``Model.get_url()`` builds for the
     deployment's model (``/p/<project>/models/<name>/<version>``), made without
     fetching the model; the inference URL is ``get_inference_url()`` (4.8+) where
-    it gives one. A link that cannot be made is left out, never an error.
+    it gives one; ``"openai"`` is a vLLM deployment's ``get_openai_url()`` (4.8+).
+    A link that cannot be made is left out, never an error.
     """
     out: dict[str, str] = {}
-    for key, name in (("ui", "get_url"), ("inference", "get_inference_url")):
+    for key, name in (("ui", "get_url"), ("inference", "get_inference_url"), ("openai", "get_openai_url")):
         method = getattr(deployment, name, None)
         if not callable(method):
             continue
@@ -295,7 +396,8 @@ def logs_plan(deployment: Any) -> str:
 def logs(deployment: Any, component: str = "predictor", tail: int = 100, since: str | None = None) -> list[dict]:
     """The last ``tail`` log lines of ``component``, as plain dicts, printing nothing.
 
-    Each line is ``{"instance": str, "content": str, "timestamp": str | None, "id": str | None}``,
+    Each line is ``{"instance": str, "content": str, "timestamp": str | None, "id": str | None}``
+    (and ``"restarts": int``, its container's restart count, where a 5.2 backend sends one),
     oldest first per instance. Without ``since`` the live instances are read (a
     stopped deployment has none: ``[]``). With ``since`` (ISO-8601) the stored
     history from that time on is asked for where the version can (5.x, the
@@ -328,15 +430,64 @@ def _entries(chunks: Any) -> list[dict]:
         if isinstance(chunk, dict):
             wire.append(chunk)
             continue
-        wire.append(
-            {
-                "instanceName": getattr(chunk, "instance_name", None),
-                "content": getattr(chunk, "content", None),
-                "timestamp": getattr(chunk, "timestamp", None),
-                "docId": getattr(chunk, "doc_id", None),
-            }
-        )
+        wire.append(_wire(chunk))
     return log_lines(wire)
+
+
+def _wire(chunk: Any) -> dict:
+    """One SDK log object as the endpoint's JSON (5.2.1 objects also carry their pod's fields)."""
+    return {
+        "instanceName": getattr(chunk, "instance_name", None),
+        "content": getattr(chunk, "content", None),
+        "timestamp": getattr(chunk, "timestamp", None),
+        "docId": getattr(chunk, "doc_id", None),
+        "restartCount": getattr(chunk, "restart_count", None),
+        "podUid": getattr(chunk, "pod_uid", None),
+        "truncated": getattr(chunk, "truncated", None),
+        "readFailed": getattr(chunk, "read_failed", None),
+    }
+
+
+# ---------------------------------------------------------------------- restarts
+# Each instance's restart count comes with its log lines from 5.2 backends (kubernetes source):
+#
+# ========================  ==================================================
+# source                    the call, and whether counts come back
+# ========================  ==================================================
+# hopsworks SDK 5.2+        ``ServingApi._get_logs(deployment, component, 1)``:
+#                           objects with ``restart_count``, ``pod_uid``
+# hopsworks SDK 5.0–5.1     the same call; no counts in its objects
+# hopsworks SDK 3.7–4.x     none (its log objects have no pod fields): no read
+# built-in client           ``Deployment.log_pods``: counts where the backend sends them
+# ========================  ==================================================
+def log_pods(deployment: Any, component: str = "predictor") -> list[dict] | None:
+    """Each instance of ``component`` and its restart count, by one log read of one line per pod.
+
+    ``None`` where this SDK cannot tell (nothing is read); else :func:`~hops_widgets._logformat.log_pods`
+    dicts, whose ``restarts`` is None where the backend sent no count.
+    """
+    log_component(component)
+    plan = logs_plan(deployment)
+    if plan == "client" and callable(getattr(deployment, "log_pods", None)):
+        return deployment.log_pods(component)
+    if plan != "rest5":
+        return None
+    chunks = deployment._serving_engine._serving_api._get_logs(deployment, component, 1)
+    return log_pods_of([c if isinstance(c, dict) else _wire(c) for c in chunks or ()])
+
+
+# ---------------------------------------------------------------------- log archives
+# ``Deployment.download_logs(path, latest)`` (SDK 5.2+, and the built-in client): the archives each
+# instance leaves in the project's Logs dataset when its container ends, saved under ``path``.
+def can_download_logs(deployment: Any) -> bool:
+    return callable(getattr(deployment, "download_logs", None))
+
+
+def download_logs(deployment: Any, path: str, latest: bool = False) -> list[str]:
+    """The archives saved under ``path`` (a directory that exists): their local paths."""
+    if not can_download_logs(deployment):
+        raise AttributeError(f"{type(deployment).__name__} offers no log archives (download_logs is SDK 5.2+)")
+    return list(deployment.download_logs(path=path, latest=latest) or [])
 
 
 _HEADER = re.compile(r"^==> (.*) <==$")
@@ -421,3 +572,97 @@ def project_lister(deployment: Any) -> tuple[int, Any] | None:
     if callable(get_all) and isinstance(pid, int) and type(deployment).__module__.startswith("hsml"):
         return pid, get_all
     return None
+
+
+# ---------------------------------------------------------------------- versions and rollback
+# Deployment versions came with Hopsworks 5.2, in the backend and in the SDK:
+#
+# ========================  ==================================================
+# source                    list / roll back
+# ========================  ==================================================
+# hopsworks SDK 5.2+        ``Deployment.get_versions()`` (every page, newest
+#                           first) / ``ServingApi._rollback(deployment, n)``: the
+#                           REST call under ``Deployment.rollback``, without its
+#                           state read, its "already active" print and its wait
+# hopsworks SDK before 5.2  none: not available
+# built-in client           ``Deployment.get_versions()`` / ``rollback(n, await_update=0)``
+# other objects             none: not available
+# ========================  ==================================================
+#
+# A backend before 5.2 has no such endpoints. Its 404 (not the deployment's own 240000, nor a
+# missing version's 240038) means "not available here": answered with None, never raised.
+_VERSIONED = (5, 2)
+_NOT_VERSIONS = (240000, 240038)  # a deleted deployment, a version it does not have: real errors
+
+
+def versions_plan(deployment: Any) -> str:
+    """How this deployment's versions are read: ``"sdk"`` (5.2+), ``"client"`` or ``"none"`` (not available)."""
+    if _is_sdk(deployment):
+        version = sdk_version(deployment)
+        if version is not None and version[:2] < _VERSIONED:
+            return "none"
+        api = getattr(deployment, "_serving_api", None)
+        if callable(getattr(deployment, "get_versions", None)) and callable(getattr(api, "_rollback", None)):
+            return "sdk"
+        return "none"
+    if callable(getattr(deployment, "get_versions", None)) and callable(getattr(deployment, "rollback", None)):
+        return "client"
+    return "none"
+
+
+def _versions_missing(exc: BaseException) -> bool:
+    """A 404 that says the backend has no versions endpoints (it predates 5.2)."""
+    from .errors import _http_status, error_code
+
+    return _http_status(exc) == 404 and error_code(exc) not in _NOT_VERSIONS
+
+
+def versions(deployment: Any) -> list[dict] | None:
+    """Every version of the deployment, newest first, as ``GET …/serving/{id}/versions`` lists them
+    (camelCase dicts: ``version``, ``active``, ``created``, ``modelVersion``, ``predictorResources``…).
+
+    None where they are not available: an SDK before 5.2, a backend before 5.2, an object
+    without versions. Other errors are raised.
+    """
+    plan = versions_plan(deployment)
+    if plan == "none":
+        return None
+    try:
+        found = deployment.get_versions()
+    except Exception as exc:
+        if _versions_missing(exc):
+            return None
+        raise
+    if found is None:
+        return None
+    out = []
+    for item in found:
+        if isinstance(item, dict):
+            out.append(item)
+        elif callable(getattr(item, "to_dict", None)):
+            out.append(item.to_dict())
+    return sorted(out, key=lambda v: v.get("version") if isinstance(v.get("version"), int) else -1, reverse=True)
+
+
+def rollback(deployment: Any, version: int) -> bool | None:
+    """Make ``version`` the active one again, without waiting for the rollout: True once asked.
+
+    None where versions are not available (as :func:`versions`). Refusals are raised: 403 for a
+    role that may not (a Data Scientist), 500 / 240002 while the deployment starts or stops,
+    404 / 240038 for a version it does not have.
+    """
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise TypeError(f"version must be a whole number, not {version!r}")
+    plan = versions_plan(deployment)
+    if plan == "none":
+        return None
+    try:
+        if plan == "sdk":
+            deployment._serving_api._rollback(deployment, version)
+        else:
+            deployment.rollback(version, await_update=0)
+    except Exception as exc:
+        if _versions_missing(exc):
+            return None
+        raise
+    return True

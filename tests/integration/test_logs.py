@@ -523,7 +523,9 @@ def test_deployment_source_logs_returns_plain_dicts_for_the_built_in_client(sb, 
     live = source.logs("predictor", 3)
     assert len(live) == 6
     for entry in live:
-        assert set(entry) == {"instance", "content", "timestamp", "id"}
+        # a 5.2 backend's live lines also carry their container's restart count
+        assert set(entry) == {"instance", "content", "timestamp", "id", "restarts"}
+        assert isinstance(entry["restarts"], int)
         assert isinstance(entry["instance"], str) and isinstance(entry["content"], str)
         assert entry["timestamp"] is None and entry["id"] is None
     stamp = source.logs("predictor", 1000, since="2000-01-01T00:00:00Z")
