@@ -153,7 +153,8 @@ def test_the_snapshot_carries_the_identity_links_and_the_scaling(sb, serving):
 def test_the_snapshot_leaves_out_links_that_are_not_http():
     from types import SimpleNamespace
 
-    w = SimpleNamespace(links={"ui": "javascript:alert(1)", "inference": "https://h/x?a=<b>"}, resources={}, endpoint={})
+    links = {"ui": "javascript:alert(1)", "inference": "https://h/x?a=<b>"}
+    w = SimpleNamespace(links=links, resources={}, endpoint={})
     html = snapshot._page(w)
     assert "javascript" not in html and "Open in Hopsworks" not in html
     assert "href='https://h/x?a=&lt;b&gt;'" in html
