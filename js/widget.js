@@ -1553,7 +1553,10 @@ export const SECTIONS = {
     // the rows themselves come from the view's row store (keyed row_ops changes, see rowStore)
     traits: ["selected", "actions_enabled", "error", "actions_blocked"], // error: rows are marked last known
     build(el, ctx) {
-      return buildTable(el, ctx);
+      const table = new DeploymentTable(el, ctx);
+      ctx.cleanup(() => table.destroy());
+      ctx.revealRow = (name) => table.reveal(name); // the detail section brings its row into view
+      return () => table.update();
     },
   },
 
@@ -1789,107 +1792,164 @@ const rowsOf = (ctx) => (ctx.rows ||= rowStore(ctx.source, ctx.channel, ctx.clea
  * (and just around) the scrolled window are in the DOM, keyed by name and updated in place, so a
  * row keeps its focus and hover while the table refreshes; spacer rows stand for the others.
  * Sort, filter and counts are over the whole list.
+ *
+ * One object with a small interface (as quak's DataTable): built once over its element and the
+ * view's context; `update()` when its traits change (the rows come from the view's row store,
+ * which it follows itself), `reveal(name)` to bring a row into the window, `destroy()` for its
+ * timers and observers.
  */
-function buildTable(el, ctx) {
-  const { source, channel, root } = ctx;
-  const store = rowsOf(ctx);
-  const tools = h("div", "hops-table-tools", el);
-  const search = /** @type {HTMLInputElement} */ (h("input", "hops-search", tools));
-  search.type = "search";
-  search.placeholder = "Search name or model";
-  search.setAttribute("aria-label", "Search deployments by name or model");
-  const chips = h("div", "hops-chips", tools);
-  chips.setAttribute("role", "group");
-  chips.setAttribute("aria-label", "Filter by status");
-  const shown = h("span", "hops-shown", tools);
-  shown.setAttribute("aria-live", "polite");
-  const scroller = h("div", "hops-table-scroll", el);
-  const table = h("table", "hops-table", scroller);
-  // Fixed column widths: long names are cut with an ellipsis instead of widening the table.
-  const cols = h("colgroup", "", table);
-  /** @type {Record<string, HTMLElement>} */
-  const col = {};
-  for (const key of ["name", "status", "message", "instances", "actions"]) col[key] = h("col", `hops-col-${key}`, cols);
-  const head = h("tr", "", h("thead", "", table));
-  const body = h("tbody", "", table);
-  const padTop = h("tr", "hops-spacer", body);
-  const padBottom = h("tr", "hops-spacer", body);
-  padTop.setAttribute("aria-hidden", "true");
-  padBottom.setAttribute("aria-hidden", "true");
-  const empty = h("div", "hops-table-empty", el);
-  let sortKey = "name";
-  let sortDir = 1;
-  let query = "";
-  let status = ""; // the status chip pressed ("" = all)
-  /** @type {Record<string, HTMLElement>} */
-  const sortHeaders = {};
-  /** @type {Record<string, HTMLElement>} */
-  const headers = {};
-  for (const [key, label, sortable] of /** @type {[string, string, boolean][]} */ ([
-    ["name", "Name · model", true],
-    ["status", "Status", true],
-    ["message", "Condition", false],
-    ["instances", "Pods", false],
-    ["actions", "Actions", false],
-  ])) {
-    const th = /** @type {HTMLTableCellElement} */ (h("th", `hops-head-${key}`, head));
-    th.scope = "col";
-    headers[key] = th;
-    if (key === "instances") th.title = "Pods that exist (in any phase: pending and crashing ones count) of the requested";
-    if (!sortable) {
-      th.textContent = label;
-      continue;
+class DeploymentTable {
+  /** @param {HTMLElement} el @param {any} ctx */
+  constructor(el, ctx) {
+    this.ctx = ctx;
+    /** @type {Source} */
+    this.source = ctx.source;
+    this.channel = ctx.channel;
+    /** @type {HTMLElement} */
+    this.root = ctx.root;
+    this.store = rowsOf(ctx);
+    /** @type {(() => void)[]} */
+    this.cleanups = [];
+    this.sortKey = "name";
+    this.sortDir = 1;
+    this.query = "";
+    this.status = ""; // the status chip pressed ("" = all)
+    /** @type {Map<string, any>} the rows in the DOM, by name */
+    this.entries = new Map();
+    /** @type {any[]} the filtered, sorted rows */
+    this.order = [];
+    /** @type {Map<string, number>} */
+    this.index = new Map();
+    this.rowH = 0; // measured from the drawn rows
+    this.remeasure = false; // measure it again at the next draw
+    this.focused = "";
+    this.tabStop = "";
+    this.drawn = false;
+    this.frame = 0; // a draw asked for the next animation frame
+    /** @type {Map<string, HTMLButtonElement>} */
+    this.chipButtons = new Map();
+    const tools = h("div", "hops-table-tools", el);
+    const search = /** @type {HTMLInputElement} */ (h("input", "hops-search", tools));
+    search.type = "search";
+    search.placeholder = "Search name or model";
+    search.setAttribute("aria-label", "Search deployments by name or model");
+    this.chips = h("div", "hops-chips", tools);
+    this.chips.setAttribute("role", "group");
+    this.chips.setAttribute("aria-label", "Filter by status");
+    this.shown = h("span", "hops-shown", tools);
+    this.shown.setAttribute("aria-live", "polite");
+    const scroller = (this.scroller = h("div", "hops-table-scroll", el));
+    const table = h("table", "hops-table", scroller);
+    // Fixed column widths: long names are cut with an ellipsis instead of widening the table.
+    const cols = h("colgroup", "", table);
+    /** @type {Record<string, HTMLElement>} */
+    this.col = {};
+    for (const key of ["name", "status", "message", "instances", "actions"]) this.col[key] = h("col", `hops-col-${key}`, cols);
+    const head = (this.head = h("tr", "", h("thead", "", table)));
+    const body = h("tbody", "", table);
+    this.padTop = h("tr", "hops-spacer", body);
+    this.padBottom = h("tr", "hops-spacer", body);
+    this.padTop.setAttribute("aria-hidden", "true");
+    this.padBottom.setAttribute("aria-hidden", "true");
+    this.empty = h("div", "hops-table-empty", el);
+    /** @type {Record<string, HTMLElement>} */
+    this.sortHeaders = {};
+    /** @type {Record<string, HTMLElement>} */
+    this.headers = {};
+    for (const [key, label, sortable] of /** @type {[string, string, boolean][]} */ ([
+      ["name", "Name · model", true],
+      ["status", "Status", true],
+      ["message", "Condition", false],
+      ["instances", "Pods", false],
+      ["actions", "Actions", false],
+    ])) {
+      const th = /** @type {HTMLTableCellElement} */ (h("th", `hops-head-${key}`, head));
+      th.scope = "col";
+      this.headers[key] = th;
+      if (key === "instances") th.title = "Pods that exist (in any phase: pending and crashing ones count) of the requested";
+      if (!sortable) {
+        th.textContent = label;
+        continue;
+      }
+      const b = /** @type {HTMLButtonElement} */ (h("button", "hops-sort", th));
+      b.type = "button";
+      b.dataset.sort = key;
+      b.textContent = label;
+      b.addEventListener("click", () => {
+        this.sortDir = this.sortKey === key ? -this.sortDir : 1;
+        this.sortKey = key;
+        this.reorder();
+        this.revealSelected();
+      });
+      this.sortHeaders[key] = th;
     }
-    const b = /** @type {HTMLButtonElement} */ (h("button", "hops-sort", th));
-    b.type = "button";
-    b.dataset.sort = key;
-    b.textContent = label;
-    b.addEventListener("click", () => {
-      sortDir = sortKey === key ? -sortDir : 1;
-      sortKey = key;
-      reorder();
-      revealSelected();
+    /** @type {any} */
+    let typing = null;
+    search.addEventListener("input", () => {
+      clearTimeout(typing);
+      typing = setTimeout(() => {
+        this.query = search.value.trim().toLowerCase();
+        scroller.scrollTop = 0;
+        this.reorder();
+      }, 60);
     });
-    sortHeaders[key] = th;
+    this.cleanups.push(() => clearTimeout(typing));
+    search.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowDown" && this.order.length) {
+        event.preventDefault();
+        this.focusRow(0);
+      }
+    });
+    this.reported = "";
+    this.reportTimer = 0;
+    this.reportedAt = 0;
+    /** @type {{ names: string[], query: string }} */
+    this.inView = { names: [], query: "" };
+    this.cleanups.push(() => clearTimeout(this.reportTimer));
+    this.watchLayout();
+    this.cleanups.push(this.store.subscribe(() => this.reorder(true)));
   }
-  let typing = null;
-  search.addEventListener("input", () => {
-    clearTimeout(typing);
-    typing = setTimeout(() => {
-      query = search.value.trim().toLowerCase();
-      scroller.scrollTop = 0;
-      reorder();
-    }, 60);
-  });
-  ctx.cleanup(() => clearTimeout(typing));
-  search.addEventListener("keydown", (event) => {
-    if (event.key === "ArrowDown" && order.length) {
-      event.preventDefault();
-      focusRow(0);
-    }
-  });
-  /** @type {Map<string, HTMLButtonElement>} */
-  const chipButtons = new Map();
-  const chip = (key, text) => {
-    let b = chipButtons.get(key);
+
+  /** Traits changed (selected, actions_enabled, error): the rows stay, the window is drawn again. */
+  update() {
+    if (!this.drawn) {
+      this.drawn = true;
+      this.reorder();
+    } else this.draw();
+  }
+
+  /** Scroll the row `name` (if the filter shows it) into the window. */
+  reveal(name) {
+    const i = this.index.get(name);
+    if (i !== undefined) this.scrollToIndex(i), this.draw();
+  }
+
+  destroy() {
+    this.cleanups.splice(0).forEach((f) => f());
+  }
+
+  /** The status chip `key` (made the first time), showing `text`. */
+  chip(key, text) {
+    let b = this.chipButtons.get(key);
     if (!b) {
-      b = /** @type {HTMLButtonElement} */ (h("button", "hops-chip", chips));
+      b = /** @type {HTMLButtonElement} */ (h("button", "hops-chip", this.chips));
       b.type = "button";
       b.dataset.status = key;
       b.addEventListener("click", () => {
-        status = status === key ? "" : key;
-        scroller.scrollTop = 0;
-        reorder();
+        this.status = this.status === key ? "" : key;
+        this.scroller.scrollTop = 0;
+        this.reorder();
       });
-      chipButtons.set(key, b);
+      this.chipButtons.set(key, b);
     }
     b.textContent = text;
-    b.setAttribute("aria-pressed", String(status === key));
+    b.setAttribute("aria-pressed", String(this.status === key));
     return b;
-  };
+  }
 
   /** One table row, built when it scrolls into the window and updated in place. */
-  function makeRow(name) {
+  makeRow(name) {
+    const { channel, ctx } = this;
     const tr = h("tr", "hops-row");
     tr.dataset.name = name;
     tr.tabIndex = -1;
@@ -1938,30 +1998,31 @@ function buildTable(el, ctx) {
     };
     tr.addEventListener("click", open);
     tr.addEventListener("focus", () => {
-      focused = name;
+      this.focused = name;
     });
     tr.addEventListener("keydown", (event) => {
-      const at = index.get(name) ?? -1;
+      const last = this.order.length - 1;
+      const at = this.index.get(name) ?? -1;
       if (event.key === "Enter" || event.key === " ") {
         event.preventDefault();
         open();
       } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
         event.preventDefault();
-        focusRow(Math.max(0, Math.min(order.length - 1, at + (event.key === "ArrowDown" ? 1 : -1))));
+        this.focusRow(Math.max(0, Math.min(last, at + (event.key === "ArrowDown" ? 1 : -1))));
       } else if (event.key === "Home" || event.key === "End") {
         event.preventDefault();
-        focusRow(event.key === "Home" ? 0 : order.length - 1);
+        this.focusRow(event.key === "Home" ? 0 : last);
       } else if (event.key === "PageDown" || event.key === "PageUp") {
         event.preventDefault();
-        const page = Math.max(1, Math.floor(scroller.clientHeight / rowH) - 1);
-        focusRow(Math.max(0, Math.min(order.length - 1, at + (event.key === "PageDown" ? page : -page))));
+        const page = Math.max(1, Math.floor(this.scroller.clientHeight / this.rowH) - 1);
+        this.focusRow(Math.max(0, Math.min(last, at + (event.key === "PageDown" ? page : -page))));
       }
     });
     return entry;
   }
 
-  function fillRow(entry, row, selected, withActions, stale) {
-    const key = `${selected === row.name}|${withActions}|${stale}|${source.get("actions_blocked") || ""}`;
+  fillRow(entry, row, selected, withActions, stale) {
+    const key = `${selected === row.name}|${withActions}|${stale}|${this.source.get("actions_blocked") || ""}`;
     if (entry.row === row && entry.filled === key) return; // nothing changed for this row
     entry.row = row;
     entry.filled = key;
@@ -1988,7 +2049,7 @@ function buildTable(el, ctx) {
     entry.counts.title = `${row.instances} pods exist (any phase) of the requested${row.readiness ? `: ${row.readiness}` : ""}`;
     entry.s2z.hidden = !row.scale_to_zero;
     entry.actions.hidden = !withActions;
-    const blocked = !!source.get("actions_blocked");
+    const blocked = !!this.source.get("actions_blocked");
     const allowed = { start: row.can_start, stop: row.can_stop || !!row.deferred, restart: row.can_restart };
     for (const [action, b] of Object.entries(entry.buttons)) {
       const waiting = row.pending === action || (action === "stop" && !!row.deferred);
@@ -2004,74 +2065,67 @@ function buildTable(el, ctx) {
     }
   }
 
-  /** @type {Map<string, any>} the rows in the DOM, by name */
-  const entries = new Map();
-  /** @type {any[]} the filtered, sorted rows */
-  /** @type {any[]} */
-  let order = [];
-  /** @type {Map<string, number>} */
-  let index = new Map();
-  let rowH = 0; // measured from the drawn rows
-  let remeasure = false; // measure it again at the next draw
-  let focused = "";
-  let tabStop = "";
+  /** The status chips: All first, then one per status label with its count; a pressed chip stays. */
+  countChips(all) {
+    const counts = new Map();
+    for (const r of all) counts.set(r.status_label, (counts.get(r.status_label) || 0) + 1);
+    this.chip("", `All ${all.length}`);
+    const labels = [...counts.keys()].sort(naturalCompare);
+    const keep = new Set([""]);
+    for (const label of labels) keep.add(/** @type {string} */ (this.chip(label, `${label} ${counts.get(label)}`).dataset.status));
+    if (this.status && !counts.has(this.status)) this.chip(this.status, `${this.status} 0`), keep.add(this.status);
+    for (const [k, b] of this.chipButtons) {
+      if (!keep.has(k)) {
+        b.remove();
+        this.chipButtons.delete(k);
+      }
+    }
+    [...keep].forEach((k) => this.chips.appendChild(/** @type {HTMLButtonElement} */ (this.chipButtons.get(k)))); // All first, then by label
+  }
 
   /**
    * Filter and sort the whole list, then draw the window. `anchored` (the rows changed, not the
    * user's sort or filter): a selected row on screen stays where it is on screen.
    */
-  function reorder(anchored = false) {
-    const sel = source.get("selected");
-    const anchor = anchored && rowH && entries.has(sel) && index.has(sel) ? /** @type {number} */ (index.get(sel)) * rowH - scroller.scrollTop : null;
-    const all = [...store.rows.values()];
-    const counts = new Map();
-    for (const r of all) counts.set(r.status_label, (counts.get(r.status_label) || 0) + 1);
-    chip("", `All ${all.length}`);
-    const labels = [...counts.keys()].sort(naturalCompare);
-    const keep = new Set([""]);
-    for (const label of labels) keep.add(/** @type {string} */ (chip(label, `${label} ${counts.get(label)}`).dataset.status));
-    if (status && !counts.has(status)) chip(status, `${status} 0`), keep.add(status); // a pressed chip stays
-    for (const [k, b] of chipButtons) {
-      if (!keep.has(k)) {
-        b.remove();
-        chipButtons.delete(k);
-      }
-    }
-    [...keep].forEach((k) => chips.appendChild(/** @type {HTMLButtonElement} */ (chipButtons.get(k)))); // All first, then by label
-    const q = query;
-    order = all.filter(
+  reorder(anchored = false) {
+    const { scroller, rowH } = this;
+    const sel = this.source.get("selected");
+    const anchor = anchored && rowH && this.entries.has(sel) && this.index.has(sel) ? /** @type {number} */ (this.index.get(sel)) * rowH - scroller.scrollTop : null;
+    const all = [...this.store.rows.values()];
+    this.countChips(all);
+    const { query: q, status } = this;
+    const order = all.filter(
       (r) =>
         (!status || r.status_label === status) &&
         (!q || (r.label ?? r.name).toLowerCase().includes(q) || (r.model_label ?? r.model ?? "").toLowerCase().includes(q)),
     );
     const byName = (a, b) => naturalCompare(a.name, b.name);
-    order.sort(
-      sortKey === "status"
-        ? (a, b) => (statusRank(a) - statusRank(b) || byName(a, b)) * sortDir
-        : (a, b) => byName(a, b) * sortDir,
-    );
-    index = new Map(order.map((r, i) => [r.name, i]));
-    shown.textContent = order.length === all.length ? "" : `${order.length} of ${all.length} shown`;
-    root.dataset.rows = String(all.length);
-    root.dataset.shown = String(order.length);
-    for (const [key, th] of Object.entries(sortHeaders)) {
-      th.setAttribute("aria-sort", key === sortKey ? (sortDir > 0 ? "ascending" : "descending") : "none");
+    const dir = this.sortDir;
+    order.sort(this.sortKey === "status" ? (a, b) => (statusRank(a) - statusRank(b) || byName(a, b)) * dir : (a, b) => byName(a, b) * dir);
+    this.order = order;
+    this.index = new Map(order.map((r, i) => [r.name, i]));
+    this.shown.textContent = order.length === all.length ? "" : `${order.length} of ${all.length} shown`;
+    this.root.dataset.rows = String(all.length);
+    this.root.dataset.shown = String(order.length);
+    for (const [key, th] of Object.entries(this.sortHeaders)) {
+      th.setAttribute("aria-sort", key === this.sortKey ? (dir > 0 ? "ascending" : "descending") : "none");
     }
-    empty.hidden = order.length > 0 || all.length === 0;
-    empty.textContent = "No deployment matches the search and filter.";
-    if (anchor !== null && index.has(sel)) scroller.scrollTop = Math.max(0, /** @type {number} */ (index.get(sel)) * rowH - anchor);
-    draw();
+    this.empty.hidden = order.length > 0 || all.length === 0;
+    this.empty.textContent = "No deployment matches the search and filter.";
+    if (anchor !== null && this.index.has(sel)) scroller.scrollTop = Math.max(0, /** @type {number} */ (this.index.get(sel)) * rowH - anchor);
+    this.draw();
   }
 
   /** Draw the rows in the scrolled window (and OVERSCAN around it); the others are spacers. */
-  function draw() {
+  draw() {
+    const { source, scroller, order, index, entries, padTop, padBottom } = this;
     const selected = source.get("selected");
     const withActions = source.get("actions_enabled");
-    const stale = !!source.get("error") && store.rows.size > 0;
-    root.dataset.stale = String(stale);
-    col.actions.hidden = !withActions;
-    headers.actions.hidden = !withActions;
-    const est = rowH || 44;
+    const stale = !!source.get("error") && this.store.rows.size > 0;
+    this.root.dataset.stale = String(stale);
+    this.col.actions.hidden = !withActions;
+    this.headers.actions.hidden = !withActions;
+    const est = this.rowH || 44;
     const visibleRows = Math.ceil((scroller.clientHeight || 600) / est) + 1;
     const first = Math.max(0, Math.floor(scroller.scrollTop / est) - OVERSCAN);
     const last = Math.min(order.length, first + visibleRows + 2 * OVERSCAN);
@@ -2084,15 +2138,15 @@ function buildTable(el, ctx) {
       }
     }
     // the keyboard's one tab stop: the focused row, else the selected one, else the first
-    tabStop = index.has(focused) ? focused : index.has(selected) ? selected : order[0]?.name || "";
+    const tabStop = (this.tabStop = index.has(this.focused) ? this.focused : index.has(selected) ? selected : order[0]?.name || "");
     let at = padTop;
     for (const row of slice) {
       let entry = entries.get(row.name);
       if (!entry) {
-        entry = makeRow(row.name);
+        entry = this.makeRow(row.name);
         entries.set(row.name, entry);
       }
-      fillRow(entry, row, selected, withActions, stale);
+      this.fillRow(entry, row, selected, withActions, stale);
       entry.tr.tabIndex = row.name === tabStop ? 0 : -1;
       // move only rows that are out of place, so a focused row stays put
       if (at.nextSibling !== entry.tr) at.after(entry.tr);
@@ -2100,148 +2154,142 @@ function buildTable(el, ctx) {
     }
     // the row height is measured on the first draw and again whenever it may have changed (a
     // resize: rows stack when narrow; a font or theme change), never while merely scrolling
-    if (slice.length && (remeasure || !rowH)) {
-      remeasure = false;
+    if (slice.length && (this.remeasure || !this.rowH)) {
+      this.remeasure = false;
       const a = entries.get(slice[0].name).tr;
       const b = entries.get(slice[slice.length - 1].name).tr;
       const measured = (b.offsetTop + b.offsetHeight - a.offsetTop) / slice.length;
-      if (measured > 0 && Math.abs(measured - rowH) > 0.5) {
-        const had = rowH;
+      if (measured > 0 && Math.abs(measured - this.rowH) > 0.5) {
+        const had = this.rowH;
         const topRow = had ? scroller.scrollTop / had : 0;
-        rowH = measured;
+        this.rowH = measured;
         if (had) {
           // the row at the top stays at the top; draw again with the new height
-          padTop.style.height = `${first * rowH}px`;
-          padBottom.style.height = `${(order.length - last) * rowH}px`;
-          scroller.scrollTop = topRow * rowH;
-          draw();
+          padTop.style.height = `${first * measured}px`;
+          padBottom.style.height = `${(order.length - last) * measured}px`;
+          scroller.scrollTop = topRow * measured;
+          this.draw();
           return;
         }
       }
     }
-    const h1 = rowH || est;
+    const h1 = this.rowH || est;
     padTop.style.height = `${first * h1}px`;
     padBottom.style.height = `${(order.length - last) * h1}px`;
     padTop.hidden = first === 0;
     padBottom.hidden = last >= order.length;
-    reportInView(h1);
+    this.reportInView(h1);
   }
 
   // Which rows are on screen, told to the kernel (at most every 250 ms, only when they change): it
   // reads those one by one at the widget's cadence and the whole list less often. The search and
   // the pressed chip go with them: a filter over an old list makes the kernel read it again.
-  let reported = "";
-  let reportTimer = 0;
-  let reportedAt = 0;
-  /** @type {{ names: string[], query: string }} */
-  let inView = { names: [], query: "" };
-  function reportInView(h1) {
+  /** @param {number} h1 the row height */
+  reportInView(h1) {
+    const { scroller, order } = this;
     const top = Math.max(0, Math.floor(scroller.scrollTop / h1));
     const bottom = Math.min(order.length, Math.ceil((scroller.scrollTop + (scroller.clientHeight || 600)) / h1));
-    inView = { names: order.slice(top, bottom).map((r) => r.name), query: query || status ? `${status}|${query}` : "" };
-    if (!reportTimer) reportTimer = setTimeout(sendInView, Math.max(0, 250 - (Date.now() - reportedAt)));
+    const filter = this.query || this.status ? `${this.status}|${this.query}` : "";
+    this.inView = { names: order.slice(top, bottom).map((r) => r.name), query: filter };
+    if (!this.reportTimer) this.reportTimer = setTimeout(() => this.sendInView(), Math.max(0, 250 - (Date.now() - this.reportedAt)));
   }
-  function sendInView() {
-    reportTimer = 0;
-    const key = JSON.stringify(inView);
-    if (key === reported) return;
-    reported = key;
-    reportedAt = Date.now();
-    channel.notify("rows_in_view", inView);
+
+  sendInView() {
+    this.reportTimer = 0;
+    const key = JSON.stringify(this.inView);
+    if (key === this.reported) return;
+    this.reported = key;
+    this.reportedAt = Date.now();
+    this.channel.notify("rows_in_view", this.inView);
   }
-  ctx.cleanup(() => clearTimeout(reportTimer));
 
   /** Scroll row `i` of the filtered list into the window, draw, and focus it. */
-  function focusRow(i) {
-    const row = order[i];
+  focusRow(i) {
+    const row = this.order[i];
     if (!row) return;
-    scrollToIndex(i);
-    focused = row.name;
-    draw();
-    entries.get(row.name)?.tr.focus({ preventScroll: true });
+    this.scrollToIndex(i);
+    this.focused = row.name;
+    this.draw();
+    this.entries.get(row.name)?.tr.focus({ preventScroll: true });
   }
-  function scrollToIndex(i) {
-    const h1 = rowH || 44;
+
+  scrollToIndex(i) {
+    const { scroller } = this;
+    const h1 = this.rowH || 44;
     const top = i * h1;
-    const headH = head.offsetHeight || 0;
+    const headH = this.head.offsetHeight || 0;
     if (top < scroller.scrollTop) scroller.scrollTop = top;
     else if (top + h1 + headH > scroller.scrollTop + scroller.clientHeight) {
       scroller.scrollTop = top + h1 + headH - scroller.clientHeight;
     }
   }
+
   /** After a sort: the selected row, if any, is brought into the window. */
-  function revealSelected() {
-    const i = index.get(source.get("selected"));
+  revealSelected() {
+    const i = this.index.get(this.source.get("selected"));
     if (i !== undefined) {
-      scrollToIndex(i);
-      draw();
+      this.scrollToIndex(i);
+      this.draw();
     }
   }
 
-  let pending = 0;
-  const onScroll = () => {
-    if (pending) return;
-    pending = requestAnimationFrame(() => {
-      pending = 0;
-      draw();
+  /** Draw at the next animation frame (scrolling, resizing), once however often it is asked. */
+  drawSoon() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
     });
-  };
-  scroller.addEventListener("scroll", onScroll, { passive: true });
-  ctx.cleanup(() => cancelAnimationFrame(pending));
-  // the window's height changes with the output's size: draw again
-  let width = -1;
-  const again = () => {
-    remeasure = true;
-    onScroll();
-  };
-  if (typeof ResizeObserver === "function") {
-    const ro = new ResizeObserver(() => {
-      // a new width reflows the rows (stacked when narrow): their height is measured again
-      if (scroller.clientWidth !== width) remeasure = width !== -1 || remeasure;
-      width = scroller.clientWidth;
-      onScroll();
-    });
-    ro.observe(scroller);
-    ctx.cleanup(() => ro.disconnect());
   }
-  // a font or theme change (JupyterLab sets its theme and font sizes on <body> and <html>)
-  if (typeof MutationObserver === "function") {
-    const mo = new MutationObserver(again);
-    for (const node of [document.documentElement, document.body]) {
-      if (node) mo.observe(node, { attributes: true, attributeFilter: ["class", "style", "data-jp-theme-name", "data-theme"] });
+
+  /** Draw again when the window scrolls or changes size, and measure the rows again when they may have changed. */
+  watchLayout() {
+    const { scroller, cleanups } = this;
+    const onScroll = () => this.drawSoon();
+    scroller.addEventListener("scroll", onScroll, { passive: true });
+    cleanups.push(() => cancelAnimationFrame(this.frame));
+    // the window's height changes with the output's size: draw again
+    let width = -1;
+    const again = () => {
+      this.remeasure = true;
+      this.drawSoon();
+    };
+    if (typeof ResizeObserver === "function") {
+      const ro = new ResizeObserver(() => {
+        // a new width reflows the rows (stacked when narrow): their height is measured again
+        if (scroller.clientWidth !== width) this.remeasure = width !== -1 || this.remeasure;
+        width = scroller.clientWidth;
+        this.drawSoon();
+      });
+      ro.observe(scroller);
+      cleanups.push(() => ro.disconnect());
     }
-    ctx.cleanup(() => mo.disconnect());
+    // a font or theme change (JupyterLab sets its theme and font sizes on <body> and <html>)
+    if (typeof MutationObserver === "function") {
+      const mo = new MutationObserver(again);
+      for (const node of [document.documentElement, document.body]) {
+        if (node) mo.observe(node, { attributes: true, attributeFilter: ["class", "style", "data-jp-theme-name", "data-theme"] });
+      }
+      cleanups.push(() => mo.disconnect());
+    }
+    if (document.fonts && typeof document.fonts.addEventListener === "function") {
+      document.fonts.addEventListener("loadingdone", again);
+      cleanups.push(() => document.fonts.removeEventListener("loadingdone", again));
+    }
+    const scheme = typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : null;
+    if (scheme && typeof scheme.addEventListener === "function") {
+      scheme.addEventListener("change", again);
+      cleanups.push(() => scheme.removeEventListener("change", again));
+    }
+    // the busy badges spin only while this table is on screen (CSS pauses them otherwise)
+    if (typeof IntersectionObserver === "function") {
+      const io = new IntersectionObserver((seen) => {
+        this.root.dataset.onscreen = String(seen.some((e) => e.isIntersecting));
+      });
+      io.observe(scroller);
+      cleanups.push(() => io.disconnect());
+    }
   }
-  if (document.fonts && typeof document.fonts.addEventListener === "function") {
-    document.fonts.addEventListener("loadingdone", again);
-    ctx.cleanup(() => document.fonts.removeEventListener("loadingdone", again));
-  }
-  const scheme = typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : null;
-  if (scheme && typeof scheme.addEventListener === "function") {
-    scheme.addEventListener("change", again);
-    ctx.cleanup(() => scheme.removeEventListener("change", again));
-  }
-  // the busy badges spin only while this table is on screen (CSS pauses them otherwise)
-  if (typeof IntersectionObserver === "function") {
-    const io = new IntersectionObserver((seen) => {
-      root.dataset.onscreen = String(seen.some((e) => e.isIntersecting));
-    });
-    io.observe(scroller);
-    ctx.cleanup(() => io.disconnect());
-  }
-  ctx.cleanup(store.subscribe(() => reorder(true)));
-  ctx.revealRow = (name) => {
-    const i = index.get(name);
-    if (i !== undefined) scrollToIndex(i), draw();
-  };
-  // traits (selected, actions_enabled, error): the rows stay, the window is drawn again
-  let drawn = false;
-  return () => {
-    if (!drawn) {
-      drawn = true;
-      reorder();
-    } else draw();
-  };
 }
 
 // ==================================================================== views
@@ -2252,8 +2300,8 @@ function buildTable(el, ctx) {
 export const VIEWS = {
   deployment: {
     root: "hops-deployment",
-    header: ["status", "identity", "actions"],
-    body: ["condition", "steps", "instances", "notify", "resources", "endpoints", "tryit", "history", "diagram", "logs", "problems", "error", "footer"],
+    header: ["status", "restarting", "identity", "actions"],
+    body: ["condition", "steps", "instances", "notify", "resources", "endpoints", "versions", "tryit", "history", "diagram", "logs", "problems", "error", "footer"],
     buttons: ["start", "stop", "restart", "refresh"],
     hasChanges: true,
   },
