@@ -12,16 +12,27 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from ._actions import announce
-from ._logformat import LOG_SOURCES, LogDeduper, by_instance, format_log_entries, log_component, log_instant, log_lines
+from ._logformat import (
+    LOG_SOURCES,
+    LogDeduper,
+    by_instance,
+    format_log_entries,
+    log_component,
+    log_instant,
+    log_lines,
+    log_pods,
+)
 from ._transport import API_PREFIX, PREDICT_TIMEOUT_S, Client, shorten
 from .errors import (
     DeploymentFailed,
     DeploymentNotFound,
+    HopsError,
     InvalidResponse,
     Timeout,
+    VersionsNotAvailable,
     redact,
 )
 from .state import DeploymentState
@@ -294,6 +305,71 @@ class Deployment:
         announce(self, "restart")
         return self.start(await_running=await_running)
 
+    # ------------------------------------------------------------ versions (Hopsworks 5.2+)
+    @property
+    def version(self) -> int | None:
+        """Number of the active configuration version (backends 5.2+ keep one per change), or None."""
+        return int_or_none(self._data.get("version"))
+
+    def get_versions(self) -> list[dict[str, Any]] | None:
+        """Every configuration version this deployment had, newest first, as the REST API lists them.
+
+        Each is a dict: ``version``, ``active`` (the one it runs), ``created``/``updated``, and what a
+        version holds (``modelVersion``, ``predictor``, ``predictorResources``, ``predictorScalingConfig``…).
+        None on a backend before 5.2, which has no versions (its 404 is not an error here).
+        """
+        found: dict[int, dict[str, Any]] = {}
+        offset = 0
+        for _page in range(_VERSIONS_MAX_PAGES):
+            try:
+                page = self._client.get(f"{self._path}/versions", params={"offset": offset, "limit": _VERSIONS_PAGE})
+            except HopsError as exc:
+                if _no_versions(exc):
+                    return None
+                raise
+            items = page.get("items") if isinstance(page, Mapping) else None
+            if not isinstance(items, list):
+                raise InvalidResponse("Expected {count, items} from the versions endpoint.")
+            for item in items:
+                if isinstance(item, Mapping) and int_or_none(item.get("version")) is not None:
+                    found[item["version"]] = dict(item)
+            offset += len(items)
+            count = int_or_none(page.get("count"))
+            if not items or count is None or offset >= count:
+                break
+        return sorted(found.values(), key=lambda v: v["version"], reverse=True)
+
+    def rollback(self, version: int, await_update: float = 600) -> DeploymentState | None:
+        """Make an earlier version the active one again (one POST); it keeps its number.
+
+        A deployed one (Running, Idle, Failed, Updating) rolls its instances to that version
+        through Updating; with ``await_update > 0`` this waits up to that many seconds for
+        Running. Refused while Starting or Stopping (500 / 240002) and for a Data Scientist (403).
+        Raises :class:`~hops_widgets.errors.VersionsNotAvailable` on a backend before 5.2.
+        """
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise TypeError(f"version must be a whole number, not {version!r}")
+        deployed = False
+        if await_update and await_update > 0:
+            deployed = self.get_state().status in ("RUNNING", "IDLE", "FAILED", "UPDATING")
+        try:
+            data = self._client.request("POST", f"{self._path}/rollback", body={"version": version})
+        except HopsError as exc:
+            if _no_versions(exc):
+                raise VersionsNotAvailable(
+                    "This Hopsworks has no deployment versions (they came with 5.2): there is nothing to roll back to.",
+                    status_code=exc.status_code,
+                    error_code=exc.error_code,
+                ) from None
+            raise
+        if isinstance(data, Mapping):
+            kept = {k: v for k, v in self._data.items() if k in _STATE_FIELDS and k not in data}
+            self._data = {**dict(data), **kept}
+        announce(self, "rollback")
+        if not deployed:
+            return None
+        return self._await(("RUNNING",), float(await_update), None, fail_on_failed=True)
+
     def predict(self, inputs: Any = None, data: Any = None) -> Any:
         """Send one inference request (this also wakes a deployment scaled to zero).
 
@@ -319,6 +395,55 @@ class Deployment:
         path = f"/project/{self._serving._project_id}/inference/models/{quote(self.name, safe='')}:predict"
         return f"{self._client.base_url}{API_PREFIX}{path}"
 
+    # ------------------------------------------- the request schema (5.2), the OpenAI API (vLLM)
+    def request_schema(self) -> dict[str, Any] | None:
+        """The JSON Schema of a request body (``…/schema?format=jsonschema``, Hopsworks 5.2), its
+        example under ``examples`` where it has one; None when there is none (any 404)."""
+        try:
+            doc = self._client.get(f"{self._path}/schema", params={"format": "jsonschema"})
+        except HopsError as exc:
+            if exc.status_code == 404:  # 240037: no schema; an older backend: no such path
+                return None
+            raise
+        request = doc.get("request") if isinstance(doc, Mapping) else None
+        return dict(request) if isinstance(request, Mapping) else None
+
+    def get_openai_url(self) -> str | None:
+        """A vLLM deployment's OpenAI-compatible base URL, as the SDK's ``get_openai_url()`` builds it:
+        the ingress gateway the backend lists, ``/v1/<project namespace>/<name>/v1``; else None."""
+        if str(self._data.get("modelServer") or "").upper() != "VLLM":
+            return None
+        gateway = self._serving.gateway()
+        namespace = self._data.get("projectNamespace")
+        if gateway is None or not isinstance(namespace, str) or not namespace:
+            return None
+        return f"{gateway}/v1/{quote(namespace, safe='')}/{quote(self.name, safe='')}/v1"
+
+    def chat(
+        self,
+        body: Mapping[str, Any],
+        *,
+        on_text: Callable[[str], None] | None = None,
+        timeout_s: float = PREDICT_TIMEOUT_S,
+    ) -> str:
+        """Send an OpenAI chat completions request (``{"model", "messages", "stream"}``); the reply's
+        text, ``on_text(text_so_far)`` told as a streamed reply grows."""
+        from ._schema import read_chat
+
+        base = self.get_openai_url()
+        if base is None:
+            raise HopsError(
+                "This deployment has no OpenAI-compatible URL: it is not served by vLLM, "
+                "or the cluster lists no ingress gateway."
+            )
+        netloc = urlsplit(base).netloc
+        url = f"{base}/chat/completions"
+        response = self._client.post_stream(url, dict(body), timeout=timeout_s, gateways=(netloc,))
+        try:
+            return read_chat(response, on_text)
+        finally:
+            response.close()
+
     def log_entries(
         self,
         component: str = "predictor",
@@ -333,7 +458,8 @@ class Deployment:
         """One read of the logs endpoint, one plain dict per line, oldest first per instance.
 
         Each dict is ``{"instance", "content", "timestamp", "id"}``; ``timestamp``
-        and ``id`` are None on the kubernetes source, which has neither. Optional
+        and ``id`` are None on the kubernetes source, which has neither. A 5.2 backend's
+        lines also carry ``restarts`` (their container's restart count). Optional
         parameters are sent only when set (``tail=None`` lets the server pick).
         """
         params: dict[str, Any] = {"component": log_component(component)}
@@ -371,6 +497,70 @@ class Deployment:
         empty string when nothing matched.
         """
         return format_log_entries(self.log_entries(component, tail, source, since, until, pod))
+
+    def log_pods(self, component: str = "predictor", *, timeout: float | None = None) -> list[dict[str, Any]]:
+        """Each live instance and its container's restart count: one read of the logs endpoint, one line per pod.
+
+        ``{"instance", "restarts", "pod_uid", "truncated", "read_failed"}`` each; ``restarts`` is None
+        where the backend sends no count (before Hopsworks 5.2).
+        """
+        params = {"component": log_component(component), "tail": 1}
+        return log_pods(self._client.get(f"{self._path}/logs", params=params, timeout=timeout))
+
+    def download_logs(self, path: str | None = None, latest: bool = False) -> list[str]:
+        """Save the log archives the instances left (one per container run that ended) under ``path``.
+
+        As the SDK 5.2 ``Deployment.download_logs``: the archives are listed in the project's
+        ``Logs/Serving/<name>`` dataset and saved into a new ``logs-deployment-<name>_<id>`` directory
+        under ``path`` (the working directory when unset); ``latest`` keeps those of the last stop
+        only. Returns the local paths. :class:`FileNotFoundError` when there are none, or ``path``
+        is not a directory.
+        """
+        import os
+        import uuid
+
+        folder = os.getcwd() if path is None else str(path)
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"{folder} is not a directory")
+        dataset = f"Logs/Serving/{quote(self.name, safe='')}"
+        none = FileNotFoundError(
+            f"No archived logs for deployment {self.name!r}: instances leave one when their container exits, "
+            "restarts or is stopped."
+        )
+        project = self._serving._project_id
+        try:
+            listing = self._client.get(
+                f"/project/{project}/dataset/{dataset}",
+                params={"action": "listing", "expand": "inodes", "sort_by": "NAME:desc"},
+            )
+        except HopsError as exc:
+            if exc.status_code == 404:
+                raise none from None
+            raise
+        items = listing.get("items") if isinstance(listing, Mapping) else None
+        names = []
+        for item in items if isinstance(items, list) else []:
+            attrs = item.get("attributes") if isinstance(item, Mapping) else None
+            name = attrs.get("name") if isinstance(attrs, Mapping) else None
+            if isinstance(name, str) and name and "/" not in name and name not in (".", "..") and not attrs.get("dir"):
+                names.append(name)
+        if latest and names:
+            newest = max(n.split("_", 1)[0] for n in names)
+            names = [n for n in names if n.startswith(newest + "_")]
+        if not names:
+            raise none
+        target = os.path.join(folder, f"logs-deployment-{self.name}_{uuid.uuid4().hex[:16]}")
+        os.makedirs(target, exist_ok=True)
+        saved = []
+        for name in names:
+            body = self._client.request(
+                "GET", f"/project/{project}/dataset/download/with_auth/{dataset}/{quote(name)}", expect="bytes"
+            )
+            local = os.path.join(target, name)
+            with open(local, "wb") as out:
+                out.write(body)
+            saved.append(local)
+        return saved
 
     def tail_logs(
         self,
@@ -467,6 +657,15 @@ class Deployment:
 
 
 _FOLLOW_TAIL = 200  # lines per poll while following
+_VERSIONS_PAGE = 100  # versions asked for per request, as the SDK pages them
+_VERSIONS_MAX_PAGES = 100
+# a 404 with these codes is a real answer (a deleted deployment, a version it does not have);
+# any other 404 from the versions endpoints says the backend has none (before 5.2)
+_NOT_VERSIONS = (240000, 240038)
+
+
+def _no_versions(exc: HopsError) -> bool:
+    return exc.status_code == 404 and exc.error_code not in _NOT_VERSIONS
 
 
 class ModelServing:
@@ -489,6 +688,28 @@ class ModelServing:
 
     def __repr__(self) -> str:
         return f"ModelServing(project={self.project_name!r})"
+
+    def gateway(self) -> str | None:
+        """The ingress gateway the backend lists (``GET …/inference/endpoints``, type LOAD_BALANCER) as
+        ``scheme://host:port``, read once; None when it lists none (inference then goes through the API)."""
+        if not hasattr(self, "_gateway"):
+            found = None
+            try:
+                endpoints = self._client.get(f"/project/{self._project_id}/inference/endpoints")
+            except HopsError:
+                endpoints = []
+            for entry in endpoints if isinstance(endpoints, list) else []:
+                if not isinstance(entry, Mapping) or entry.get("type") != "LOAD_BALANCER":
+                    continue
+                hosts, ports = entry.get("hosts") or [], entry.get("ports") or []
+                if hosts and ports and isinstance(hosts[0], str) and isinstance(ports[0], Mapping):
+                    scheme = "https" if str(ports[0].get("name", "")).upper() == "HTTPS" else "http"
+                    host = f"[{hosts[0]}]" if ":" in hosts[0] else hosts[0]
+                    port = int_or_none(ports[0].get("number")) or (443 if scheme == "https" else 80)
+                    found = f"{scheme}://{host}:{port}"
+                    break
+            self._gateway = found
+        return self._gateway
 
     @property
     def _path(self) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from . import _actions, _hosts, _registry
+from . import _actions, _hosts, _registry, _schema
 from . import diagrams as _diagram
 from . import errors as _errors
 from ._base import Pullable, ShownOnce, asset, ms
@@ -31,7 +31,9 @@ from ._polling import SafeError
 from ._text import sendable
 from .errors import DeploymentFailed, explain, redact
 from .errors import Timeout as WaitTimeout
+from ._restarts import RestartWatch, pods_reader
 from .logs import LogBook
+from ._versions import VersionBook
 from .poller import DeploymentSource, Policy, Poller, Snapshot
 from .snapshot import detail_html
 from .snapshot import detail_html as snapshot_html
@@ -63,7 +65,7 @@ def _with_advice(error: str, kind: str, slow_s: float) -> str:
 FORBIDDEN_MESSAGE = (
     "Your role in this project cannot start or stop deployments: the cluster answered 403 (only a Data Owner "
     "may; a Data Scientist may read deployments, their logs and send requests). Ask a Data Owner of the "
-    "project to do it, or to give you that role. Start, Stop and Restart stay off in every widget of this "
+    "project to do it, or to give you that role. Start, Stop, Restart and Rollback stay off in every widget of this "
     "project until an action on it succeeds (here or in code), or until you press Try again."
 )
 # (action, status) -> what a lifecycle refusal (400 / 240003) means and what to do; "*" = any other status
@@ -83,7 +85,16 @@ _REFUSALS = {
     ("stop", "STOPPING"): "It is already stopping: there is nothing to stop.",
     ("stop", "*"): "It is not running (nothing to stop), or the cluster is busy with it: try again in a moment.",
     ("restart", "*"): "The cluster refused the restart in this status: try again once the status has settled.",
+    # a rollback refused with 500 / 240002: the deployment starts or stops
+    ("rollback", "STARTING"): "The cluster does not roll back a deployment while it starts: roll back once it is "
+    "running (or stop it first).",
+    ("rollback", "STOPPING"): "The cluster does not roll back a deployment while it stops: roll back once it is stopped.",
+    ("rollback", "*"): "The cluster does not roll back a deployment while it starts or stops: roll back once it is "
+    "running or stopped.",
 }
+# statuses in which the cluster refuses a rollback (500 / 240002)
+NO_ROLLBACK = frozenset({"STARTING", "STOPPING", "NOT_FOUND"})
+VERSIONS_ABSENT = "Rollback is not available here: deployment versions came with Hopsworks 5.2 (SDK and cluster)."
 # statuses where a refused Stop can be carried out later, once the status is left
 DEFERRABLE = {"STARTING": "Stop once it has started", "UPDATING": "Stop once the update is done"}
 
@@ -168,7 +179,7 @@ rights = ProjectRights()
 
 def _announced(deployment: Any, action: str) -> None:
     """An action asked in code went through: its project's actions are allowed again."""
-    if action in ("start", "stop", "restart"):
+    if action in ("start", "stop", "restart", "rollback"):
         rights.allow(project_key(DeploymentSource(deployment)))
 
 
@@ -224,6 +235,9 @@ class DeploymentDetail(t.HasTraits):
     # the Logs section: new lines since the last update (logs.py), and the component a failure points at
     logs_delta = t.Dict().tag(sync=True)
     logs_focus = t.Unicode("").tag(sync=True)
+    # restart counts per instance and the ones that keep restarting (_restarts.py); {} when unknown
+    restarts = t.Dict().tag(sync=True)
+    can_download_logs = t.Bool(False).tag(sync=True)  # the SDK (5.2+) or the client saves the log archives
     # the deployment page: resources per component, endpoint and identity, links out, restart, try it
     resources = t.Dict().tag(sync=True)
     endpoint = t.Dict().tag(sync=True)
@@ -240,8 +254,15 @@ class DeploymentDetail(t.HasTraits):
     tryit_body = t.Unicode("").tag(sync=True)  # the last body sent (the panel's prefill)
     tryit_pending = t.Bool(False).tag(sync=True)
     tryit_result = t.Dict().tag(sync=True)  # {seq, ok, text, error, latency_ms, cold, at_ms}
+    # {mode: "predict" | "chat", schema: bool, origin: "example" | "generated" | "", note, model}
+    tryit_info = t.Dict().tag(sync=True)
+    tryit_stream = t.Unicode("").tag(sync=True)  # a chat reply so far, while it streams in
     # what the state diagrams highlight (hops_widgets.diagrams.marks); their layout is asked for once
     diagram = t.Dict().tag(sync=True)
+    # the Versions section (Hopsworks 5.2+, see _versions.py): {available, items, count, active, loading,
+    # error, at_ms, target}; read only while the section is open and on screen
+    versions = t.Dict().tag(sync=True)
+    can_rollback = t.Bool(False).tag(sync=True)  # the cluster accepts a rollback now (not while starting/stopping)
 
     def __init__(
         self,
@@ -261,7 +282,15 @@ class DeploymentDetail(t.HasTraits):
             source = DeploymentSource(deployment)
         # Validate options before a comm is opened, so a typo leaves nothing behind.
         wanted = Policy.from_options(policy, **polling_options)
+        versions = VersionBook(
+            self._read_versions,
+            self._versions_published,
+            available=_versions_known(source),
+            label=source.label,
+            secrets=lambda: source.secrets,
+        )
         super().__init__(
+            versions=versions.initial(),
             actions_enabled=actions,
             try_it=bool(try_it and actions),
             tryit_body=_LAST_BODIES.get(_body_key(source), DEFAULT_BODY),
@@ -270,6 +299,8 @@ class DeploymentDetail(t.HasTraits):
         self.source = source
         self._links_done = False
         self._tryit_seq = 0
+        self._schema: dict[str, Any] | None = None  # the request's JSON Schema, once read (see _tryit_setup)
+        self._schema_for: Any = _NOT_READ  # the model version it was read for
         self._on_values = on_values
         # Held while traits are written: the poller thread, the log fetcher and frontend handlers
         # (on subshell threads with JupyterLab >= 4.4 and ipykernel >= 7) and cells all write them,
@@ -281,12 +312,14 @@ class DeploymentDetail(t.HasTraits):
         self._logs_rev = 0
         self._focused: str | None = None  # the failure the Logs section last opened itself for
         self._diagram_wanted = self._initial_traits().get("_view") == "diagram"  # drawn from the start
+        self._restarts = RestartWatch(pods_reader(source), self._restart_counts, label=source.label)
         self._logs = LogBook(
-            lambda component, tail: source.logs(component, tail),
+            self._read_logs,
             self._logs_delta,
             label=source.label,
             secrets=lambda: source.secrets,
         )
+        self._versions = versions
         self._closed = False
         self._changed = threading.Condition()
         self._round = 0  # the poll round whose result this widget shows
@@ -362,6 +395,17 @@ class DeploymentDetail(t.HasTraits):
         """Whether a view of this detail is on screen: the poller's pace and log fetching follow."""
         self._poller.set_visible(self._token, on)
         self._logs.set(visible=on)
+        self._versions.set(visible=on)
+        self._restarts.set(visible=on)
+
+    def _read_logs(self, component: str, tail: int) -> list[dict]:
+        lines = self.source.logs(component, tail)
+        self._restarts.observe_lines(component, lines)  # the Logs section's reads bring restart counts too
+        return lines
+
+    def _restart_counts(self, found: dict[str, Any]) -> None:
+        # (not _restarts_changed: traitlets calls a method of that name on every change of `restarts`)
+        self._set_values({"restarts": found})
 
     def logs(self, component: str = "predictor", tail: int = 100) -> str:
         """The logs as one text, as ``deployment.read_logs()`` gives them (one block per instance)."""
@@ -476,6 +520,7 @@ class DeploymentDetail(t.HasTraits):
                 can_start=s.can_start,
                 can_stop=s.can_stop,
                 can_restart=s.can_restart,
+                can_rollback=s.status not in NO_ROLLBACK,
                 advice=s.advice,
                 readiness=s.readiness,
                 resources=dict(s.resources),
@@ -484,6 +529,8 @@ class DeploymentDetail(t.HasTraits):
             if not self._links_done:
                 self._links_done = True
                 values["links"] = self._find_links()
+                values["can_download_logs"] = self._can_download()
+            self._tryit_setup(s, values)
             if self._pending.settle({None: s.status}):
                 values["pending_action"] = ""
             if self.offer and s.status not in DEFERRABLE:
@@ -491,6 +538,11 @@ class DeploymentDetail(t.HasTraits):
             self._logs.set(
                 status=s.status, runs=s.pods_run
             )  # no pod, no logs: the section says so and asks again once one runs
+            # an update or a rollback moves the status: an open Versions section reads again
+            self._versions.set(status=s.status, model_version=s.model_version)
+            self._restarts.set(
+                status=s.status, components=("predictor", "transformer") if s.transformer else ("predictor",)
+            )
             focus = failing_component(s)
             if focus and focus != self._focused:
                 # a start failed where the logs say why: open the section there, once per failure
@@ -516,6 +568,7 @@ class DeploymentDetail(t.HasTraits):
                 can_start=False,
                 can_stop=False,
                 can_restart=False,
+                can_rollback=False,
                 stale=False,
                 pending_action="",
                 advice="",
@@ -561,6 +614,115 @@ class DeploymentDetail(t.HasTraits):
         """
         return self._act("restart")
 
+    # ------------------------------------------------------------ versions and rollback
+    def rollback(self, version: int):
+        """Make an earlier version of the deployment the active one again, in the background.
+
+        Returns a future (resolved once the cluster took the rollback; a deployed one then
+        walks Updating → Running, as the widget shows), or None when it was not sent:
+        ``action_error`` says why (another action pending, the role may not, the status,
+        or no versions with this SDK or cluster). What :meth:`start` and :meth:`stop` return.
+        """
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise TypeError(f"version must be a whole number, not {version!r}")
+        with self._lock:
+            if self.pending_action or self.actions_blocked:
+                return None  # one action at a time; the role may not (actions_blocked says so)
+            problem = ""
+            if self._versions.absent:
+                problem = VERSIONS_ABSENT
+            elif not self.can_rollback and self.status in NO_ROLLBACK:
+                problem = f"Cannot roll back while the deployment is {self.status_label.lower()}. " + refusal_text(
+                    "rollback", self.status
+                )
+            elif version == self._versions.active:
+                problem = f"Version {version} is already the active one: there is nothing to roll back."
+            if problem:
+                self._set_values({"action_error": problem, "action_refusal": "", "offer": ""})
+                return None
+            self._pending.mark(None, "rollback", None)  # held until the cluster took it
+            self._set_values(
+                {
+                    "pending_action": "rollback",
+                    "action_error": "",
+                    "action_refusal": "",
+                    "offer": "",
+                    "versions": {**self.versions, "target": version},
+                }
+            )
+            future = self._run_rollback(version)
+            future.add_done_callback(lambda f: self._action_done("rollback", f))
+        return future
+
+    def versions_list(self) -> list[dict[str, Any]] | None:
+        """The versions as the section shows them (newest first, with what changed), read now; None without."""
+        self._versions.read_once()
+        value = self._versions.value
+        return None if value["available"] is False else list(value["items"])
+
+    def _read_versions(self) -> list[dict] | None:
+        from . import _sdk
+
+        own = getattr(self.source, "versions", None)
+        return own() if callable(own) else _sdk.versions(getattr(self.source, "deployment", None))
+
+    def _versions_published(self, value: dict[str, Any]) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            target = self.versions.get("target")
+            if target is not None and self.pending_action == "rollback":
+                value = {**value, "target": target}
+            self._set_values({"versions": value})
+
+    def _run_rollback(self, version: int) -> Future:
+        """The rollback's POST on a thread of its own; the poller polls fast meanwhile and after."""
+        from . import _sdk
+
+        future: Future = Future()
+        source, poller = self.source, self._poller
+
+        def work() -> None:
+            with poller.watch():
+                try:
+                    own = getattr(source, "rollback", None)
+                    done = own(version) if callable(own) else _sdk.rollback(source.deployment, version)
+                except Exception as exc:  # noqa: BLE001 - shown as the action's error
+                    refusal = _errors.action_refusal(exc)
+                    if not refusal and _errors.error_code(exc) == _errors.BUSY_ERROR:
+                        refusal = "lifecycle"  # 500 / 240002: it starts or stops
+                    error = SafeError(explain(exc, source.secrets), refusal=refusal)
+                else:
+                    error = None if done is not None else SafeError(VERSIONS_ABSENT, refusal="absent")
+            if error is None:
+                poller.expect_change()
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+        threading.Thread(target=work, name=f"hops-widgets-rollback-{source.label}", daemon=True).start()
+        return future
+
+    def _rollback_done(self, exc: BaseException | None) -> None:
+        """The rollback was taken (pending until the status moves, versions read again) or refused."""
+        with self._lock:
+            if exc is not None and getattr(exc, "refusal", "") == "absent":
+                self._versions.mark_absent()
+            values: dict[str, Any] = {"versions": dict(self._versions.value)}  # the book's own: no target
+            if exc is None:
+                # a deployed one now updates: pending until the status leaves the one it has; a stopped one is done
+                if self.status in ("RUNNING", "IDLE", "FAILED", "UPDATING"):
+                    self._pending.mark(None, "rollback", self.status)
+                else:
+                    self._pending.clear(None)
+                    values["pending_action"] = ""
+            elif getattr(exc, "refusal", "") == "absent":
+                self._pending.clear(None)
+                values.update(pending_action="", action_error=str(exc), action_refusal="", offer="")
+            self._set_values(values)
+        if exc is None:
+            self._versions.reload()
+
     def _find_links(self) -> dict[str, str]:
         from . import _sdk
 
@@ -570,6 +732,44 @@ class DeploymentDetail(t.HasTraits):
         except Exception:  # noqa: BLE001 - links are a convenience: none is shown rather than an error
             return {}
         return {k: v for k, v in (found or {}).items() if isinstance(v, str) and v.startswith(("http://", "https://"))}
+
+    def _can_download(self) -> bool:
+        from . import _sdk
+
+        own = getattr(self.source, "download_logs", None)
+        return callable(own) or _sdk.can_download_logs(getattr(self.source, "deployment", None))
+
+    def download_logs(self, latest: bool = False, path: str | None = None) -> Future:
+        """Save the log archives (SDK 5.2+ ``download_logs``, or the client's) in the background.
+
+        Into a new ``logs-deployment-<name>_<id>`` directory under ``path`` (the kernel's working
+        directory, the notebook's own in JupyterLab, Notebook 7 and VS Code). The future's result is
+        ``{"ok", "paths", "folder", "error"}``, paths relative to the working directory where they can be.
+        """
+        import os
+
+        from . import _sdk
+
+        source = self.source
+        future: Future = Future()
+        where = os.getcwd() if path is None else str(path)
+
+        def work() -> None:
+            try:
+                own = getattr(source, "download_logs", None)
+                if callable(own):
+                    paths = own(path=where, latest=latest)
+                else:
+                    paths = _sdk.download_logs(source.deployment, where, latest=latest)
+                shown = [_relative(p) for p in paths]
+                folder = os.path.dirname(shown[0]) if shown else ""
+                result = {"ok": True, "paths": shown, "folder": folder, "error": ""}
+            except Exception as exc:  # noqa: BLE001 - shown in the Logs section, never raised there
+                result = {"ok": False, "paths": [], "folder": "", "error": explain(exc, source.secrets)}
+            future.set_result(result)
+
+        threading.Thread(target=work, name=f"hops-widgets-download-logs-{source.label}", daemon=True).start()
+        return future
 
     def _run_restart(self) -> Future:
         """Run the (blocking) restart on a thread of its own, so the poller keeps showing each step."""
@@ -596,13 +796,15 @@ class DeploymentDetail(t.HasTraits):
         threading.Thread(target=work, name=f"hops-widgets-restart-{source.label}", daemon=True).start()
         return future
 
-    def predict(self, body: Any) -> Future:
+    def predict(self, body: Any, *, check_schema: bool = True) -> Future:
         """Send one inference request with ``body`` (a dict, or its JSON text) in the background.
 
         What the Try it panel does. The result lands in ``tryit_result`` (``ok``, the
         response as JSON text or the error, ``latency_ms``, ``cold``: the deployment
         was idle when it was sent). While it waits the poller polls fast, so a cold
-        start is seen as it happens.
+        start is seen as it happens. When the deployment has a schema (Hopsworks 5.2),
+        a body that does not match it is refused before anything is sent, naming the
+        field and why; ``check_schema=False`` sends it anyway (the server then judges).
         """
         if isinstance(body, str):
             text = sendable(body)
@@ -623,6 +825,11 @@ class DeploymentDetail(t.HasTraits):
             raise _Refused(problem)
         if len(text) > MAX_BODY_CHARS:
             raise _Refused(f"The request body is longer than {MAX_BODY_CHARS} characters.")
+        if check_schema and self._schema is not None:
+            found, _note = _schema.check(payload, self._schema)
+            if found:
+                more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+                raise _Refused(f"Not sent: the body does not match the deployment's schema. {found[0]}{more}.")
         with self._lock:
             if not self.try_it:
                 raise _Refused("Try it is off for this widget (try_it=False or actions=False).")
@@ -667,6 +874,179 @@ class DeploymentDetail(t.HasTraits):
         threading.Thread(target=work, name=f"hops-widgets-predict-{source.label}", daemon=True).start()
         return future
 
+    # ------------------------------------------------------------ try it: schema, chat, snippets
+    def _tryit_setup(self, s: DeploymentState, values: dict[str, Any]) -> None:
+        """Chat for a vLLM deployment; else read its request schema, once per model version, off this thread."""
+        if not self.try_it:
+            return
+        if (s.endpoint.get("model_server") or "").upper() == "VLLM":
+            openai = bool((values.get("links", self.links) or {}).get("openai"))
+            info = {"mode": "chat", "model": s.name, "openai": openai, "schema": False, "origin": "", "note": ""}
+            if not openai:
+                info["note"] = NO_OPENAI_URL
+            if info != self.tryit_info:
+                values["tryit_info"] = info
+            return
+        if self._schema_for is _READING or self._schema_for == s.model_version:
+            return
+        key = (_body_key(self.source), s.model_version)
+        if key in _SCHEMAS:
+            self._schema_for = s.model_version
+            values.update(self._schema_values(_SCHEMAS[key]))
+            return
+        self._schema_for = _READING
+        threading.Thread(
+            target=self._read_schema, args=(key, s.model_version), name=f"hops-widgets-schema-{self.source.label}",
+            daemon=True,
+        ).start()
+
+    def _read_schema(self, key: Any, version: Any) -> None:
+        from . import _sdk
+
+        deployment = getattr(self.source, "deployment", None)
+        try:
+            schema = _schema.request_schema(_sdk.request_schema(deployment)) if deployment is not None else None
+        except Exception as exc:  # noqa: BLE001 - Try it works on without a schema, and says why
+            values: dict[str, Any] = {
+                "tryit_info": {
+                    "mode": "predict",
+                    "schema": False,
+                    "origin": "",
+                    "note": f"The deployment's schema could not be read, so bodies are not checked: "
+                    f"{explain(exc, self.source.secrets)}",
+                }
+            }
+        else:
+            _SCHEMAS[key] = schema
+            values = self._schema_values(schema)
+        with self._lock:
+            self._schema_for = version
+        self._set_values(values)
+
+    def _schema_values(self, schema: dict[str, Any] | None) -> dict[str, Any]:
+        """The panel's traits for a schema read (None: there is none): the prefill and where it came from."""
+        self._schema = schema
+        info: dict[str, Any] = {"mode": "predict", "schema": schema is not None, "origin": "", "note": ""}
+        values: dict[str, Any] = {}
+        if schema is not None:
+            body, origin, note = _schema.prefill(schema)
+            info["note"] = note
+            if body is not None and _body_key(self.source) not in _LAST_BODIES:
+                text = json.dumps(body, indent=2, ensure_ascii=False)
+                if len(text) <= MAX_BODY_CHARS:
+                    values["tryit_body"] = text
+                    info["origin"] = origin
+        values["tryit_info"] = info
+        return values
+
+    @property
+    def request_schema(self) -> dict[str, Any] | None:
+        """The JSON Schema bodies are checked against (Hopsworks 5.2 deployments that have one), or None."""
+        return self._schema
+
+    def chat(self, message: str, *, system: str = "", model: str | None = None) -> Future:
+        """Send one chat message to a vLLM deployment in the background (OpenAI chat completions, streamed).
+
+        What Try it does for a vLLM deployment: the reply grows in ``tryit_stream`` as it comes,
+        then lands whole in ``tryit_result`` (``ok``, ``text`` or ``error``, ``latency_ms``).
+        ``system``: an optional system prompt; ``model``: the served model's name (the deployment's).
+        """
+        message, system = sendable(str(message or "")), sendable(str(system or ""))
+        if self.tryit_info.get("mode") != "chat":
+            raise _Refused("This deployment is not served by vLLM: send it a JSON body with predict().")
+        if not message.strip():
+            raise _Refused("Write a message first: nothing was sent.")
+        if len(message) + len(system) > MAX_BODY_CHARS:
+            raise _Refused(f"The message is longer than {MAX_BODY_CHARS} characters.")
+        body = _schema.chat_body(str(model or self.tryit_info.get("model") or self.name), message, system)
+        with self._lock:
+            if not self.try_it:
+                raise _Refused("Try it is off for this widget (try_it=False or actions=False).")
+            if self.tryit_pending:
+                raise _Refused("A request is already waiting for its answer.")
+            self._tryit_seq += 1
+            seq = self._tryit_seq
+        self._set_values({"tryit_pending": True, "tryit_stream": ""})
+        cold = self.status == "IDLE"
+        future: Future = Future()
+        source, poller = self.source, self._poller
+
+        def shown(text: str) -> str:
+            return sendable(visible(redact(text, source.secrets)))[:MAX_RESPONSE_CHARS]
+
+        def work() -> None:
+            from . import _sdk
+
+            last = [0.0]
+
+            def on_text(text: str) -> None:
+                now = time.monotonic()
+                if now - last[0] >= STREAM_EVERY_S:  # one message per tenth of a second, not one per token
+                    last[0] = now
+                    self._set_values({"tryit_stream": shown(text)})
+
+            started = time.perf_counter()
+            with poller.watch():
+                try:
+                    reply = _sdk.chat(source.deployment, body, on_text)
+                    result = {"ok": True, "text": shown(reply), "error": ""}
+                except Exception as exc:  # noqa: BLE001 - the error is shown, never raised here
+                    result = {"ok": False, "text": "", "error": explain(exc, source.secrets)}
+            result.update(
+                seq=seq, latency_ms=round((time.perf_counter() - started) * 1000, 1), cold=cold, at_ms=ms(time.time())
+            )
+            poller.expect_change()
+            self._set_values({"tryit_pending": False, "tryit_stream": result["text"], "tryit_result": result})
+            future.set_result(result)
+
+        threading.Thread(target=work, name=f"hops-widgets-chat-{source.label}", daemon=True).start()
+        return future
+
+    def snippet(
+        self, kind: str, body: Any = None, *, message: str = "", system: str = "", model: str | None = None
+    ) -> str:
+        """Try it's request as code to copy: ``kind`` ``"python"`` (``deployment.predict(data=...)``, or the
+        ``openai`` client for a vLLM deployment) or ``"curl"``. The API key is never in it: the
+        placeholder ``<YOUR_API_KEY>`` stands where it goes."""
+        if kind not in ("python", "curl"):
+            raise _Refused("A snippet is 'python' or 'curl'.")
+        links = self.links or {}
+        if self.tryit_info.get("mode") == "chat":
+            base = links.get("openai")
+            if not base:
+                raise _Refused(NO_OPENAI_URL)
+            request = _schema.chat_body(
+                str(model or self.tryit_info.get("model") or self.name), sendable(str(message or "")) or "Hello!",
+                sendable(str(system or "")),
+            )
+            text = _schema.chat_python(base, request) if kind == "python" else _schema.chat_curl(base, request)
+        else:
+            payload = body
+            if body is None or isinstance(body, str):
+                try:
+                    payload = json.loads(body if body is not None else self.tryit_body, parse_constant=_no_constant)
+                except ValueError as exc:
+                    raise _Refused(f"The request body is not valid JSON, so there is nothing to copy: {exc}") from None
+            problem = _body_problem(payload)
+            if problem:
+                raise _Refused(problem)
+            if kind == "python":
+                text = _schema.python_predict(self.name, payload)
+            else:
+                url = links.get("inference")
+                if not url:
+                    host = links["ui"].split("/p/", 1)[0] if links.get("ui") else "https://<HOPSWORKS_HOST>"
+                    # the backend's hopsworksInferencePath (/project/<id>/inference/models/<name>) and the verb
+                    path = (self.endpoint or {}).get("inference_path") or "/project/<PROJECT_ID>/inference/models/"
+                    path = path if path.rstrip("/").endswith(self.name) else path.rstrip("/") + "/" + self.name
+                    path = path if path.startswith("/") else "/" + path
+                    url = f"{host}/hopsworks-api/api{path}{'' if path.endswith(':predict') else ':predict'}"
+                text = _schema.curl(url, payload)
+        for secret in self.source.secrets:  # the key is never known here; should a body carry it, it goes
+            if secret and len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return text
+
     def _act(self, name: str):
         with self._lock:  # check and mark pending at once: two threads clicking make one action
             return self._act_locked(name)
@@ -704,6 +1084,10 @@ class DeploymentDetail(t.HasTraits):
         exc = future.exception()
         if exc is None and name != "refresh":
             rights.allow(self._project)  # it went through: whatever refused before allows now
+        if name == "rollback":
+            self._rollback_done(exc)
+            if exc is None or getattr(exc, "refusal", "") == "absent":
+                return
         if exc is None and name == "restart":
             with self._lock:
                 # the start is asked: pending until the status leaves the one it has now
@@ -742,14 +1126,19 @@ class DeploymentDetail(t.HasTraits):
         "stop",
         "restart",
         "predict",
+        "chat",
+        "snippet",
         "timeline",
         "diagram_layout",
         "logs",
         "logs_buffer",
+        "download_logs",
         "visibility",
         "stop_later",
         "cancel_stop_later",
         "allow_actions",
+        "versions",
+        "rollback",
     )
 
     def commands(self) -> dict[str, Callable[[dict], Any]]:
@@ -768,6 +1157,19 @@ class DeploymentDetail(t.HasTraits):
             if not self.stop_later():
                 raise _Refused("Nothing to stop later: the deployment is not starting or updating any more.")
 
+        def rollback(content: dict):
+            version = content.get("version")
+            if isinstance(version, bool) or not isinstance(version, int):
+                raise _Refused("Say which version to roll back to: a whole number.")
+            future = self.rollback(version)
+            if future is None:
+                raise _Refused(self.action_error or "An action is already pending.")
+            return future
+
+        def versions(content: dict) -> None:
+            opened = content.get("open")
+            self._versions.set(open=opened if isinstance(opened, bool) else None)
+
         def logs(content: dict) -> None:
             component = content.get("component")
             follow = content.get("follow")
@@ -777,20 +1179,40 @@ class DeploymentDetail(t.HasTraits):
                 follow=follow if isinstance(follow, bool) else None,
             )
 
+        def download_logs(content: dict):
+            if not self.can_download_logs:
+                raise _Refused("This SDK version has no log archives (download_logs is SDK 5.2 and later).")
+            return self.download_logs(latest=content.get("latest") is True)
+
         return {
             "refresh": action("refresh"),
             "start": action("start"),
             "stop": action("stop"),
             "restart": action("restart"),
             "predict": lambda content: self.predict(content.get("body", "")),
+            "chat": lambda content: self.chat(
+                str(content.get("message") or ""), system=str(content.get("system") or ""), model=content.get("model")
+            ),
+            "snippet": lambda content: {
+                "text": self.snippet(
+                    str(content.get("kind")),
+                    content.get("body"),
+                    message=str(content.get("message") or ""),
+                    system=str(content.get("system") or ""),
+                    model=content.get("model"),
+                )
+            },
             "timeline": lambda _content: self._poller.timeline.whole(),
             "diagram_layout": self._show_diagram,
             "logs": logs,
             "logs_buffer": lambda _content: self._logs.buffer(),
+            "download_logs": download_logs,
             "visibility": self.visibility,
             "stop_later": stop_later,
             "cancel_stop_later": lambda _content: self.cancel_stop_later(),
             "allow_actions": lambda _content: self.allow_actions(),
+            "versions": versions,
+            "rollback": rollback,
         }
 
     def wait_for(self, status: str, timeout: float = 600.0) -> DeploymentState:
@@ -826,6 +1248,8 @@ class DeploymentDetail(t.HasTraits):
         if not getattr(self, "_closed", True):
             self._closed = True
             self._logs.close()
+            self._versions.close()
+            self._restarts.close()
             rights.unwatch(self._project, self._rights_token)
             _registry.release(self._poller, self._token)
         closer = getattr(super(), "close", None)
@@ -840,6 +1264,15 @@ class DeploymentDetail(t.HasTraits):
         return f"{line} — {self.error}" if self.error else line
 
 
+def _versions_known(source: Any) -> bool | None:
+    """False where the source cannot have versions (an SDK before 5.2, an object without them); None: ask."""
+    from . import _sdk
+
+    if callable(getattr(source, "versions", None)):
+        return None
+    return None if _sdk.versions_plan(getattr(source, "deployment", None)) != "none" else False
+
+
 class _Refused(Refused):
     """An action the widget would not send (not allowed now, or one already pending); answered in its own words."""
 
@@ -851,6 +1284,14 @@ MAX_BODY_CHARS = 1_000_000
 MAX_RESPONSE_CHARS = 20_000
 # the last body sent per deployment, so a widget opened later starts from it
 _LAST_BODIES: dict[Any, str] = {}
+# each deployment's request schema (None: it has none) per model version, read once in the kernel
+_SCHEMAS: dict[Any, dict[str, Any] | None] = {}
+_NOT_READ, _READING = object(), object()
+STREAM_EVERY_S = 0.1  # a streamed chat reply reaches the view at most this often
+NO_OPENAI_URL = (
+    "This vLLM deployment has no OpenAI-compatible URL here: the cluster lists no ingress gateway "
+    "(get_openai_url() gives None), so the chat cannot be sent from the widget."
+)
 
 
 def _body_key(source: Any) -> Any:
@@ -909,6 +1350,18 @@ def _response_text(answer: Any, secrets: tuple[str, ...]) -> str:
     if len(text) > MAX_RESPONSE_CHARS:
         text = text[:MAX_RESPONSE_CHARS] + f"\n…({len(text) - MAX_RESPONSE_CHARS} more characters)"
     return text
+
+
+def _relative(path: Any) -> str:
+    """A saved file's path relative to the working directory (the notebook's), else as it is."""
+    import os
+
+    text = str(path)
+    try:
+        rel = os.path.relpath(text)
+    except ValueError:  # another drive (Windows)
+        return text
+    return text if rel.startswith("..") else rel
 
 
 def failing_component(s: DeploymentState) -> str | None:

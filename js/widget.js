@@ -498,6 +498,42 @@ export const SECTIONS = {
     },
   },
 
+  restarting: {
+    // next to the badge: an instance that keeps restarting while the status may read Running
+    // (KServe counts a crash-looping pod as running); a click shows that instance's logs
+    traits: ["restarts"],
+    build(el, { source, root }) {
+      const warn = /** @type {HTMLButtonElement} */ (h("button", "hops-restarting", el));
+      warn.type = "button";
+      h("span", "hops-restarting-icon", warn).textContent = "⚠";
+      const text = h("span", "hops-restarting-text", warn);
+      let target = null;
+      warn.addEventListener("click", () => {
+        if (target) root.dispatchEvent(new CustomEvent("hops-open-logs", { detail: target }));
+      });
+      return () => {
+        const found = source.get("restarts") || {};
+        const looping = found.looping || [];
+        warn.hidden = looping.length === 0;
+        if (!looping.length) {
+          target = null;
+          return;
+        }
+        const worst = looping.reduce((a, b) => (b.recent > a.recent ? b : a));
+        target = { component: worst.component, instance: worst.instance };
+        const within = found.window_s ? ` in ${Math.round(found.window_s / 60)} min` : "";
+        text.textContent =
+          looping.length === 1 ? `Keeps restarting: ${worst.recent}×${within}` : `${looping.length} instances keep restarting`;
+        const label =
+          `${worst.instance} (${worst.component}) restarted ${worst.recent} times${within}, ${worst.restarts} in all. ` +
+          "Its container crashes and Kubernetes starts it again, while the status may still read Running. " +
+          "Click to show its logs.";
+        warn.title = label;
+        warn.setAttribute("aria-label", label);
+      };
+    },
+  },
+
   identity: {
     traits: ["name", "model_name", "model_version"],
     build(el, { source }) {
@@ -692,8 +728,9 @@ export const SECTIONS = {
       "transformer_requested",
       "scale_to_zero",
       "readiness",
+      "restarts",
     ],
-    build(el, { source }) {
+    build(el, { source, root }) {
       const box = h("div", "hops-instances", el);
       box.title =
         "Pods that exist, in any phase (pending, starting, crash-looping), of the number requested. " +
@@ -712,6 +749,30 @@ export const SECTIONS = {
       const s2z = h("span", "hops-scale-to-zero", box);
       s2z.textContent = "scale-to-zero";
       s2z.title = "Minimum instances is 0: with no traffic the deployment idles at 0 instances, which is healthy.";
+      // restarts per instance (Hopsworks 5.2 sends each container's count with its logs)
+      const restarts = h("ul", "hops-restarts", el);
+      restarts.setAttribute("aria-label", "Restarts per instance");
+      const drawRestarts = () => {
+        const rows = (source.get("restarts") || {}).instances || [];
+        restarts.replaceChildren();
+        restarts.hidden = rows.length === 0;
+        for (const r of rows) {
+          const li = h("li", "hops-restart", restarts);
+          li.dataset.instance = r.instance;
+          li.dataset.component = r.component;
+          li.dataset.looping = String(!!r.looping);
+          const name = h("button", "hops-link hops-restart-name", li);
+          name.setAttribute("type", "button");
+          name.textContent = r.instance;
+          name.title = `Show the logs of ${r.instance}`;
+          name.addEventListener("click", () =>
+            root.dispatchEvent(new CustomEvent("hops-open-logs", { detail: { component: r.component, instance: r.instance } })),
+          );
+          const n = r.restarts;
+          const recent = r.recent ? ` (${r.recent} seen in the last 10 min)` : "";
+          h("span", "hops-restart-count", li).textContent = `${n} ${n === 1 ? "restart" : "restarts"}${recent}`;
+        }
+      };
       const set = (part, available, requested, readiness) => {
         const pods = requested === 1 ? "pod" : "pods";
         part.count.textContent = `${num(available)} of ${num(requested)} ${pods}`;
@@ -728,6 +789,7 @@ export const SECTIONS = {
         ready.dataset.ready = readiness;
         ready.hidden = !readiness;
         s2z.hidden = !source.get("scale_to_zero");
+        drawRestarts();
       };
     },
   },
@@ -839,7 +901,7 @@ export const SECTIONS = {
   logs: {
     // one component's lines, fetched by the kernel only while this is open and on screen;
     // new lines arrive as deltas (logs_delta), a view drawn later asks for the buffer once
-    traits: ["logs_delta", "logs_focus", "has_transformer"],
+    traits: ["logs_delta", "logs_focus", "has_transformer", "can_download_logs"],
     build(el, ctx) {
       const { source, channel, root } = ctx;
       const box = /** @type {HTMLDetailsElement} */ (h("details", "hops-logs", el));
@@ -869,6 +931,11 @@ export const SECTIONS = {
       filter.placeholder = "Filter";
       filter.setAttribute("aria-label", "Show only lines containing");
       const copy = makeButton("logs-copy", "Copy", bar);
+      // the archives instances leave when a container ends (SDK 5.2+ download_logs), saved by the kernel
+      const download = makeButton("logs-download", "Download logs", bar);
+      download.title = "Save the log archives (one per container run that ended) in the notebook's folder";
+      const saved = h("span", "hops-logs-saved", bar);
+      saved.setAttribute("role", "status");
       const note = h("span", "hops-logs-note", bar);
       const view = h("div", "hops-log-lines", box);
       view.setAttribute("role", "log");
@@ -920,6 +987,11 @@ export const SECTIONS = {
           o.textContent = name;
         }
         instance.value = names.includes(chosen) ? chosen : "";
+        if (wantInstance && names.includes(wantInstance)) {
+          instance.value = wantInstance; // the restart warning asked for this one
+          wantInstance = "";
+          for (const line of lines) line.row.hidden = !shown(line);
+        }
         instance.hidden = names.length < 2;
       };
       const clear = () => {
@@ -958,6 +1030,7 @@ export const SECTIONS = {
       };
       const drawParts = () => {
         partButtons.transformer.hidden = !source.get("has_transformer");
+        download.hidden = !source.get("can_download_logs");
         for (const [part, b] of Object.entries(partButtons)) b.setAttribute("aria-pressed", String(part === component));
         describe();
       };
@@ -997,8 +1070,46 @@ export const SECTIONS = {
         );
         setTimeout(() => (copy.textContent = "Copy"), 1500);
       });
-      root.addEventListener("hops-open-logs", open);
-      ctx.cleanup(() => root.removeEventListener("hops-open-logs", open));
+      download.addEventListener("click", () => {
+        download.disabled = true;
+        saved.textContent = "saving the log archives…";
+        saved.classList.remove("hops-logs-error");
+        channel
+          .request("download_logs", {}, 120_000)
+          .then((reply) => {
+            const body = reply && reply.ok ? reply.body : null;
+            if (body && body.ok) {
+              const n = body.paths.length;
+              saved.textContent = `saved ${n} ${n === 1 ? "file" : "files"} in ${body.folder || "."}`;
+              saved.title = body.paths.join("\n");
+            } else {
+              saved.textContent = (body && body.error) || (reply && reply.error) || "the archives could not be saved";
+              saved.classList.add("hops-logs-error");
+            }
+          })
+          .catch(() => {
+            saved.textContent = "no answer from the kernel";
+            saved.classList.add("hops-logs-error");
+          })
+          .finally(() => (download.disabled = false));
+      });
+      let wantInstance = ""; // an instance asked for (the restart warning) before its lines came
+      /** @param {Event} [event] */
+      const openOn = (event) => {
+        const detail = /** @type {CustomEvent} */ (event)?.detail;
+        if (detail && detail.component) {
+          if (detail.component !== component && partButtons[detail.component]) choose(detail.component);
+          wantInstance = detail.instance || "";
+          if ([...instance.options].some((o) => o.value === wantInstance)) {
+            instance.value = wantInstance;
+            wantInstance = "";
+            refilter();
+          }
+        }
+        open();
+      };
+      root.addEventListener("hops-open-logs", openOn);
+      ctx.cleanup(() => root.removeEventListener("hops-open-logs", openOn));
       return () => {
         const focus = source.get("logs_focus") || "";
         if (focus && focus !== lastFocus) {
@@ -1063,6 +1174,105 @@ export const SECTIONS = {
     },
   },
 
+  versions: {
+    // Hopsworks 5.2+: every configuration version, newest first, what changed from the one before,
+    // the active one marked, Roll back on the others; read by the kernel only while this is open and
+    // on screen. Absent where the SDK or the cluster has no versions.
+    traits: ["versions", "can_rollback", "pending_action", "actions_blocked", "actions_enabled", "name"],
+    build(el, ctx) {
+      const { source, channel } = ctx;
+      const box = /** @type {HTMLDetailsElement} */ (h("details", "hops-versions", el));
+      const summary = h("summary", "", box);
+      h("span", "hops-versions-title", summary).textContent = "Versions";
+      const brief = h("span", "hops-versions-brief", summary);
+      const note = h("p", "hops-versions-note", box);
+      note.setAttribute("aria-live", "polite");
+      const list = h("ol", "hops-versions-list", box);
+      const inFlight = new Set();
+      let drawn = "";
+      const when = (ms) => (typeof ms === "number" ? new Date(ms).toLocaleString() : "");
+      const update = () => {
+        const v = source.get("versions") || {};
+        const items = Array.isArray(v.items) ? v.items : [];
+        box.hidden = v.available === false && !box.open;
+        const active = items.find((r) => r.active);
+        brief.textContent = items.length
+          ? ` · v${active ? active.version : "?"} active · ${v.count || items.length} ${(v.count || items.length) === 1 ? "version" : "versions"}`
+          : "";
+        const pending = source.get("pending_action") || "";
+        const target = pending === "rollback" ? v.target : undefined;
+        let text = "";
+        let kind = "";
+        if (v.available === false) text = "This cluster or SDK has no deployment versions (they came with Hopsworks 5.2).";
+        else if (v.error) [text, kind] = [v.error, "error"];
+        else if (target !== undefined && target !== null) text = `Rolling back to v${target}: the instances are replaced by ones running it (Updating).`;
+        else if (v.loading && !items.length) text = "reading the versions…";
+        else if (v.count > items.length) text = `the newest ${items.length} of ${v.count} versions`;
+        note.textContent = text;
+        note.hidden = !text;
+        note.dataset.kind = kind;
+        const enabled = !!source.get("actions_enabled");
+        const blocked = source.get("actions_blocked") || "";
+        const allowed = !!source.get("can_rollback");
+        const key = JSON.stringify([items, enabled]);
+        if (key !== drawn) {
+          drawn = key;
+          list.replaceChildren();
+          for (const row of items) {
+            const li = h("li", "hops-version", list);
+            li.dataset.version = String(row.version);
+            li.dataset.active = String(!!row.active);
+            const head = h("div", "hops-version-head", li);
+            h("span", "hops-version-number", head).textContent = `v${row.version}`;
+            if (row.active) h("span", "hops-version-active", head).textContent = "active";
+            if (row.model) h("span", "hops-version-model", head).textContent = row.model;
+            const made = h("span", "hops-version-time", head);
+            const parts = [when(row.created_ms) && `created ${when(row.created_ms)}`];
+            if (row.created_by) parts.push(`by ${row.created_by}`);
+            if (row.updated_ms) parts.push(`edited ${when(row.updated_ms)}${row.updated_by ? ` by ${row.updated_by}` : ""}`);
+            made.textContent = parts.filter(Boolean).join(" · ");
+            if (!row.active && enabled) {
+              const b = makeButton("rollback", "Roll back", head);
+              b.dataset.version = String(row.version);
+              b.setAttribute("aria-label", `Roll back to version ${row.version}`);
+              b.addEventListener("click", () => {
+                if (b.disabled || !confirmRollback(source.get("name"), row.version)) return;
+                inFlight.add(row.version); // one click, one request; the reply (or the traits) re-enable it
+                update();
+                channel
+                  .request("rollback", { version: row.version })
+                  .catch(() => null)
+                  .then(() => {
+                    inFlight.delete(row.version);
+                    update();
+                  });
+              });
+            }
+            const changes = h("ul", "hops-version-changes", li);
+            for (const line of row.changes || []) h("li", "", changes).textContent = line;
+          }
+        }
+        for (const b of /** @type {NodeListOf<HTMLButtonElement>} */ (list.querySelectorAll("button[data-action=rollback]"))) {
+          const n = Number(b.dataset.version);
+          const waiting = target === n || inFlight.has(n);
+          b.disabled = !allowed || !!pending || !!blocked || inFlight.size > 0;
+          b.classList.toggle("hops-pending", waiting);
+          b.setAttribute("aria-busy", String(waiting));
+          b.title = blocked
+            ? "Your role in this project cannot change deployments"
+            : !allowed
+              ? "The cluster does not roll back a deployment while it starts or stops"
+              : "";
+        }
+      };
+      box.addEventListener("toggle", () => {
+        channel.request("versions", { open: box.open }).catch(() => null);
+        update();
+      });
+      return update;
+    },
+  },
+
   endpoints: {
     // where the deployment lives: its Hopsworks page, the inference URL (copyable), what serves it, its model
     traits: ["endpoint", "links", "model_name", "model_version"],
@@ -1083,17 +1293,24 @@ export const SECTIONS = {
       ui.rel = "noopener noreferrer";
       const inference = item("inference", "Inference");
       const url = h("code", "hops-inference-url", inference.dd);
-      const copy = makeButton("copy-url", "Copy", inference.dd, " hops-copy");
-      copy.setAttribute("aria-label", "Copy the inference URL");
-      copy.addEventListener("click", () => {
-        const text = url.textContent || "";
+      const copyFrom = (copy, node) => {
+        const text = node.textContent || "";
         const done = (word) => {
           copy.textContent = word;
           setTimeout(() => (copy.textContent = "Copy"), 1500);
         };
         if (navigator.clipboard?.writeText) navigator.clipboard.writeText(text).then(() => done("Copied"), () => done("Copy failed"));
         else done("Copy failed");
-      });
+      };
+      const copy = makeButton("copy-url", "Copy", inference.dd, " hops-copy");
+      copy.setAttribute("aria-label", "Copy the inference URL");
+      copy.addEventListener("click", () => copyFrom(copy, url));
+      // a vLLM deployment's OpenAI-compatible base URL (get_openai_url()), for any OpenAI client
+      const openai = item("openai", "OpenAI API");
+      const openaiUrl = h("code", "hops-openai-url", openai.dd);
+      const copyOpenai = makeButton("copy-openai", "Copy", openai.dd, " hops-copy");
+      copyOpenai.setAttribute("aria-label", "Copy the OpenAI-compatible base URL");
+      copyOpenai.addEventListener("click", () => copyFrom(copyOpenai, openaiUrl));
       const model = item("model", "Model");
       const modelLink = /** @type {HTMLAnchorElement} */ (h("a", "hops-model-link", model.dd));
       modelLink.target = "_blank";
@@ -1119,6 +1336,9 @@ export const SECTIONS = {
         const target = safeUrl(links.inference) || ep.inference_path || "";
         url.textContent = target;
         show(inference, !!target);
+        const openaiHref = safeUrl(links.openai) || "";
+        openaiUrl.textContent = openaiHref;
+        show(openai, !!openaiHref);
         const m = source.get("model_name");
         const v = source.get("model_version");
         const label = m ? `${m}${v === null || v === undefined ? "" : ` v${v}`}` : "";
@@ -1134,28 +1354,107 @@ export const SECTIONS = {
           part.dd.textContent = ep[part.key] || "";
           show(part, !!ep[part.key]);
         }
-        box.hidden = !href && !target && !label && plain.every((p) => !ep[p.key]);
+        box.hidden = !href && !target && !openaiHref && !label && plain.every((p) => !ep[p.key]);
       };
     },
   },
 
   tryit: {
-    // a request panel: a JSON body, Send, the response and its latency; an idle deployment's cold start shows live
-    traits: ["try_it", "tryit_body", "tryit_pending", "tryit_result", "status", "actions_enabled"],
+    // a request panel: a JSON body, Send, the response and its latency; an idle deployment's cold start shows live.
+    // With a schema (5.2) the body starts from its example and is checked in the kernel before it is sent;
+    // a vLLM deployment gets a chat instead (its reply streamed in); Copy as Python / cURL never hold the key.
+    traits: ["try_it", "tryit_body", "tryit_pending", "tryit_result", "tryit_info", "tryit_stream", "status", "actions_enabled"],
     build(el, ctx) {
       const { source, channel } = ctx;
       const box = /** @type {HTMLDetailsElement} */ (h("details", "hops-tryit", el));
       h("summary", "", box).textContent = "Try it";
+      const origin = h("div", "hops-tryit-origin", box);
+      const chat = h("div", "hops-tryit-chat", box);
+      const field = (label, node) => {
+        const row = h("label", "hops-tryit-field", chat);
+        h("span", "", row).textContent = label;
+        row.appendChild(node);
+        return node;
+      };
+      const model = /** @type {HTMLInputElement} */ (field("Model", document.createElement("input")));
+      model.className = "hops-tryit-model";
+      model.spellcheck = false;
+      const system = /** @type {HTMLTextAreaElement} */ (field("System prompt", document.createElement("textarea")));
+      system.className = "hops-tryit-system";
+      system.rows = 2;
+      system.placeholder = "optional, such as: Answer in one sentence.";
+      const message = /** @type {HTMLTextAreaElement} */ (field("Message", document.createElement("textarea")));
+      message.className = "hops-tryit-message";
+      message.rows = 3;
+      message.placeholder = "Ask the model something";
       const body = /** @type {HTMLTextAreaElement} */ (h("textarea", "hops-tryit-body", box));
       body.rows = 4;
       body.spellcheck = false;
       body.setAttribute("aria-label", "Request body (JSON)");
       const bar = h("div", "hops-tryit-bar", box);
       const send = makeButton("send", "Send", bar);
+      const asPython = makeButton("copy-python", "Copy as Python", bar, " hops-copy");
+      const asCurl = makeButton("copy-curl", "Copy as cURL", bar, " hops-copy");
       const note = h("span", "hops-tryit-note", bar);
       note.setAttribute("aria-live", "polite");
+      // where the clipboard cannot be written (a page that is not a secure context, some iframes): the text to select
+      const fallback = h("div", "hops-tryit-snippet", box);
+      fallback.hidden = true;
+      const fallbackSays = h("div", "hops-tryit-snippet-note", fallback);
+      const snippet = /** @type {HTMLTextAreaElement} */ (h("textarea", "hops-tryit-snippet-text", fallback));
+      snippet.readOnly = true;
+      snippet.rows = 6;
+      snippet.spellcheck = false;
+      snippet.setAttribute("aria-label", "Snippet to copy");
       const out = h("pre", "hops-tryit-response", box);
       out.tabIndex = 0;
+      const isChat = () => (source.get("tryit_info") || {}).mode === "chat";
+      const copy = (kind, button) => {
+        const ask = isChat()
+          ? { kind, message: message.value, system: system.value, model: model.value }
+          : { kind, body: body.value };
+        const flash = (word) => {
+          button.textContent = word;
+          setTimeout(() => (button.textContent = kind === "python" ? "Copy as Python" : "Copy as cURL"), 1500);
+        };
+        const show = (text, why) => {
+          fallbackSays.textContent = why;
+          snippet.value = text;
+          fallback.hidden = false;
+          snippet.focus();
+          snippet.select();
+        };
+        channel
+          .request("snippet", ask, 10_000)
+          .then((reply) => {
+            if (!reply || !reply.ok) {
+              local = (reply && reply.error) || "the snippet could not be made";
+              update();
+              return;
+            }
+            const text = String((reply.body && reply.body.text) || "");
+            const unavailable = "The clipboard is not available here: select the text below and copy it (Ctrl+C or ⌘C).";
+            if (!navigator.clipboard?.writeText || window.isSecureContext === false) {
+              show(text, unavailable);
+              return;
+            }
+            navigator.clipboard.writeText(text).then(
+              () => {
+                fallback.hidden = true;
+                flash("Copied");
+              },
+              () => show(text, unavailable),
+            );
+          })
+          .catch((err) => {
+            local = err instanceof Error ? err.message : String(err);
+            update();
+          });
+      };
+      asPython.addEventListener("click", () => copy("python", asPython));
+      asCurl.addEventListener("click", () => copy("curl", asCurl));
+      let modelTouched = false;
+      model.addEventListener("input", () => (modelTouched = true));
       let edited = false;
       let sentAt = 0;
       let sentIdle = false;
@@ -1165,6 +1464,24 @@ export const SECTIONS = {
       const update = () => {
         box.hidden = !source.get("try_it") || !source.get("actions_enabled");
         if (!edited) body.value = source.get("tryit_body") || "";
+        const info = source.get("tryit_info") || {};
+        const chatting = info.mode === "chat";
+        box.dataset.mode = chatting ? "chat" : "predict";
+        chat.hidden = !chatting;
+        body.hidden = chatting;
+        if (chatting && !modelTouched) model.value = info.model || "";
+        const from = { example: "example from the schema", generated: "generated from the schema" }[info.origin] || "";
+        const says = chatting
+          ? ["Chat (OpenAI-compatible API, served by vLLM); the reply streams in as it is written.", info.note]
+          : [
+              from && `Body: ${from}.`,
+              info.schema ? "Checked against the deployment's schema before it is sent." : "",
+              info.note,
+            ];
+        origin.textContent = says.filter(Boolean).join(" ");
+        origin.hidden = !origin.textContent;
+        origin.dataset.origin = info.origin || "";
+        send.hidden = chatting && !info.openai;
         const pending = !!source.get("tryit_pending") || asking;
         send.disabled = pending;
         send.setAttribute("aria-busy", String(pending));
@@ -1190,12 +1507,38 @@ export const SECTIONS = {
           note.textContent = "";
           note.dataset.state = "";
         }
-        out.hidden = !(r.seq && r.ok) || pending;
-        out.textContent = r.ok ? r.text || "" : "";
+        const streaming = chatting && pending && !!source.get("tryit_stream");
+        out.hidden = streaming ? false : !(r.seq && r.ok) || pending;
+        out.textContent = streaming ? source.get("tryit_stream") : r.ok ? r.text || "" : "";
+        out.dataset.kind = chatting ? "chat" : "json";
       };
+      const finish = (request) =>
+        request
+          .then((reply) => {
+            if (reply && !reply.ok) local = reply.error || "refused";
+          })
+          .catch((err) => (local = err instanceof Error ? err.message : String(err)))
+          .then(() => {
+            asking = false;
+            if (!local) edited = false; // sent: the panel shows the body sent; refused: the edit stays to fix
+            update();
+          });
       send.addEventListener("click", () => {
         if (send.disabled) return;
         local = "";
+        if (isChat()) {
+          if (!message.value.trim()) {
+            local = "write a message first";
+            update();
+            return;
+          }
+          asking = true;
+          sentAt = Date.now();
+          sentIdle = source.get("status") === "IDLE";
+          update();
+          finish(channel.request("chat", { message: message.value, system: system.value, model: model.value }, 180_000));
+          return;
+        }
         try {
           const problem = bodyProblem(JSON.parse(body.value));
           if (problem) {
@@ -1212,17 +1555,7 @@ export const SECTIONS = {
         sentAt = Date.now();
         sentIdle = source.get("status") === "IDLE";
         update();
-        channel
-          .request("predict", { body: body.value }, 180_000)
-          .then((reply) => {
-            if (reply && !reply.ok) local = reply.error || "refused";
-          })
-          .catch((err) => (local = err instanceof Error ? err.message : String(err)))
-          .then(() => {
-            asking = false;
-            edited = false;
-            update();
-          });
+        finish(channel.request("predict", { body: body.value }, 180_000));
       });
       ctx.cleanup(everySecond(() => (source.get("tryit_pending") || asking) && update(), ctx.root));
       return update;
@@ -1676,6 +2009,13 @@ export function resourceRows(source, all, parts) {
 function confirmRestart(name) {
   const who = name || "this deployment";
   return window.confirm(`Restart ${who}? It is stopped (requests fail meanwhile) and then started again.`);
+}
+
+function confirmRollback(name, version) {
+  const who = name || "this deployment";
+  return window.confirm(
+    `Roll ${who} back to version ${version}? A deployed one replaces its instances with ones running that version (Updating); requests may fail during the rollout.`,
+  );
 }
 
 function confirmStop(name) {
