@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 
 __all__ = [
     "KEY_PLACEHOLDER",
+    "ChatError",
     "Problem",
     "Ungeneratable",
     "chat_body",
@@ -769,24 +770,35 @@ def chat_curl(base_url: str, body: Mapping[str, Any]) -> str:
 MAX_REPLY_CHARS = 20_000
 
 
+class ChatError(RuntimeError):
+    """A chat request the model refused or answered with an error; the message is for a person."""
+
+
 def read_chat(response: Any, on_text: Any = None) -> str:
     """The text of an OpenAI chat completions answer (a ``requests`` response, streamed or whole).
 
     Server-sent events (``data: {...}`` lines, ``data: [DONE]`` at the end) are joined as they
     come and ``on_text(text_so_far)`` is told; a whole answer is read from ``choices[0].message``.
-    An ``error`` object in the stream is raised as a ``RuntimeError`` with its message.
+    A refusal (not 2xx) and an ``error`` object in the stream raise :class:`ChatError` in plain words.
     """
+    status = getattr(response, "status_code", 200)
+    if not 200 <= status < 300:
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        raise ChatError(chat_refusal(status, payload))
     ctype = str(response.headers.get("Content-Type", "")).lower()
     if "text/event-stream" not in ctype:
         try:
             whole = response.json()
         except ValueError:
-            raise RuntimeError("The chat endpoint answered something that is not JSON.") from None
+            raise ChatError("The chat endpoint answered something that is not JSON.") from None
         _raise_chat_error(whole)
         try:
             text = whole["choices"][0]["message"]["content"] or ""
         except (KeyError, IndexError, TypeError):
-            raise RuntimeError("The chat endpoint's answer has no choices[0].message.content.") from None
+            raise ChatError("The chat endpoint's answer has no choices[0].message.content.") from None
         text = str(text)[:MAX_REPLY_CHARS]
         if on_text is not None:
             on_text(text)
@@ -820,4 +832,13 @@ def read_chat(response: Any, on_text: Any = None) -> str:
 def _raise_chat_error(event: Any) -> None:
     if isinstance(event, Mapping) and isinstance(event.get("error"), Mapping):
         message = event["error"].get("message") or "the chat endpoint reported an error"
-        raise RuntimeError(f"The model answered with an error: {str(message)[:300]}")
+        raise ChatError(f"The model answered with an error: {str(message)[:300]}")
+
+
+def chat_refusal(status: int, payload: Any) -> str:
+    """A refused chat request in plain words, from its HTTP status and (OpenAI-shaped) JSON body."""
+    error = payload.get("error") if isinstance(payload, Mapping) else None
+    detail = error.get("message") if isinstance(error, Mapping) else None
+    if not isinstance(detail, str) or not detail.strip():
+        detail = "no route to it: is the deployment running, and served by vLLM?" if status == 404 else ""
+    return f"The model refused the request (HTTP {status})" + (f": {detail.strip()[:300]}" if detail else "")

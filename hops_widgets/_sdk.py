@@ -272,36 +272,50 @@ def chat(deployment: Any, body: dict, on_text: Any = None, timeout_s: float = 12
     own = getattr(deployment, "chat", None)
     if callable(own) and not _is_sdk(deployment):
         return own(body, on_text=on_text, timeout_s=timeout_s)
-    if openai_url(deployment) is None:
+    base = openai_url(deployment)
+    if base is None:
         raise RuntimeError("This deployment has no OpenAI-compatible URL (not vLLM, or no ingress gateway listed).")
-    istio = None
-    for name in ("hopsworks_common.client.istio", "hsml.client.istio"):
-        try:
-            istio = importlib.import_module(name)._get_instance()
-        except Exception:  # noqa: BLE001 - the next module, or none
-            continue
-        if istio is not None:
-            break
-    if istio is None:
+    istio = _sdk_client("istio")
+    auth = getattr(istio, "_auth", None)
+    if auth is None:
         raise RuntimeError("The SDK has no client for the ingress gateway, so the chat cannot be sent.")
-    namespace = getattr(deployment, "project_namespace", None)
-    path = ["v1", str(namespace), str(deployment.name), "v1", "chat", "completions"]
-    import inspect
-    import json as _json
+    # The SDK's istio client turns TLS checks on only for the string "true", so after
+    # hopsworks.login(hostname_verification=True) it would not check the gateway's certificate:
+    # the request goes with the SDK's own auth object (the key stays inside it) and the
+    # verification of its REST client, which is what the user asked for at login.
+    rest = _sdk_client("")
+    verify = getattr(rest, "_verify", None)
+    if verify is None:
+        verify = getattr(istio, "_verify", True)
+    import requests
 
-    kwargs: dict[str, Any] = {
-        "headers": {"Content-Type": "application/json", "Accept": "text/event-stream, application/json"},
-        "data": _json.dumps(body),
-        "stream": True,
-        "with_base_path_params": False,
-    }
-    if "timeout" in inspect.signature(istio._send_request).parameters:
-        kwargs["timeout"] = (10.0, timeout_s)  # 5.2+: the SDK sets no timeout by itself
-    response = istio._send_request("POST", path, **kwargs)
+    response = requests.post(
+        f"{base}/chat/completions",
+        json=body,
+        auth=auth,
+        verify=verify,
+        stream=True,
+        timeout=(10.0, timeout_s),
+        allow_redirects=False,
+        headers={"Accept": "text/event-stream, application/json"},
+    )
     try:
         return read_chat(response, on_text)
     finally:
         response.close()
+
+
+def _sdk_client(kind: str) -> Any:
+    """The SDK's REST client (``kind=""``) or its istio client (``"istio"``), or None (3.7 has neither module)."""
+    for name in ("hopsworks_common.client", "hsml.client"):
+        try:
+            module = importlib.import_module(f"{name}.{kind}" if kind else name)
+            found = module._get_instance()
+        except Exception:  # noqa: BLE001 - the next module, or none
+            continue
+        if found is not None:
+            return found
+    return None
 
 
 # ---------------------------------------------------------------------- links

@@ -213,8 +213,9 @@ class Client:
 
     def post_stream(self, url: str, body: Any, *, timeout: float, gateways: tuple[str, ...] = ()) -> requests.Response:
         """POST ``body`` to a full ``url`` (a model's own route, outside the API) and return the open
-        response, to be read as it streams. The key goes only to this client's host or to one of
-        ``gateways`` (``host:port`` of the ingress the backend itself listed)."""
+        response, to be read as it streams (a refusal other than 401/403 too: its body is the model
+        server's). The key goes only to this client's host or to one of ``gateways`` (``host:port`` of
+        the ingress the backend itself listed)."""
         where = urlsplit(url)
         if where.scheme not in ("http", "https") or where.netloc not in {urlsplit(self.base_url).netloc, *gateways}:
             raise HopsError(f"Refusing to send the API key to {where.netloc or url[:60]}: not a host of this cluster.")
@@ -232,24 +233,12 @@ class Client:
             _scrub_request(getattr(exc, "request", None))
             raise self._transport_error(exc, timeout) from None
         _scrub(response)
-        status = response.status_code
-        if 200 <= status < 300:
-            return response
-        try:
-            if status in (401, 403):
-                self._check(response, "POST", where.path)
+        if response.status_code in (401, 403):  # the key itself: said as for any other call
             try:
-                payload = response.json()
-            except ValueError:
-                payload = None
-            error = payload.get("error") if isinstance(payload, dict) else None
-            detail = error.get("message") if isinstance(error, dict) else None
-            if not isinstance(detail, str) or not detail.strip():
-                detail = "no route to it: is the deployment running, and served by vLLM?" if status == 404 else ""
-            suffix = f": {shorten(redact(detail, self.secrets))}" if detail else ""
-            raise HopsError(f"The model refused the request (HTTP {status}){suffix}", status_code=status)
-        finally:
-            response.close()
+                self._check(response, "POST", where.path)
+            finally:
+                response.close()
+        return response  # another refusal is the model server's own answer, for the caller to read
 
     def _transport_error(self, exc: requests.RequestException, limit: float) -> HopsError:
         where = self.base_url

@@ -991,7 +991,8 @@ class DeploymentDetail(t.HasTraits):
                     reply = _sdk.chat(source.deployment, body, on_text)
                     result = {"ok": True, "text": shown(reply), "error": ""}
                 except Exception as exc:  # noqa: BLE001 - the error is shown, never raised here
-                    result = {"ok": False, "text": "", "error": explain(exc, source.secrets)}
+                    plain = isinstance(exc, _schema.ChatError)  # the model's refusal, already in plain words
+                    result = {"ok": False, "text": "", "error": explain(exc, source.secrets, plain=plain)}
             result.update(
                 seq=seq, latency_ms=round((time.perf_counter() - started) * 1000, 1), cold=cold, at_ms=ms(time.time())
             )

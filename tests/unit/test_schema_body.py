@@ -361,7 +361,7 @@ def test_a_streamed_reply_is_joined_and_told_as_it_grows():
 def test_whole_replies_and_errors_in_plain_words():
     whole = {"choices": [{"message": {"role": "assistant", "content": "Hi!"}}]}
     assert S.read_chat(_Answer("application/json", whole=whole)) == "Hi!"
-    with pytest.raises(RuntimeError, match="not JSON"):
+    with pytest.raises(S.ChatError, match="not JSON"):
         S.read_chat(_Answer("text/html"))
-    with pytest.raises(RuntimeError, match="context length exceeded"):
+    with pytest.raises(S.ChatError, match="context length exceeded"):
         S.read_chat(_Answer("text/event-stream", ['data: {"error": {"message": "context length exceeded"}}']))
