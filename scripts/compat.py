@@ -75,6 +75,8 @@ STEPS = (
     "wait_for",
     "diagram",
     "logs",
+    "versions/rollback",
+    "schema",
 )
 
 
@@ -175,7 +177,7 @@ def table(results: list[dict]) -> str:
         cells += [r.get("restart_plan", "?"), r.get("logs_plan", "?")]
         for step in STEPS:
             s = by_step.get(step)
-            cells.append("–" if s is None else ("✔" if s["ok"] else "✘"))
+            cells.append("–" if s is None else ("✘" if not s["ok"] else "absent" if s.get("absent") else "✔"))
         cells.append(f"{r.get('run_s', 0):.1f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -476,8 +478,87 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
             # and the SDK's own get_logs prints the same instances
             deployment.get_logs(component="predictor", tail=3)
             assert out.getvalue().count("frauddetector-predictor-") >= 2, out.getvalue()[:300]
+        info["versions_plan"] = _sdk.versions_plan(deployment)
+        with steps.step("versions/rollback") as entry:
+            _versions_and_rollback(entry, sb, deployment, fast)
+        with steps.step("schema") as entry:
+            _schema_step(entry, sb, ms, fast)
         with contextlib.suppress(Exception):
             hopsworks.logout()
+
+
+def _versions_and_rollback(entry: dict, sb, deployment, fast: dict) -> None:
+    """5.2+: a save as a new version, the versions listed, a rollback through the widget (the SDK's own
+    call) followed to Running. Before 5.2 the SDK has no versions: "absent", and nothing is asked."""
+    import hops_widgets
+    from hops_widgets import _sdk
+
+    if _sdk.versions_plan(deployment) == "none":
+        sb.clear_log()
+        assert _sdk.versions(deployment) is None and _sdk.rollback(deployment, 1) is None
+        widget = hops_widgets.show(deployment, display=False, **fast)
+        try:
+            widget.wait_for("RUNNING", timeout=20)
+            assert widget.versions["available"] is False, widget.versions  # the section is absent
+            assert widget.rollback(1) is None and "not available" in widget.action_error, widget.action_error
+        finally:
+            widget.close()
+        assert not sb.requests(endpoint="serving_versions") and not sb.requests(endpoint="serving_rollback")
+        entry.update(absent=True, detail="absent: this SDK has no deployment versions (5.2+)")
+        return
+    deployment.predictor.scaling_configuration.max_instances = 5
+    deployment.save(await_update=30, new_version=True)  # the update, as a new version
+    found = _sdk.versions(deployment)
+    assert [(v["version"], v["active"]) for v in found] == [(2, True), (1, False)], found
+    widget = hops_widgets.show(deployment, display=False, **fast)
+    try:
+        widget.wait_for("RUNNING", timeout=20)
+        widget.set_visible(True)
+        widget.commands()["versions"]({"open": True})
+        _until(lambda: widget.versions.get("active") == 2, what="the versions in the section")
+        assert "predictor instances 1–2 → 1–5" in widget.versions["items"][0]["changes"], widget.versions
+        sb.clear_log()
+        widget.rollback(1).result(timeout=20)
+        widget.wait_for("RUNNING", timeout=20)
+        _until(lambda: widget.versions.get("active") == 1, what="version 1 active")
+        assert widget.action_error == "", widget.action_error
+        assert [r["status"] for r in sb.requests(endpoint="serving_rollback")] == [200]
+    finally:
+        widget.close()
+    assert [v.version for v in deployment.get_versions() if v.active] == [1]
+
+
+def _schema_step(entry: dict, sb, ms, fast: dict) -> None:
+    """5.2+: churnmodel's request schema read through the SDK's ``deployment.schema``; Try it starts from
+    it and refuses a body that does not match before anything is sent. Before 5.2 the SDK has no
+    schema: "absent", nothing is asked, and Try it works as before."""
+    import hops_widgets
+    from hops_widgets import _sdk
+
+    churn = ms.get_deployment("churnmodel")
+    sb.clear_log()
+    schema = _sdk.request_schema(churn)
+    widget = hops_widgets.show(churn, display=False, **fast)
+    try:
+        _until(lambda: widget.tryit_info, what="Try it set up")
+        if schema is None:
+            assert not isinstance(getattr(type(churn), "schema", None), property), "a 5.2 SDK read no schema"
+            assert widget.tryit_info["schema"] is False, widget.tryit_info
+            assert not sb.requests(endpoint="serving_schema"), "a schema read on an SDK without schemas"
+            entry.update(absent=True, detail="absent: this SDK has no deployment schema (5.2+)")
+            return
+        assert schema == churn.schema.to_json_schema()["request"]
+        assert widget.tryit_info["schema"] is True and widget.tryit_info["origin"] == "generated", widget.tryit_info
+        sb.clear_log()
+        try:
+            widget.predict({"instances": [{"customer_id": "not a number"}]})
+        except Exception as exc:  # noqa: BLE001 - the refusal is the point
+            assert "instances[0]" in str(exc), exc
+        else:
+            raise AssertionError("a body that does not match the schema was not refused")
+        assert not sb.requests(path_contains=":predict"), "the refused body reached the server"
+    finally:
+        widget.close()
 
 
 def _flat(d: dict, prefix: str = "") -> dict:
