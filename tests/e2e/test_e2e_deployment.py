@@ -28,14 +28,12 @@ from .e2e_hops import (
 pytestmark = pytest.mark.e2e
 
 
-def test_live_update_lab(open_lab):
+def test_lab_follows_a_start_through_every_step_to_running_while_the_kernel_is_idle(open_lab):
     nb = open_lab(
         [
             SETUP + 'settle("frauddetector", "stop", "Stopped")',
             f'd = serving.get_deployment("frauddetector")\nw = hops_widgets.show(d, {POLL})',
             "d.start(await_running=0)",
-            # Stop, then keep the kernel busy: everything after the stop request happens during the sleep.
-            "sb.set_speed(0.5)\nd.stop(await_stopped=0)\ntime.sleep(30)",
         ]
     )
     nb.run_cell(0)
@@ -47,7 +45,6 @@ def test_live_update_lab(open_lab):
     assert (stopped.predictor, stopped.transformer) == ("0 of 2 pods", "0 of 1 pod")
     assert_matches_kernel(view, nb.kernel_json(TRAITS))
 
-    # -- start, with the kernel idle: the page follows the whole walk to RUNNING -------------
     view.record()
     nb.run_cell(2)
     running = view.wait_status("RUNNING", timeout_s=30)
@@ -69,8 +66,22 @@ def test_live_update_lab(open_lab):
     view.wait_until(lambda s: s.status == "RUNNING", "RUNNING before the screenshot")
     nb.screenshot(view.root, "lab-running")  # the README picture comes from test_e2e_newcomer (real-length names)
 
-    # -- stop, then sleep: the page changes while the busy cell still shows [*] --------------
-    busy = 3
+
+def test_lab_shows_a_stop_while_the_cell_that_asked_it_is_still_busy(open_lab):
+    nb = open_lab(
+        [
+            SETUP,  # frauddetector is seeded Running
+            f'd = serving.get_deployment("frauddetector")\nw = hops_widgets.show(d, {POLL})',
+            # Stop, then keep the kernel busy: everything after the stop request happens during the sleep.
+            "sb.set_speed(0.5)\nd.stop(await_stopped=0)\ntime.sleep(30)",
+        ]
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    view = DeploymentView.wait(nb, 1)
+    nb.wait_cells_done()
+    view.wait_status("RUNNING")
+    busy = 2
     view.record(prompt_of_cell=busy)
     nb.run_cell(busy)
     nb.wait_cell_running(busy)
@@ -88,7 +99,8 @@ def test_live_update_lab(open_lab):
     nb.wait_prompt(busy, running=False)
 
 
-def test_render_and_stop_button_notebook7(open_nb):
+def _recommender_in_notebook7(open_nb) -> tuple:
+    """Notebook 7 showing the seeded scale-to-zero deployment, drawn Running: (notebook, view, picture)."""
     nb = open_nb(
         [
             SETUP,
@@ -98,7 +110,11 @@ def test_render_and_stop_button_notebook7(open_nb):
     nb.run_all()
     view = DeploymentView.wait(nb, 1)
     nb.wait_cells_done()
-    snap = view.wait_status("RUNNING")
+    return nb, view, view.wait_status("RUNNING")
+
+
+def test_notebook7_renders_the_deployment_as_the_kernel_holds_it(open_nb):
+    nb, view, snap = _recommender_in_notebook7(open_nb)
     traits = nb.kernel_json(TRAITS)
     assert traits["s2z"] is True and traits["has_t"] is False, traits  # the seeded scale-to-zero model
     assert_matches_kernel(view, traits)
@@ -108,6 +124,10 @@ def test_render_and_stop_button_notebook7(open_nb):
     updated = view.part(".hops-updated")
     assert re.search(r"\d|just now", updated.inner_text()), updated.inner_text()
 
+
+def test_notebook7_stop_button_confirms_then_follows_stopping_to_stopped(open_nb):
+    nb, view, _snap = _recommender_in_notebook7(open_nb)
+    updated = view.part(".hops-updated")
     # Stop from the page: confirm the dialog, then watch STOPPING -> STOPPED.
     dialogs = []
 

@@ -37,30 +37,46 @@ def _check_badges(overview: OverviewView, kernel_rows: list[dict]) -> None:
         assert row["cell_name"] == want["name"]
 
 
-def test_overview_rows_sorting_detail_and_row_start(open_lab):
-    nb = open_lab(
-        [
-            # recommender must not scale to zero in the middle of the test (it would re-sort)
-            SETUP + "sb.set_timing(retention_s=1e6)",
-            f"ov = serving.show({POLL}, hidden_s=0.5)",
-        ]
-    )
+# recommender must not scale to zero in the middle of a test (it would re-sort)
+STEADY = SETUP + "sb.set_timing(retention_s=1e6)"
+# one more Stopped row: a row to start, and a status the sort puts last
+WITH_STOPPED = STEADY + '\n_ = sb.add_deployments(1, prefix="extra", status="Stopped")'
+
+
+def _overview(open_lab, setup: str = STEADY) -> tuple:
+    """A notebook showing ``ov = serving.show(...)``, its rows drawn: (notebook, overview view, row names)."""
+    nb = open_lab([setup, f"ov = serving.show({POLL}, hidden_s=0.5)"])
     nb.run_all()
     overview = OverviewView.wait(nb, 1)
     nb.wait_cells_done()
-    assert nb.kernel_json("type(ov).__name__") == "OverviewWidget"
+    names = nb.kernel_json('sorted(d["name"] for d in sb.deployments())')
+    overview.wait_rows(lambda rows: [r["name"] for r in rows] == names, f"the rows {names}")
+    return nb, overview, names
 
-    # -- a row per deployment, sorted by name, each with its badge --------------------------
-    seeded = nb.kernel_json('sorted(d["name"] for d in sb.deployments())')
+
+def _sort_by_status(overview: OverviewView) -> list[str]:
+    """Press the status header once (ascending: attention first); returns the row names in that order."""
+    overview.sort_button("status").click()
+    assert overview.aria_sort("status") == "ascending" and overview.aria_sort("name") == "none"
+    rows = overview.rows()
+    by_status = [r["name"] for r in sorted(rows, key=status_sort_key)]
+    assert [r["name"] for r in rows] == by_status, rows
+    return by_status
+
+
+def test_overview_shows_a_row_per_deployment_sorted_by_name_with_its_badge(open_lab):
+    nb, overview, seeded = _overview(open_lab)
+    assert nb.kernel_json("type(ov).__name__") == "OverviewWidget"
     assert len(seeded) == 4
-    overview.wait_rows(lambda rows: [r["name"] for r in rows] == seeded, f"the rows {seeded}")
     assert overview.aria_sort("name") == "ascending" and overview.aria_sort("status") == "none"
     _check_badges(overview, nb.kernel_json(KERNEL_ROWS))
     by_name = {r["name"]: r for r in overview.rows()}
     assert by_name["bigllm"]["status"] == "FAILED" and by_name["churnmodel"]["status"] == "CREATED"
     assert overview.detail.count() == 0, "no detail view before a row is clicked"
 
-    # -- rows follow the sandbox: added ones appear, deleted ones go ---------------------------
+
+def test_overview_rows_follow_the_sandbox_added_ones_appear_deleted_ones_go(open_lab):
+    nb, overview, seeded = _overview(open_lab)
     added = nb.kernel_json('sb.add_deployments(2, prefix="extra", status="Stopped")')
     assert added == ["extra001", "extra002"]
     overview.wait_rows(lambda rows: [r["name"] for r in rows] == sorted(seeded + added), "the added rows")
@@ -70,23 +86,25 @@ def test_overview_rows_sorting_detail_and_row_start(open_lab):
     overview.wait_rows(lambda rows: [r["name"] for r in rows] == names, "extra001 gone")
     _check_badges(overview, nb.kernel_json(KERNEL_ROWS))
 
-    # -- sorting: by name both ways, by status both ways (attention first) -------------------
+
+def test_overview_sorts_by_name_and_by_status_both_ways_attention_first(open_lab):
+    _nb, overview, names = _overview(open_lab, WITH_STOPPED)
+    assert "extra001" in names
     overview.sort_button("name").click()
     assert overview.aria_sort("name") == "descending" and overview.aria_sort("status") == "none"
     assert overview.names() == sorted(names, reverse=True)
-    overview.sort_button("status").click()
-    assert overview.aria_sort("status") == "ascending" and overview.aria_sort("name") == "none"
-    rows = overview.rows()
-    by_status = [r["name"] for r in sorted(rows, key=status_sort_key)]
-    assert [r["name"] for r in rows] == by_status, rows
-    assert by_status[0] == "bigllm" and by_status[-2:] == ["churnmodel", "extra002"], by_status  # FAILED first
+    by_status = _sort_by_status(overview)
+    assert by_status[0] == "bigllm" and by_status[-2:] == ["churnmodel", "extra001"], by_status  # FAILED first
     overview.sort_button("status").click()
     assert overview.aria_sort("status") == "descending"
     assert overview.names() == list(reversed(by_status)), [(r["name"], r["status"]) for r in overview.rows()]
     overview.sort_button("status").click()
     assert overview.aria_sort("status") == "ascending" and overview.names() == by_status
 
-    # -- clicking a row opens its detail view under the table; clicking it again closes it ----
+
+def test_overview_row_click_opens_its_detail_under_the_table_and_a_second_click_closes_it(open_lab):
+    nb, overview, _names = _overview(open_lab)
+    by_status = _sort_by_status(overview)
     overview.row("frauddetector").click()
     overview.detail.first.wait_for(state="visible", timeout=15_000)
     detail = DeploymentView(nb, 1)
@@ -113,11 +131,14 @@ def test_overview_rows_sorting_detail_and_row_start(open_lab):
     overview.wait_rows(lambda rows: all(r["selected"] == "false" for r in rows), "no row selected", timeout_s=5)
     assert nb.kernel_json("ov.detail is None and ov.table.selected == ''") is True
 
-    # -- Start from a row: pending, then Starting and Running; no detail opened --------------
+
+def test_overview_start_from_a_row_is_pending_then_starting_then_running_with_no_detail(open_lab):
+    nb, overview, names = _overview(open_lab, WITH_STOPPED)
+    _sort_by_status(overview)  # the row moves with its status
     nb.kernel_json("sb.set_speed(3)")
-    recorder = RowRecorder(overview, "extra002")
-    overview.row("extra002").locator('button[data-action="start"]').click()
-    overview.wait_row_status("extra002", "RUNNING", timeout_s=20)
+    recorder = RowRecorder(overview, "extra001")
+    overview.row("extra001").locator('button[data-action="start"]').click()
+    overview.wait_row_status("extra001", "RUNNING", timeout_s=20)
     log = recorder.stop()
     assert runs(e["status"] for e in log) == ["STOPPED", "STARTING", "RUNNING"], log
     assert runs(e["badge"] for e in log) == ["Stopped", "Starting", "Running"], log
@@ -416,18 +437,15 @@ def test_overview_condition_leads_with_the_reason_when_failed_or_moving(open_lab
     nb.wait_text(text, "Ingress refused the route: host already taken", timeout_s=10)
 
 
-def test_overview_shown_once_and_its_static_snapshot_is_a_table(open_lab, browser):
-    nb = open_lab(
-        [
-            LONG_SETUP + 'sb.add_deployment("rtl-\u202eevil", status="Running", model_name="<b>bold</b>")',
-            f"overview = serving.show({POLL}, hidden_s=0.5)\noverview",
-            "overview",
-        ]
-    )
+# a hostile name (a bidi override) and markup in a model name: the snapshot must keep both inert
+HOSTILE_SETUP = LONG_SETUP + 'sb.add_deployment("rtl-\u202eevil", status="Running", model_name="<b>bold</b>")'
+
+
+def test_overview_is_shown_once_by_show_and_its_name_and_again_in_a_later_cell(open_lab):
+    nb = open_lab([HOSTILE_SETUP, f"overview = serving.show({POLL}, hidden_s=0.5)\noverview", "overview"])
     nb.run_all()
     OverviewView.wait(nb, 1)
     nb.wait_cells_done()
-    # -- shown once by `overview = ms.show()` + `overview`; a later cell shows it again -------
     output = nb.output(1)
     assert output.locator(".hops-overview").count() == 1, "the overview is shown twice in its cell"
     displayed = [o for o in nb.outputs_json(1) if o.get("output_type") in ("display_data", "execute_result")]
@@ -443,7 +461,14 @@ def test_overview_shown_once_and_its_static_snapshot_is_a_table(open_lab, browse
     assert output.locator(".hops-deployment:not(.hops-overview)").count() == 1
     assert later.root.is_visible()
 
-    # -- the text/html saved with the notebook: a real table, server text inert ---------------
+
+def test_overview_static_snapshot_saved_with_the_notebook_is_a_table_with_server_text_inert(open_lab, browser):
+    nb = open_lab([HOSTILE_SETUP, f"overview = serving.show({POLL}, hidden_s=0.5)\noverview"])
+    nb.run_all()
+    OverviewView.wait(nb, 1)
+    nb.wait_cells_done()
+    displayed = [o for o in nb.outputs_json(1) if o.get("output_type") in ("display_data", "execute_result")]
+    assert len(displayed) == 1, displayed
     html = displayed[0]["data"]["text/html"]
     rows = nb.kernel_json(
         "[dict(name=r['name'], model=r['model'], label=r['status_label'], message=r['message'], "
