@@ -653,6 +653,7 @@ def test_logs_component_defaults_to_the_predictor(sb, owner):
 def test_logs_tail_defaults_to_5_lines_per_pod(sb, owner):
     # SS logs: @DefaultValue("5") tail; one entry per pod {instanceName, content}
     entries = owner.logs("frauddetector").json()
+    assert entries, "no pod's logs: the loop below would check nothing"
     for entry in entries:
         assert set(entry) >= {"instanceName", "content"}
         assert len(entry["content"].splitlines()) == 5
