@@ -3,6 +3,7 @@ checked before anything is sent, snippets that work once a key is put in, and a 
 
 from __future__ import annotations
 
+import itertools
 import json
 import shlex
 import time
@@ -215,3 +216,33 @@ def test_without_an_ingress_gateway_the_chat_says_why(fast_sb, detail):
         with pytest.raises(Exception, match="not served by vLLM"):
             fraud = detail(project.get_model_serving().get_deployment("frauddetector"))
             fraud.chat("hi")
+
+
+def test_a_slow_reply_reaches_the_view_as_it_grows(fast_sb, detail, monkeypatch):
+    """The model writes for a second: the view sees the reply grow, in a few messages, not one per token."""
+    from hops_widgets import _models
+
+    fast_sb.app.load_balancer = True
+    fast_sb.add_llm_deployment()
+    real_chat = _models.Deployment.chat
+
+    def slow(self, body, *, on_text=None, timeout_s=120.0):
+        def told(text):
+            time.sleep(0.01)  # a token every 10 ms
+            on_text(text)
+
+        return real_chat(self, body, on_text=told, timeout_s=timeout_s)
+
+    monkeypatch.setattr(_models.Deployment, "chat", slow)
+    question = " ".join(f"word{i}" for i in range(60))
+    with fast_sb.login(timeout=5) as project:
+        widget = detail(project.get_model_serving().get_deployment("chatassistant"))
+        seen: list[str] = []
+        widget.observe(lambda change: seen.append(change["new"]), "tryit_stream")
+        result = widget.chat(question).result(20)
+        assert result["ok"]
+        grown = [text for text in seen if text]
+        assert len(grown) >= 3, grown  # the reply arrived in parts
+        assert all(a != b and b.startswith(a) for a, b in itertools.pairwise(grown)), grown
+        assert grown[-1] == result["text"]
+        assert len(grown) < 60  # throttled: far fewer messages than tokens
