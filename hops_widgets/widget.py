@@ -29,11 +29,11 @@ from ._logformat import LOG_COMPONENTS, format_log_entries
 from ._pending import PendingActions
 from ._polling import SafeError
 from ._text import sendable
+from ._versions import VersionBook
 from .errors import DeploymentFailed, explain, redact
 from .errors import Timeout as WaitTimeout
 from ._restarts import RestartWatch, pods_reader
 from .logs import LogBook
-from ._versions import VersionBook
 from .poller import DeploymentSource, Policy, Poller, Snapshot
 from .snapshot import detail_html
 from .snapshot import detail_html as snapshot_html
@@ -88,7 +88,8 @@ _REFUSALS = {
     # a rollback refused with 500 / 240002: the deployment starts or stops
     ("rollback", "STARTING"): "The cluster does not roll back a deployment while it starts: roll back once it is "
     "running (or stop it first).",
-    ("rollback", "STOPPING"): "The cluster does not roll back a deployment while it stops: roll back once it is stopped.",
+    ("rollback", "STOPPING"): "The cluster does not roll back a deployment while it stops: roll back once it "
+    "is stopped.",
     ("rollback", "*"): "The cluster does not roll back a deployment while it starts or stops: roll back once it is "
     "running or stopped.",
 }
@@ -238,6 +239,7 @@ class DeploymentDetail(t.HasTraits):
     # restart counts per instance and the ones that keep restarting (_restarts.py); {} when unknown
     restarts = t.Dict().tag(sync=True)
     can_download_logs = t.Bool(False).tag(sync=True)  # the SDK (5.2+) or the client saves the log archives
+    logs_download = t.Dict().tag(sync=True)  # the last Download logs: {seq, ok, paths, folder, error}
     # the deployment page: resources per component, endpoint and identity, links out, restart, try it
     resources = t.Dict().tag(sync=True)
     endpoint = t.Dict().tag(sync=True)
@@ -299,6 +301,7 @@ class DeploymentDetail(t.HasTraits):
         self.source = source
         self._links_done = False
         self._tryit_seq = 0
+        self._downloads = 0  # Download logs presses answered (logs_download's seq)
         self._schema: dict[str, Any] | None = None  # the request's JSON Schema, once read (see _tryit_setup)
         self._schema_for: Any = _NOT_READ  # the model version it was read for
         self._on_values = on_values
@@ -766,6 +769,10 @@ class DeploymentDetail(t.HasTraits):
                 result = {"ok": True, "paths": shown, "folder": folder, "error": ""}
             except Exception as exc:  # noqa: BLE001 - shown in the Logs section, never raised there
                 result = {"ok": False, "paths": [], "folder": "", "error": explain(exc, source.secrets)}
+            with self._lock:
+                self._downloads += 1
+                result["seq"] = self._downloads
+            self._set_values({"logs_download": result})  # what the view shows (a reply carries no body)
             future.set_result(result)
 
         threading.Thread(target=work, name=f"hops-widgets-download-logs-{source.label}", daemon=True).start()

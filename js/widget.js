@@ -729,6 +729,7 @@ export const SECTIONS = {
       "scale_to_zero",
       "readiness",
       "restarts",
+      "name",
     ],
     build(el, { source, root }) {
       const box = h("div", "hops-instances", el);
@@ -757,20 +758,24 @@ export const SECTIONS = {
         restarts.replaceChildren();
         restarts.hidden = rows.length === 0;
         for (const r of rows) {
-          const li = h("li", "hops-restart", restarts);
+          const li = h("li", "hops-restart-row", restarts); // (hops-restart is the Restart button's class)
           li.dataset.instance = r.instance;
           li.dataset.component = r.component;
           li.dataset.looping = String(!!r.looping);
+          const n = r.restarts;
+          const recent = r.recent ? `, ${r.recent} in 10 min` : "";
+          const count = h("span", "hops-restart-count", li);
+          count.textContent = `${n} ${n === 1 ? "restart" : "restarts"}${recent}`;
+          count.title = r.recent ? `${r.recent} of them seen by this widget in the last 10 minutes` : "";
           const name = h("button", "hops-link hops-restart-name", li);
           name.setAttribute("type", "button");
-          name.textContent = r.instance;
+          // pods are named after the deployment: show what tells them apart, the whole name on hover
+          const own = `${source.get("name") || ""}-`;
+          name.textContent = own.length > 1 && r.instance.startsWith(own) ? `…${r.instance.slice(own.length - 1)}` : r.instance;
           name.title = `Show the logs of ${r.instance}`;
           name.addEventListener("click", () =>
             root.dispatchEvent(new CustomEvent("hops-open-logs", { detail: { component: r.component, instance: r.instance } })),
           );
-          const n = r.restarts;
-          const recent = r.recent ? ` (${r.recent} seen in the last 10 min)` : "";
-          h("span", "hops-restart-count", li).textContent = `${n} ${n === 1 ? "restart" : "restarts"}${recent}`;
         }
       };
       const set = (part, available, requested, readiness) => {
@@ -901,7 +906,7 @@ export const SECTIONS = {
   logs: {
     // one component's lines, fetched by the kernel only while this is open and on screen;
     // new lines arrive as deltas (logs_delta), a view drawn later asks for the buffer once
-    traits: ["logs_delta", "logs_focus", "has_transformer", "can_download_logs"],
+    traits: ["logs_delta", "logs_focus", "has_transformer", "can_download_logs", "logs_download"],
     build(el, ctx) {
       const { source, channel, root } = ctx;
       const box = /** @type {HTMLDetailsElement} */ (h("details", "hops-logs", el));
@@ -1031,6 +1036,7 @@ export const SECTIONS = {
       const drawParts = () => {
         partButtons.transformer.hidden = !source.get("has_transformer");
         download.hidden = !source.get("can_download_logs");
+        showDownload();
         for (const [part, b] of Object.entries(partButtons)) b.setAttribute("aria-pressed", String(part === component));
         describe();
       };
@@ -1077,13 +1083,9 @@ export const SECTIONS = {
         channel
           .request("download_logs", {}, 120_000)
           .then((reply) => {
-            const body = reply && reply.ok ? reply.body : null;
-            if (body && body.ok) {
-              const n = body.paths.length;
-              saved.textContent = `saved ${n} ${n === 1 ? "file" : "files"} in ${body.folder || "."}`;
-              saved.title = body.paths.join("\n");
-            } else {
-              saved.textContent = (body && body.error) || (reply && reply.error) || "the archives could not be saved";
+            // what was saved comes as the logs_download trait (showDownload); a refusal only here
+            if (reply && !reply.ok) {
+              saved.textContent = reply.error || "the archives could not be saved";
               saved.classList.add("hops-logs-error");
             }
           })
@@ -1093,6 +1095,22 @@ export const SECTIONS = {
           })
           .finally(() => (download.disabled = false));
       });
+      let shownDownload = -1;
+      const showDownload = () => {
+        const done = source.get("logs_download") || {};
+        if (done.seq === undefined || done.seq === shownDownload) return;
+        shownDownload = done.seq;
+        const paths = done.paths || [];
+        if (done.ok) {
+          saved.textContent = `saved ${paths.length} ${paths.length === 1 ? "file" : "files"} in ${done.folder || "."}`;
+          saved.title = paths.join("\n");
+          saved.classList.remove("hops-logs-error");
+        } else {
+          saved.textContent = done.error || "the archives could not be saved";
+          saved.title = "";
+          saved.classList.add("hops-logs-error");
+        }
+      };
       let wantInstance = ""; // an instance asked for (the restart warning) before its lines came
       /** @param {Event} [event] */
       const openOn = (event) => {

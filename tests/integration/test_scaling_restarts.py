@@ -131,6 +131,7 @@ def test_download_logs_saves_the_archives_and_says_when_there_are_none(sb, servi
         assert widget.can_download_logs
         reply = widget.commands()["download_logs"]({}).result(10)
         assert reply["ok"] and len(reply["paths"]) == 2 and reply["folder"].startswith("logs-deployment-frauddetector_")
+        assert widget.logs_download == reply and reply["seq"] == 1  # the view reads it from the trait
     finally:
         widget.close()
         import shutil
