@@ -28,7 +28,14 @@ def _show(self: Any, **options: Any):
 
 
 # SDK methods that change a deployment's state: widgets showing it poll fast when one is called.
-_ACTION_METHODS = {"start": "start", "stop": "stop", "restart": "restart", "save": "update", "update": "update"}
+_ACTION_METHODS = {
+    "start": "start",
+    "stop": "stop",
+    "restart": "restart",
+    "save": "update",
+    "update": "update",
+    "rollback": "rollback",
+}
 
 
 def _announcing(method: Any, action: str) -> Any:
@@ -63,7 +70,7 @@ def _classes(pairs: tuple[tuple[str, str], ...]) -> list[type]:
 def enable() -> list[str]:
     """Give the hopsworks SDK's Deployment and ModelServing a ``.show()`` method.
 
-    Also lets the SDK's ``start``/``stop``/``restart``/``save`` tell the widgets
+    Also lets the SDK's ``start``/``stop``/``restart``/``save``/``rollback`` tell the widgets
     showing that deployment to poll fast at once, as the widget's own buttons do.
 
     Returns the names of the classes that were patched (empty without the SDK).

@@ -22,6 +22,7 @@ __all__ = [
     "PermissionDenied",
     "ServerError",
     "Timeout",
+    "VersionsNotAvailable",
     "action_refusal",
     "error_code",
     "explain",
@@ -32,6 +33,7 @@ __all__ = [
 # The serving API's error codes the widget acts on (RESTCodes.ServingErrorCode: 240000 + n)
 LIFECYCLE_ERROR = 240003  # 400: start or stop refused in this status ("stop it first", "try later")
 LOGS_NOT_AVAILABLE = 240027  # 404: no pod runs, so there are no server logs to read
+BUSY_ERROR = 240002  # 500: an update or rollback refused while the deployment starts or stops
 
 MAX_MESSAGE_CHARS = 500
 
@@ -89,6 +91,12 @@ class LifecycleRefused(HopsError):
     def __init__(self, message: str, *, status: str = "") -> None:
         super().__init__(message, status_code=400, error_code=LIFECYCLE_ERROR)
         self.status = status
+
+
+class VersionsNotAvailable(HopsError, LookupError):
+    """The backend has no deployment versions (they came with Hopsworks 5.2): nothing to list or roll back."""
+
+    kind = "absent"
 
 
 class DeploymentFailed(HopsError):

@@ -108,7 +108,7 @@ def detail_html(w: Any) -> str:
         title = f"<p class='hops-logs-title'>Last {len(lines)} log lines ({e(book.component)})</p>"
         logs = f"{title}<pre class='hops-logs'>{server(text)}</pre>"
     error = f"<p class='hops-error'>{server(w.error)}</p>" if w.error else ""
-    page = _page(w)
+    page = _page(w) + _versions(w)
     if getattr(w, "_view", "") == "diagram" and w.diagram:
         page += diagrams.svg(w.diagram)
     return (
@@ -121,6 +121,30 @@ def detail_html(w: Any) -> str:
         f"{f'<p class=hops-advice>{e(w.advice)}</p>' if w.advice else ''}"
         f"<p class='hops-instances'>{e(counts)}</p>{page}{logs}{error}</div>"
     )
+
+
+def _versions(w: Any) -> str:
+    """The Versions section as last read (only if it was): newest first, the active one marked."""
+    value = getattr(w, "versions", None) or {}
+    items = (value.get("items") if isinstance(value, dict) else None) or []
+    if not items:
+        return ""
+    rows = []
+    for row in items:
+        when = row.get("created_ms")
+        stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(when / 1000)) if isinstance(when, (int, float)) else ""
+        head = f"<strong>v{int(row['version'])}</strong>{' (active)' if row.get('active') else ''}"
+        if row.get("model"):
+            head += f" {server(row['model'])}"
+        if stamp:
+            head += f" <span class='hops-reason'>{html.escape(stamp)}</span>"
+        changes = "; ".join(str(c) for c in row.get("changes") or [])
+        rows.append(
+            f"<li data-version='{int(row['version'])}' data-active='{str(bool(row.get('active'))).lower()}'>"
+            f"{head}{f' — {server(changes)}' if changes else ''}</li>"
+        )
+    summary = f"<summary>Versions ({len(items)})</summary>"
+    return f"<details class='hops-versions'>{summary}<ol>{''.join(rows)}</ol></details>"
 
 
 def _page(w: Any) -> str:

@@ -28,11 +28,11 @@ from ._channel import Channel, Refused, Visibility
 from ._logformat import LOG_COMPONENTS, format_log_entries
 from ._pending import PendingActions
 from ._polling import SafeError
+from ._restarts import RestartWatch, pods_reader
 from ._text import sendable
 from ._versions import VersionBook
 from .errors import DeploymentFailed, explain, redact
 from .errors import Timeout as WaitTimeout
-from ._restarts import RestartWatch, pods_reader
 from .logs import LogBook
 from .poller import DeploymentSource, Policy, Poller, Snapshot
 from .snapshot import detail_html

@@ -158,3 +158,50 @@ print(log_text.strip().splitlines()[-1])  # the last line of the traceback: the 
 sb.heal("churnmodel")
 churn.restart(await_stopped=90, await_running=0)
 print(w.wait_for("RUNNING", timeout=90).status)
+
+# %% [markdown]
+# ## Versions and rollback
+#
+# Hopsworks 5.2 keeps every configuration a deployment had as a numbered **version**, one of them
+# active. Saving a change as a new version (`deployment.save(new_version=True)` in the SDK) makes it the
+# active one, and a running deployment rolls its instances to it through **Updating**. A **rollback**
+# makes an earlier version active again, the same way. An older cluster or SDK has no versions: the
+# widget then shows no Versions section, and the calls below answer `None` instead of failing.
+#
+# Here the sandbox plays a colleague who saves a change as a new version: `churnmodel` gets the next
+# model version.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+w.wait_for("RUNNING", timeout=90)  # recovered above
+sb.update_deployment("churnmodel", new_version=True, model_version=churn.get_state().model_version + 1)
+print(w.wait_for("RUNNING", timeout=90).status, "on the new version")
+
+# %% [markdown]
+# The widget's **Versions** section (collapsed; the versions are read only while it is open) lists them
+# newest first, the active one marked, each with what changed from the one before and a **Roll back**
+# button on the older ones. In code, `get_versions()` (SDK 5.2 and the built-in client) gives the list as
+# the REST API sends it; `versions_list()` gives the section's rows:
+
+# %%
+versions_widget = churn.show()
+rows = versions_widget.versions_list()  # None where there are no versions
+for row in rows or []:
+    print(f"v{row['version']:<3}", "active" if row["active"] else "      ", "; ".join(row["changes"]))
+versions_widget
+
+# %% [markdown]
+# Roll back to the first version. `rollback(n)` is what the **Roll back** button calls
+# once confirmed: it returns at once (a future, like `start()` and `stop()`), and the widget follows the
+# rollout live, Updating and then Running on the earlier configuration. The SDK's
+# `deployment.rollback(n)` does the same and waits. A Data Scientist's key is refused (403), and so is a
+# rollback while the deployment starts or stops: the widget says so in plain words.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+if rows:
+    first = min(row["version"] for row in rows)
+    versions_widget.rollback(first).result(timeout=30)
+    print(versions_widget.wait_for("RUNNING", timeout=90).status, "after the rollback")
+    now = next(row["version"] for row in versions_widget.versions_list() if row["active"])
+    print("the first version is active again:", now == first)

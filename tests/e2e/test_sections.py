@@ -59,6 +59,8 @@ SECTION_NAMES = [
     "tryit",
     "notify",
     "diagram",
+    # Hopsworks 5.x in the widget (issue 25)
+    "versions",
 ]
 SHARED = ["status", "error", "actions", "footer"]  # drawn by both views from one section each
 
@@ -1744,3 +1746,119 @@ def test_the_overview_detail_draws_the_diagram_through_the_overview_channel(harn
             break
     assert w.detail.status == "RUNNING"
     w.close()
+
+
+def _settled(live: Live, ready, what: str, limit_s: float = 10.0) -> None:
+    """Sync until ``ready()`` holds: work the widget does on threads of its own (a read, a POST)."""
+    deadline = time.monotonic() + limit_s
+    live.sync()
+    while not ready():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+        live.sync()
+
+
+def test_section_versions(harness, sb):
+    w, p = deployment(sb, status="Running", model_version=3)
+    sb.update_deployment("fraud", model_version=4, max_instances=5, new_version=True)
+    sb.advance(10)
+    live = Live(harness, w, "a")
+    poll(live, p)
+    assert not live.hidden(".hops-versions") and live.attr(".hops-versions", "open") is None
+    assert live.text(".hops-versions summary") == "Versions"
+    assert live.q(".hops-version").count() == 0 and not sb.requests(endpoint="serving_versions")  # closed: not read
+
+    # opened: the view says so, the kernel reads once; newest first, the active one marked, what changed
+    live.q(".hops-versions summary").click()
+    assert [m["open"] for m in live.all_sent() if m["type"] == "versions"] == [True]
+    live.sync()
+    _settled(live, lambda: w.versions.get("items"), "the versions read")
+    assert live.texts(".hops-version-number") == ["v2", "v1"]
+    assert live.attr('.hops-version[data-version="2"]', "data-active") == "true"
+    assert live.text('.hops-version[data-version="2"] .hops-version-active') == "active"
+    assert live.texts('.hops-version[data-version="2"] .hops-version-changes li') == [
+        "model v3 → v4",
+        "predictor script …/3/predictor.py → …/4/predictor.py",
+        "predictor instances 1–1 → 1–5",
+    ]
+    assert live.texts('.hops-version[data-version="1"] .hops-version-changes li') == ["first version"]
+    assert "created " in live.text('.hops-version[data-version="1"] .hops-version-time')
+    assert live.text(".hops-versions-brief") == " · v2 active · 2 versions"
+    # Roll back on the older one only
+    assert live.q('.hops-version[data-version="2"] button').count() == 0
+    back = live.q('.hops-version[data-version="1"] button[data-action=rollback]')
+    assert back.is_enabled() and back.text_content() == "Roll back"
+
+    # asked first (window.confirm), then one request; pending until the status moves
+    sb.latency(0.5, endpoint="serving_rollback", times=1)  # the POST takes a moment: its pending picture is seen
+    before = len(live.all_sent())
+    back.click()
+    assert harness.evaluate("() => H.confirms.at(-1)").startswith("Roll fraud back to version 1?")
+    (asked,) = [m for m in live.all_sent()[before:] if m["type"] == "rollback"]
+    assert asked["version"] == 1 and asked["id"]
+    live.sync()
+    assert w.pending_action == "rollback" and w.versions["target"] == 1
+    assert live.text(".hops-versions-note").startswith("Rolling back to v1")
+    assert "hops-pending" in back.get_attribute("class") and back.is_disabled()
+    _settled(live, lambda: sb.status("fraud") == "Updating", "the rollback taken")
+    _settled(live, lambda: any(r.get("id") == asked["id"] for r in live.replies), "the reply")
+    seen = []
+    for _ in range(40):
+        poll(live, p, sb=sb)
+        seen.append(live.attr(".hops-deployment", "data-status"))
+        if w.status == "RUNNING":
+            break
+    assert runs_of(seen)[-2:] == ["UPDATING", "RUNNING"], seen
+    _settled(live, lambda: w.versions.get("active") == 1, "version 1 active")
+    assert live.attr('.hops-version[data-version="1"]', "data-active") == "true"
+    assert live.q('.hops-version[data-version="2"] button[data-action=rollback]').count() == 1
+    assert live.hidden(".hops-versions-note")
+
+    # what turns Roll back off: a status the cluster refuses it in, a role that may not
+    again = live.q('.hops-version[data-version="2"] button[data-action=rollback]')
+    w.can_rollback = False
+    live.sync()
+    assert again.is_disabled() and "starts or stops" in again.get_attribute("title")
+    w.can_rollback = True
+    w.actions_blocked = "Your role in this project cannot start or stop deployments"
+    live.sync()
+    assert again.is_disabled() and "cannot change deployments" in again.get_attribute("title")
+    w.actions_blocked = ""
+    live.sync()
+    assert again.is_enabled()
+    harness.evaluate("() => { H.confirmAnswer = false; }")
+    before = len(live.all_sent())
+    again.click()  # not confirmed: nothing sent
+    assert not [m for m in live.all_sent()[before:] if m["type"] == "rollback"]
+    harness.evaluate("() => { H.confirmAnswer = true; }")
+
+    # an error reading them is said in the section; no versions at all: the section goes once closed
+    w.versions = {**w.versions, "error": "The server had a problem (HTTP 500)."}
+    live.sync()
+    assert live.text(".hops-versions-note") == "The server had a problem (HTTP 500)."
+    assert live.attr(".hops-versions-note", "data-kind") == "error"
+    w.versions = {"available": False, "items": [], "count": 0}
+    live.sync()
+    assert "no deployment versions" in live.text(".hops-versions-note") and not live.hidden(".hops-versions")
+    live.q(".hops-versions summary").click()
+    assert live.hidden(".hops-versions")
+    w.close()
+
+    # actions=False: the versions, no Roll back
+    w2, p2 = deployment(sb, "other", actions=False, status="Running")
+    sb.update_deployment("other", model_version=2, new_version=True)
+    live2 = Live(harness, w2, "b")
+    poll(live2, p2)
+    live2.q(".hops-versions summary").click()
+    live2.sync()
+    _settled(live2, lambda: w2.versions.get("items"), "the versions read")
+    assert live2.q(".hops-version").count() == 2 and live2.q("button[data-action=rollback]").count() == 0
+    w2.close()
+
+
+def runs_of(values: list) -> list:
+    out: list = []
+    for v in values:
+        if not out or out[-1] != v:
+            out.append(v)
+    return out
