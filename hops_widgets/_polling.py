@@ -266,6 +266,34 @@ class Poller:
         self._wake.set()
         return future
 
+    def run_watched(self, call: Callable[[], Any], what: str) -> Future:
+        """Run a blocking ``call`` (a restart, a rollback) on a thread of its own while this poller
+        polls fast, so every status it passes through is seen; ``what`` names the thread.
+
+        The future settles once ``call`` returns: None, or its error made safe (a :class:`SafeError`
+        it raised stays as it is). A success makes the poller poll fast a while, as after its own
+        actions; a refusal changes nothing, so it does not.
+        """
+        future: Future = Future()
+
+        def work() -> None:
+            error: BaseException | None = None
+            with self.watch():
+                try:
+                    call()
+                except SafeError as exc:
+                    error = exc
+                except Exception as exc:  # noqa: BLE001 - shown as the action's error
+                    error = SafeError(explain(exc, self.source.secrets), refusal=action_refusal(exc))
+            if error is None:
+                self.expect_change()
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+        threading.Thread(target=work, name=f"hops-widgets-{what}", daemon=True).start()
+        return future
+
     # ------------------------------------------------------------ being driven (own thread or project loop)
     @property
     def last_poll(self) -> float | None:

@@ -23,8 +23,6 @@ from . import errors as _errors
 from ._base import Pullable, ShownOnce, asset, ms
 from ._channel import Channel, Refused, Visibility
 from ._pending import PendingActions
-from ._polling import SafeError
-from .errors import explain
 from .poller import Policy, Poller, Snapshot, TableWatch
 from .snapshot import overview_html as overview_html
 from .state import DeploymentState, visible
@@ -605,27 +603,8 @@ class OverviewWidget(ShownOnce, Pullable, anywidget.AnyWidget):
 
     def _run_restart(self, name: str):
         """The (blocking) restart on a thread of its own, so the table keeps showing each status."""
-        from concurrent.futures import Future
-
-        future: Future = Future()
-        source, poller = self.source, self._poller
-
-        def work() -> None:
-            with poller.watch():  # poll fast for as long as the restart runs
-                try:
-                    source.restart(name)
-                except Exception as exc:  # noqa: BLE001 - shown as the action's error
-                    error = SafeError(explain(exc, source.secrets), refusal=_errors.action_refusal(exc))
-                else:
-                    error = None
-            if error is None:
-                poller.expect_change()
-                future.set_result(None)
-            else:
-                future.set_exception(error)
-
-        threading.Thread(target=work, name=f"hops-widgets-restart-{name}", daemon=True).start()
-        return future
+        source = self.source
+        return self._poller.run_watched(lambda: source.restart(name), f"restart-{name}")
 
     def _action_done(self, action: str, name: str, future) -> None:
         if future.cancelled() or self._closed:

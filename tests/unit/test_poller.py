@@ -296,3 +296,41 @@ def test_a_hanging_poll_is_reported_then_replaced_by_its_answer():
     worker.join(5)
     assert p.snapshot.error == "" and p.snapshot.state.status == "RUNNING"
     assert [s.mode for s in seen] == ["waiting", "hidden"]
+
+
+def test_a_watched_call_polls_fast_while_it_runs_and_settles_its_future():
+    p, clock, _ = make()
+    token = p.subscribe(lambda s: None, visible=True)
+    p.poll()
+    seen = []
+
+    def restart():
+        seen.append(p.interval_for(p.snapshot.state))  # while it runs: fast
+        return "ignored"
+
+    assert p.run_watched(restart, "restart-t").result(timeout=5) is None
+    assert seen == [(1.0, "fast")]
+    assert p.interval_for(p.snapshot.state) == (1.0, "fast")  # a success: fast for a while after
+    clock.advance(31)
+    assert p.interval_for(p.snapshot.state) == (5.0, "stable")
+    p.unsubscribe(token)
+
+
+def test_a_watched_call_that_fails_settles_with_a_safe_error_and_no_fast_polling():
+    from hops_widgets._polling import SafeError
+
+    p, _, _ = make()
+    p.subscribe(lambda s: None, visible=True)
+    p.poll()
+
+    def refused():
+        raise ServerError("Internal error key=sekrit")
+
+    error = p.run_watched(refused, "restart-t").exception(timeout=5)
+    assert isinstance(error, SafeError) and p.interval_for(p.snapshot.state) == (5.0, "stable")
+    own = SafeError("Rollback is not available here.", refusal="absent")
+
+    def absent():
+        raise own
+
+    assert p.run_watched(absent, "rollback-t").exception(timeout=5) is own  # kept as it is
