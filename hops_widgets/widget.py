@@ -937,7 +937,8 @@ class DeploymentDetail(t.HasTraits):
         values: dict[str, Any] = {}
         if schema is not None:
             body, origin, note = _schema.prefill(schema)
-            info["note"] = note
+            unchecked = _schema.check(body, schema)[1] if body is not None else ""
+            info["note"] = " ".join(part[:1].upper() + part[1:] + "." for part in (note, unchecked) if part)
             if body is not None and _body_key(self.source) not in _LAST_BODIES:
                 text = json.dumps(body, indent=2, ensure_ascii=False)
                 if len(text) <= MAX_BODY_CHARS:

@@ -365,3 +365,30 @@ def test_whole_replies_and_errors_in_plain_words():
         S.read_chat(_Answer("text/html"))
     with pytest.raises(S.ChatError, match="context length exceeded"):
         S.read_chat(_Answer("text/event-stream", ['data: {"error": {"message": "context length exceeded"}}']))
+
+
+# ------------------------------------------------------------------- the panel's traits
+def test_the_panel_says_where_the_body_came_from_and_what_was_not_checked():
+    from hops_widgets.widget import DeploymentDetail
+
+    from .fakes import FakeDeployment
+
+    widget = DeploymentDetail(FakeDeployment("schemaless"))
+    try:
+        values = widget._schema_values(CHURN)
+        assert values["tryit_info"] == {"mode": "predict", "schema": True, "origin": "example", "note": ""}
+        assert json.loads(values["tryit_body"]) == sandbox_schemas.CHURN_SCHEMA["example"]
+        risky = {
+            "type": "object",
+            "required": ["code"],
+            "properties": {"code": {"type": "string", "pattern": "^(a+)+$"}},
+        }
+        info = widget._schema_values(risky)["tryit_info"]
+        assert info["origin"] == "" and "No body could be made" in info["note"]
+        looping = widget._schema_values({"type": "object", "properties": {"x": {"$ref": "#"}}})["tryit_info"]
+        assert looping["origin"] == "generated" and looping["note"] == ""
+        assert widget.request_schema is not None
+        with pytest.raises(Exception, match="not served by vLLM"):
+            widget.chat("hi")
+    finally:
+        widget.close()
