@@ -77,6 +77,8 @@ STEPS = (
     "logs",
     "versions/rollback",
     "schema",
+    "scaling fields",
+    "restart counts",
 )
 
 
@@ -470,7 +472,8 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
             out.truncate()
             lines = _sdk.logs(deployment, "predictor", 5)
             assert out.getvalue() == "", out.getvalue()[:200]
-            assert all(set(line) == {"instance", "content", "timestamp", "id"} for line in lines), lines[:1]
+            # (5.2 log objects add each container's restart count)
+            assert all(set(line) - {"restarts"} == {"instance", "content", "timestamp", "id"} for line in lines), lines[:1]
             assert len({line["instance"] for line in lines}) == 2 and len(lines) == 10, len(lines)
             # churnmodel failed at STARTED above: its predictor log ends in the script's traceback
             broken = _sdk.logs(ms.get_deployment("churnmodel"), "predictor", 20)
@@ -483,6 +486,10 @@ def _workflow(steps: _Steps, info: dict, out: io.StringIO) -> None:
             _versions_and_rollback(entry, sb, deployment, fast)
         with steps.step("schema") as entry:
             _schema_step(entry, sb, ms, fast)
+        with steps.step("scaling fields") as entry:
+            _scaling_step(entry, sb, ms)
+        with steps.step("restart counts") as entry:
+            _restarts_step(entry, sb, ms, fast)
         with contextlib.suppress(Exception):
             hopsworks.logout()
 
@@ -526,6 +533,69 @@ def _versions_and_rollback(entry: dict, sb, deployment, fast: dict) -> None:
     finally:
         widget.close()
     assert [v.version for v in deployment.get_versions() if v.active] == [1]
+
+
+_SCALING_52 = ("autoscaler", "scale_up_window_s", "scale_down_window_s", "additional_metrics", "cold_start_timeout_s")
+
+
+def _scaling_step(entry: dict, sb, ms) -> None:
+    """The 5.2 scaling configuration read from the SDK's objects as from the wire (a vLLM deployment
+    with KEDA); before 5.2 the SDK has none of those fields: "absent", and the widget shows none."""
+    from hops_widgets.state import DeploymentState
+
+    name = "compatllm"
+    sb.add_llm_deployment(name=name)
+    try:
+        from_sdk = DeploymentState.from_sdk(ms.get_deployment(name)).resources.get("predictor", {})
+    finally:
+        sb.delete_deployment(name)
+    has = [k for k in _SCALING_52 if k in from_sdk]
+    if not has:
+        entry.update(absent=True, detail="absent: this SDK reads no 5.2 scaling fields (min/max/metric only)")
+        return
+    assert from_sdk["autoscaler"] == "KEDA" and from_sdk["scale_metric"] == "QUEUE_DEPTH", from_sdk
+    assert from_sdk["additional_metrics"] == [["KV_CACHE_USAGE", 80], ["TIME_TO_FIRST_TOKEN", 500]], from_sdk
+    assert (from_sdk["scale_up_window_s"], from_sdk["scale_down_window_s"]) == (0, 600), from_sdk
+    assert from_sdk["cold_start_timeout_s"] == 900, from_sdk
+    entry["detail"] = f"{len(has)} of {len(_SCALING_52)} 5.2 fields"
+
+
+def _restarts_step(entry: dict, sb, ms, fast: dict) -> None:
+    """5.2+: each instance's restart count through the SDK's log objects, and the widget's watch naming
+    the instance that keeps restarting while the status reads Running. Older: "absent", at most one read."""
+    import hops_widgets
+    from hops_widgets import _sdk
+    from hops_widgets._restarts import pods_reader
+    from hops_widgets.poller import DeploymentSource
+
+    deployment = ms.get_deployment("frauddetector")
+    pods = _sdk.log_pods(deployment, "predictor")
+    if pods is None or all(p["restarts"] is None for p in pods):
+        widget = hops_widgets.show(deployment, display=False, **fast)
+        try:
+            widget.wait_for("RUNNING", timeout=20)
+            widget.set_visible(True)
+            if pods_reader(DeploymentSource(deployment)) is not None:  # 5.0/5.1: one read says "no counts"
+                _until(lambda: not widget._restarts.supported, what="the watch to stop")
+            assert widget.restarts == {} and widget._restarts.requests <= 1, widget._restarts.requests
+        finally:
+            widget.close()
+        entry.update(absent=True, detail="absent: this SDK's log objects carry no restart counts (5.2+)")
+        return
+    widget = hops_widgets.show(deployment, display=False, **fast)
+    try:
+        widget.wait_for("RUNNING", timeout=20)
+        widget.set_visible(True)
+        _until(lambda: widget.restarts.get("instances"), what="the first restart check")
+        looping = sb.crash_loop("frauddetector", instance=0, every_s=10)
+        time.sleep(1.0)  # 50 sandbox seconds: about five restarts
+        widget._restarts.check()
+        names = [r["instance"] for r in widget.restarts["looping"]]
+        assert names == [looping], widget.restarts
+        assert widget.status == "RUNNING", widget.status
+    finally:
+        widget.close()
+    entry["detail"] = f"{len(pods)} instances counted, the crash loop named"
 
 
 def _schema_step(entry: dict, sb, ms, fast: dict) -> None:
