@@ -70,6 +70,7 @@ def test_try_it_from_the_schema_refuses_before_send_and_copies_without_the_key(o
     assert "instances[0].tenure_months" in said and "expected an integer" in said and "Not sent" in said, said
     assert nb.kernel_json("len(sb.requests(endpoint='predict'))") == 0
     assert '"fourteen"' in body.input_value()  # the edit stays, to be fixed
+    nb.screenshot(view.root, "tryit-schema-refused", docs=True)
 
     # Copy as Python and as cURL: the clipboard gets the snippet with the placeholder, never the key
     nb.page.evaluate("() => navigator.clipboard.writeText('')")
