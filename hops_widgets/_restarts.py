@@ -9,7 +9,7 @@ component) on a small schedule and tells its owner what it found:
   :data:`CHECKS_AFTER_S` after that (30 s, 90 s and 5 min): four reads per component for each
   time it runs;
 - every :data:`RECHECK_S` while a count rose in the last :data:`RECENT_S` (the warning shows, or
-  may be about to), and never otherwise;
+  may be about to), else every :data:`SLOW_CHECK_S` (a loop can begin long after the start);
 - only while a view is on screen (a check that fell due while hidden is made once on return);
 - none at all where the version sends no counts (SDKs before 5.2, backends before 5.2: the first
   read says so and the watch stops), and none while the status is not Running;
@@ -31,12 +31,13 @@ from typing import Any
 
 from . import _sdk
 
-__all__ = ["CHECKS_AFTER_S", "LOOP_RESTARTS", "RECENT_S", "RECHECK_S", "RestartWatch", "pods_reader"]
+__all__ = ["CHECKS_AFTER_S", "LOOP_RESTARTS", "RECENT_S", "RECHECK_S", "SLOW_CHECK_S", "RestartWatch", "pods_reader"]
 
 log = logging.getLogger(__name__)
 
 CHECKS_AFTER_S = (0.0, 30.0, 90.0, 300.0)  # reads after the status became (or was first seen) Running
 RECHECK_S = 60.0  # while a count rose recently
+SLOW_CHECK_S = 600.0  # after the first checks, while Running and on screen: a loop that begins later
 RECENT_S = 600.0  # how long a rise counts as recent
 LOOP_RESTARTS = 2  # restarts within RECENT_S that make "keeps restarting"
 
@@ -121,6 +122,8 @@ class RestartWatch:
             due = [self._running_since + o for o in CHECKS_AFTER_S if last is None or last < self._running_since + o]
             if self._recent_rise(now):
                 due.append((last or now) + RECHECK_S)
+            elif not due:
+                due.append((last or now) + SLOW_CHECK_S)
             return max(0.0, min(due) - now) if due else None
 
     def _recent_rise(self, now: float) -> bool:

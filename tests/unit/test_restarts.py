@@ -6,7 +6,7 @@ import pytest
 
 from hops_widgets import _restarts
 from hops_widgets._logformat import log_lines, log_pods
-from hops_widgets._restarts import CHECKS_AFTER_S, RECENT_S, RECHECK_S, RestartWatch
+from hops_widgets._restarts import CHECKS_AFTER_S, RECENT_S, RECHECK_S, SLOW_CHECK_S, RestartWatch
 
 
 class Clock:
@@ -45,13 +45,14 @@ def run_schedule(watch: RestartWatch, clock: Clock, until_s: float, step_s: floa
         clock.now += step_s
 
 
-def test_a_steady_running_deployment_costs_four_reads_per_component_then_none():
+def test_a_steady_running_deployment_costs_four_reads_per_component_then_one_every_ten_minutes():
     watch, clock, pods, told = make({"p-0": 0, "p-1": 0})
     watch.set(status="RUNNING", visible=True, components=("predictor", "transformer"))
     run_schedule(watch, clock, 3600)
-    assert len(CHECKS_AFTER_S) == 4
-    assert pods.reads == ["predictor", "transformer"] * 4
-    assert watch.due_in() is None
+    assert len(CHECKS_AFTER_S) == 4 and CHECKS_AFTER_S[-1] == 300 and SLOW_CHECK_S == 600
+    # 0, 30, 90, 300 s, then 900, 1500, 2100, 2700, 3300 s: nine checks of two components in the hour
+    assert pods.reads == ["predictor", "transformer"] * 9
+    assert 0 < watch.due_in() <= SLOW_CHECK_S
     counts = {r["instance"]: r["restarts"] for r in told[-1]["instances"]}
     assert counts == {"p-0": 0, "p-1": 0} and told[-1]["looping"] == []
 
@@ -88,7 +89,7 @@ def test_the_warning_clears_once_no_restart_was_seen_for_the_window():
     assert watch.summary()["looping"]
     run_schedule(watch, clock, RECENT_S + 120, step_s=5)
     assert watch.summary()["looping"] == []
-    assert watch.due_in() is None  # the loop stopped, and so do the reads
+    assert watch.due_in() > RECHECK_S  # back to the slow check
 
 
 def test_a_high_count_at_the_first_read_is_shown_but_is_no_warning():
@@ -125,6 +126,18 @@ def test_no_reads_while_hidden_or_not_running_and_a_missed_check_is_made_on_retu
     assert len(pods.reads) == 1  # the overdue checks are made once, not one each
     watch.set(status="STOPPED")
     assert watch.due_in() is None and watch.summary() == {}
+
+
+def test_a_loop_that_begins_long_after_the_start_is_named_by_the_slow_checks():
+    watch, clock, pods, _told = make({"p-0": 0})
+    watch.set(status="RUNNING", visible=True)
+    run_schedule(watch, clock, 1200)
+    start, reads = clock.now, len(pods.reads)
+    while not watch.summary()["looping"]:
+        pods.counts["p-0"] += 1 if int(clock.now) % 10 == 0 else 0  # a restart every 10 s from minute 20
+        run_schedule(watch, clock, 1)
+        assert clock.now - start <= 2 * SLOW_CHECK_S, "never named"
+    assert len(pods.reads) - reads <= 2
 
 
 def test_versions_without_counts_stop_after_one_read():
