@@ -574,49 +574,66 @@ def _generate_kind(kind: Any, schema: Mapping, path: str, depth: int, walk: _Wal
 
 
 def _number(kind: str, schema: Mapping, path: str) -> float | int:
+    """The number nearest 0 that the bounds and ``multipleOf`` allow (an integer for ``integer``)."""
+
     def num(word: str) -> float | None:
         v = schema.get(word)
         return v if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
 
     low, high = num("minimum"), num("maximum")
     xlow, xhigh = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
-    if xlow is True:
+    if xlow is True:  # draft 4: a flag on minimum
         xlow, low = low, None
     if xhigh is True:
         xhigh, high = high, None
-    xlow = xlow if isinstance(xlow, (int, float)) and not isinstance(xlow, bool) else None
-    xhigh = xhigh if isinstance(xhigh, (int, float)) and not isinstance(xhigh, bool) else None
-    step = num("multipleOf") if (num("multipleOf") or 0) > 0 else None
-    if kind == "integer":
-        step = step if step is not None and float(step).is_integer() else (step or 1)
-        if step != 1 and not float(step).is_integer():
-            step = None
-    floor = max([b for b in (low, None if xlow is None else xlow) if b is not None], default=None)
-    candidates = [0]
-    if floor is not None:
-        candidates = [floor, math.floor(floor) + 1, floor + (step or 1), math.ceil(floor)]
-    elif high is not None or xhigh is not None:
-        top = min(b for b in (high, xhigh) if b is not None)
-        candidates = [0, top, math.floor(top) - 1, top - (step or 1)]
-    if step:
-        base = candidates[0]
-        first = math.ceil(base / step) * step
-        candidates = [first, first + step, *candidates]
-    for value in candidates:
-        if kind == "integer":
-            if not float(value).is_integer():
-                continue
-            value = int(value)
-        ok = (
-            (low is None or value >= low)
-            and (high is None or value <= high)
-            and (xlow is None or value > xlow)
-            and (xhigh is None or value < xhigh)
-            and (not step or abs(value / step - round(value / step)) < 1e-9)
+    xlow = num("exclusiveMinimum") if xlow is not None and xlow is not True else xlow
+    xhigh = num("exclusiveMaximum") if xhigh is not None and xhigh is not True else xhigh
+
+    def fits(v: float) -> bool:
+        return (
+            (low is None or v >= low)
+            and (high is None or v <= high)
+            and (xlow is None or v > xlow)
+            and (xhigh is None or v < xhigh)
+            and (not step or abs(v / step - round(v / step)) < 1e-9)
         )
-        if ok:
-            return value if kind == "integer" else (float(value) if not isinstance(value, float) else value)
+
+    step = num("multipleOf") if (num("multipleOf") or 0) > 0 else None
+    if kind == "integer":  # the smallest multiple of the step that is a whole number
+        base = step or 1
+        step = next((base * k for k in range(1, 101) if float(base * k).is_integer()), None)
+        if step is None:
+            return _checked(0, fits, kind, path)
+    floor_ = max((b for b in (low, xlow) if b is not None), default=None)
+    ceil_ = min((b for b in (high, xhigh) if b is not None), default=None)
+    if floor_ is not None and floor_ >= 0:
+        if step:
+            first = math.ceil(floor_ / step) * step
+            candidates = [first, first + step]
+        else:
+            room = 1.0 if ceil_ is None else min(1.0, (ceil_ - floor_) / 2)
+            candidates = [floor_, floor_ + room]
+    elif ceil_ is not None and ceil_ <= 0:
+        if step:
+            last = math.floor(ceil_ / step) * step
+            candidates = [last, last - step]
+        else:
+            room = 1.0 if floor_ is None else min(1.0, (ceil_ - floor_) / 2)
+            candidates = [ceil_, ceil_ - room]
+    else:
+        candidates = [0]
+    for value in candidates:
+        if fits(value):
+            return _checked(value, fits, kind, path)
     raise Ungeneratable(path, f"no {kind} fits the schema's bounds and step")
+
+
+def _checked(value: float, fits: Any, kind: str, path: str) -> float | int:
+    value = round(value, 12)
+    value = int(value) if kind == "integer" and float(value).is_integer() else float(value)
+    if not fits(value):
+        raise Ungeneratable(path, f"no {kind} fits the schema's bounds and step")
+    return value
 
 
 def _string(schema: Mapping, path: str, walk: _Walk) -> str:
