@@ -682,29 +682,21 @@ class DeploymentDetail(t.HasTraits):
         """The rollback's POST on a thread of its own; the poller polls fast meanwhile and after."""
         from . import _sdk
 
-        future: Future = Future()
-        source, poller = self.source, self._poller
+        source = self.source
 
-        def work() -> None:
-            with poller.watch():
-                try:
-                    own = getattr(source, "rollback", None)
-                    done = own(version) if callable(own) else _sdk.rollback(source.deployment, version)
-                except Exception as exc:  # noqa: BLE001 - shown as the action's error
-                    refusal = _errors.action_refusal(exc)
-                    if not refusal and _errors.error_code(exc) == _errors.BUSY_ERROR:
-                        refusal = "lifecycle"  # 500 / 240002: it starts or stops
-                    error = SafeError(explain(exc, source.secrets), refusal=refusal)
-                else:
-                    error = None if done is not None else SafeError(VERSIONS_ABSENT, refusal="absent")
-            if error is None:
-                poller.expect_change()
-                future.set_result(None)
-            else:
-                future.set_exception(error)
+        def rollback() -> None:
+            try:
+                own = getattr(source, "rollback", None)
+                done = own(version) if callable(own) else _sdk.rollback(source.deployment, version)
+            except Exception as exc:  # noqa: BLE001 - shown as the action's error
+                refusal = _errors.action_refusal(exc)
+                if not refusal and _errors.error_code(exc) == _errors.BUSY_ERROR:
+                    refusal = "lifecycle"  # 500 / 240002: it starts or stops
+                raise SafeError(explain(exc, source.secrets), refusal=refusal) from None
+            if done is None:
+                raise SafeError(VERSIONS_ABSENT, refusal="absent")
 
-        threading.Thread(target=work, name=f"hops-widgets-rollback-{source.label}", daemon=True).start()
-        return future
+        return self._poller.run_watched(rollback, f"rollback-{source.label}")
 
     def _rollback_done(self, exc: BaseException | None) -> None:
         """The rollback was taken (pending until the status moves, versions read again) or refused."""
@@ -782,26 +774,10 @@ class DeploymentDetail(t.HasTraits):
         """Run the (blocking) restart on a thread of its own, so the poller keeps showing each step."""
         from . import _sdk
 
-        future: Future = Future()
-        source, poller = self.source, self._poller
-
-        def work() -> None:
-            with poller.watch():  # poll fast for as long as the restart runs
-                try:
-                    own = getattr(source, "restart", None)
-                    own() if callable(own) else _sdk.restart(source.deployment)
-                except Exception as exc:  # noqa: BLE001 - shown as the action's error
-                    error = SafeError(explain(exc, source.secrets), refusal=_errors.action_refusal(exc))
-                else:
-                    error = None
-            if error is None:
-                poller.expect_change()  # a refused restart changes nothing: no fast polling for it
-                future.set_result(None)
-            else:
-                future.set_exception(error)
-
-        threading.Thread(target=work, name=f"hops-widgets-restart-{source.label}", daemon=True).start()
-        return future
+        source = self.source
+        own = getattr(source, "restart", None)
+        restart = own if callable(own) else lambda: _sdk.restart(source.deployment)
+        return self._poller.run_watched(restart, f"restart-{source.label}")
 
     def predict(self, body: Any, *, check_schema: bool = True) -> Future:
         """Send one inference request with ``body`` (a dict, or its JSON text) in the background.
