@@ -415,3 +415,72 @@ def test_numbers_under_any_bounds_and_step_are_found_when_one_exists():
             assert all(reference_errors(int(g) if whole else g, schema) for g in possible), schema
             continue
         assert not reference_errors(value, schema), (schema, value)
+
+
+def test_random_schemas_and_bodies_agree_with_the_jsonschema_package():
+    """3,000 random schemas (nested objects, arrays, combinators, bounds, enums) each with a random body:
+    our check and the reference agree on valid or not, and whatever is generated is valid."""
+    import random
+
+    rnd = random.Random(3)
+    kinds = ["integer", "number", "string", "boolean", "null", "object", "array"]
+
+    def value(depth=0):
+        r = rnd.random()
+        if depth < 3 and r < 0.15:
+            return {k: value(depth + 1) for k in rnd.sample("abcde", rnd.randint(0, 3))}
+        if depth < 3 and r < 0.3:
+            return [value(depth + 1) for _ in range(rnd.randint(0, 3))]
+        return rnd.choice([0, 1, -3, 2.5, 1.0, True, False, None, "", "a", "ab1", "ba", "xyz"])
+
+    def schema(depth=0):
+        r = rnd.random()
+        if depth < 3 and r < 0.15:
+            return {rnd.choice(["anyOf", "oneOf", "allOf"]): [schema(depth + 1) for _ in range(rnd.randint(1, 3))]}
+        if depth < 3 and r < 0.2:
+            return {"not": schema(depth + 1)}
+        out: dict = {}
+        kind = rnd.choice([*kinds, None])
+        if kind:
+            out["type"] = kind if rnd.random() < 0.7 else [kind, rnd.choice(kinds)]
+        if rnd.random() < 0.1:
+            out["enum"] = [value(1) for _ in range(3)]
+        if kind in ("integer", "number"):
+            for word in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+                if rnd.random() < 0.3:
+                    out[word] = rnd.randint(-5, 5)
+        if kind == "string":
+            for word in ("minLength", "maxLength"):
+                if rnd.random() < 0.3:
+                    out[word] = rnd.randint(0, 3)
+            if rnd.random() < 0.2:
+                out["pattern"] = rnd.choice(["^a", "b$", "[0-9]"])
+        if kind == "object" and depth < 3:
+            out["properties"] = {k: schema(depth + 1) for k in rnd.sample("abcd", rnd.randint(0, 3))}
+            if rnd.random() < 0.5:
+                out["required"] = rnd.sample("abcd", rnd.randint(0, 2))
+            if rnd.random() < 0.3:
+                out["additionalProperties"] = rnd.choice([False, schema(depth + 1)])
+        if kind == "array" and depth < 3:
+            if rnd.random() < 0.6:
+                out["items"] = schema(depth + 1)
+            if rnd.random() < 0.3:
+                out["prefixItems"] = [schema(depth + 1) for _ in range(rnd.randint(1, 2))]
+            for word, top in (("minItems", 2), ("maxItems", 3)):
+                if rnd.random() < 0.3:
+                    out[word] = rnd.randint(0, top)
+            if rnd.random() < 0.2:
+                out["uniqueItems"] = True
+        return out
+
+    disagreements = []
+    for _ in range(3_000):
+        s, v = schema(), value()
+        if bool(S.check(v, s)[0]) != reference_errors(v, s):
+            disagreements.append((s, v))
+        try:
+            made = S.generate(s)
+        except S.Ungeneratable:
+            continue
+        assert not reference_errors(made, s), (s, made)
+    assert disagreements == []
