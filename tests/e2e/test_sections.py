@@ -61,6 +61,7 @@ SECTION_NAMES = [
     "diagram",
     # Hopsworks 5.x in the widget (issue 25)
     "versions",
+    "restarting",
 ]
 SHARED = ["status", "error", "actions", "footer"]  # drawn by both views from one section each
 
@@ -1862,3 +1863,39 @@ def runs_of(values: list) -> list:
         if not out or out[-1] != v:
             out.append(v)
     return out
+
+
+def test_section_restarting(harness, sb):
+    # restart counts per instance (5.2 log entries), and the warning next to the badge while Running
+    w, p = deployment(sb, status="Running", requested_instances=2)
+    live = Live(harness, w, "a")
+    poll(live, p)
+    w._restarts.set(visible=True)
+    w._restarts.check()  # what the schedule does once Running is seen on screen
+    live.sync()
+    assert live.hidden(".hops-restarting")
+    assert live.texts(".hops-restarts .hops-restart-count") == ["0 restarts", "0 restarts"]
+    looping = sb.crash_loop("fraud", instance=0, every_s=5)
+    sb.advance(16)
+    w._restarts.check()  # the next check: three restarts since the last one
+    poll(live, p)
+    assert w.status == "RUNNING" and not live.hidden(".hops-restarting")
+    assert live.text(".hops-restarting-text") == "Keeps restarting: 3× in 10 min"
+    assert looping in live.attr(".hops-restarting", "title")
+    assert live.attr(f'.hops-restart-row[data-instance="{looping}"]', "data-looping") == "true"
+    assert live.text(f'.hops-restart-row[data-instance="{looping}"] .hops-restart-count') == "3 restarts, 3 in 10 min"
+
+    # a click opens the Logs section on that instance
+    live.q(".hops-restarting").click()
+    assert live.q("details.hops-logs").evaluate("d => d.open")
+    _settled(live, lambda: w.logs_delta.get("lines"), "the log lines")
+    live.sync()
+    assert live.q("select.hops-logs-instance").evaluate("s => s.value") == looping
+    shown = live.q(".hops-log-line:not([hidden])").evaluate_all("(els) => els.map((e) => e.dataset.instance)")
+    assert shown and set(shown) == {looping}
+
+    # stopped: no pod, no counts, no warning
+    sb.stop_deployment("fraud")
+    run_until(live, p, sb, "STOPPED")
+    assert live.hidden(".hops-restarting") and live.hidden(".hops-restarts")
+    w.close()
