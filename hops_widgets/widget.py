@@ -879,7 +879,9 @@ class DeploymentDetail(t.HasTraits):
             return
         self._schema_for = _READING
         threading.Thread(
-            target=self._read_schema, args=(key, s.model_version), name=f"hops-widgets-schema-{self.source.label}",
+            target=self._read_schema,
+            args=(key, s.model_version),
+            name=f"hops-widgets-schema-{self.source.label}",
             daemon=True,
         ).start()
 
@@ -1001,7 +1003,8 @@ class DeploymentDetail(t.HasTraits):
             if not base:
                 raise _Refused(NO_OPENAI_URL)
             request = _schema.chat_body(
-                str(model or self.tryit_info.get("model") or self.name), sendable(str(message or "")) or "Hello!",
+                str(model or self.tryit_info.get("model") or self.name),
+                sendable(str(message or "")) or "Hello!",
                 sendable(str(system or "")),
             )
             text = _schema.chat_python(base, request) if kind == "python" else _schema.chat_curl(base, request)
