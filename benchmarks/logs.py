@@ -41,7 +41,9 @@ def _detail(sb: Any, name: str, deltas: list[dict[str, Any]] | None = None):
         if deltas is not None and "logs_delta" in values:
             deltas.append(values["logs_delta"])
 
-    return DeploymentDetail(deployment, on_values=on_values)
+    detail = DeploymentDetail(deployment, on_values=on_values)
+    detail._restarts.close()  # the Logs section's own reads here; the restart checks: benchmarks/restarts.py
+    return detail
 
 
 def rates(sb: Any, window_s: float) -> dict[str, float]:
