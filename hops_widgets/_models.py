@@ -7,6 +7,7 @@ wire format of :mod:`hops_widgets._logformat`. ``show()`` imports the widgets on
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -36,6 +37,8 @@ from .errors import (
     redact,
 )
 from .state import DeploymentState
+
+_SAFE_FILE = re.compile(r"[A-Za-z0-9_.+=@-]{1,255}")  # a log archive's name as saved here
 
 
 # --------------------------------------------------------------------- shapes
@@ -542,14 +545,17 @@ class Deployment:
         for item in items if isinstance(items, list) else []:
             attrs = item.get("attributes") if isinstance(item, Mapping) else None
             name = attrs.get("name") if isinstance(attrs, Mapping) else None
-            if isinstance(name, str) and name and "/" not in name and name not in (".", "..") and not attrs.get("dir"):
+            # a plain file name only: the server's text never picks where on this disk a file goes
+            if isinstance(name, str) and _SAFE_FILE.fullmatch(name) and name.strip(".") and not attrs.get("dir"):
                 names.append(name)
+        names = list(dict.fromkeys(names))
         if latest and names:
             newest = max(n.split("_", 1)[0] for n in names)
             names = [n for n in names if n.startswith(newest + "_")]
         if not names:
             raise none
-        target = os.path.join(folder, f"logs-deployment-{self.name}_{uuid.uuid4().hex[:16]}")
+        own = re.sub(r"[^A-Za-z0-9_.-]", "_", self.name)[:100].strip(".") or "deployment"
+        target = os.path.join(folder, f"logs-deployment-{own}_{uuid.uuid4().hex[:16]}")
         os.makedirs(target, exist_ok=True)
         saved = []
         for name in names:

@@ -159,3 +159,24 @@ def test_the_snapshot_leaves_out_links_that_are_not_http():
     html = snapshot._page(w)
     assert "javascript" not in html and "Open in Hopsworks" not in html
     assert "href='https://h/x?a=&lt;b&gt;'" in html
+
+
+def test_download_logs_saves_only_plain_file_names_of_the_listing(sb, serving, tmp_path, monkeypatch):
+    sb.crash_loop("frauddetector", every_s=5)
+    sb.advance(11)
+    deployment = serving.get_deployment("frauddetector")
+    client = deployment._client
+    real = client.get
+
+    def hostile(path, **kwargs):
+        answer = real(path, **kwargs)
+        if "/dataset/" in path and kwargs.get("params", {}).get("action") == "listing":
+            extra = ["../escape.log", "..", "a/b.log", "c\\d.log", ".hidden\u202e.log"]
+            answer["items"] += [{"attributes": {"name": n}} for n in extra]
+            answer["items"] += answer["items"][:1]  # listed twice
+        return answer
+
+    monkeypatch.setattr(client, "get", hostile)
+    paths = deployment.download_logs(str(tmp_path))
+    assert len(paths) == 2 and all(p.startswith(str(tmp_path)) and p.endswith("_predictor.log") for p in paths)
+    assert not (tmp_path.parent / "escape.log").exists()
