@@ -180,3 +180,30 @@ def test_download_logs_saves_only_plain_file_names_of_the_listing(sb, serving, t
     paths = deployment.download_logs(str(tmp_path))
     assert len(paths) == 2 and all(p.startswith(str(tmp_path)) and p.endswith("_predictor.log") for p in paths)
     assert not (tmp_path.parent / "escape.log").exists()
+
+
+def test_bad_scaling_values_and_tags_are_left_out_not_shown_as_none():
+    from hops_widgets.state import DeploymentState
+
+    data = {
+        "name": "x",
+        "status": "Running",
+        "predictorScalingConfig": {
+            "minInstances": 1,
+            "autoscaler": "",
+            "additionalScaleMetrics": [{"scaleMetric": "CPU"}, "nope", {"target": 3}, {"scaleMetric": 7}],
+            "idleScaleToZero": "yes",
+            "coldStartTimeoutSeconds": float("nan"),
+            "scaleUpStabilizationWindowSeconds": -1,
+            "scaleDownStabilizationWindowSeconds": 120,
+        },
+        "missingMandatoryTags": [{"name": "owner\u202e"}, {"nope": 1}, 5],
+    }
+    state = DeploymentState.from_json(data)
+    p = state.resources["predictor"]
+    assert p == {"min_instances": 1, "additional_metrics": [["CPU", None]], "scale_down_window_s": 120}
+    assert "CPU (default target)" in state.report() and "stabilization up ? s / down 120 s" in state.report()
+    (problem,) = state.problems
+    assert problem.startswith("Missing mandatory tags: owner.") and "\u202e" not in problem
+    assert DeploymentState.from_json({**data, "missingMandatoryTags": [{"nope": 1}]}).problems == ()
+    assert DeploymentState.from_json({**data, "missingMandatoryTags": "owner"}).problems == ()
