@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import _sdk
+from ._text import sendable, visible
 
 __all__ = ["CHECKS_AFTER_S", "LOOP_RESTARTS", "RECENT_S", "RECHECK_S", "SLOW_CHECK_S", "RestartWatch", "pods_reader"]
 
@@ -233,7 +234,7 @@ class RestartWatch:
                 rows.append(
                     {
                         "component": component,
-                        "instance": instance,
+                        "instance": sendable(visible(instance)),  # as the Logs section names it
                         "restarts": pod["restarts"],
                         "recent": recent,
                         "looping": recent >= LOOP_RESTARTS,

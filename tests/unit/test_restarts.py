@@ -201,3 +201,16 @@ def test_pods_reader_reads_nothing_for_objects_without_a_way():
         deployment = object()
 
     assert _restarts.pods_reader(Plain()) is None
+
+
+def test_instance_names_are_shown_as_the_logs_section_names_them():
+    from hops_widgets.logs import LogBook
+
+    hostile = "p-0\u202eevil"
+    watch, _clock, _pods, _told = make({hostile: 0})
+    watch.set(status="RUNNING", visible=True)
+    watch.check()
+    (row,) = watch.summary()["instances"]
+    book = LogBook(lambda c, t: [{"instance": hostile, "content": "x"}], lambda d: None)
+    book.fetch_once()
+    assert row["instance"] == book.buffer()["instances"][0] and "\u202e" not in row["instance"]
