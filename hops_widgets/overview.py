@@ -528,12 +528,14 @@ class OverviewWidget(ShownOnce, Pullable, anywidget.AnyWidget):
             on_values=lambda values: made and self._detail_changed(made[0], values),
         )
         made.append(detail)
+        # Outside the lock too: going on screen may write the detail's traits (its restarts, its
+        # versions), under the detail's lock, which is always taken before this one.
+        detail.set_visible(self.visibility.any)
         with self._detail_lock:
             old, self._detail = self._detail, detail
             if self._closed:
                 old, self._detail = detail, None
             else:
-                detail.set_visible(self.visibility.any)
                 with self.hold_sync():
                     self.selected = name
                     self.detail_state = detail.sync_state()
