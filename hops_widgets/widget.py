@@ -304,6 +304,7 @@ class DeploymentDetail(t.HasTraits):
         self._downloads = 0  # Download logs presses answered (logs_download's seq)
         self._schema: dict[str, Any] | None = None  # the request's JSON Schema, once read (see _tryit_setup)
         self._schema_for: Any = _NOT_READ  # the model version it was read for
+        self._tryit_opened = False  # the panel was opened once: from then on its schema is kept current
         self._on_values = on_values
         # Held while traits are written: the poller thread, the log fetcher and frontend handlers
         # (on subshell threads with JupyterLab >= 4.4 and ipykernel >= 7) and cells all write them,
@@ -808,6 +809,8 @@ class DeploymentDetail(t.HasTraits):
             raise _Refused(problem)
         if len(text) > MAX_BODY_CHARS:
             raise _Refused(f"The request body is longer than {MAX_BODY_CHARS} characters.")
+        if check_schema:
+            self._schema_now()  # asked in code before the panel was opened: the schema is read first
         if check_schema and self._schema is not None:
             found, _note = _schema.check(payload, self._schema)
             if found:
@@ -870,8 +873,8 @@ class DeploymentDetail(t.HasTraits):
             if info != self.tryit_info:
                 values["tryit_info"] = info
             return
-        if self._schema_for is _READING or self._schema_for == s.model_version:
-            return
+        if not self._tryit_opened or self._schema_for is _READING or self._schema_for == s.model_version:
+            return  # read only once the panel has been opened (or predict() asked): a closed panel costs nothing
         key = (_body_key(self.source), s.model_version)
         if key in _SCHEMAS:
             self._schema_for = s.model_version
@@ -884,6 +887,39 @@ class DeploymentDetail(t.HasTraits):
             name=f"hops-widgets-schema-{self.source.label}",
             daemon=True,
         ).start()
+
+    def _open_tryit(self, _content: dict | None = None) -> None:
+        """The panel was opened: from now on its schema is read (once per model version)."""
+        with self._lock:
+            if self._tryit_opened:
+                return
+            self._tryit_opened = True
+            state = self.state
+            values: dict[str, Any] = {}
+            if state is not None:
+                self._tryit_setup(state, values)
+        if values:
+            self._set_values(values)
+
+    def _schema_now(self) -> None:
+        """Read the schema of the current model version on this thread, unless it is known or being read."""
+        with self._lock:
+            self._tryit_opened = True
+            state = self.state
+            if state is None or self._schema_for is _READING or self._schema_for == state.model_version:
+                return
+            if (state.endpoint.get("model_server") or "").upper() == "VLLM":
+                return
+            key = (_body_key(self.source), state.model_version)
+            if key in _SCHEMAS:  # read by another widget of this deployment
+                self._schema_for = state.model_version
+                values = self._schema_values(_SCHEMAS[key])
+            else:
+                self._schema_for, values = _READING, None
+        if values is None:
+            self._read_schema(key, state.model_version)
+        else:
+            self._set_values(values)
 
     def _read_schema(self, key: Any, version: Any) -> None:
         from . import _sdk
@@ -1178,6 +1214,7 @@ class DeploymentDetail(t.HasTraits):
             "stop": action("stop"),
             "restart": action("restart"),
             "predict": lambda content: self.predict(content.get("body", "")),
+            "tryit_open": self._open_tryit,
             "chat": lambda content: self.chat(
                 str(content.get("message") or ""), system=str(content.get("system") or ""), model=content.get("model")
             ),

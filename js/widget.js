@@ -1575,6 +1575,14 @@ export const SECTIONS = {
         update();
         finish(channel.request("predict", { body: body.value }, 180_000));
       });
+      // the schema (and so the prefill) is read once the panel is first opened: a closed panel costs no request
+      const opened = () => {
+        if (!box.open) return;
+        box.removeEventListener("toggle", opened);
+        channel.request("tryit_open", {}).catch(() => null);
+      };
+      box.addEventListener("toggle", opened);
+      opened();
       ctx.cleanup(everySecond(() => (source.get("tryit_pending") || asking) && update(), ctx.root));
       return update;
     },

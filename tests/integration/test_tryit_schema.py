@@ -30,10 +30,13 @@ def wait(condition, limit_s: float = 10.0):
 def detail():
     made: list[DeploymentDetail] = []
 
-    def make(deployment, **options) -> DeploymentDetail:
+    def make(deployment, *, opened: bool = True, **options) -> DeploymentDetail:
         widget = DeploymentDetail(deployment, **options)
         made.append(widget)
-        wait(lambda: widget.tryit_info)
+        if opened:  # what the view sends when its Try it panel is opened
+            wait(lambda: widget.state is not None)
+            widget.commands()["tryit_open"]({})
+            wait(lambda: widget.tryit_info)
         return widget
 
     yield make
@@ -58,6 +61,21 @@ def test_the_body_starts_from_the_schemas_example_and_the_schema_is_read_once(fa
         reads = fast_sb.requests(endpoint="serving_schema")
         assert len(reads) == 1 and "format=jsonschema" in reads[0]["query"]
         assert reads[0]["status"] == 200
+
+
+def test_a_panel_never_opened_reads_no_schema_until_predict_needs_it(fast_sb, detail):
+    with fast_sb.login(timeout=5) as project:
+        fast_sb.clear_log()
+        churn = project.get_model_serving().get_deployment("churnmodel")
+        widget = detail(churn, opened=False)
+        wait(lambda: widget.state is not None)
+        time.sleep(0.3)  # several polls
+        assert fast_sb.requests(endpoint="serving_schema") == []
+        assert widget.tryit_info == {}
+        # a body sent in code is still checked: the schema is read then, once
+        with pytest.raises(RuntimeError, match="does not match the deployment's schema"):
+            widget.predict({"instances": [{"tenure_months": "fourteen"}]})
+        assert len(fast_sb.requests(endpoint="serving_schema")) == 1
 
 
 def test_without_an_example_a_minimal_body_is_generated(fast_sb, detail):

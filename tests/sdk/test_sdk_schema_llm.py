@@ -43,7 +43,9 @@ def test_the_widget_on_an_sdk_deployment_prefills_and_refuses_before_the_sdk_sen
     churn = sdk_project.get_model_serving().get_deployment("churnmodel")
     widget = DeploymentDetail(churn)
     try:
-        wait(lambda: widget.tryit_info and widget.status == "RUNNING")
+        wait(lambda: widget.status == "RUNNING")
+        widget.commands()["tryit_open"]({})  # what the view sends when its Try it panel opens
+        wait(lambda: widget.tryit_info)
         # the SDK's schema document carries no example: the body is generated from its JSON Schema
         assert widget.tryit_info == {"mode": "predict", "schema": True, "origin": "generated", "note": ""}
         body = json.loads(widget.tryit_body)
