@@ -178,7 +178,9 @@ class Live:
             [cell, state, offscreen, answers or {}],
         )
         if widget is not None and not offscreen:
-            # the IntersectionObserver's first answer: the view tells Python it is on screen
+            # the IntersectionObserver's first answer: the view tells Python it is on screen (cells
+            # made earlier in the test may be tall enough to push this one below the fold)
+            page.evaluate("id => document.getElementById(`cell-${id}`).scrollIntoView()", cell)
             page.wait_for_function(
                 "id => H.sent(id).some(m => m.type === 'visibility' && m.visible)", arg=cell, timeout=10_000
             )
@@ -1541,7 +1543,10 @@ def test_section_tryit(harness, sb):
     live = Live(harness, w, "a")
     poll(live, p)
     assert not live.hidden(".hops-tryit") and live.attr(".hops-tryit", "open") is None
+    assert not [m for m in live.all_sent() if m["type"] == "tryit_open"]  # a closed panel asks for nothing
     live.q(".hops-tryit summary").click()
+    assert [m["type"] for m in live.sent()] == ["tryit_open"]  # opened: the kernel may read the schema now
+    live.sync()
     body = live.q(".hops-tryit-body").first
     assert body.input_value() == w.tryit_body
     body.fill("{not json")
