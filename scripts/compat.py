@@ -610,6 +610,9 @@ def _schema_step(entry: dict, sb, ms, fast: dict) -> None:
     schema = _sdk.request_schema(churn)
     widget = hops_widgets.show(churn, display=False, **fast)
     try:
+        _until(lambda: widget.state is not None, what="the first state")
+        assert not widget.tryit_info, "the schema was read before the Try it panel was opened"
+        widget.commands()["tryit_open"]({})  # what the view sends when the panel is opened
         _until(lambda: widget.tryit_info, what="Try it set up")
         if schema is None:
             assert not isinstance(getattr(type(churn), "schema", None), property), "a 5.2 SDK read no schema"
