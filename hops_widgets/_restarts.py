@@ -32,6 +32,7 @@ from typing import Any
 
 from . import _sdk
 from ._text import sendable, visible
+from ._threads import running
 
 __all__ = ["CHECKS_AFTER_S", "LOOP_RESTARTS", "RECENT_S", "RECHECK_S", "SLOW_CHECK_S", "RestartWatch", "pods_reader"]
 
@@ -64,9 +65,9 @@ class RestartWatch:
         on_change: Callable[[dict[str, Any]], None],
         *,
         label: str = "deployment",
+        autostart: bool = True,
         clock: Callable[[], float] = time.monotonic,
         wake: threading.Event | None = None,
-        autostart: bool = True,
     ) -> None:
         self._read = read
         self._on_change = on_change
@@ -133,10 +134,7 @@ class RestartWatch:
 
     def _ensure_thread(self) -> None:
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._thread = threading.Thread(target=self._run, name=f"hops-widgets-restarts[{self._label}]", daemon=True)
-            self._thread.start()
+            self._thread = running(self._thread, self._run, f"hops-widgets-restarts[{self._label}]")
 
     def _expires_in(self, now: float) -> float | None:
         """Seconds until the newest recent rise stops counting (the warning then goes), or None."""

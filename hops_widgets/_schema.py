@@ -373,19 +373,27 @@ def _check_array(value: list, schema: Mapping, path: str, depth: int, walk: _Wal
                 break
 
 
-def _check_number(value: float, schema: Mapping, path: str, out: list[Problem]) -> None:
-    def bound(word: str) -> float | None:
-        limit = schema.get(word)
-        return limit if isinstance(limit, (int, float)) and not isinstance(limit, bool) else None
+def _limit(schema: Mapping, word: str, finite: bool = False) -> float | None:
+    """The number a schema gives at ``word``, or None (a bool is none; with ``finite``, an infinity or NaN)."""
+    value = schema.get(word)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    return None if finite and not math.isfinite(value) else value
 
-    low, high = bound("minimum"), bound("maximum")
-    xlow, xhigh = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
-    if xlow is True:  # draft 4: a flag on minimum
+
+def _bounds(schema: Mapping, finite: bool = False) -> tuple[float | None, float | None, float | None, float | None]:
+    """A number schema's (minimum, maximum, exclusive minimum, exclusive maximum), each a number or None."""
+    low, high = _limit(schema, "minimum", finite), _limit(schema, "maximum", finite)
+    xlow, xhigh = _limit(schema, "exclusiveMinimum", finite), _limit(schema, "exclusiveMaximum", finite)
+    if schema.get("exclusiveMinimum") is True:  # draft 4: a flag on minimum
         xlow, low = low, None
-    if xhigh is True:
+    if schema.get("exclusiveMaximum") is True:
         xhigh, high = high, None
-    xlow = xlow if isinstance(xlow, (int, float)) and not isinstance(xlow, bool) else None
-    xhigh = xhigh if isinstance(xhigh, (int, float)) and not isinstance(xhigh, bool) else None
+    return low, high, xlow, xhigh
+
+
+def _check_number(value: float, schema: Mapping, path: str, out: list[Problem]) -> None:
+    low, high, xlow, xhigh = _bounds(schema)
     if low is not None and value < low:
         out.append(Problem(path, f"must be at least {low}, got {value}"))
     if high is not None and value > high:
@@ -394,7 +402,7 @@ def _check_number(value: float, schema: Mapping, path: str, out: list[Problem]) 
         out.append(Problem(path, f"must be more than {xlow}, got {value}"))
     if xhigh is not None and value >= xhigh:
         out.append(Problem(path, f"must be less than {xhigh}, got {value}"))
-    step = bound("multipleOf")
+    step = _limit(schema, "multipleOf")
     if step and step > 0:
         quotient = value / step
         if not (math.isfinite(quotient) and abs(quotient - round(quotient)) < 1e-9):
@@ -575,19 +583,7 @@ def _generate_kind(kind: Any, schema: Mapping, path: str, depth: int, walk: _Wal
 
 def _number(kind: str, schema: Mapping, path: str) -> float | int:
     """The number nearest 0 that the bounds and ``multipleOf`` allow (an integer for ``integer``)."""
-
-    def num(word: str) -> float | None:
-        v = schema.get(word)
-        return v if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
-
-    low, high = num("minimum"), num("maximum")
-    xlow, xhigh = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
-    if xlow is True:  # draft 4: a flag on minimum
-        xlow, low = low, None
-    if xhigh is True:
-        xhigh, high = high, None
-    xlow = num("exclusiveMinimum") if xlow is not None and xlow is not True else xlow
-    xhigh = num("exclusiveMaximum") if xhigh is not None and xhigh is not True else xhigh
+    low, high, xlow, xhigh = _bounds(schema, finite=True)
 
     def fits(v: float) -> bool:
         return (
@@ -598,7 +594,8 @@ def _number(kind: str, schema: Mapping, path: str) -> float | int:
             and (not step or abs(v / step - round(v / step)) < 1e-9)
         )
 
-    step = num("multipleOf") if (num("multipleOf") or 0) > 0 else None
+    step = _limit(schema, "multipleOf", finite=True)
+    step = step if step and step > 0 else None
     if kind == "integer":  # the smallest multiple of the step that is a whole number
         base = step or 1
         step = next((base * k for k in range(1, 101) if float(base * k).is_integer()), None)

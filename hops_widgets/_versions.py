@@ -284,21 +284,12 @@ class VersionBook:
         secrets: Callable[[], tuple[str, ...]] = tuple,
         wall: Callable[[], float] = time.time,
     ) -> None:
+        self._lock = threading.Lock()
         self._fetch = fetch
         self._on_change = on_change
         self._label = label
         self._secrets = secrets
         self._wall = wall
-        self._lock = threading.Lock()
-        self.open = False
-        self.visible = False
-        self.status = ""
-        self.model_version: Any = None
-        self._want = False  # something changed while it could not be read: read when it can
-        self._worker: threading.Thread | None = None
-        self._again = False
-        self._closed = False
-        self.reads = 0  # for tests and the benchmark
         self.value: dict[str, Any] = {
             "available": available,
             "items": [],
@@ -308,6 +299,15 @@ class VersionBook:
             "error": "",
             "at_ms": None,
         }
+        self.open = False
+        self.visible = False
+        self.status = ""
+        self.model_version: Any = None
+        self._want = False  # something changed while it could not be read: read when it can
+        self._worker: threading.Thread | None = None
+        self._again = False
+        self._closed = False
+        self.reads = 0  # for tests and the benchmark
 
     @property
     def absent(self) -> bool:

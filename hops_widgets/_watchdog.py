@@ -10,6 +10,8 @@ import time
 import weakref
 from typing import Any
 
+from ._threads import running
+
 log = logging.getLogger(__name__)
 
 
@@ -29,9 +31,7 @@ class Watchdog:
     def watch(self, poller: Any) -> None:
         with self._lock:
             self._pollers.add(poller)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="hops-widgets-watchdog", daemon=True)
-                self._thread.start()
+            self._thread = running(self._thread, self._run, "hops-widgets-watchdog")
 
     def _run(self) -> None:
         while True:

@@ -322,12 +322,12 @@ def run_sandbox(args: argparse.Namespace, *, out: TextIO = sys.stdout, stop: thr
             host=args.host,
             port=args.port,
             tls=args.tls,
+            scenario=script,
+            chapter=getattr(args, "chapter", None),
+            seed=not args.no_seed,
             speed=args.speed,
             api_key=args.api_key,
             project=args.project,
-            seed=not args.no_seed,
-            scenario=script,
-            chapter=getattr(args, "chapter", None),
         )
     except OSError as exc:
         print(f"hops-widgets: {exc.strerror or exc}", file=sys.stderr)

@@ -58,51 +58,45 @@ class HopsError(Exception):
         self.retry_after_s = retry_after_s
         self.response = response
 
-
-class AuthenticationError(HopsError, PermissionError):
-    kind = "auth"
-
-
-class PermissionDenied(HopsError, PermissionError):
-    kind = "forbidden"
+    def __init_subclass__(cls, kind: str | None = None, **rest: object) -> None:
+        """A subclass names its ``kind`` in its bases: ``class Timeout(HopsError, kind="timeout")``."""
+        super().__init_subclass__(**rest)
+        if kind is not None:
+            cls.kind = kind
 
 
-class DeploymentNotFound(HopsError, LookupError):
-    kind = "not_found"
+class AuthenticationError(HopsError, PermissionError, kind="auth"): ...
 
 
-class ServerError(HopsError):
-    kind = "server"
+class PermissionDenied(HopsError, PermissionError, kind="forbidden"): ...
 
 
-class InvalidResponse(HopsError, ValueError):
-    kind = "invalid_response"
+class DeploymentNotFound(HopsError, LookupError, kind="not_found"): ...
 
 
-class Timeout(HopsError, TimeoutError):
-    kind = "timeout"
+class ServerError(HopsError, kind="server"): ...
 
 
-class LifecycleRefused(HopsError):
+class InvalidResponse(HopsError, ValueError, kind="invalid_response"): ...
+
+
+class Timeout(HopsError, TimeoutError, kind="timeout"): ...
+
+
+class LifecycleRefused(HopsError, kind="refused"):
     """The cluster would refuse (or the SDK would silently skip) this start or stop in the status it has."""
-
-    kind = "refused"
 
     def __init__(self, message: str, *, status: str = "") -> None:
         super().__init__(message, status_code=400, error_code=LIFECYCLE_ERROR)
         self.status = status
 
 
-class VersionsNotAvailable(HopsError, LookupError):
+class VersionsNotAvailable(HopsError, LookupError, kind="absent"):
     """The backend has no deployment versions (they came with Hopsworks 5.2): nothing to list or roll back."""
 
-    kind = "absent"
 
-
-class DeploymentFailed(HopsError):
+class DeploymentFailed(HopsError, kind="failed"):
     """Raised by ``wait_for`` when the deployment reaches FAILED."""
-
-    kind = "failed"
 
     def __init__(self, message: str, *, state=None) -> None:
         super().__init__(message)

@@ -268,9 +268,9 @@ class OverviewWidget(ShownOnce, Pullable, anywidget.AnyWidget):
         serving: Any = None,
         *,
         source: Any = None,
+        poller: Poller | None = None,
         policy: Policy | None = None,
         actions: bool = True,
-        poller: Poller | None = None,
         **polling_options: Any,
     ) -> None:
         wanted = Policy.from_options(policy, **polling_options)  # a typo fails before any comm opens

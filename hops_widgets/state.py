@@ -57,13 +57,7 @@ NO_PODS = frozenset({"CREATING", "CREATED", "STOPPED", "STOPPING", "IDLE"})
 CONDITION_TYPES = ("STOPPED", "SCHEDULED", "INITIALIZED", "STARTED", "READY")
 START_STEPS = ("SCHEDULED", "INITIALIZED", "STARTED", "READY")
 STOP_STEPS = ("SCHEDULED", "STOPPED")
-STEP_LABELS = {
-    "SCHEDULED": "Scheduled",
-    "INITIALIZED": "Initialized",
-    "STARTED": "Started",
-    "READY": "Ready",
-    "STOPPED": "Stopped",
-}
+STEP_LABELS = {type_: type_.capitalize() for type_ in CONDITION_TYPES}
 # On the stop path the same condition types mean something else to a user.
 STOP_STEP_LABELS = {"SCHEDULED": "Releasing resources", "STOPPED": "Stopped"}
 
@@ -76,33 +70,43 @@ def step_label(type_: str | None, stopping: bool = False) -> str:
     return labels.get(type_) or STEP_LABELS.get(type_) or type_.replace("_", " ").capitalize()
 
 
-# (condition type, condition status) -> plain-language message. None = in progress.
-_MESSAGES: dict[tuple[str, bool | None], str] = {
-    ("STOPPED", None): "Shutting down: the instances are being removed.",
+# condition type -> condition status -> plain-language message. None = in progress.
+_MESSAGES: dict[str, dict[bool | None, str]] = {
+    "STOPPED": {
+        None: "Shutting down: the instances are being removed.",
+        True: "Stopped: no instance runs and no cluster resources are held.",
+    },
     # SCHEDULED, INITIALIZED and STARTED are never True on a real cluster (a done step is replaced by
     # the next step's condition); their True rows are for other sources, which may still send them.
-    ("STOPPED", True): "Stopped: no instance runs and no cluster resources are held.",
-    ("SCHEDULED", None): "Waiting for the cluster to find room for the instances.",
-    ("SCHEDULED", False): "Could not be placed on the cluster, usually because it lacks the CPU, "
-    "memory or GPUs the deployment asks for.",
-    ("SCHEDULED", True): "Placed on the cluster: its resources are reserved.",
-    ("INITIALIZED", None): "Preparing the instances: pulling container images and mounting volumes.",
-    ("INITIALIZED", False): "Preparing the instances failed (images or volumes).",
-    ("INITIALIZED", True): "Instances prepared: images pulled and volumes mounted.",
-    ("STARTED", None): "Launching the model server and running the predictor script.",
-    ("STARTED", False): "The model server did not come up: check the predictor script, "
-    "its dependencies and the model server version.",
-    ("STARTED", True): "The model server is up and the predictor script ran.",
-    ("READY", None): "Opening network access to the deployment.",
-    ("READY", False): "Network access could not be opened.",
-    ("READY", True): "Reachable and ready for inference requests.",
+    "SCHEDULED": {
+        None: "Waiting for the cluster to find room for the instances.",
+        False: "Could not be placed on the cluster, usually because it lacks the CPU, "
+        "memory or GPUs the deployment asks for.",
+        True: "Placed on the cluster: its resources are reserved.",
+    },
+    "INITIALIZED": {
+        None: "Preparing the instances: pulling container images and mounting volumes.",
+        False: "Preparing the instances failed (images or volumes).",
+        True: "Instances prepared: images pulled and volumes mounted.",
+    },
+    "STARTED": {
+        None: "Launching the model server and running the predictor script.",
+        False: "The model server did not come up: check the predictor script, "
+        "its dependencies and the model server version.",
+        True: "The model server is up and the predictor script ran.",
+    },
+    "READY": {
+        None: "Opening network access to the deployment.",
+        False: "Network access could not be opened.",
+        True: "Reachable and ready for inference requests.",
+    },
 }
-# The same rows for a deployment that also has a transformer.
-_WITH_TRANSFORMER: dict[tuple[str, bool | None], str] = {
-    ("STARTED", None): "Launching the model server and running the predictor and transformer scripts.",
-    ("STARTED", False): "The model server did not come up: check the predictor and transformer scripts, "
+# The STARTED messages for a deployment that also has a transformer.
+_STARTED_WITH_TRANSFORMER: dict[bool | None, str] = {
+    None: "Launching the model server and running the predictor and transformer scripts.",
+    False: "The model server did not come up: check the predictor and transformer scripts, "
     "their dependencies and the model server version.",
-    ("STARTED", True): "The model server is up and the predictor and transformer scripts ran.",
+    True: "The model server is up and the predictor and transformer scripts ran.",
 }
 # On the stop path the SCHEDULED step means giving the cluster's resources back.
 _STOP_SCHEDULING = {
@@ -127,7 +131,8 @@ def condition_message(type_: str | None, status: bool | None, transformer: bool 
     """
     if type_ is None:
         return "No condition reported yet."
-    message = (_WITH_TRANSFORMER if transformer else {}).get((type_, status)) or _MESSAGES.get((type_, status))
+    messages = _STARTED_WITH_TRANSFORMER if transformer and type_ == "STARTED" else _MESSAGES.get(type_, {})
+    message = messages.get(status)
     if message:
         return message
     progress = {None: "in progress", True: "done", False: "failed"}[status]
@@ -464,49 +469,39 @@ class DeploymentState:
             raise InvalidResponse(f"Expected a deployment object, got {type(data).__name__}.")
         problems: list[str] = []
         has_transformer = bool(_get(data, "transformer", "scriptFile", "script_file"))
-        predictor = Instances(
-            available=_count(_get(data, "availableInstances", "available_instances"), "Available instances", problems),
-            requested=_count(_json_requested(data, _PREDICTOR_COUNTS), "Requested instances", problems),
-            min_instances=_min_instances(
-                _get(
-                    data,
-                    "predictorScalingConfig",
-                    "predictor_scaling_config",
-                    "scalingConfiguration",
-                    "scaling_configuration",
-                ),
-                problems,
+        predictor = _instances(
+            "",
+            _get(data, "availableInstances", "available_instances"),
+            _json_requested(data, _PREDICTOR_COUNTS),
+            _get(
+                data,
+                "predictorScalingConfig",
+                "predictor_scaling_config",
+                "scalingConfiguration",
+                "scaling_configuration",
             ),
+            problems,
         )
         transformer = None
         if has_transformer:
-            transformer = Instances(
-                available=_count(
-                    _get(data, "availableTransformerInstances", "available_transformer_instances"),
-                    "Available transformer instances",
-                    problems,
-                ),
-                requested=_count(
-                    _json_requested(data, _TRANSFORMER_COUNTS),
-                    "Requested transformer instances",
-                    problems,
-                ),
-                min_instances=_min_instances(
-                    _get(data, "transformerScalingConfig", "transformer_scaling_config"), problems
-                ),
+            transformer = _instances(
+                "transformer ",
+                _get(data, "availableTransformerInstances", "available_transformer_instances"),
+                _json_requested(data, _TRANSFORMER_COUNTS),
+                _get(data, "transformerScalingConfig", "transformer_scaling_config"),
+                problems,
             )
-        version = _get(data, "modelVersion", "model_version")
-        ident = _get(data, "id")
-        return cls(
-            name=_text(_get(data, "name"), "", problems, "Name"),
-            status=_status(_get(data, "status"), problems),
-            condition=_condition(_get(data, "condition"), problems),
-            predictor=predictor,
-            transformer=transformer,
-            model_name=_text(_get(data, "modelName", "model_name"), None, problems, "Model name"),
-            model_version=_whole(version),
-            deployment_id=_whole(ident),
-            problems=tuple(problems + _missing_tags(_get(data, "missingMandatoryTags", "missing_mandatory_tags"))),
+        return cls._checked(
+            problems,
+            predictor,
+            transformer,
+            name=_get(data, "name"),
+            model_name=_get(data, "modelName", "model_name"),
+            version=_get(data, "modelVersion", "model_version"),
+            ident=_get(data, "id"),
+            status=_get(data, "status"),
+            condition=_get(data, "condition"),
+            missing_tags=_get(data, "missingMandatoryTags", "missing_mandatory_tags"),
             resources=_json_resources(data, has_transformer),
             endpoint=_json_endpoint(data),
         )
@@ -526,48 +521,78 @@ class DeploymentState:
         if isinstance(state, DeploymentState):
             return state
         problems: list[str] = []
-        predictor = Instances(
-            available=_count(
-                _get(state, "available_predictor_instances", "available_instances"),
-                "Available instances",
-                problems,
-            ),
-            requested=_count(
-                _get(_get(deployment, "resources"), *REQUESTED_FIELDS),
-                "Requested instances",
-                problems,
-            ),
-            min_instances=_min_instances(_sdk_scaling(deployment), problems),
+        predictor = _instances(
+            "",
+            _get(state, "available_predictor_instances", "available_instances"),
+            _get(_get(deployment, "resources"), *REQUESTED_FIELDS),
+            _sdk_scaling(deployment),
+            problems,
         )
         transformer = None
         sdk_transformer = _get(deployment, "transformer")
         if sdk_transformer is not None:
-            transformer = Instances(
-                available=_count(
-                    _get(state, "available_transformer_instances"), "Available transformer instances", problems
-                ),
-                requested=_count(
-                    _get(_get(sdk_transformer, "resources"), *REQUESTED_FIELDS),
-                    "Requested transformer instances",
-                    problems,
-                ),
-                min_instances=_min_instances(_sdk_scaling(sdk_transformer), problems),
+            transformer = _instances(
+                "transformer ",
+                _get(state, "available_transformer_instances"),
+                _get(_get(sdk_transformer, "resources"), *REQUESTED_FIELDS),
+                _sdk_scaling(sdk_transformer),
+                problems,
             )
-        version = _get(deployment, "model_version")
-        ident = _get(deployment, "id")
-        return cls(
-            name=_text(_get(deployment, "name"), "", problems, "Name"),
-            status=_status(_get(state, "status"), problems),
-            condition=_condition(_get(state, "condition"), problems),
-            predictor=predictor,
-            transformer=transformer,
-            model_name=_text(_get(deployment, "model_name"), None, problems, "Model name"),
-            model_version=_whole(version),
-            deployment_id=_whole(ident),
-            problems=tuple(problems + _missing_tags(_get(deployment, "missing_mandatory_tags"))),
+        return cls._checked(
+            problems,
+            predictor,
+            transformer,
+            name=_get(deployment, "name"),
+            model_name=_get(deployment, "model_name"),
+            version=_get(deployment, "model_version"),
+            ident=_get(deployment, "id"),
+            status=_get(state, "status"),
+            condition=_get(state, "condition"),
+            missing_tags=_get(deployment, "missing_mandatory_tags"),
             resources=_sdk_resources(deployment, sdk_transformer),
             endpoint=_sdk_endpoint(deployment, state),
         )
+
+    @classmethod
+    def _checked(
+        cls,
+        problems: list[str],
+        predictor: Instances,
+        transformer: Instances | None,
+        *,
+        name: Any,
+        model_name: Any,
+        version: Any,
+        ident: Any,
+        status: Any,
+        condition: Any,
+        missing_tags: Any,
+        resources: dict[str, dict[str, Any]],
+        endpoint: dict[str, str],
+    ) -> DeploymentState:
+        """The state from the fields as either source sends them, each checked (what is wrong goes to ``problems``)."""
+        return cls(
+            name=_text(name, "", problems, "Name"),
+            status=_status(status, problems),
+            condition=_condition(condition, problems),
+            predictor=predictor,
+            transformer=transformer,
+            model_name=_text(model_name, None, problems, "Model name"),
+            model_version=_whole(version),
+            deployment_id=_whole(ident),
+            problems=tuple(problems + _missing_tags(missing_tags)),
+            resources=resources,
+            endpoint=endpoint,
+        )
+
+
+def _instances(component: str, available: Any, requested: Any, scaling: Any, problems: list[str]) -> Instances:
+    """One component's counts, checked; ``component`` ("" or "transformer ") names it in the problems."""
+    return Instances(
+        available=_count(available, f"Available {component}instances", problems),
+        requested=_count(requested, f"Requested {component}instances", problems),
+        min_instances=_min_instances(scaling, problems),
+    )
 
 
 def _missing_tags(value: Any) -> list[str]:

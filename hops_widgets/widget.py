@@ -68,30 +68,37 @@ FORBIDDEN_MESSAGE = (
     "project to do it, or to give you that role. Start, Stop, Restart and Rollback stay off in every widget of this "
     "project until an action on it succeeds (here or in code), or until you press Try again."
 )
-# (action, status) -> what a lifecycle refusal (400 / 240003) means and what to do; "*" = any other status
+# action -> status -> what a lifecycle refusal (400 / 240003) means and what to do; "*" = any other status
 _REFUSALS = {
-    ("start", "FAILED"): "The cluster does not start a failed deployment. Restart it (stop, then start), or stop it.",
-    ("start", "RUNNING"): "It is already started: there is nothing to start.",
-    ("start", "IDLE"): "It is already started (scaled to zero: a request wakes it): there is nothing to start.",
-    ("start", "STARTING"): "It is already starting: wait for it to finish.",
-    ("start", "UPDATING"): "It is already started and is rolling out an update: there is nothing to start.",
-    ("start", "STOPPING"): "It is still stopping: start it once it is stopped.",
-    ("start", "CREATING"): "It is still being prepared: start it once it is created.",
-    ("start", "*"): "The cluster is busy with a start or stop of it: try again in a moment.",
-    ("stop", "STARTING"): "The cluster does not stop a deployment while it starts. Stop it once it has started: "
-    "the widget can do that for you.",
-    ("stop", "UPDATING"): "The cluster does not stop a deployment while it rolls out an update. Stop it once the "
-    "update is done: the widget can do that for you.",
-    ("stop", "STOPPING"): "It is already stopping: there is nothing to stop.",
-    ("stop", "*"): "It is not running (nothing to stop), or the cluster is busy with it: try again in a moment.",
-    ("restart", "*"): "The cluster refused the restart in this status: try again once the status has settled.",
+    "start": {
+        "FAILED": "The cluster does not start a failed deployment. Restart it (stop, then start), or stop it.",
+        "RUNNING": "It is already started: there is nothing to start.",
+        "IDLE": "It is already started (scaled to zero: a request wakes it): there is nothing to start.",
+        "STARTING": "It is already starting: wait for it to finish.",
+        "UPDATING": "It is already started and is rolling out an update: there is nothing to start.",
+        "STOPPING": "It is still stopping: start it once it is stopped.",
+        "CREATING": "It is still being prepared: start it once it is created.",
+        "*": "The cluster is busy with a start or stop of it: try again in a moment.",
+    },
+    "stop": {
+        "STARTING": "The cluster does not stop a deployment while it starts. Stop it once it has started: "
+        "the widget can do that for you.",
+        "UPDATING": "The cluster does not stop a deployment while it rolls out an update. Stop it once the "
+        "update is done: the widget can do that for you.",
+        "STOPPING": "It is already stopping: there is nothing to stop.",
+        "*": "It is not running (nothing to stop), or the cluster is busy with it: try again in a moment.",
+    },
+    "restart": {
+        "*": "The cluster refused the restart in this status: try again once the status has settled.",
+    },
     # a rollback refused with 500 / 240002: the deployment starts or stops
-    ("rollback", "STARTING"): "The cluster does not roll back a deployment while it starts: roll back once it is "
-    "running (or stop it first).",
-    ("rollback", "STOPPING"): "The cluster does not roll back a deployment while it stops: roll back once it "
-    "is stopped.",
-    ("rollback", "*"): "The cluster does not roll back a deployment while it starts or stops: roll back once it is "
-    "running or stopped.",
+    "rollback": {
+        "STARTING": "The cluster does not roll back a deployment while it starts: roll back once it is "
+        "running (or stop it first).",
+        "STOPPING": "The cluster does not roll back a deployment while it stops: roll back once it is stopped.",
+        "*": "The cluster does not roll back a deployment while it starts or stops: roll back once it is "
+        "running or stopped.",
+    },
 }
 # statuses in which the cluster refuses a rollback (500 / 240002)
 NO_ROLLBACK = frozenset({"STARTING", "STOPPING", "NOT_FOUND"})
@@ -104,7 +111,8 @@ def refusal_text(action: str, status: str) -> str:
     """Plain words for a lifecycle refusal of ``action`` in ``status``, with what to do."""
     if action == "stop" and status in ("CREATING", "CREATED", "STOPPED"):
         return "It is already stopped: there is nothing to stop."
-    return _REFUSALS.get((action, status)) or _REFUSALS.get((action, "*")) or _REFUSALS[("restart", "*")]
+    refusals = _REFUSALS.get(action, {})
+    return refusals.get(status) or refusals.get("*") or _REFUSALS["restart"]["*"]
 
 
 def project_key(source: Any) -> Hashable:
@@ -780,6 +788,15 @@ class DeploymentDetail(t.HasTraits):
         restart = own if callable(own) else lambda: _sdk.restart(source.deployment)
         return self._poller.run_watched(restart, f"restart-{source.label}")
 
+    def _next_tryit(self) -> int:
+        """The number of a new Try it request (under ``_lock``); refused while Try it is off or one waits."""
+        if not self.try_it:
+            raise _Refused("Try it is off for this widget (try_it=False or actions=False).")
+        if self.tryit_pending:
+            raise _Refused("A request is already waiting for its answer.")
+        self._tryit_seq += 1
+        return self._tryit_seq
+
     def predict(self, body: Any, *, check_schema: bool = True) -> Future:
         """Send one inference request with ``body`` (a dict, or its JSON text) in the background.
 
@@ -817,12 +834,7 @@ class DeploymentDetail(t.HasTraits):
                 more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
                 raise _Refused(f"Not sent: the body does not match the deployment's schema. {found[0]}{more}.")
         with self._lock:
-            if not self.try_it:
-                raise _Refused("Try it is off for this widget (try_it=False or actions=False).")
-            if self.tryit_pending:
-                raise _Refused("A request is already waiting for its answer.")
-            self._tryit_seq += 1
-            seq = self._tryit_seq
+            seq = self._next_tryit()
             _LAST_BODIES[_body_key(self.source)] = text
             values = {"tryit_pending": True, "tryit_body": text}
             with self._batch():
@@ -982,12 +994,7 @@ class DeploymentDetail(t.HasTraits):
             raise _Refused(f"The message is longer than {MAX_BODY_CHARS} characters.")
         body = _schema.chat_body(str(model or self.tryit_info.get("model") or self.name), message, system)
         with self._lock:
-            if not self.try_it:
-                raise _Refused("Try it is off for this widget (try_it=False or actions=False).")
-            if self.tryit_pending:
-                raise _Refused("A request is already waiting for its answer.")
-            self._tryit_seq += 1
-            seq = self._tryit_seq
+            seq = self._next_tryit()
         self._set_values({"tryit_pending": True, "tryit_stream": ""})
         cold = self.status == "IDLE"
         future: Future = Future()

@@ -103,6 +103,19 @@ def test_generated_instances_are_valid_by_the_reference_validator_and_ours(schem
     assert problems == [] and note == ""
 
 
+@pytest.mark.parametrize(
+    ("schema", "nearest"),
+    [
+        ({"type": "number", "minimum": 5, "exclusiveMinimum": True}, 6.0),
+        ({"type": "integer", "maximum": -3, "exclusiveMaximum": True}, -4),
+    ],
+)
+def test_a_draft4_exclusive_bound_is_kept_by_generation_as_by_the_check(schema, nearest):
+    body = S.generate(schema)
+    assert body == nearest
+    assert S.check(body, schema) == ([], "")
+
+
 def test_minimal_means_required_fields_only_and_the_smallest_values():
     schema = {
         "type": "object",

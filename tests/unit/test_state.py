@@ -36,7 +36,7 @@ def serving(**over):
 
 def test_every_reference_row_has_its_own_message():
     assert len(REFERENCE_ROWS) == 14
-    assert set(REFERENCE_ROWS) <= set(_MESSAGES)
+    assert set(REFERENCE_ROWS) <= {(t, s) for t, rows in _MESSAGES.items() for s in rows}
     messages = [condition_message(t, s) for t, s in REFERENCE_ROWS]
     assert len(set(messages)) == 14, "two rows share a message"
     assert all(m.endswith(".") and len(m) > 15 for m in messages)
@@ -52,7 +52,7 @@ def test_condition_rows_from_json_and_sdk(ctype, cstatus):
     for s in (from_json, from_sdk):
         assert s.condition.type == ctype
         assert s.condition.status is cstatus
-        assert s.condition.message == _MESSAGES[(ctype, cstatus)]
+        assert s.condition.message == _MESSAGES[ctype][cstatus]
         assert s.condition.progress == {None: "unknown", True: "true", False: "false"}[cstatus]
 
 
