@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import collections
 import threading
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["RequestLog"]
+
+# what :meth:`RequestLog.select` filters by: name -> whether an entry passes it
+_FILTERS: dict[str, Callable[[dict[str, Any], Any], bool]] = {
+    "path_contains": lambda e, text: text in e["path"],
+    "method": lambda e, method: e["method"] == method.upper(),
+    "status": lambda e, status: e["status"] == status,
+    "endpoint": lambda e, endpoint: e["endpoint"] == endpoint,
+    "deployment": lambda e, deployment: e["deployment"] == deployment,
+}
 
 
 class RequestLog:
@@ -40,26 +50,15 @@ class RequestLog:
         with self._lock:
             self._cost.clear()
 
-    def select(
-        self,
-        *,
-        path_contains: str | None = None,
-        method: str | None = None,
-        status: int | None = None,
-        endpoint: str | None = None,
-        deployment: str | None = None,
-    ) -> list[dict[str, Any]]:
+    def select(self, **filters: Any) -> list[dict[str, Any]]:
+        """The entries that pass every filter given (see :data:`_FILTERS`; a filter left at None passes all)."""
+        unknown = sorted(set(filters) - set(_FILTERS))
+        if unknown:
+            raise TypeError(f"select() takes no {unknown}")
+        tests = [(_FILTERS[name], value) for name, value in filters.items() if value is not None]
         with self._lock:
             entries = list(self._entries)
-        return [
-            dict(e)
-            for e in entries
-            if (path_contains is None or path_contains in e["path"])
-            and (method is None or e["method"] == method.upper())
-            and (status is None or e["status"] == status)
-            and (endpoint is None or e["endpoint"] == endpoint)
-            and (deployment is None or e["deployment"] == deployment)
-        ]
+        return [dict(e) for e in entries if all(passes(e, value) for passes, value in tests)]
 
     def clear(self) -> None:
         with self._lock:
