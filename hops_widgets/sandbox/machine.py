@@ -289,6 +289,14 @@ class _Record:
     active: int = 1  # the number of the version it runs
     missing_tags: list[dict[str, Any]] = field(default_factory=list)  # mandatory tags not set
 
+    def clear_failure(self) -> None:
+        """A start, a stop or a recovery begins: no pinned state, no failure, none armed, none healing."""
+        self.pinned = self.failure = self.armed = self.heal_at = None
+
+    def forget_plans(self) -> None:
+        """No failure armed or planned for a start, no storage retries planned, no heal planned."""
+        self.armed = self.next_failure = self.next_storage = self.heal_after = None
+
 
 @dataclass(frozen=True)
 class View:
@@ -519,8 +527,8 @@ class World:
         t0: float,
         length: float | None = None,
         *,
-        transformers: bool = True,
         windows: tuple[float, ...] | None = None,
+        transformers: bool = True,
     ) -> list:
         """Write a start beginning at ``t0``: the start walk's pace, or squeezed into ``length`` seconds."""
         spec = record.spec
@@ -565,22 +573,23 @@ class World:
         view = self._view(record, self.now())
         return str(view.status)
 
+    def _allowed(self, key: int | str, refusals: Mapping[str, str]) -> _Record:
+        """The settled record of ``key``; a :class:`LifecycleError` if ``refusals`` has its reported status."""
+        record = self._settled(key)
+        refusal = refusals.get(self._reported(record).lower())
+        if refusal is not None:
+            raise LifecycleError(refusal.format(name=record.spec.name))
+        return record
+
     def start(self, key: int | str) -> str:
         """The START action, refused as the backend refuses it (:class:`LifecycleError`, 400 / 240003).
 
         Accepted only from Created and Stopped; returns ``"starting"``.
         """
         with self._lock:
-            record = self._settled(key)
-            status = self._reported(record).lower()
-            refusal = _START_REFUSALS.get(status)
-            if refusal is not None:
-                raise LifecycleError(refusal.format(name=record.spec.name))
+            record = self._allowed(key, _START_REFUSALS)
             self._enter(record, STARTING)
-            record.pinned = None
-            record.failure = None
-            record.armed = None
-            record.heal_at = None
+            record.clear_failure()
             record.deployed = _iso()
             record.revision += 1
             record.revision_id = self._new_revision(record)
@@ -599,21 +608,14 @@ class World:
     def stop(self, key: int | str) -> str:
         """The STOP action, refused as the backend refuses it; accepted from Running, Idle and Failed."""
         with self._lock:
-            record = self._settled(key)
-            status = self._reported(record).lower()
-            refusal = _STOP_REFUSALS.get(status)
-            if refusal is not None:
-                raise LifecycleError(refusal.format(name=record.spec.name))
+            record = self._allowed(key, _STOP_REFUSALS)
             view = self._view(record, self.now())
             available = view.available if isinstance(view.available, int) else 0
             available_t = view.available_transformer if isinstance(view.available_transformer, int) else 0
             record.ramp_from = (available, available_t)
             self._enter(record, STOPPING)
-            record.pinned = None
-            record.armed = None
+            record.clear_failure()
             record.storage = None
-            record.heal_at = None
-            record.failure = None
             record.deployed = None
             at = record.since
             record.pod_logs.cut(at)
@@ -870,10 +872,7 @@ class World:
         """Forget planned failures (the deployment's current state is kept)."""
         with self._lock:
             record = self._get(key)
-            record.armed = None
-            record.next_failure = None
-            record.next_storage = None
-            record.heal_after = None
+            record.forget_plans()
 
     def resolve(self, key: int | str) -> str:
         """The cause of a failure goes away: a Failed deployment recovers *by itself*.
@@ -887,10 +886,7 @@ class World:
         """
         with self._lock:
             record = self._settled(key)
-            record.armed = None
-            record.next_failure = None
-            record.next_storage = None
-            record.heal_after = None
+            record.forget_plans()
             if record.phase != FAILED:
                 record.storage = None
                 return "cleared"
@@ -1013,10 +1009,10 @@ class World:
         *,
         source: str = "kubernetes",
         tail: int = 5,
-        since: float | None = None,
-        until: float | None = None,
         pod: str | None = None,
         timestamps: bool = False,
+        since: float | None = None,
+        until: float | None = None,
     ) -> list[dict[str, Any]]:
         """What the logs endpoint answers: ``since``/``until`` are epoch seconds (OpenSearch only)."""
         if component not in _logs.COMPONENTS:
@@ -1152,11 +1148,8 @@ class World:
         half = max(self.timing.step_s / 2, 1e-9)
         offset = min((self._fail_index(step) + 1) * half, (len(_START_WALK) - 1) * half)
         self._enter(record, STARTING, at - offset)
-        record.failure = None
-        record.heal_at = None
-        record.armed = None
+        record.clear_failure()
         record.storage = None
-        record.pinned = None
         record.pod_logs.cut(at)
         record.pod_logs.shutdown(self._context(record), record.pod_logs.alive(at), at, at)
         self._boot(record, at, len(_START_WALK) * half - offset)
