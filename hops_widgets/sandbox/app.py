@@ -78,41 +78,42 @@ _STATE_FIELDS = ("status", "condition", "availableInstances", "availableTransfor
 _NO_PODS = frozenset({"creating", "created", "idle", "stopped", "stopping"})
 
 _A = API_PREFIX
+_P = f"{API_PREFIX}/project/<int:pid>"
+# (methods, path, endpoint): the routes the app answers
+_ROUTES = (
+    ("GET", f"{_A}/variables/versions", "versions"),
+    ("GET", f"{_A}/variables/<name>", "variable"),
+    ("GET", f"{_A}/project/getProjectInfo/<name>", "project_info"),
+    ("GET", f"{_A}/project", "projects"),
+    ("GET", f"{_P}/credentials", "credentials"),
+    ("GET", f"{_P}/inference/endpoints", "inference_endpoints"),
+    ("POST", f"{_P}/inference/models/<name>:predict", "predict"),
+    ("GET", f"{_P}/dataset/<path:path>", "dataset"),
+    ("GET", f"{_P}/serving", "serving_list"),
+    ("PUT POST", f"{_P}/serving", "serving_update"),
+    ("GET", f"{_P}/serving/<int:sid>", "serving_get"),
+    ("POST", f"{_P}/serving/<int:sid>", "serving_action"),
+    ("DELETE", f"{_P}/serving/<int:sid>", "serving_delete"),
+    ("GET", f"{_P}/serving/<int:sid>/logs", "serving_logs"),
+    ("GET", f"{_P}/serving/<int:sid>/versions", "serving_versions"),
+    ("POST", f"{_P}/serving/<int:sid>/rollback", "serving_rollback"),
+    ("GET", f"{_P}/serving/<int:sid>/schema", "serving_schema"),
+    ("GET", f"{_P}/dataset/download/with_auth/<path:path>", "dataset_download"),
+    # a vLLM deployment's OpenAI-compatible API, under the base path get_openai_url() builds
+    ("POST", "/v1/<ns>/<name>/v1/chat/completions", "gateway_chat"),
+    # what the SDK sends through the ingress gateway when an endpoint of type LOAD_BALANCER is listed
+    ("POST", "/v1/<ns>/<name>/v1/models/<model>:predict", "gateway_predict"),
+    ("GET", "/v1/<ns>/<name>/v1/models/<model>", "gateway_model"),
+    # what SDKs 4.3-4.7 send to the ingress: the deployment is named by the Host header
+    # ("{name}.{namespace}.{domain}"), the path only by the model server's own route
+    ("POST", "/v1/models/<model>:predict", "ingress_predict"),
+    ("GET POST", "/_sandbox/<op>", "admin"),
+)
 _URLS = Map(
     [
-        Rule(f"{_A}/variables/versions", endpoint="versions", methods=["GET"]),
-        Rule(f"{_A}/variables/<name>", endpoint="variable", methods=["GET"]),
-        Rule(f"{_A}/project/getProjectInfo/<name>", endpoint="project_info", methods=["GET"]),
-        Rule(f"{_A}/project", endpoint="projects", methods=["GET"]),
-        Rule(f"{_A}/project/<int:pid>/credentials", endpoint="credentials", methods=["GET"]),
-        Rule(f"{_A}/project/<int:pid>/inference/endpoints", endpoint="inference_endpoints", methods=["GET"]),
-        Rule(f"{_A}/project/<int:pid>/inference/models/<name>:predict", endpoint="predict", methods=["POST"]),
-        Rule(f"{_A}/project/<int:pid>/dataset/<path:path>", endpoint="dataset", methods=["GET"]),
+        *(Rule(path, endpoint=endpoint, methods=methods.split()) for methods, path, endpoint in _ROUTES),
         # how the SDK asks for an absolute path ("dataset/" + "/Projects/..."): answered, not redirected
-        Rule(f"{_A}/project/<int:pid>/dataset//<path:path>", endpoint="dataset", methods=["GET"], merge_slashes=False),
-        Rule(f"{_A}/project/<int:pid>/serving", endpoint="serving_list", methods=["GET"]),
-        Rule(f"{_A}/project/<int:pid>/serving", endpoint="serving_update", methods=["PUT", "POST"]),
-        Rule(f"{_A}/project/<int:pid>/serving/<int:sid>", endpoint="serving_get", methods=["GET"]),
-        Rule(f"{_A}/project/<int:pid>/serving/<int:sid>", endpoint="serving_action", methods=["POST"]),
-        Rule(f"{_A}/project/<int:pid>/serving/<int:sid>", endpoint="serving_delete", methods=["DELETE"]),
-        Rule(f"{_A}/project/<int:pid>/serving/<int:sid>/logs", endpoint="serving_logs", methods=["GET"]),
-        Rule(f"{_A}/project/<int:pid>/serving/<int:sid>/versions", endpoint="serving_versions", methods=["GET"]),
-        Rule(f"{_A}/project/<int:pid>/serving/<int:sid>/rollback", endpoint="serving_rollback", methods=["POST"]),
-        Rule(f"{_A}/project/<int:pid>/serving/<int:sid>/schema", endpoint="serving_schema", methods=["GET"]),
-        Rule(
-            f"{_A}/project/<int:pid>/dataset/download/with_auth/<path:path>",
-            endpoint="dataset_download",
-            methods=["GET"],
-        ),
-        # a vLLM deployment's OpenAI-compatible API, under the base path get_openai_url() builds
-        Rule("/v1/<ns>/<name>/v1/chat/completions", endpoint="gateway_chat", methods=["POST"]),
-        # what the SDK sends through the ingress gateway when an endpoint of type LOAD_BALANCER is listed
-        Rule("/v1/<ns>/<name>/v1/models/<model>:predict", endpoint="gateway_predict", methods=["POST"]),
-        Rule("/v1/<ns>/<name>/v1/models/<model>", endpoint="gateway_model", methods=["GET"]),
-        # what SDKs 4.3-4.7 send to the ingress: the deployment is named by the Host header
-        # ("{name}.{namespace}.{domain}"), the path only by the model server's own route
-        Rule("/v1/models/<model>:predict", endpoint="ingress_predict", methods=["POST"]),
-        Rule("/_sandbox/<op>", endpoint="admin", methods=["GET", "POST"]),
+        Rule(f"{_P}/dataset//<path:path>", endpoint="dataset", methods=["GET"], merge_slashes=False),
     ],
     strict_slashes=False,
 )
@@ -198,7 +199,6 @@ class SandboxApp:
         self.faults = faults
         self.log = log_
         self.admin = admin
-        self._api_key = api_key
         # role -> key; the Data Scientist's key may read and predict, not change anything
         self.api_keys: dict[str, str] = {DATA_OWNER: api_key}
         if data_scientist_key:
