@@ -25,40 +25,53 @@ FORMATS = ("schema", "jsonschema", "openapi")
 _GROUPS = ("servingKeys", "passedFeatures", "requestParameters", "extraLoggingFeatures")
 _MAX_BATCH_ROWS = 512  # the SDK's default batch limit, part of the contract
 
+
+def _seeded(
+    keys: list[dict[str, Any]],
+    passed: list[dict[str, Any]],
+    view: tuple[str, int],
+    output: str,
+    example: dict[str, Any],
+) -> dict[str, Any]:
+    """A seeded model's schema: ``keys`` looked up in the feature ``view`` (name, version), ``passed``
+    sent with them, one probability ``output`` column, and ``example`` as the one instance to send."""
+    return {
+        "servingKeys": keys,
+        "passedFeatures": passed,
+        "requestParameters": [],
+        "extraLoggingFeatures": [],
+        "featureView": {"name": view[0], "version": view[1]},
+        "trainingDatasetVersion": 1,
+        "output": {"kind": "predictions", "columns": [{"name": output, "type": "double"}]},
+        "inferred": False,
+        "example": {"instances": [example]},
+    }
+
+
 # frauddetector's: the card number is looked up in the online store, the amount and place are sent
-FRAUD_SCHEMA: dict[str, Any] = {
-    "servingKeys": [{"name": "cc_num", "type": "bigint", "nullable": False}],
-    "passedFeatures": [
+FRAUD_SCHEMA = _seeded(
+    keys=[{"name": "cc_num", "type": "bigint", "nullable": False}],
+    passed=[
         {"name": "amount", "type": "double", "nullable": False, "description": "Amount of the transaction"},
         {"name": "category", "type": "string", "nullable": True},
     ],
-    "requestParameters": [],
-    "extraLoggingFeatures": [],
-    "featureView": {"name": "transactions_view", "version": 1},
-    "trainingDatasetVersion": 1,
-    "output": {"kind": "predictions", "columns": [{"name": "fraud_probability", "type": "double"}]},
-    "inferred": False,
-    "example": {"instances": [{"cc_num": 4467360740682089, "amount": 72.5, "category": "grocery"}]},
-}
+    view=("transactions_view", 1),
+    output="fraud_probability",
+    example={"cc_num": 4467360740682089, "amount": 72.5, "category": "grocery"},
+)
 
 # churnmodel's (seeded): the customer is looked up, the contract's terms are sent
-CHURN_SCHEMA: dict[str, Any] = {
-    "servingKeys": [{"name": "customer_id", "type": "bigint", "nullable": False}],
-    "passedFeatures": [
+CHURN_SCHEMA = _seeded(
+    keys=[{"name": "customer_id", "type": "bigint", "nullable": False}],
+    passed=[
         {"name": "tenure_months", "type": "int", "nullable": False},
         {"name": "monthly_charges", "type": "double", "nullable": False, "description": "In EUR"},
         {"name": "contract", "type": "string", "nullable": True},
     ],
-    "requestParameters": [],
-    "extraLoggingFeatures": [],
-    "featureView": {"name": "customers_view", "version": 2},
-    "trainingDatasetVersion": 1,
-    "output": {"kind": "predictions", "columns": [{"name": "churn_probability", "type": "double"}]},
-    "inferred": False,
-    "example": {
-        "instances": [{"customer_id": 10482, "tenure_months": 14, "monthly_charges": 59.9, "contract": "monthly"}]
-    },
-}
+    view=("customers_view", 2),
+    output="churn_probability",
+    example={"customer_id": 10482, "tenure_months": 14, "monthly_charges": 59.9, "contract": "monthly"},
+)
 BUILTIN = {"fraud": FRAUD_SCHEMA, "churn": CHURN_SCHEMA}  # by name, for set_schema
 
 _JSON_TYPES = {
