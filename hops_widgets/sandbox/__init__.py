@@ -26,6 +26,7 @@ in as either.
 
 from __future__ import annotations
 
+import inspect
 import os
 import secrets
 import shutil
@@ -386,21 +387,7 @@ class RemoteSandbox(_Handle):
 
 
 def start(
-    port: int = 0,
-    tls: bool = False,
-    speed: float = 1.0,
-    api_key: str | None = None,
-    seed: bool = True,
-    *,
-    host: str = "127.0.0.1",
-    project: str = "demo",
-    project_id: int = 119,
-    clock: Callable[[], float] | None = None,
-    timing: Timing | None = None,
-    max_body_bytes: int = MAX_BODY_BYTES,
-    scenario: Any = None,
-    chapter: str | None = None,
-    data_scientist_key: str | None = None,
+    port: int = 0, tls: bool = False, speed: float = 1.0, api_key: str | None = None, seed: bool = True, **options: Any
 ) -> Sandbox:
     """Run a sandbox in a background thread; returns its handle (also a context manager).
 
@@ -413,22 +400,18 @@ def start(
     ``api_key`` and ``data_scientist_key`` fix the two roles' keys (random by default;
     ``handle.api_keys`` has both).
     """
-    return Sandbox(
-        host=host,
-        port=port,
-        tls=tls,
-        speed=speed,
-        api_key=api_key,
-        project=project,
-        project_id=project_id,
-        seed=seed,
-        clock=clock,
-        timing=timing,
-        max_body_bytes=max_body_bytes,
-        scenario=scenario,
-        chapter=chapter,
-        data_scientist_key=data_scientist_key,
-    )
+    return Sandbox(port=port, tls=tls, speed=speed, api_key=api_key, seed=seed, **options)
+
+
+def _options_of(fn: Callable[..., Any], cls: type) -> None:
+    """Show ``fn``'s ``**options`` as the keyword options of ``cls`` it passes them to (in ``help()``)."""
+    own = inspect.signature(fn)
+    named = [p for p in own.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    others = [p for name, p in inspect.signature(cls).parameters.items() if name not in own.parameters]
+    fn.__signature__ = own.replace(parameters=[*named, *others])  # type: ignore[attr-defined]
+
+
+_options_of(start, Sandbox)
 
 
 _STARTED: dict[str, Any] = {}  # what connect_or_start started in this process: {"kwargs": ..., "handle": ...}

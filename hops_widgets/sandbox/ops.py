@@ -112,6 +112,19 @@ def _blueprint(name: str, spec: Mapping[str, Any]) -> Blueprint:
         raise ScenarioError(f"Bad deployment fields: {exc}") from None
 
 
+def _arguments_of(method: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give an operation ``(parts, name, *args, **kwargs)`` the arguments the world's ``method``
+    (``self``, the deployment's key, then these) takes after the key: one signature serves both."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        own = inspect.signature(fn)
+        after_key = list(inspect.signature(method).parameters.values())[2:]
+        fn.__signature__ = own.replace(parameters=[*list(own.parameters.values())[:2], *after_key])  # type: ignore[attr-defined]
+        return fn
+
+    return decorate
+
+
 # ------------------------------------------------------------------ information
 @operation()
 def info(parts: Parts) -> dict[str, Any]:
@@ -312,16 +325,8 @@ def predict(parts: Parts, name: str) -> str:
 
 
 @operation(script=True, names_deployment=True)
-def fail(
-    parts: Parts,
-    name: str,
-    step: str = "STARTED",
-    reason: str | None = None,
-    *,
-    now: bool = False,
-    sticky: bool = False,
-    heals_after: float | None = None,
-) -> str:
+@_arguments_of(World.fail)
+def fail(parts: Parts, name: str, *args: Any, **kwargs: Any) -> str:
     """Make ``name`` fail at ``step`` (SCHEDULED, INITIALIZED, STARTED, READY) with ``reason``.
 
     The start in progress fails when it reaches ``step``, else the next one; ``now=True``
@@ -329,7 +334,7 @@ def fail(
     (sandbox seconds): the cause goes away that long after the failure, and the
     deployment recovers *by itself*, reading Starting then Running with no action by
     anyone (see :meth:`resolve`)."""
-    return parts.world.fail(name, step, reason, now=now, sticky=sticky, heals_after=heals_after)
+    return parts.world.fail(name, *args, **kwargs)
 
 
 @operation(script=True, names_deployment=True)
