@@ -48,9 +48,9 @@ class HopsError(Exception):
         message: str,
         *,
         status_code: int | None = None,
+        response=None,
         error_code: int | None = None,
         retry_after_s: float | None = None,
-        response=None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
