@@ -45,6 +45,24 @@ function h(tag, className, parent) {
   return node;
 }
 
+/**
+ * A section that opens and closes: `<details class="hops-NAME">`, its summary the title and a brief
+ * (`hops-NAME-title`, `hops-NAME-brief`), then a paragraph that screen readers announce.
+ * @param {HTMLElement} el
+ * @param {string} name
+ * @param {string} title
+ * @param {string} noteClass
+ */
+function disclosure(el, name, title, noteClass) {
+  const box = /** @type {HTMLDetailsElement} */ (h("details", `hops-${name}`, el));
+  const summary = h("summary", "", box);
+  h("span", `hops-${name}-title`, summary).textContent = title;
+  const brief = h("span", `hops-${name}-brief`, summary);
+  const note = h("p", noteClass, box);
+  note.setAttribute("aria-live", "polite");
+  return { box, brief, note };
+}
+
 /** @param {number | null} n */
 const num = (n) => (n === null || n === undefined ? "?" : String(n));
 
@@ -1199,12 +1217,7 @@ export const SECTIONS = {
     traits: ["versions", "can_rollback", "pending_action", "actions_blocked", "actions_enabled", "name"],
     build(el, ctx) {
       const { source, channel } = ctx;
-      const box = /** @type {HTMLDetailsElement} */ (h("details", "hops-versions", el));
-      const summary = h("summary", "", box);
-      h("span", "hops-versions-title", summary).textContent = "Versions";
-      const brief = h("span", "hops-versions-brief", summary);
-      const note = h("p", "hops-versions-note", box);
-      note.setAttribute("aria-live", "polite");
+      const { box, brief, note } = disclosure(el, "versions", "Versions", "hops-versions-note");
       const list = h("ol", "hops-versions-list", box);
       const inFlight = new Set();
       let drawn = "";
@@ -1541,31 +1554,20 @@ export const SECTIONS = {
             if (!local) edited = false; // sent: the panel shows the body sent; refused: the edit stays to fix
             update();
           });
+      /** Why the chat message or the body is not sent ("" when it is), said in the panel. @param {boolean} chatting */
+      const unsendable = (chatting) => {
+        if (chatting) return message.value.trim() ? "" : "write a message first";
+        try {
+          return bodyProblem(JSON.parse(body.value)) || "";
+        } catch (err) {
+          return `not valid JSON: ${err instanceof Error ? err.message : String(err)}`;
+        }
+      };
       send.addEventListener("click", () => {
         if (send.disabled) return;
-        local = "";
-        if (isChat()) {
-          if (!message.value.trim()) {
-            local = "write a message first";
-            update();
-            return;
-          }
-          asking = true;
-          sentAt = Date.now();
-          sentIdle = source.get("status") === "IDLE";
-          update();
-          finish(channel.request("chat", { message: message.value, system: system.value, model: model.value }, 180_000));
-          return;
-        }
-        try {
-          const problem = bodyProblem(JSON.parse(body.value));
-          if (problem) {
-            local = problem;
-            update();
-            return;
-          }
-        } catch (err) {
-          local = `not valid JSON: ${err instanceof Error ? err.message : String(err)}`;
+        const chatting = isChat();
+        local = unsendable(chatting);
+        if (local) {
           update();
           return;
         }
@@ -1573,7 +1575,10 @@ export const SECTIONS = {
         sentAt = Date.now();
         sentIdle = source.get("status") === "IDLE";
         update();
-        finish(channel.request("predict", { body: body.value }, 180_000));
+        const [command, args] = chatting
+          ? ["chat", { message: message.value, system: system.value, model: model.value }]
+          : ["predict", { body: body.value }];
+        finish(channel.request(command, args, 180_000));
       });
       // the schema (and so the prefill) is read once the panel is first opened: a closed panel costs no request
       const opened = () => {
@@ -1663,12 +1668,7 @@ export const SECTIONS = {
     build(el, ctx) {
       const { source, channel } = ctx;
       const big = ctx.view === "diagram";
-      const box = /** @type {HTMLDetailsElement} */ (h("details", "hops-diagram", el));
-      const summary = h("summary", "", box);
-      h("span", "hops-diagram-title", summary).textContent = "State diagram";
-      const brief = h("span", "hops-diagram-brief", summary);
-      const caption = h("p", "hops-dia-caption", box);
-      caption.setAttribute("aria-live", "polite");
+      const { box, brief, note: caption } = disclosure(el, "diagram", "State diagram", "hops-dia-caption");
       const figures = h("div", "hops-dia-figures", box);
       const uid = `hops-dia-${Math.random().toString(36).slice(2, 8)}`;
       /** @type {Map<string, {svg: SVGElement, nodes: Map<string, Element>, edges: Map<string, Element>, layout: any}>} */
