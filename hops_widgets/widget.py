@@ -1157,6 +1157,7 @@ class DeploymentDetail(t.HasTraits):
         "stop",
         "restart",
         "predict",
+        "tryit_open",
         "chat",
         "snippet",
         "timeline",
