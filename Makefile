@@ -33,7 +33,7 @@ browser:
 # notebook's cells and a module's servers, on one worker.
 TEST_WORKERS ?= 2
 test: $(STAMP) lint
-	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 ## test-fast: no browser, no notebooks
 test-fast: $(STAMP)
