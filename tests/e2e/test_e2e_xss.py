@@ -60,9 +60,10 @@ _INJECTED_JS = """
   'img, script, iframe, object, embed, a, svg:not(.hops-sparkline), svg:not(.hops-sparkline) *, ' +
   '[onerror], [onload], [onclick], [srcdoc], [href^="javascript"]'
 )).filter(n => !n.closest('svg.hops-sparkline'))
-  // the page's own links (Open in Hopsworks, the model's page): allowed only as http(s) addresses whose
-  // server parts are percent-encoded, and with nothing but text inside
-  .filter(n => !(n.matches('a.hops-open-ui, a.hops-model-link')
+  // the page's own links (Open in Hopsworks, the model's page; in the static snapshot the same and the
+  // inference URL): allowed only as http(s) addresses whose server parts are percent-encoded, and with
+  // nothing but text inside
+  .filter(n => !(n.matches('a.hops-open-ui, a.hops-model-link, .hops-links > span[data-link] > a')
                  && /^https?:[/][/][^<>"' ]*$/.test(n.getAttribute('href')) && n.children.length === 0))
   .map(n => n.outerHTML.slice(0, 120))
 """
