@@ -15,6 +15,19 @@ pytestmark = pytest.mark.e2e
 LONG_NAME = "customerLifetimeValueForecasterEuWestProductionV2release0001"  # 60 characters
 
 
+
+# the root's widths, and the elements that reach past its right edge (what to fix when it overflows)
+_WIDEST_JS = """
+(el) => {
+  const right = el.getBoundingClientRect().right;
+  const past = Array.from(el.querySelectorAll("*"))
+    .filter((n) => n.getBoundingClientRect().right > right + 1)
+    .slice(0, 5)
+    .map((n) => `${n.tagName.toLowerCase()}.${n.className.baseVal ?? n.className}: ${n.textContent.slice(0, 60)}`);
+  return { scroll: el.scrollWidth, client: el.clientWidth, past };
+}
+"""
+
 def test_diagram_follows_a_start_live_and_marks_a_failure(open_lab):
     assert len(LONG_NAME) == 60
     nb = open_lab(
@@ -56,7 +69,9 @@ def test_diagram_follows_a_start_live_and_marks_a_failure(open_lab):
     assert root.locator('.hops-dia-edge[data-state=last][data-id="STARTING>RUNNING"]').count() == 1
     label = root.locator(".hops-dia-figure[data-diagram=status] svg").get_attribute("aria-label")
     assert label.startswith("Status: now Running.") and "Stopped → Starting → Running" in label, label
-    sizes = root.evaluate("el => ({scroll: el.scrollWidth, client: el.clientWidth})")
+    sizes = root.evaluate(_WIDEST_JS)
+    if sizes["scroll"] > sizes["client"] + 1:
+        nb.screenshot(root, "diagram-running-overflow")
     assert sizes["scroll"] <= sizes["client"] + 1, sizes  # the 60-character name and the SVGs fit
     nb.screenshot(root, "diagram-running", docs=True)
 
