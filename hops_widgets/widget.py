@@ -1256,7 +1256,8 @@ class DeploymentDetail(t.HasTraits):
         target = status.strip().upper()
         deadline = time.monotonic() + timeout
         with self._poller.watch() as poller, self._changed:
-            seen = poller.polls  # judge only states polled after this call began
+            # judge only states read after this call began: a read already under way may carry the old one
+            seen = poller.polls + (1 if poller.in_flight_since is not None else 0)
             while True:
                 s = self.state if self._round > seen else None
                 if s is not None and s.status == target:
