@@ -15,7 +15,6 @@ pytestmark = pytest.mark.e2e
 LONG_NAME = "customerLifetimeValueForecasterEuWestProductionV2release0001"  # 60 characters
 
 
-
 # the root's widths, and the elements that reach past its right edge (what to fix when it overflows)
 _WIDEST_JS = """
 (el) => {
@@ -27,6 +26,7 @@ _WIDEST_JS = """
   return { scroll: el.scrollWidth, client: el.clientWidth, past };
 }
 """
+
 
 def test_diagram_follows_a_start_live_and_marks_a_failure(open_lab):
     assert len(LONG_NAME) == 60
