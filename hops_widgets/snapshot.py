@@ -55,6 +55,7 @@ border:1px solid currentColor}
 """
     + tone_css(".hops-snapshot")
     + """.hops-snapshot p{margin:4px 0}
+.hops-snapshot .hops-restarting{color:var(--jp-warn-color1,#b45309);font-style:normal;font-weight:600}
 .hops-snapshot .hops-reason{color:var(--jp-ui-font-color2,#4b5563)}
 .hops-snapshot .hops-dia{display:block;width:100%;max-width:680px;margin:6px 0;font-size:12px}
 .hops-snapshot .hops-dia rect{fill:none;stroke:var(--jp-border-color1,#9ca3af)}
@@ -115,12 +116,28 @@ def detail_html(w: Any) -> str:
         f"<style>{_DETAIL_CSS}</style>"
         f"<div class='hops-snapshot' data-status='{e(w.status)}'>"
         f"<p><span class='hops-badge' data-tone='{e(w.tone)}'>{server(w.status_label)}</span> "
-        f"{'<em class=hops-stale>(last known)</em> ' if w.stale else ''}"
+        f"{'<em class=hops-stale>(last known)</em> ' if w.stale else ''}{_restarting(w)}"
         f"<strong class='hops-name'>{server(name)}</strong>{model}</p>"
         f"<p class='hops-message'>{e(w.message or w.status_description)}</p>{reason}"
         f"{f'<p class=hops-advice>{e(w.advice)}</p>' if w.advice else ''}"
         f"<p class='hops-instances'>{e(counts)}</p>{page}{logs}{error}</div>"
     )
+
+
+def _restarting(w: Any) -> str:
+    """The live page's crash-loop warning, as it stood: the instances that keep restarting, by name."""
+    found = getattr(w, "restarts", None) or {}
+    looping = (found.get("looping") if isinstance(found, dict) else None) or []
+    if not looping:
+        return ""
+    minutes = round((found.get("window_s") or 600) / 60)
+    named = "; ".join(
+        f"{server(str(r.get('instance', '?')))} ({html.escape(str(r.get('component', '')))}): "
+        f"{int(r.get('recent') or 0)} restarts in {minutes} min"
+        for r in looping[:3]
+    )
+    more = f" and {len(looping) - 3} more" if len(looping) > 3 else ""
+    return f"<em class='hops-restarting'>Keeps restarting: {named}{more}</em> "
 
 
 def _versions(w: Any) -> str:

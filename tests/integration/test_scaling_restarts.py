@@ -161,6 +161,21 @@ def test_the_snapshot_leaves_out_links_that_are_not_http():
     assert "href='https://h/x?a=&lt;b&gt;'" in html
 
 
+def test_the_snapshot_keeps_the_crash_loop_warning_escaped():
+    from types import SimpleNamespace
+
+    calm = SimpleNamespace(restarts={"instances": [{"instance": "p0", "recent": 0}], "looping": [], "window_s": 600})
+    assert snapshot._restarting(calm) == "" and snapshot._restarting(SimpleNamespace(restarts={})) == ""
+    pod = {"component": "predictor", "instance": "<img src=x>-0", "restarts": 9, "recent": 4, "looping": True}
+    w = SimpleNamespace(restarts={"instances": [pod], "looping": [pod], "window_s": 600})
+    html = snapshot._restarting(w)
+    assert "Keeps restarting: <bdi>&lt;img src=x&gt;-0</bdi> (predictor): 4 restarts in 10 min" in html
+    assert "<img" not in html
+    many = SimpleNamespace(restarts={"looping": [dict(pod, instance=f"p{i}") for i in range(5)], "window_s": 300})
+    assert "<bdi>p2</bdi> (predictor)" in snapshot._restarting(many) and "p3" not in snapshot._restarting(many)
+    assert "and 2 more" in snapshot._restarting(many) and "in 5 min" in snapshot._restarting(many)
+
+
 def test_download_logs_saves_only_plain_file_names_of_the_listing(sb, serving, tmp_path, monkeypatch):
     sb.crash_loop("frauddetector", every_s=5)
     sb.advance(11)
