@@ -7,8 +7,8 @@
 // The overview embeds the detail's sections over a proxy of its `detail_state` trait.
 
 /**
- * @typedef {{ get(k: string): any, on(e: string, f: Function): void, off(e: string, f?: Function): void,
- *             send(m: object): void }} Model
+ * @typedef {{ get(k: string): any, set(k: string, v: any): void, on(e: string, f: Function): void,
+ *             off(e: string, f?: Function): void, send(m: object): void }} Model
  * @typedef {{ get(k: string): any, on(k: string, f: () => void): () => void, dispose?: () => void }} Source
  * @typedef {{ request(type: string, body?: object, timeoutMs?: number): Promise<any>,
  *             notify(type: string, body?: object): void, on(type: string, f: Function): () => void,
@@ -16,6 +16,7 @@
  * @typedef {{ cls?: string, rgb?: string } | null} AnsiColour
  */
 
+/** @type {Record<string, string>} */
 const ICONS = {
   ok: "✓",
   idle: "◐",
@@ -27,6 +28,7 @@ const ICONS = {
   unknown: "?",
 };
 const SVG_NS = "http://www.w3.org/2000/svg";
+/** @type {Record<string, string>} */
 const STEP_ICONS = { done: "✓", active: "…", failed: "✕", pending: "○" };
 const HISTORY_KEEP = 50;
 const SERIES_KEEP = 120;
@@ -81,11 +83,12 @@ export function duration(seconds) {
   return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
 }
 
-/** What the poller is doing, in words (both views). */
+/** What the poller is doing, in words (both views). @param {string} mode @param {number | null} every @returns {string} */
 export function pollingText(mode, every) {
   if (every === null || every === undefined) {
-    return { paused: "paused while off screen", waiting: "waiting for the server to answer", stopped: "not polling" }[mode] || "connecting…";
+    return /** @type {Record<string, string>} */ ({ paused: "paused while off screen", waiting: "waiting for the server to answer", stopped: "not polling" })[mode] || "connecting…";
   }
+  /** @type {Record<string, string>} */
   const texts = {
     fast: `checking every ${every} s`,
     stable: `checking every ${every} s`,
@@ -95,14 +98,18 @@ export function pollingText(mode, every) {
   return texts[mode] || pollingText(mode, null);
 }
 
-/** A badge: tone on the border and icon, the word at full contrast. */
+/**
+ * A badge: tone on the border and icon, the word at full contrast.
+ * @param {HTMLElement} badge @param {HTMLElement} icon @param {HTMLElement} text @param {string} tone
+ * @param {boolean} busy @param {string} label
+ */
 export function setBadge(badge, icon, text, tone, busy, label) {
   badge.className = `hops-badge hops-tone-${tone}${busy ? " hops-busy" : ""}`;
   icon.textContent = ICONS[tone] || ICONS.unknown;
   text.textContent = label;
 }
 
-/** The badge's three parts, built once. */
+/** The badge's three parts, built once. @param {HTMLElement} parent */
 function makeBadge(parent) {
   const badge = h("span", "hops-badge", parent);
   const icon = h("span", "hops-badge-icon", badge);
@@ -222,6 +229,7 @@ export function renderAnsi(row, text) {
   /** @type {{ fg: AnsiColour, bg: AnsiColour, bold: boolean, dim: boolean, italic: boolean, underline: boolean, link: string } & Record<string, any>} */
   const st = { fg: null, bg: null, bold: false, dim: false, italic: false, underline: false, link: "" };
   let at = 0;
+  /** @param {string} chunk */
   const put = (chunk) => {
     chunk = visibleText(chunk);
     if (!chunk) return;
@@ -262,6 +270,7 @@ export function renderAnsi(row, text) {
 }
 
 /** Set a node's text only when it differs (an unchanged write still costs style and layout). */
+/** @param {Node} node @param {string} text */
 const setText = (node, text) => {
   if (node.textContent !== text) node.textContent = text;
 };
@@ -276,8 +285,11 @@ const setAttr = (node, name, value) => {
 // and the page is visible; it runs once at once when the root comes back into view.
 const tickers = new Map(); // fn -> root or null
 const onScreen = new WeakMap(); // root -> boolean
+/** @type {ReturnType<typeof setInterval> | null} */
 let tickTimer = null;
+/** @type {IntersectionObserver | null} */
 let sharedObserver = null;
+/** @param {Element | null} root */
 const due = (root) => !root || onScreen.get(root) !== false;
 const tick = () => {
   if (typeof document !== "undefined" && document.visibilityState === "hidden") return;
@@ -322,6 +334,7 @@ export function createChannel(model) {
   /** @type {Map<string, Set<Function>>} */
   const listeners = new Map();
   let closed = false;
+  /** @param {any} msg */
   const onMessage = (msg) => {
     if (!msg || typeof msg !== "object") return;
     if (msg.type === "reply" && open.has(msg.id)) {
@@ -333,6 +346,7 @@ export function createChannel(model) {
     for (const f of listeners.get(msg.type) || []) f(msg);
   };
   model.on("msg:custom", onMessage);
+  /** @param {object} message */
   const safeSend = (message) => {
     try {
       model.send(message);
@@ -381,7 +395,7 @@ export function createChannel(model) {
   };
 }
 
-/** A channel whose messages are meant for one part of the model (the overview's open detail). */
+/** A channel whose messages are meant for one part of the model (the overview's open detail). @param {Channel} channel @param {string} target @returns {Channel} */
 function targeted(channel, target) {
   return {
     request: (type, body = {}, timeoutMs) => channel.request(type, { ...body, target }, timeoutMs),
@@ -448,12 +462,14 @@ function timelineStore() {
   const history = new Map();
   /** @type {Map<number, [number, number]>} */
   const series = new Map();
+  /** @param {Map<number, any>} map @param {number} keep */
   const trim = (map, keep) => {
     if (map.size <= keep) return;
     const drop = [...map.keys()].sort((a, b) => a - b).slice(0, map.size - keep);
     drop.forEach((k) => map.delete(k));
   };
   return {
+    /** @param {any} delta */
     merge(delta) {
       if (!delta) return false;
       let changed = false;
@@ -525,6 +541,7 @@ export const SECTIONS = {
       warn.type = "button";
       h("span", "hops-restarting-icon", warn).textContent = "⚠";
       const text = h("span", "hops-restarting-text", warn);
+      /** @type {{component: string, instance: string} | null} */
       let target = null;
       warn.addEventListener("click", () => {
         if (target) root.dispatchEvent(new CustomEvent("hops-open-logs", { detail: target }));
@@ -537,7 +554,7 @@ export const SECTIONS = {
           target = null;
           return;
         }
-        const worst = looping.reduce((a, b) => (b.recent > a.recent ? b : a));
+        const worst = looping.reduce(/** @param {any} a @param {any} b */ (a, b) => (b.recent > a.recent ? b : a));
         target = { component: worst.component, instance: worst.instance };
         const within = found.window_s ? ` in ${Math.round(found.window_s / 60)} min` : "";
         text.textContent =
@@ -576,6 +593,7 @@ export const SECTIONS = {
       const store = rowsOf(ctx);
       let last = "";
       const update = () => {
+        /** @type {Record<string, number>} */
         const counts = {};
         for (const r of store.rows.values()) counts[r.status_label] = (counts[r.status_label] || 0) + 1;
         const parts = Object.keys(counts)
@@ -627,7 +645,9 @@ export const SECTIONS = {
         return b;
       });
       againButton.title = "A Data Owner gave you the role: turn Start, Stop and Restart back on";
+      /** @type {Record<string, string>} */
       const labels = { start: "Start", stop: "Stop", restart: "Restart", refresh: "Refresh" };
+      /** @type {Record<string, string>} */
       const allowedKey = { start: "can_start", stop: "can_stop", restart: "can_restart" };
       /** @type {Record<string, HTMLButtonElement>} */
       const buttons = {};
@@ -754,6 +774,7 @@ export const SECTIONS = {
       box.title =
         "Pods that exist, in any phase (pending, starting, crash-looping), of the number requested. " +
         "Only the status and the condition (READY True) say whether they serve.";
+      /** @param {string} role @param {string} label */
       const row = (role, label) => {
         const r = h("div", "hops-instance", box);
         r.dataset.role = role;
@@ -796,6 +817,7 @@ export const SECTIONS = {
           );
         }
       };
+      /** @param {any} part @param {number | null} available @param {number | null} requested @param {string} readiness */
       const set = (part, available, requested, readiness) => {
         const pods = requested === 1 ? "pod" : "pods";
         part.count.textContent = `${num(available)} of ${num(requested)} ${pods}`;
@@ -894,7 +916,9 @@ export const SECTIONS = {
           "aria-label",
           `Predictor pods that exist (any phase) over the last ${spanText}, from 0 to ${top}: ${points.map((p) => p[1]).join(", ")}`,
         );
+        /** @param {number} t */
         const x = (t) => (t1 === t0 ? 200 : ((t - t0) / (t1 - t0)) * 200);
+        /** @param {number} v */
         const y = (v) => 38 - (v / top) * 36;
         // a step line: the count holds until the next change
         const coords = [];
@@ -912,7 +936,7 @@ export const SECTIONS = {
       // the whole timeline once (this view may be newer than the widget); then appended entries
       channel
         .request("timeline")
-        .then((reply) => reply && reply.ok && store.merge(reply.body) && draw())
+        .then(/** @param {any} reply */ (reply) => reply && reply.ok && store.merge(reply.body) && draw())
         .catch(() => null);
       return () => {
         store.merge(source.get("timeline"));
@@ -969,11 +993,13 @@ export const SECTIONS = {
       /** @type {{seq: number, instance: string, text: string, row: HTMLElement}[]} */
       const lines = [];
       let lastFocus = "";
+      /** @type {any} */
       let lastRev;
       let error = "";
       let fetched = false;
       let quiet = false; // no pod runs: nothing to read (the kernel reads again once it runs)
       const tell = () => channel.request("logs", { open: box.open, component, follow: follow.checked }).catch(() => null);
+      /** @param {{instance: string, text: string}} line */
       const shown = (line) => {
         const want = instance.value;
         const needle = filter.value.trim().toLowerCase();
@@ -998,6 +1024,7 @@ export const SECTIONS = {
         for (const line of lines) line.row.hidden = !shown(line);
         describe();
       };
+      /** @param {string[]} names */
       const setInstances = (names) => {
         const chosen = instance.value;
         instance.replaceChildren();
@@ -1022,6 +1049,7 @@ export const SECTIONS = {
         last = 0;
         view.replaceChildren();
       };
+      /** @param {any} delta */
       const merge = (delta) => {
         if (!delta || !delta.component) return;
         if (delta.rev !== undefined && delta.rev === lastRev) return;
@@ -1058,6 +1086,7 @@ export const SECTIONS = {
         for (const [part, b] of Object.entries(partButtons)) b.setAttribute("aria-pressed", String(part === component));
         describe();
       };
+      /** @param {string} part */
       const choose = (part) => {
         if (part === component) return;
         component = part;
@@ -1075,7 +1104,7 @@ export const SECTIONS = {
         if (box.open && lines.length === 0) {
           channel
             .request("logs_buffer")
-            .then((reply) => reply && reply.ok && merge({ ...reply.body, rev: undefined }))
+            .then(/** @param {any} reply */ (reply) => reply && reply.ok && merge({ ...reply.body, rev: undefined }))
             .catch(() => null);
         }
         describe();
@@ -1100,7 +1129,7 @@ export const SECTIONS = {
         saved.classList.remove("hops-logs-error");
         channel
           .request("download_logs", {}, 120_000)
-          .then((reply) => {
+          .then(/** @param {any} reply */ (reply) => {
             // what was saved comes as the logs_download trait (showDownload); a refusal only here
             if (reply && !reply.ok) {
               saved.textContent = reply.error || "the archives could not be saved";
@@ -1221,12 +1250,13 @@ export const SECTIONS = {
       const list = h("ol", "hops-versions-list", box);
       const inFlight = new Set();
       let drawn = "";
+      /** @param {any} ms */
       const when = (ms) => (typeof ms === "number" ? new Date(ms).toLocaleString() : "");
       const update = () => {
         const v = source.get("versions") || {};
         const items = Array.isArray(v.items) ? v.items : [];
         box.hidden = v.available === false && !box.open;
-        const active = items.find((r) => r.active);
+        const active = items.find(/** @param {any} r */ (r) => r.active);
         brief.textContent = items.length
           ? ` · v${active ? active.version : "?"} active · ${v.count || items.length} ${(v.count || items.length) === 1 ? "version" : "versions"}`
           : "";
@@ -1309,6 +1339,7 @@ export const SECTIONS = {
     traits: ["endpoint", "links", "model_name", "model_version"],
     build(el, { source }) {
       const box = h("dl", "hops-endpoints", el);
+      /** @param {string} key @param {string} label */
       const item = (key, label) => {
         const dt = h("dt", "", box);
         dt.textContent = label;
@@ -1324,8 +1355,10 @@ export const SECTIONS = {
       ui.rel = "noopener noreferrer";
       const inference = item("inference", "Inference");
       const url = h("code", "hops-inference-url", inference.dd);
+      /** @param {HTMLButtonElement} copy @param {HTMLElement} node */
       const copyFrom = (copy, node) => {
         const text = node.textContent || "";
+        /** @param {string} word */
         const done = (word) => {
           copy.textContent = word;
           setTimeout(() => (copy.textContent = "Copy"), 1500);
@@ -1353,6 +1386,7 @@ export const SECTIONS = {
         ["api_protocol", "API protocol"],
         ["environment", "Environment"],
       ].map(([key, label]) => ({ key, ...item(key, label) }));
+      /** @param {{dt: HTMLElement, dd: HTMLElement}} part @param {boolean} on */
       const show = (part, on) => {
         part.dt.hidden = !on;
         part.dd.hidden = !on;
@@ -1401,6 +1435,7 @@ export const SECTIONS = {
       h("summary", "", box).textContent = "Try it";
       const origin = h("div", "hops-tryit-origin", box);
       const chat = h("div", "hops-tryit-chat", box);
+      /** @param {string} label @param {HTMLElement} node */
       const field = (label, node) => {
         const row = h("label", "hops-tryit-field", chat);
         h("span", "", row).textContent = label;
@@ -1440,14 +1475,17 @@ export const SECTIONS = {
       const out = h("pre", "hops-tryit-response", box);
       out.tabIndex = 0;
       const isChat = () => (source.get("tryit_info") || {}).mode === "chat";
+      /** @param {string} kind @param {HTMLButtonElement} button */
       const copy = (kind, button) => {
         const ask = isChat()
           ? { kind, message: message.value, system: system.value, model: model.value }
           : { kind, body: body.value };
+        /** @param {string} word */
         const flash = (word) => {
           button.textContent = word;
           setTimeout(() => (button.textContent = kind === "python" ? "Copy as Python" : "Copy as cURL"), 1500);
         };
+        /** @param {string} text @param {string} why */
         const show = (text, why) => {
           fallbackSays.textContent = why;
           snippet.value = text;
@@ -1457,7 +1495,7 @@ export const SECTIONS = {
         };
         channel
           .request("snippet", ask, 10_000)
-          .then((reply) => {
+          .then(/** @param {any} reply */ (reply) => {
             if (!reply || !reply.ok) {
               local = (reply && reply.error) || "the snippet could not be made";
               update();
@@ -1477,7 +1515,7 @@ export const SECTIONS = {
               () => show(text, unavailable),
             );
           })
-          .catch((err) => {
+          .catch(/** @param {unknown} err */ (err) => {
             local = err instanceof Error ? err.message : String(err);
             update();
           });
@@ -1501,7 +1539,7 @@ export const SECTIONS = {
         chat.hidden = !chatting;
         body.hidden = chatting;
         if (chatting && !modelTouched) model.value = info.model || "";
-        const from = { example: "example from the schema", generated: "generated from the schema" }[info.origin] || "";
+        const from = /** @type {Record<string, string>} */ ({ example: "example from the schema", generated: "generated from the schema" })[info.origin] || "";
         const says = chatting
           ? ["Chat (OpenAI-compatible API, served by vLLM); the reply streams in as it is written.", info.note]
           : [
@@ -1543,6 +1581,7 @@ export const SECTIONS = {
         out.textContent = streaming ? source.get("tryit_stream") : r.ok ? r.text || "" : "";
         out.dataset.kind = chatting ? "chat" : "json";
       };
+      /** @param {Promise<any>} request */
       const finish = (request) =>
         request
           .then((reply) => {
@@ -1603,7 +1642,9 @@ export const SECTIONS = {
       const optIn = makeButton("notify", "Notify me when it is done", line, " hops-link");
       const said = h("span", "hops-notify-note", line);
       const supported = typeof Notification !== "undefined";
+      /** @type {{action: string, from: string, moved: boolean} | null} */
       let armed = null; // {action, from, moved}
+      /** @type {string | null} */
       let original = null;
       const restore = () => {
         if (original !== null && document.visibilityState !== "hidden") {
@@ -1630,7 +1671,7 @@ export const SECTIONS = {
         const settled = ["RUNNING", "IDLE", "STOPPED", "FAILED"].includes(status) && !source.get("busy");
         if (armed && !pending && settled && armed.moved) {
           const what = `${source.get("name") || "deployment"}: ${source.get("status_label")}`;
-          const verb = { start: "Start", stop: "Stop", restart: "Restart" }[armed.action] || "Action";
+          const verb = /** @type {Record<string, string>} */ ({ start: "Start", stop: "Stop", restart: "Restart" })[armed.action] || "Action";
           armed = null;
           if (document.visibilityState === "hidden") {
             if (original === null) original = document.title;
@@ -1675,12 +1716,14 @@ export const SECTIONS = {
       const drawn = new Map();
       let asked = null; // the layout request, once made
 
+      /** @param {string} tag @param {Record<string, any>} attrs @param {Element} [parent] */
       const svg = (tag, attrs, parent) => {
         const node = document.createElementNS(SVG_NS, tag);
         for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
         parent?.appendChild(node);
         return node;
       };
+      /** @param {any} layout */
       const draw = (layout) => {
         const [w, hh] = layout.size;
         for (const d of layout.diagrams) {
@@ -1733,8 +1776,9 @@ export const SECTIONS = {
           drawn.set(d.id, { svg: root, nodes, edges, layout: d });
         }
       };
+      /** @param {{layout: any}} d @param {string} id */
       const label = (d, id) => {
-        const n = d.layout.nodes.find((x) => x.id === id);
+        const n = d.layout.nodes.find(/** @param {any} x */ (x) => x.id === id);
         return n ? (n.sub ? `${n.label} (${n.sub})` : n.label) : "";
       };
       const paint = () => {
@@ -1766,7 +1810,9 @@ export const SECTIONS = {
           figure.dataset.active = String(id === "status" || m.focus === id);
         }
       };
+      /** @type {any} */
       let retry = null;
+      /** @param {any} layout */
       const take = (layout) => {
         if (drawn.size || !layout?.diagrams) return;
         draw(layout);
@@ -1775,7 +1821,7 @@ export const SECTIONS = {
       const ask = () => {
         asked ||= channel
           .request("diagram_layout")
-          .then((reply) => {
+          .then(/** @param {any} reply */ (reply) => {
             if (!reply?.ok) throw new Error("no layout");
             take(reply.body);
           })
@@ -1787,6 +1833,7 @@ export const SECTIONS = {
             retry = setTimeout(() => box.open && !drawn.size && ask(), 2000);
           });
       };
+      /** @param {any} msg */
       const late = (msg) => msg.request === "diagram_layout" && msg.ok && take(msg.body);
       const onToggle = () => box.open && ask();
       box.addEventListener("toggle", onToggle);
@@ -1851,6 +1898,7 @@ export const SECTIONS = {
       // Runs every second: it writes only what changed, and formats clock times only when their
       // instant changes (an unchanged write still costs style and layout, toLocaleTimeString an Intl call)
       const clock = new Map();
+      /** @param {number} ms */
       const timeOf = (ms) => {
         if (!clock.has(ms)) {
           if (clock.size > 8) clock.clear();
@@ -1902,7 +1950,7 @@ export const SECTIONS = {
       };
       for (const k of ["changed_at_ms", "polling", "interval_s", "error", "last_ok_ms", "row_ops"]) ctx.cleanup(source.on(k, heard));
       // a reply to an action or a refresh comes after the poll it caused
-      ctx.cleanup(channel.on("reply", (msg) => msg.ok && heard()));
+      ctx.cleanup(channel.on("reply", /** @param {any} msg */ (msg) => msg.ok && heard()));
       ctx.cleanup(everySecond(update, ctx.root));
       return update;
     },
@@ -1914,7 +1962,7 @@ export const SECTIONS = {
     build(el, ctx) {
       const table = new DeploymentTable(el, ctx);
       ctx.cleanup(() => table.destroy());
-      ctx.revealRow = (name) => table.reveal(name); // the detail section brings its row into view
+      ctx.revealRow = /** @param {string} name */ (name) => table.reveal(name); // the detail section brings its row into view
       return () => table.update();
     },
   },
@@ -1925,6 +1973,7 @@ export const SECTIONS = {
     build(el, ctx) {
       const { model, channel } = ctx;
       const holder = h("div", "hops-detail-holder", el);
+      /** @type {(() => void) | null} */
       let unmount = null;
       let shown = "";
       const update = () => {
@@ -1988,7 +2037,9 @@ export function safeUrl(value) {
  * @param {Source} source @param {Record<string, any>} all @param {string[]} parts
  */
 export function resourceRows(source, all, parts) {
+  /** @param {any} v */
   const has = (v) => v !== undefined && v !== null;
+  /** @param {any} a @param {any} b @param {string} unit */
   const pair = (a, b, unit) => {
     if (!has(a) && !has(b)) return "";
     return `${has(a) ? a : "?"} / ${has(b) ? b : "?"}${unit}`;
@@ -2005,7 +2056,7 @@ export function resourceRows(source, all, parts) {
     ["Scale on", (r) => (has(r.scale_metric) ? `${r.scale_metric}${has(r.target) ? `, target ${r.target}` : ""}` : "")],
     ["Also scale on", (r) =>
       Array.isArray(r.additional_metrics)
-        ? r.additional_metrics.map(([m, t]) => (has(t) ? `${m}, target ${t}` : `${m} (default target)`)).join("; ")
+        ? r.additional_metrics.map(/** @param {[string, any]} mt */ ([m, t]) => (has(t) ? `${m}, target ${t}` : `${m} (default target)`)).join("; ")
         : ""],
     ["Scale to zero after", (r) => (has(r.retention_s) ? `${r.retention_s} s without requests` : "")],
     ["Idle scale-to-zero", (r) => {
@@ -2032,11 +2083,13 @@ export function resourceRows(source, all, parts) {
   return rows;
 }
 
+/** @param {string} name */
 function confirmRestart(name) {
   const who = name || "this deployment";
   return window.confirm(`Restart ${who}? It is stopped (requests fail meanwhile) and then started again.`);
 }
 
+/** @param {string} name @param {any} version */
 function confirmRollback(name, version) {
   const who = name || "this deployment";
   return window.confirm(
@@ -2044,6 +2097,7 @@ function confirmRollback(name, version) {
   );
 }
 
+/** @param {string} name */
 function confirmStop(name) {
   const who = name || "this deployment";
   return window.confirm(`Stop ${who}? Its instances will be released and requests will fail until it is started again.`);
@@ -2052,6 +2106,7 @@ function confirmStop(name) {
 // ==================================================================== the overview's table
 // Order for sorting by status: what needs attention first.
 const STATUS_ORDER = ["FAILED", "STARTING", "UPDATING", "STOPPING", "CREATING", "RUNNING", "IDLE", "CREATED", "STOPPED"];
+/** @param {any} row */
 const statusRank = (row) => {
   const i = STATUS_ORDER.indexOf(row.status);
   return i === -1 ? STATUS_ORDER.length : i;
@@ -2083,15 +2138,19 @@ const OVERSCAN = 8; // rows drawn above and below the visible ones
  * does not follow the revision held (this view is new, or missed messages) makes the view ask for
  * the whole table once (`rows`); changes arriving meanwhile wait and are applied after it.
  * One per view, shared by the title and the table (`ctx.rows`).
+ * @param {Source} source @param {Channel} channel @param {(f: () => void) => void} cleanup
  */
 export function rowStore(source, channel, cleanup) {
   /** @type {Map<string, any>} */
   const rows = new Map();
   let rev = 0;
   let asking = false;
+  /** @type {any[]} */
   const waiting = [];
+  /** @type {Set<() => void>} */
   const subscribers = new Set();
   const notify = () => subscribers.forEach((f) => f());
+  /** @param {any} ops */
   const apply = (ops) => {
     if (ops.reset) rows.clear();
     for (const name of ops.remove || []) rows.delete(name);
@@ -2106,7 +2165,7 @@ export function rowStore(source, channel, cleanup) {
     asking = true;
     channel
       .request("rows")
-      .then((reply) => {
+      .then(/** @param {any} reply */ (reply) => {
         asking = false;
         if (!reply || !reply.ok || !reply.body) return;
         if (reply.body.rev >= rev) apply(reply.body);
@@ -2123,7 +2182,7 @@ export function rowStore(source, channel, cleanup) {
         asking = false;
       });
   };
-  /** @returns {boolean} whether the rows changed */
+  /** @param {any} ops @returns {boolean} whether the rows changed */
   const take = (ops) => {
     if (!ops || typeof ops.rev !== "number") return false;
     if (ops.reset ? ops.rev < rev : ops.rev <= rev) return false;
@@ -2143,6 +2202,7 @@ export function rowStore(source, channel, cleanup) {
     get rev() {
       return rev;
     },
+    /** @param {() => void} f */
     subscribe(f) {
       subscribers.add(f);
       return () => subscribers.delete(f);
@@ -2150,8 +2210,15 @@ export function rowStore(source, channel, cleanup) {
   };
 }
 
-/** @returns {ReturnType<typeof rowStore>} */
+/** @param {any} ctx @returns {ReturnType<typeof rowStore>} */
 const rowsOf = (ctx) => (ctx.rows ||= rowStore(ctx.source, ctx.channel, ctx.cleanup));
+
+/**
+ * One row of the table in the DOM: its cells, and the row and key it was last filled with.
+ * @typedef {{ tr: HTMLElement, row: any, filled: string | null, name: HTMLElement, model: HTMLElement,
+ *             badge: HTMLElement, icon: HTMLElement, label: HTMLElement, message: HTMLElement, text: HTMLElement,
+ *             counts: HTMLElement, s2z: HTMLElement, actions: HTMLElement, buttons: Record<string, HTMLButtonElement> }} RowEntry
+ */
 
 /**
  * The deployments table: a search box and status chips over a windowed table. Only the rows in
@@ -2284,17 +2351,17 @@ class DeploymentTable {
     } else this.draw();
   }
 
-  /** Scroll the row `name` (if the filter shows it) into the window. */
+  /** Scroll the row `name` (if the filter shows it) into the window. @param {string} name */
   reveal(name) {
     const i = this.index.get(name);
     if (i !== undefined) this.scrollToIndex(i), this.draw();
   }
 
   destroy() {
-    this.cleanups.splice(0).forEach((f) => f());
+    this.cleanups.splice(0).forEach(/** @param {() => void} f */ (f) => f());
   }
 
-  /** The status chip `key` (made the first time), showing `text`. */
+  /** The status chip `key` (made the first time), showing `text`. @param {string} key @param {string} text */
   chip(key, text) {
     let b = this.chipButtons.get(key);
     if (!b) {
@@ -2313,13 +2380,13 @@ class DeploymentTable {
     return b;
   }
 
-  /** One table row, built when it scrolls into the window and updated in place. */
+  /** One table row, built when it scrolls into the window and updated in place. @param {string} name @returns {RowEntry} */
   makeRow(name) {
     const { channel, ctx } = this;
     const tr = h("tr", "hops-row");
     tr.dataset.name = name;
     tr.tabIndex = -1;
-    const entry = { tr, row: null, filled: null };
+    const entry = /** @type {RowEntry} */ ({ tr, row: null, filled: null });
     // name and model share a cell, one line each, cut with an ellipsis (full text: title, or row focus)
     const who = h("td", "hops-cell-who", tr);
     entry.name = h("div", "hops-cell-name hops-clip", who);
@@ -2387,6 +2454,7 @@ class DeploymentTable {
     return entry;
   }
 
+  /** @param {RowEntry} entry @param {any} row @param {string} selected @param {boolean} withActions @param {boolean} stale */
   fillRow(entry, row, selected, withActions, stale) {
     const key = `${selected === row.name}|${withActions}|${stale}|${this.source.get("actions_blocked") || ""}`;
     if (entry.row === row && entry.filled === key) return; // nothing changed for this row
@@ -2409,13 +2477,14 @@ class DeploymentTable {
     entry.text.textContent = showsReason ? row.reason : row.message;
     entry.message.title = showsReason ? `${row.reason}\n${row.message}` : row.reason || row.message;
     // one line, so every row keeps its height: ready (READY True) or not serving is a mark on the count
-    const mark = { ready: " ✓", "not serving": " ✕", "not ready yet": " …" }[row.readiness] || "";
+    const mark = /** @type {Record<string, string>} */ ({ ready: " ✓", "not serving": " ✕", "not ready yet": " …" })[row.readiness] || "";
     entry.counts.textContent = `${row.instances}${mark}`;
     entry.counts.dataset.ready = row.readiness || "";
     entry.counts.title = `${row.instances} pods exist (any phase) of the requested${row.readiness ? `: ${row.readiness}` : ""}`;
     entry.s2z.hidden = !row.scale_to_zero;
     entry.actions.hidden = !withActions;
     const blocked = !!this.source.get("actions_blocked");
+    /** @type {Record<string, any>} */
     const allowed = { start: row.can_start, stop: row.can_stop || !!row.deferred, restart: row.can_restart };
     for (const [action, b] of Object.entries(entry.buttons)) {
       const waiting = row.pending === action || (action === "stop" && !!row.deferred);
@@ -2432,6 +2501,7 @@ class DeploymentTable {
   }
 
   /** The status chips: All first, then one per status label with its count; a pressed chip stays. */
+  /** @param {any[]} all */
   countChips(all) {
     const counts = new Map();
     for (const r of all) counts.set(r.status_label, (counts.get(r.status_label) || 0) + 1);
@@ -2465,6 +2535,7 @@ class DeploymentTable {
         (!status || r.status_label === status) &&
         (!q || (r.label ?? r.name).toLowerCase().includes(q) || (r.model_label ?? r.model ?? "").toLowerCase().includes(q)),
     );
+    /** @param {any} a @param {any} b */
     const byName = (a, b) => naturalCompare(a.name, b.name);
     const dir = this.sortDir;
     order.sort(this.sortKey === "status" ? (a, b) => (statusRank(a) - statusRank(b) || byName(a, b)) * dir : (a, b) => byName(a, b) * dir);
@@ -2570,6 +2641,7 @@ class DeploymentTable {
   }
 
   /** Scroll row `i` of the filtered list into the window, draw, and focus it. */
+  /** @param {number} i */
   focusRow(i) {
     const row = this.order[i];
     if (!row) return;
@@ -2579,6 +2651,7 @@ class DeploymentTable {
     this.entries.get(row.name)?.tr.focus({ preventScroll: true });
   }
 
+  /** @param {number} i */
   scrollToIndex(i) {
     const { scroller } = this;
     const h1 = this.rowH || 44;
@@ -2663,6 +2736,7 @@ class DeploymentTable {
  * A view: its root classes, the sections of its header row, the sections under it, the
  * buttons its actions section shows, and whether it has a state that changes over time.
  */
+/** @type {Record<string, {root: string, header: string[], body: string[], below?: string[], buttons: string[], hasChanges: boolean}>} */
 export const VIEWS = {
   deployment: {
     root: "hops-deployment",
@@ -2700,6 +2774,7 @@ export function mount(viewName, el, base) {
   const root = h("div", view.root, el);
   if (base.nested) root.classList.add("hops-detail");
   const header = h("div", "hops-header", root);
+  /** @type {(() => void)[]} */
   const cleanups = [];
   let afterHeader = header;
   /** @type {typeof base & Record<string, any>} */
@@ -2709,12 +2784,14 @@ export function mount(viewName, el, base) {
     view: viewName,
     buttons: view.buttons,
     hasChanges: view.hasChanges,
-    cleanup: (f) => cleanups.push(f),
+    cleanup: /** @param {() => void} f */ (f) => cleanups.push(f),
+    /** @param {HTMLElement} node */
     after(node) {
       afterHeader.after(node);
       afterHeader = node;
     },
   };
+  /** @param {string} name @param {HTMLElement} parent */
   const build = (name, parent) => {
     const section = SECTIONS[name];
     const update = section.build(parent, ctx);
@@ -2739,10 +2816,14 @@ export function mount(viewName, el, base) {
  * that request, and only when something did change. Where pushes arrive, the view already holds the
  * newest revision and the answer never comes: one small notice per interval, nothing back.
  * Returns the cleanup.
+ * @param {Model} model @param {Channel} channel @param {HTMLElement} root @param {() => boolean} visible
+ * @param {() => object} [held]
+ * @returns {() => void}
  */
 function syncByPull(model, channel, root, visible, held = () => ({})) {
   let applying = false;
   root.dataset.delivery = "push";
+  /** @param {any} msg */
   const apply = (msg) => {
     if (typeof msg.rev !== "number" || msg.rev <= (model.get("_rev") || 0)) return;
     applying = true;
@@ -2763,6 +2844,7 @@ function syncByPull(model, channel, root, visible, held = () => ({})) {
   };
   const offState = channel.on("state", apply);
   model.on("change:_rev", onPush);
+  /** @type {any} */
   let timer = null;
   const cadenceMs = () => Math.max(1, Number(model.get("interval_s")) || 5) * 1000;
   const tick = () => {
@@ -2790,6 +2872,7 @@ function syncByPull(model, channel, root, visible, held = () => ({})) {
 function watchVisibility(channel, root) {
   const viewId = `${Math.random().toString(36).slice(2, 10)}`;
   let onScreen = typeof IntersectionObserver !== "function";
+  /** @type {boolean | null} */
   let lastSent = null;
   const report = () => {
     const visible = onScreen && document.visibilityState === "visible";
@@ -2821,7 +2904,7 @@ function watchVisibility(channel, root) {
 /** @type {WeakMap<object, Channel>} */
 const channels = new WeakMap();
 
-/** Per model, once: its message channel (closed, with its open requests, with the model). */
+/** Per model, once: its message channel (closed, with its open requests, with the model). @param {{ model: Model }} args */
 function initialize({ model }) {
   const channel = createChannel(model);
   channels.set(model, channel);
@@ -2831,7 +2914,7 @@ function initialize({ model }) {
   };
 }
 
-/** One module for both widgets: the `_view` trait says which one this model is. */
+/** One module for both widgets: the `_view` trait says which one this model is. @param {{ model: Model, el: HTMLElement }} args */
 function render({ model, el }) {
   let channel = channels.get(model);
   let own = null;
