@@ -1846,8 +1846,8 @@ def test_section_versions(harness, sb):
     w.versions = {"available": False, "items": [], "count": 0}
     live.sync()
     assert "no deployment versions" in live.text(".hops-versions-note") and not live.hidden(".hops-versions")
-    live.q(".hops-versions summary").click()
-    assert live.hidden(".hops-versions")
+    live.q(".hops-versions summary").click()  # closed: the toggle event (a task after the click) hides it
+    _settled(live, lambda: live.hidden(".hops-versions"), "the section gone once closed", limit_s=5)
     w.close()
 
     # actions=False: the versions, no Roll back
