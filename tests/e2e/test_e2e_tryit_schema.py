@@ -36,20 +36,20 @@ def _labels_back(nb, view) -> None:
         nb.wait_text(view.button(action), label, timeout_s=5)
 
 
-def test_try_it_from_the_schema_refuses_before_send_and_copies_without_the_key(open_lab):
-    nb = open_lab(
-        [
-            SETUP + "settle('churnmodel', 'start', 'Running')",
-            f"w = hops_widgets.show(serving.get_deployment('churnmodel'), {POLL})",
-        ]
-    )
+def _running(open_lab, setup: str, name: str):
+    """A notebook whose widget shows ``name`` Running, the clipboard allowed; and the sandbox's key."""
+    nb = open_lab([SETUP + setup, f"w = hops_widgets.show(serving.get_deployment('{name}'), {POLL})"])
     nb.page.set_viewport_size({"width": 1000, "height": 1000})
     nb.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     nb.run_cell(0)
     nb.run_cell(1)
     view = DeploymentView.wait(nb, 1)
     view.wait_status("RUNNING")
-    key = nb.kernel_json("sb.api_key")
+    return nb, view, nb.kernel_json("sb.api_key")
+
+
+def test_try_it_from_the_schema_refuses_before_send_and_copies_without_the_key(open_lab):
+    nb, view, key = _running(open_lab, "settle('churnmodel', 'start', 'Running')", "churnmodel")
     view.part(".hops-tryit summary").click()
     origin = view.part(".hops-tryit-origin")
     nb.wait_text(origin, re.compile("example from the schema"))
@@ -107,19 +107,8 @@ def test_try_it_from_the_schema_refuses_before_send_and_copies_without_the_key(o
 
 
 def test_a_vllm_deployment_chats_and_shows_its_openai_url(open_lab):
-    nb = open_lab(
-        [
-            SETUP + "sb.app.load_balancer = True\nsb.add_llm_deployment('chatassistant')",
-            f"w = hops_widgets.show(serving.get_deployment('chatassistant'), {POLL})",
-        ]
-    )
-    nb.page.set_viewport_size({"width": 1000, "height": 1000})
-    nb.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    nb.run_cell(0)
-    nb.run_cell(1)
-    view = DeploymentView.wait(nb, 1)
-    view.wait_status("RUNNING")
-    key = nb.kernel_json("sb.api_key")
+    setup = "sb.app.load_balancer = True\nsb.add_llm_deployment('chatassistant')"
+    nb, view, key = _running(open_lab, setup, "chatassistant")
     openai = view.part("dd[data-field=openai] .hops-openai-url")
     nb.wait_text(openai, re.compile(r"/v1/demo/chatassistant/v1$"))
     assert openai.text_content() == nb.kernel_json("w.links['openai']")
