@@ -225,6 +225,12 @@ class Live:
     def all_sent(self) -> list[dict[str, Any]]:
         return self.sent(0)
 
+    def wait_sent(self, kind: str, timeout_ms: int = 5_000) -> None:
+        """Until the view has sent a message of ``kind`` (a <details> toggle is an event after the click)."""
+        self.page.wait_for_function(
+            "([id, kind]) => H.sent(id).some(m => m.type === kind)", arg=[self.cell, kind], timeout=timeout_ms
+        )
+
     def q(self, selector: str):
         return self.page.locator(f"#cell-{self.cell} {selector}")
 
@@ -1545,6 +1551,7 @@ def test_section_tryit(harness, sb):
     assert not live.hidden(".hops-tryit") and live.attr(".hops-tryit", "open") is None
     assert not [m for m in live.all_sent() if m["type"] == "tryit_open"]  # a closed panel asks for nothing
     live.q(".hops-tryit summary").click()
+    live.wait_sent("tryit_open")
     assert [m["type"] for m in live.sent()] == ["tryit_open"]  # opened: the kernel may read the schema now
     live.sync()
     body = live.q(".hops-tryit-body").first
@@ -1776,6 +1783,7 @@ def test_section_versions(harness, sb):
 
     # opened: the view says so, the kernel reads once; newest first, the active one marked, what changed
     live.q(".hops-versions summary").click()
+    live.wait_sent("versions")
     assert [m["open"] for m in live.all_sent() if m["type"] == "versions"] == [True]
     live.sync()
     _settled(live, lambda: w.versions.get("items"), "the versions read")
@@ -1856,6 +1864,7 @@ def test_section_versions(harness, sb):
     live2 = Live(harness, w2, "b")
     poll(live2, p2)
     live2.q(".hops-versions summary").click()
+    live2.wait_sent("versions")
     live2.sync()
     _settled(live2, lambda: w2.versions.get("items"), "the versions read")
     assert live2.q(".hops-version").count() == 2 and live2.q("button[data-action=rollback]").count() == 0
